@@ -1,0 +1,352 @@
+//! LLM call events as the ingest API receives them, and their validation.
+//!
+//! A body is parsed in two steps: the JSON itself (a syntax error rejects the
+//! whole request) and then each event on its own, so that one bad event is
+//! reported by index and field while the others are accepted.
+
+use crate::money::Nanos;
+use crate::tags::{check_value, TagKey, TagSet, MAX_TAGS};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::str::FromStr;
+
+/// Longest event id accepted.
+pub const MAX_ID_LEN: usize = 128;
+/// Most tokens one field may claim (10¹²): far above any real call, and
+/// small enough that sums over billions of events cannot overflow.
+pub const MAX_TOKENS: i64 = 1_000_000_000_000;
+/// Most events one request may carry.
+pub const MAX_EVENTS_PER_REQUEST: usize = 5_000;
+
+/// Token counts of one call. `input_tokens` includes the cached tokens (read
+/// and written), as in OpenTelemetry; `output_tokens` includes reasoning.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub cache_write_tokens: i64,
+    pub reasoning_tokens: i64,
+}
+
+impl Usage {
+    /// Input tokens that were neither read from nor written to a cache.
+    pub fn uncached_input(&self) -> i64 {
+        self.input_tokens - self.cache_read_tokens - self.cache_write_tokens
+    }
+}
+
+/// One validated LLM call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The caller's idempotency key.
+    pub id: String,
+    pub timestamp: DateTime<Utc>,
+    pub model: String,
+    pub provider: Option<String>,
+    pub usage: Usage,
+    /// The cost the caller reported, if any.
+    pub cost: Option<Nanos>,
+    pub task_id: Option<String>,
+    pub tags: TagSet,
+}
+
+/// What is wrong with one field of one event, e.g. `input_tokens: must be a
+/// non-negative integer`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl FieldError {
+    fn new(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
+        FieldError { field: field.into(), reason: reason.into() }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+/// Why a whole request body was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("malformed JSON at line {line}, column {column}: {message}")]
+    Malformed { line: usize, column: usize, message: String },
+    #[error("body: must be a JSON object with an \"events\" array")]
+    NotAnObject,
+    #[error("events: required")]
+    MissingEvents,
+    #[error("events: must be an array")]
+    EventsNotArray,
+    #[error("events: must hold at least one event")]
+    Empty,
+    #[error("events: at most {max} events per request (got {got})")]
+    TooMany { max: usize, got: usize },
+}
+
+/// A parsed request: each event validated on its own, in request order.
+pub type IngestBody = Vec<Result<Event, FieldError>>;
+
+/// Parses a request body `{"events":[...]}`.
+pub fn parse_body(bytes: &[u8]) -> Result<IngestBody, BodyError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| BodyError::Malformed {
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string().split(" at line ").next().unwrap_or("").to_string(),
+    })?;
+    let Value::Object(mut obj) = value else { return Err(BodyError::NotAnObject) };
+    let events = match obj.remove("events") {
+        None => return Err(BodyError::MissingEvents),
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(BodyError::EventsNotArray),
+    };
+    if events.is_empty() {
+        return Err(BodyError::Empty);
+    }
+    if events.len() > MAX_EVENTS_PER_REQUEST {
+        return Err(BodyError::TooMany { max: MAX_EVENTS_PER_REQUEST, got: events.len() });
+    }
+    Ok(events.iter().map(parse_event).collect())
+}
+
+/// Validates one event object.
+pub fn parse_event(v: &Value) -> Result<Event, FieldError> {
+    let Value::Object(o) = v else { return Err(FieldError::new("event", "must be a JSON object")) };
+    let id = required_str(o, "id")?;
+    let id_len = id.chars().count();
+    if id_len == 0 || id_len > MAX_ID_LEN {
+        return Err(FieldError::new("id", format!("must be 1-{MAX_ID_LEN} characters (got {id_len})")));
+    }
+    let ts_raw = required_str(o, "timestamp")?;
+    let timestamp = DateTime::parse_from_rfc3339(ts_raw)
+        .map_err(|_| {
+            FieldError::new(
+                "timestamp",
+                format!("must be RFC 3339 with a time zone, e.g. 2026-11-28T09:30:00Z (got {ts_raw:?})"),
+            )
+        })?
+        .with_timezone(&Utc);
+    let model = required_str(o, "model")?.trim().to_string();
+    if model.is_empty() || model.len() > 256 {
+        return Err(FieldError::new("model", "must be 1-256 characters"));
+    }
+    let provider = optional_str(o, "provider")?.map(|p| p.trim().to_lowercase()).filter(|p| !p.is_empty());
+    let usage = Usage {
+        input_tokens: tokens(o, "input_tokens", true)?,
+        output_tokens: tokens(o, "output_tokens", true)?,
+        cache_read_tokens: tokens(o, "cache_read_tokens", false)?,
+        cache_write_tokens: tokens(o, "cache_write_tokens", false)?,
+        reasoning_tokens: tokens(o, "reasoning_tokens", false)?,
+    };
+    if usage.cache_read_tokens > usage.input_tokens {
+        return Err(FieldError::new(
+            "cache_read_tokens",
+            "must be ≤ input_tokens (input_tokens includes cached tokens)",
+        ));
+    }
+    if usage.cache_read_tokens + usage.cache_write_tokens > usage.input_tokens {
+        return Err(FieldError::new(
+            "cache_write_tokens",
+            "cache_read_tokens + cache_write_tokens must be ≤ input_tokens (input_tokens includes cached tokens)",
+        ));
+    }
+    if usage.reasoning_tokens > usage.output_tokens {
+        return Err(FieldError::new(
+            "reasoning_tokens",
+            "must be ≤ output_tokens (output_tokens includes reasoning)",
+        ));
+    }
+    let cost = cost(o)?;
+    let task_id = optional_str(o, "task_id")?.map(str::to_string);
+    if let Some(t) = &task_id {
+        if t.is_empty() || t.chars().count() > 256 {
+            return Err(FieldError::new("task_id", "must be 1-256 characters"));
+        }
+    }
+    let tags = tags(o)?;
+    Ok(Event { id: id.to_string(), timestamp, model, provider, usage, cost, task_id, tags })
+}
+
+fn required_str<'a>(o: &'a Map<String, Value>, field: &str) -> Result<&'a str, FieldError> {
+    match o.get(field) {
+        None | Some(Value::Null) => Err(FieldError::new(field, "required")),
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(FieldError::new(field, format!("must be a string (got {})", kind(other)))),
+    }
+}
+
+fn optional_str<'a>(o: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, FieldError> {
+    match o.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(FieldError::new(field, format!("must be a string (got {})", kind(other)))),
+    }
+}
+
+fn tokens(o: &Map<String, Value>, field: &str, required: bool) -> Result<i64, FieldError> {
+    let v = match o.get(field) {
+        None | Some(Value::Null) if required => return Err(FieldError::new(field, "required")),
+        None | Some(Value::Null) => return Ok(0),
+        Some(v) => v,
+    };
+    let n = match v {
+        Value::Number(n) => n.as_i64(),
+        _ => None,
+    };
+    match n {
+        Some(n) if (0..=MAX_TOKENS).contains(&n) => Ok(n),
+        Some(n) if n < 0 => Err(FieldError::new(field, format!("must be a non-negative integer (got {n})"))),
+        Some(_) => Err(FieldError::new(field, format!("must be at most {MAX_TOKENS}"))),
+        None => Err(FieldError::new(field, format!("must be a non-negative integer (got {})", show(v)))),
+    }
+}
+
+fn cost(o: &Map<String, Value>) -> Result<Option<Nanos>, FieldError> {
+    let raw = match o.get("cost") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => s,
+        Some(other) => {
+            return Err(FieldError::new(
+                "cost",
+                format!("must be a decimal string in USD, e.g. \"0.0125\" (got {})", kind(other)),
+            ))
+        }
+    };
+    let d = Decimal::from_str(raw.trim())
+        .ok()
+        .filter(|_| !raw.contains(['e', 'E']))
+        .ok_or_else(|| FieldError::new("cost", format!("must be a decimal string in USD, e.g. \"0.0125\" (got {raw:?})")))?;
+    if d.is_sign_negative() && !d.is_zero() {
+        return Err(FieldError::new("cost", format!("must not be negative (got {raw:?})")));
+    }
+    Nanos::from_usd(d)
+        .map(Some)
+        .map_err(|_| FieldError::new("cost", format!("is out of range (got {raw:?})")))
+}
+
+fn tags(o: &Map<String, Value>) -> Result<TagSet, FieldError> {
+    let map = match o.get("tags") {
+        None | Some(Value::Null) => return Ok(TagSet::new()),
+        Some(Value::Object(m)) => m,
+        Some(other) => {
+            return Err(FieldError::new("tags", format!("must be an object of string values (got {})", kind(other))))
+        }
+    };
+    if map.len() > MAX_TAGS {
+        return Err(FieldError::new("tags", format!("at most {MAX_TAGS} tags (got {})", map.len())));
+    }
+    let mut set = TagSet::new();
+    for (k, v) in map {
+        let key = TagKey::parse(k).map_err(|r| FieldError::new(format!("tags.{k}"), format!("key {r}")))?;
+        let Value::String(s) = v else {
+            return Err(FieldError::new(format!("tags.{k}"), format!("must be a string (got {})", kind(v))));
+        };
+        check_value(s).map_err(|r| FieldError::new(format!("tags.{k}"), r))?;
+        set.insert(key, s.trim());
+    }
+    Ok(set)
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("{s:?}"),
+        other => kind(other).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn base() -> Value {
+        json!({"id":"e1","timestamp":"2026-11-01T10:00:00Z","model":"gpt-4o","input_tokens":1000,"output_tokens":200})
+    }
+
+    fn with(field: &str, v: Value) -> Value {
+        let mut b = base();
+        b.as_object_mut().unwrap().insert(field.into(), v);
+        b
+    }
+
+    fn err(v: Value) -> String {
+        parse_event(&v).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn parses_a_minimal_event() {
+        let e = parse_event(&base()).unwrap();
+        assert_eq!(e.usage.input_tokens, 1000);
+        assert_eq!(e.usage.cache_read_tokens, 0);
+        assert!(e.cost.is_none());
+        assert!(e.tags.0.is_empty());
+    }
+
+    #[test]
+    fn names_the_field_and_the_reason() {
+        assert_eq!(err(with("input_tokens", json!(-5))), "input_tokens: must be a non-negative integer (got -5)");
+        assert_eq!(err(with("output_tokens", json!(1.5))), "output_tokens: must be a non-negative integer (got 1.5)");
+        assert!(err(with("cache_read_tokens", json!(2000))).starts_with("cache_read_tokens: must be ≤ input_tokens"));
+        assert!(err(with("cost", json!("abc"))).starts_with("cost: must be a decimal string"));
+        assert!(err(with("cost", json!(0.5))).contains("got a number"));
+        assert!(err(with("cost", json!("-1"))).starts_with("cost: must not be negative"));
+        assert!(err(with("timestamp", json!("2026-11-01T10:00:00"))).starts_with("timestamp: must be RFC 3339 with a time zone"));
+        assert_eq!(err(with("id", json!("x".repeat(200)))), "id: must be 1-128 characters (got 200)");
+        assert_eq!(err(with("tags", json!({"user": 42}))), "tags.user: must be a string (got a number)");
+        assert!(err(with("tags", json!({"Team": "x"}))).starts_with("tags.Team: key must start"));
+        let mut no_model = base();
+        no_model.as_object_mut().unwrap().remove("model");
+        assert_eq!(err(no_model), "model: required");
+    }
+
+    #[test]
+    fn accepts_cost_tags_and_cache_tokens() {
+        let mut v = base();
+        let o = v.as_object_mut().unwrap();
+        o.insert("cost".into(), json!("0.0125"));
+        o.insert("cache_read_tokens".into(), json!(600));
+        o.insert("cache_write_tokens".into(), json!(400));
+        o.insert("tags".into(), json!({"team":"core","workflow":"bug-triage"}));
+        let e = parse_event(&v).unwrap();
+        assert_eq!(e.cost, Some(Nanos(12_500_000)));
+        assert_eq!(e.usage.uncached_input(), 0);
+        assert_eq!(e.tags.get("workflow"), Some("bug-triage"));
+    }
+
+    #[test]
+    fn body_errors_are_whole_request_errors() {
+        assert!(matches!(parse_body(b"{\"events\": [}"), Err(BodyError::Malformed { line: 1, .. })));
+        assert_eq!(parse_body(br#"{"events":[]}"#), Err(BodyError::Empty));
+        assert_eq!(parse_body(br#"{"event":[]}"#), Err(BodyError::MissingEvents));
+        assert_eq!(parse_body(br#"[1]"#), Err(BodyError::NotAnObject));
+        let many = format!("{{\"events\":[{}]}}", vec!["{}"; 5001].join(","));
+        assert!(matches!(parse_body(many.as_bytes()), Err(BodyError::TooMany { .. })));
+    }
+
+    #[test]
+    fn one_bad_event_does_not_spoil_the_rest() {
+        let body = json!({"events":[base(), with("input_tokens", json!(-1))]}).to_string();
+        let items = parse_body(body.as_bytes()).unwrap();
+        assert!(items[0].is_ok());
+        assert!(items[1].is_err());
+    }
+}

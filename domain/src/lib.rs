@@ -1,0 +1,20 @@
+//! Bursar's domain: the pure logic behind ingest, pricing and attribution.
+//!
+//! Nothing here touches the network, the database or a web framework, so it
+//! compiles for the server and for the browser alike and its tests run in
+//! milliseconds. The store and the HTTP layer call into it; it calls nothing.
+
+pub mod event;
+pub mod money;
+pub mod pricing;
+pub mod query;
+pub mod report;
+pub mod tags;
+pub mod time;
+
+pub use event::{Event, FieldError, IngestBody, Usage};
+pub use money::Nanos;
+pub use pricing::{Catalog, CostSource, PricedEvent};
+pub use query::{Dimension, Filter, Granularity, SpendQuery};
+pub use report::{SpendReport, SpendRow};
+pub use tags::{TagKey, TagSet};

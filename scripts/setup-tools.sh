@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs, once, every tool that building and testing Bursar needs:
+# the wasm target, cargo-leptos, the wasm-bindgen CLI, wasm-opt, Chromium,
+# and the end-to-end test's npm packages. Each step is skipped when its tool
+# is already present, so a second run costs nothing.
+# Tools go into $BURSAR_TOOLS (default ~/.cache/bursar/tools); add its bin/ to PATH.
+set -euo pipefail
+
+TOOLS="${BURSAR_TOOLS:-$HOME/.cache/bursar/tools}"
+mkdir -p "$TOOLS/bin"
+export PATH="$TOOLS/bin:$HOME/.cargo/bin:$PATH"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+
+log() { echo "[setup] $*" >&2; }
+
+if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo-leptos --version 2>/dev/null | grep -q '0.3.10'; then
+  log "installing cargo-leptos 0.3.10 (about 15 minutes on 2 cores)"
+  cargo install cargo-leptos --locked --version 0.3.10 --features no_downloads --root "$TOOLS"
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q '0.2.130'; then
+  log "installing wasm-bindgen-cli 0.2.130"
+  cargo install wasm-bindgen-cli --version 0.2.130 --root "$TOOLS"
+fi
+
+if ! command -v chromium >/dev/null 2>&1; then
+  log "installing Debian's chromium"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+
+if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ]; then
+  log "installing wasm-opt (npm binaryen@132)"
+  (cd "$TOOLS" && npm install --no-audit --no-fund --silent binaryen@132)
+fi
+ln -sf "$TOOLS/node_modules/.bin/wasm-opt" "$TOOLS/bin/wasm-opt"
+
+if [ -f "$ROOT/end2end/package.json" ] && [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
+  log "installing the end-to-end test's npm packages"
+  (cd "$ROOT/end2end" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --silent; else npm install --no-audit --no-fund --silent; fi)
+fi
+log "tools ready in $TOOLS/bin"

@@ -1,0 +1,34 @@
+//! The Postgres backend, for scale: many stateless Bursar processes share
+//! one database, so everything that must be exact across them lives here.
+
+use crate::backend::impl_store;
+use crate::sql::Dialect;
+use crate::{Backend, StoreError};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgPool, Postgres};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// A store on a Postgres database.
+pub struct PgStore {
+    writer: PgPool,
+    reader: PgPool,
+    tagsets: Mutex<HashMap<String, i64>>,
+}
+
+impl PgStore {
+    /// Connects to the database a `postgres://` URL names.
+    pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        Ok(PgStore { writer: pool.clone(), reader: pool, tagsets: Mutex::new(HashMap::new()) })
+    }
+}
+
+impl_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);

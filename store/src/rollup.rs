@@ -1,0 +1,59 @@
+//! Pre-aggregation of a batch into rollup deltas, so that a batch of a
+//! thousand events becomes a few dozen upserts. Keys come out sorted, which
+//! also gives concurrent Postgres transactions one lock order.
+
+use chrono::{DateTime, Utc};
+use domain::report::Totals;
+use domain::PricedEvent;
+use std::collections::BTreeMap;
+
+/// A rollup row's key: bucket start (Unix seconds), tag set, model, provider
+/// (`""` when none was given).
+pub type RollupKey = (i64, i64, String, String);
+
+/// The sums to add to the hourly and daily rollups for a batch.
+#[derive(Default, Debug)]
+pub struct Deltas {
+    pub hour: BTreeMap<RollupKey, Totals>,
+    pub day: BTreeMap<RollupKey, Totals>,
+}
+
+/// Sums `events` (with their tag-set ids) by hour and by day.
+pub fn deltas<'a>(events: impl Iterator<Item = (&'a PricedEvent, i64)>) -> Deltas {
+    let mut d = Deltas::default();
+    for (e, tagset) in events {
+        let t = totals_of(e);
+        let secs = e.event.timestamp.timestamp();
+        let provider = e.event.provider.clone().unwrap_or_default();
+        let hour = secs.div_euclid(3600) * 3600;
+        let day = secs.div_euclid(86_400) * 86_400;
+        d.hour.entry((hour, tagset, e.event.model.clone(), provider.clone())).or_default().add(&t);
+        d.day.entry((day, tagset, e.event.model.clone(), provider)).or_default().add(&t);
+    }
+    d
+}
+
+/// One event's contribution to the sums.
+pub fn totals_of(e: &PricedEvent) -> Totals {
+    let u = &e.event.usage;
+    Totals {
+        cost: e.cost.unwrap_or_default(),
+        calls: 1,
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+        cache_read_tokens: u.cache_read_tokens,
+        cache_write_tokens: u.cache_write_tokens,
+        reasoning_tokens: u.reasoning_tokens,
+        unpriced_calls: i64::from(e.cost.is_none()),
+    }
+}
+
+/// Microseconds since the epoch.
+pub fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// The instant `us` microseconds after the epoch.
+pub fn from_micros(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
+}

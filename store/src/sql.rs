@@ -1,0 +1,194 @@
+//! SQL text shared by both backends. The spend query is built here once,
+//! with the dialect deciding placeholders and integer casts.
+
+use domain::query::{Dimension, SpendQuery};
+use domain::time::{Segment, Source};
+
+/// The two SQL dialects Bursar speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A value to bind, in placeholder order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// A built statement: its text, its binds, and the shape of its rows
+/// (`bucket?`, one column per group dimension, then the eight sums).
+#[derive(Debug)]
+pub struct Built {
+    pub sql: String,
+    pub binds: Vec<Bind>,
+    pub has_bucket: bool,
+    pub n_keys: usize,
+}
+
+struct Builder {
+    dialect: Dialect,
+    binds: Vec<Bind>,
+}
+
+impl Builder {
+    fn bind(&mut self, b: Bind) -> String {
+        self.binds.push(b);
+        match self.dialect {
+            Dialect::Sqlite => "?".to_string(),
+            Dialect::Postgres => format!("${}", self.binds.len()),
+        }
+    }
+
+    fn sum(&self, expr: &str) -> String {
+        match self.dialect {
+            Dialect::Sqlite => format!("coalesce(sum({expr}), 0)"),
+            Dialect::Postgres => format!("coalesce(sum({expr}), 0)::bigint"),
+        }
+    }
+}
+
+/// Builds the spend statement for one segment of a query.
+pub fn spend(dialect: Dialect, seg: &Segment, q: &SpendQuery) -> Built {
+    let mut b = Builder { dialect, binds: Vec::new() };
+    let raw = seg.source == Source::Raw;
+    let (table, time_col, lo, hi) = match seg.source {
+        Source::Raw => ("events", "r.ts_us", seg.from.timestamp_micros(), seg.to.timestamp_micros()),
+        Source::Hour => ("rollup_hour", "r.bucket", seg.from.timestamp(), seg.to.timestamp()),
+        Source::Day => ("rollup_day", "r.bucket", seg.from.timestamp(), seg.to.timestamp()),
+    };
+    let has_bucket = q.granularity.is_some();
+    let mut select = Vec::new();
+    if has_bucket {
+        select.push(if raw { "(r.ts_us / 3600000000) * 3600".to_string() } else { "r.bucket".to_string() });
+    }
+    let mut joins = String::new();
+    for (i, d) in q.group_by.iter().enumerate() {
+        match d {
+            Dimension::Model => select.push("r.model".into()),
+            Dimension::Provider => select.push("nullif(r.provider, '')".into()),
+            Dimension::Tag(k) => {
+                let p = b.bind(Bind::Text(k.as_str().to_string()));
+                joins.push_str(&format!(" left join tagset_tags g{i} on g{i}.tagset_id = r.tagset_id and g{i}.key = {p}"));
+                select.push(format!("g{i}.value"));
+            }
+        }
+    }
+    let n_group = select.len();
+    if raw {
+        select.push("count(*)".into());
+        for c in ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "cost_nanos"] {
+            select.push(b.sum(&format!("r.{c}")));
+        }
+        select.push(b.sum("case when r.cost_nanos is null then 1 else 0 end"));
+    } else {
+        for c in [
+            "calls",
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
+            "cost_nanos",
+            "unpriced_calls",
+        ] {
+            select.push(b.sum(&format!("r.{c}")));
+        }
+    }
+    let lo = b.bind(Bind::Int(lo));
+    let hi = b.bind(Bind::Int(hi));
+    let mut wheres = vec![format!("{time_col} >= {lo}"), format!("{time_col} < {hi}")];
+    for f in &q.filters {
+        let mut alts = Vec::new();
+        let present: Vec<&String> = f.values.iter().flatten().collect();
+        let wants_missing = f.values.iter().any(Option::is_none);
+        match &f.dimension {
+            Dimension::Model | Dimension::Provider => {
+                let col = if f.dimension == Dimension::Model { "r.model" } else { "r.provider" };
+                let mut vals: Vec<String> = present.iter().map(|v| b.bind(Bind::Text((*v).clone()))).collect();
+                if wants_missing && f.dimension == Dimension::Provider {
+                    vals.push(b.bind(Bind::Text(String::new())));
+                }
+                if !vals.is_empty() {
+                    alts.push(format!("{col} in ({})", vals.join(", ")));
+                }
+            }
+            Dimension::Tag(k) => {
+                if !present.is_empty() {
+                    let key = b.bind(Bind::Text(k.as_str().to_string()));
+                    let vals: Vec<String> = present.iter().map(|v| b.bind(Bind::Text((*v).clone()))).collect();
+                    alts.push(format!(
+                        "exists (select 1 from tagset_tags f where f.tagset_id = r.tagset_id and f.key = {key} and f.value in ({}))",
+                        vals.join(", ")
+                    ));
+                }
+                if wants_missing {
+                    let key = b.bind(Bind::Text(k.as_str().to_string()));
+                    alts.push(format!(
+                        "not exists (select 1 from tagset_tags f where f.tagset_id = r.tagset_id and f.key = {key})"
+                    ));
+                }
+            }
+        }
+        if alts.is_empty() {
+            alts.push("1 = 0".into());
+        }
+        wheres.push(format!("({})", alts.join(" or ")));
+    }
+    let mut sql = format!("select {} from {table} r{joins} where {}", select.join(", "), wheres.join(" and "));
+    if n_group > 0 {
+        let cols: Vec<String> = (1..=n_group).map(|i| i.to_string()).collect();
+        sql.push_str(&format!(" group by {}", cols.join(", ")));
+    }
+    Built { sql, binds: b.binds, has_bucket, n_keys: q.group_by.len() }
+}
+
+/// Columns of `events`, in insert order.
+pub const EVENT_COLUMNS: &str = "id, ts_us, model, provider, input_tokens, output_tokens, cache_read_tokens, \
+     cache_write_tokens, reasoning_tokens, cost_nanos, cost_source, task_id, tagset_id, received_us";
+
+/// The upsert tail for a rollup table.
+pub fn rollup_conflict(table: &str) -> String {
+    let cols = [
+        "calls",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "reasoning_tokens",
+        "cost_nanos",
+        "unpriced_calls",
+    ];
+    let sets: Vec<String> = cols.iter().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect();
+    format!(" on conflict (bucket, tagset_id, model, provider) do update set {}", sets.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn postgres_placeholders_are_numbered_in_text_order() {
+        let params: Vec<(String, String)> = vec![
+            ("from".into(), "2026-11-01".into()),
+            ("to".into(), "2026-11-02".into()),
+            ("group_by".into(), "team,model".into()),
+            ("filter".into(), "product:bot".into()),
+        ];
+        let q = SpendQuery::from_params(&params, Utc::now()).unwrap();
+        let seg = Segment {
+            source: Source::Day,
+            from: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+            to: Utc.with_ymd_and_hms(2026, 11, 3, 0, 0, 0).unwrap(),
+        };
+        let b = spend(Dialect::Postgres, &seg, &q);
+        assert!(b.sql.contains("g0.key = $1"), "{}", b.sql);
+        assert!(b.sql.contains("r.bucket >= $2 and r.bucket < $3"), "{}", b.sql);
+        assert!(b.sql.contains("f.key = $4 and f.value in ($5)"), "{}", b.sql);
+        assert_eq!(b.binds.len(), 5);
+        assert!(b.sql.ends_with("group by 1, 2"));
+    }
+}
