@@ -1,0 +1,42 @@
+//! The store conformance suite: every case runs against SQLite and Postgres.
+//!
+//! Postgres comes from `BURSAR_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`); each case gets a fresh
+//! database. Where Postgres is unreachable the Postgres cases print SKIPPED,
+//! unless `CI` or `BURSAR_REQUIRE_POSTGRES` is set, when they fail.
+
+mod cases;
+mod harness;
+
+/// Declares one test per backend for each case.
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let (store, _guard) = crate::harness::sqlite().await;
+                crate::cases::$case(store).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some((store, guard)) = crate::harness::postgres(stringify!($case)).await else { return };
+                crate::cases::$case(store).await;
+                guard.drop_database().await;
+            })*
+        }
+    };
+}
+
+conformance!(
+    totals_match_what_was_inserted,
+    replays_are_counted_once,
+    concurrent_replays_are_counted_once,
+    rollups_agree_with_raw_events,
+    untagged_spend_is_its_own_group,
+    unpriced_events_are_kept_and_counted,
+    filters_select_values_and_untagged,
+    api_keys_round_trip,
+    migrations_are_idempotent,
+);
