@@ -91,8 +91,15 @@ pub enum BodyError {
     TooMany { max: usize, got: usize },
 }
 
+/// An event that failed validation, with its id when one could be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    pub id: Option<String>,
+    pub error: FieldError,
+}
+
 /// A parsed request: each event validated on its own, in request order.
-pub type IngestBody = Vec<Result<Event, FieldError>>;
+pub type IngestBody = Vec<Result<Event, Invalid>>;
 
 /// Parses a request body `{"events":[...]}`.
 pub fn parse_body(bytes: &[u8]) -> Result<IngestBody, BodyError> {
@@ -113,7 +120,12 @@ pub fn parse_body(bytes: &[u8]) -> Result<IngestBody, BodyError> {
     if events.len() > MAX_EVENTS_PER_REQUEST {
         return Err(BodyError::TooMany { max: MAX_EVENTS_PER_REQUEST, got: events.len() });
     }
-    Ok(events.iter().map(parse_event).collect())
+    Ok(events
+        .iter()
+        .map(|v| {
+            parse_event(v).map_err(|error| Invalid { id: v.get("id").and_then(Value::as_str).map(String::from), error })
+        })
+        .collect())
 }
 
 /// Validates one event object.

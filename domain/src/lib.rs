@@ -6,6 +6,7 @@
 
 pub mod event;
 pub mod money;
+pub mod period;
 pub mod pricing;
 pub mod query;
 pub mod report;

@@ -1,0 +1,82 @@
+//! Charts. The page always renders a container (and the numbers as tables
+//! elsewhere, for readers without JavaScript); in the browser an effect draws
+//! the chart into it with charming, which calls the ECharts script Bursar
+//! serves itself at `/echarts.min.js`.
+
+use domain::report::SpendReport;
+use leptos::prelude::*;
+
+/// Most series drawn; the rest are summed into "other".
+pub const MAX_SERIES: usize = 7;
+
+/// Dates on the x axis, and one series of daily dollar amounts per group
+/// (largest first, the tail folded into "other"). Dollars are `f64` here
+/// only because a chart draws them; nothing is computed from these values.
+pub fn daily_series(report: &SpendReport) -> (Vec<String>, Vec<(String, Vec<f64>)>) {
+    let labels: Vec<String> =
+        report.series.as_ref().map(|s| s.iter().map(|p| p.start.format("%b %d").to_string()).collect()).unwrap_or_default();
+    let mut out: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut other = vec![0.0; labels.len()];
+    for (i, g) in report.groups.iter().enumerate() {
+        let name = g.values.iter().map(crate::format::label).collect::<Vec<_>>().join(" · ");
+        let vals: Vec<f64> = g
+            .series
+            .as_ref()
+            .map(|s| s.iter().map(|p| p.totals.cost.0 as f64 / 1e9).collect())
+            .unwrap_or_default();
+        if i < MAX_SERIES {
+            out.push((name, vals));
+        } else {
+            for (o, v) in other.iter_mut().zip(vals) {
+                *o += v;
+            }
+        }
+    }
+    if report.groups.len() > MAX_SERIES {
+        out.push(("other".into(), other));
+    }
+    (labels, out)
+}
+
+/// A stacked daily bar chart of a grouped report with a day granularity.
+#[component]
+pub fn StackedDaily(report: SpendReport) -> impl IntoView {
+    let id = "spend-chart";
+    #[cfg(feature = "hydrate")]
+    {
+        let (labels, series) = daily_series(&report);
+        Effect::new(move |_| draw(id, &labels, &series));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (&report, daily_series);
+    view! { <div id=id class="chart" data-chart="pending" role="img" aria-label="Daily spend by team"></div> }
+}
+
+#[cfg(feature = "hydrate")]
+fn draw(id: &str, labels: &[String], series: &[(String, Vec<f64>)]) {
+    use charming::component::{Axis, Grid, Legend};
+    use charming::element::{AxisLabel, AxisType, Tooltip, Trigger};
+    use charming::series::Bar;
+    use charming::{Chart, WasmRenderer};
+    let palette = ["#4f46e5", "#0ea5e9", "#10b981", "#f59e0b", "#ef4444", "#8b5cf6", "#14b8a6", "#94a3b8"];
+    let mut chart = Chart::new()
+        .color(palette.to_vec())
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .legend(Legend::new().bottom(0))
+        .grid(Grid::new().left(8).right(8).top(16).bottom(40).contain_label(true))
+        .x_axis(Axis::new().type_(AxisType::Category).data(labels.to_vec()))
+        .y_axis(Axis::new().type_(AxisType::Value).axis_label(AxisLabel::new().formatter("${value}")));
+    for (name, vals) in series {
+        let rounded: Vec<f64> = vals.iter().map(|v| (v * 100.0).round() / 100.0).collect();
+        chart = chart.series(Bar::new().name(name.as_str()).stack("cost").data(rounded));
+    }
+    let el = document().get_element_by_id(id);
+    match WasmRenderer::new_opt(None, None).render(id, &chart) {
+        Ok(_) => {
+            if let Some(el) = el {
+                let _ = el.set_attribute("data-chart", "drawn");
+            }
+        }
+        Err(e) => leptos::logging::error!("chart {id} could not be drawn: {e:?}"),
+    }
+}

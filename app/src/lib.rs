@@ -1,0 +1,88 @@
+//! Bursar's web app: the page shell, the routes, and each page with the
+//! server functions that feed it. Compiled twice: with `ssr` into the server,
+//! with `hydrate` into the browser's wasm.
+
+pub mod chart;
+pub mod format;
+pub mod overview;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::StaticSegment;
+
+/// The HTML document every page is rendered into.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <script src="/echarts.min.js"></script>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: navigation and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Marks the page as hydrated, so browser tests know clicks will work.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/bursar.css"/>
+        <Title text="Bursar · LLM spend"/>
+        <Router>
+            <div class="layout">
+                <header class="topbar">
+                    <a class="brand" href="/">
+                        <span class="brand-mark">"B"</span>
+                        <span class="brand-name">"Bursar"</span>
+                    </a>
+                    <nav class="nav">
+                        <A href="/" exact=true>"Overview"</A>
+                    </nav>
+                    <span class="topbar-note">"LLM spend, attributed"</span>
+                </header>
+                <main class="content">
+                    <Routes fallback=NotFound>
+                        <Route path=StaticSegment("") view=overview::OverviewPage/>
+                    </Routes>
+                </main>
+                <footer class="footer">
+                    "Bursar · costs in USD, exact to the nano-dollar · prices from the bundled catalog"
+                </footer>
+            </div>
+        </Router>
+    }
+}
+
+/// The page for an unknown address.
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <div class="empty">
+            <h1>"Page not found"</h1>
+            <p>
+                "There is nothing at this address. " <a href="/">"Go to the overview"</a> "."
+            </p>
+        </div>
+    }
+}

@@ -1,0 +1,240 @@
+//! The Overview page: total spend for a period, its change against the
+//! period before, spend by team and by workflow, and a daily stacked chart.
+
+use crate::chart::StackedDaily;
+use crate::format;
+use chrono::{DateTime, Utc};
+use domain::period::ViewPeriod;
+use domain::report::{SpendReport, Totals};
+use domain::Nanos;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+/// Everything the Overview shows, from one round trip.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OverviewData {
+    pub period: String,
+    pub label: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub total: Totals,
+    pub previous_cost: Nanos,
+    pub by_team: SpendReport,
+    pub by_workflow: SpendReport,
+}
+
+/// Reads the overview for a period key (`7d`, `30d`, `90d`, `mtd`, `last-month`).
+#[server]
+pub async fn get_overview(period: String) -> Result<OverviewData, ServerFnError> {
+    use domain::query::{Dimension, SpendQuery};
+    use domain::Granularity;
+    use std::sync::Arc;
+    let store = use_context::<Arc<dyn store::Store>>().ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let p = ViewPeriod::parse(&period);
+    let now = Utc::now();
+    let (from, to) = p.range(now);
+    let (pfrom, pto) = p.previous(now);
+    let dim = |k: &str| Dimension::parse(k).map_err(ServerFnError::new);
+    let by_team_q = SpendQuery { group_by: vec![dim("team")?], granularity: Some(Granularity::Day), ..SpendQuery::new(from, to) };
+    let by_wf_q = SpendQuery { group_by: vec![dim("workflow")?], ..SpendQuery::new(from, to) };
+    let fail = |e: store::StoreError| {
+        tracing::error!(error = %e, "overview query failed");
+        ServerFnError::new("Spend could not be read; the server log has the details.")
+    };
+    let by_team = store.spend(&by_team_q).await.map_err(fail)?;
+    let by_workflow = store.spend(&by_wf_q).await.map_err(fail)?;
+    let previous = store.spend(&SpendQuery::new(pfrom, pto)).await.map_err(fail)?;
+    Ok(OverviewData {
+        period: p.key().to_string(),
+        label: p.label().to_string(),
+        from,
+        to,
+        total: by_team.total,
+        previous_cost: previous.total.cost,
+        by_team,
+        by_workflow,
+    })
+}
+
+/// The Overview page.
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    let query = use_query_map();
+    let period = move || query.read().get("period").unwrap_or_else(|| "30d".to_string());
+    let data = Resource::new(period, get_overview);
+    view! {
+        <div class="page-head">
+            <div>
+                <h1>"Overview"</h1>
+                <p class="subtle">"Where the money went, by team and workflow."</p>
+            </div>
+            <PeriodPicker current=Signal::derive(period)/>
+        </div>
+        <Transition fallback=|| view! { <div class="loading">"Loading spend…"</div> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <OverviewBody data=d/> }.into_any(),
+                    Err(e) => view! { <div class="error-box" role="alert">{error_text(&e)}</div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn error_text(e: &ServerFnError) -> String {
+    match e {
+        ServerFnError::ServerError(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Links to each view period; plain links, so they work before hydration too.
+#[component]
+fn PeriodPicker(current: Signal<String>) -> impl IntoView {
+    view! {
+        <nav class="picker" aria-label="Period">
+            {ViewPeriod::ALL
+                .iter()
+                .map(|p| {
+                    let key = p.key();
+                    let href = format!("/?period={key}");
+                    view! {
+                        <a
+                            href=href
+                            class:active=move || ViewPeriod::parse(&current.get()) == *p
+                            data-period=key
+                        >
+                            {p.label()}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+#[component]
+fn OverviewBody(data: OverviewData) -> impl IntoView {
+    let t = data.total;
+    let untagged_team = data
+        .by_team
+        .groups
+        .iter()
+        .find(|g| g.values.first() == Some(&None))
+        .map(|g| g.share.clone())
+        .unwrap_or_else(|| "0".into());
+    let cache_rate = if t.input_tokens > 0 {
+        format!("{:.1}%", t.cache_read_tokens as f64 * 100.0 / t.input_tokens as f64)
+    } else {
+        "—".into()
+    };
+    let change = format::change(t.cost, data.previous_cost);
+    let change_class = if change.starts_with('+') { "delta up" } else { "delta down" };
+    let empty = t.calls == 0;
+    view! {
+        <section class="kpis">
+            <div class="kpi kpi-main">
+                <div class="kpi-label">"Total spend · " {data.label.clone()}</div>
+                <div class="kpi-value" data-testid="total-spend" data-nanos=t.cost.0.to_string()>
+                    {format::usd(t.cost)}
+                </div>
+                <div class="kpi-foot">
+                    <span class=change_class>{change}</span>
+                    " vs previous period (" {format::usd(data.previous_cost)} ")"
+                </div>
+            </div>
+            <div class="kpi">
+                <div class="kpi-label">"Calls"</div>
+                <div class="kpi-value">{format::count(t.calls)}</div>
+                <div class="kpi-foot">{format::count(t.input_tokens)} " in · " {format::count(t.output_tokens)} " out tokens"</div>
+            </div>
+            <div class="kpi">
+                <div class="kpi-label">"Cache hit rate"</div>
+                <div class="kpi-value">{cache_rate}</div>
+                <div class="kpi-foot">"cached input tokens / all input tokens"</div>
+            </div>
+            <div class="kpi">
+                <div class="kpi-label">"Untagged spend"</div>
+                <div class="kpi-value">{format::share(&untagged_team)}</div>
+                <div class="kpi-foot">
+                    "of spend has no team tag · " {format::count(t.unpriced_calls)} " unpriced calls"
+                </div>
+            </div>
+        </section>
+        {if empty {
+            view! {
+                <div class="empty">
+                    <h2>"No spend in this period"</h2>
+                    <p>
+                        "Send LLM calls to " <code>"POST /api/v1/events"</code>
+                        " or run " <code>"bursar demo"</code> " to load a demo organisation."
+                    </p>
+                </div>
+            }
+                .into_any()
+        } else {
+            view! {
+                <section class="card">
+                    <div class="card-head">
+                        <h2>"Daily spend by team"</h2>
+                        <span class="subtle">"stacked, USD per UTC day"</span>
+                    </div>
+                    <StackedDaily report=data.by_team.clone()/>
+                </section>
+                <div class="two-col">
+                    <BreakdownTable title="Spend by team" dim="team" report=data.by_team.clone()/>
+                    <BreakdownTable title="Spend by workflow" dim="workflow" report=data.by_workflow.clone()/>
+                </div>
+            }
+                .into_any()
+        }}
+    }
+}
+
+/// A table of groups with cost, share (with a bar), calls and tokens.
+#[component]
+fn BreakdownTable(title: &'static str, dim: &'static str, report: SpendReport) -> impl IntoView {
+    let rows = report
+        .groups
+        .iter()
+        .map(|g| {
+            let name = g.values.first().map(format::label).unwrap_or_default();
+            let untagged = g.values.first() == Some(&None);
+            let pct: f64 = g.share.parse().unwrap_or(0.0) * 100.0;
+            view! {
+                <tr class:untagged=untagged>
+                    <td class="name">{name}</td>
+                    <td class="num" data-nanos=g.totals.cost.0.to_string()>{format::usd(g.totals.cost)}</td>
+                    <td class="share">
+                        <div class="bar">
+                            <div class="bar-fill" style=format!("width:{pct:.1}%")></div>
+                        </div>
+                        <span>{format::share(&g.share)}</span>
+                    </td>
+                    <td class="num">{format::count(g.totals.calls)}</td>
+                    <td class="num">{format::count(g.totals.input_tokens + g.totals.output_tokens)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" data-breakdown=dim>
+            <div class="card-head">
+                <h2>{title}</h2>
+            </div>
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th>{dim}</th>
+                        <th class="num">"Cost"</th>
+                        <th>"Share"</th>
+                        <th class="num">"Calls"</th>
+                        <th class="num">"Tokens"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
+    }
+}

@@ -1,0 +1,78 @@
+//! API errors and their HTTP answers: 4xx name the field and the reason;
+//! 5xx are logged with context and answered with a generic message.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::event::BodyError;
+use domain::FieldError;
+use serde_json::json;
+use store::StoreError;
+
+/// Seconds a client should wait before retrying after 429/503.
+pub const RETRY_AFTER_SECS: u32 = 1;
+
+/// Everything an API call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Invalid(FieldError),
+    #[error("{0}")]
+    Body(BodyError),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("request body is larger than the limit of {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("{0}")]
+    Overloaded(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        if e.is_transient() {
+            tracing::warn!(error = %e, "store unavailable");
+            ApiError::Overloaded("the database is busy; retry shortly".into())
+        } else {
+            ApiError::Internal(e.to_string())
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, field) = match &self {
+            ApiError::Invalid(f) => (StatusCode::BAD_REQUEST, "invalid", Some(f.field.clone())),
+            ApiError::Body(BodyError::Malformed { .. }) => (StatusCode::BAD_REQUEST, "malformed_json", None),
+            ApiError::Body(BodyError::TooMany { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "too_many_events", Some("events".into())),
+            ApiError::Body(BodyError::NotAnObject) => (StatusCode::BAD_REQUEST, "invalid", Some("body".into())),
+            ApiError::Body(_) => (StatusCode::BAD_REQUEST, "invalid", Some("events".into())),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", None),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", None),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None),
+            ApiError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", None),
+            ApiError::Overloaded(_) => (StatusCode::SERVICE_UNAVAILABLE, "overloaded", None),
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error answering an API call");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
+            }
+        };
+        let message = match &self {
+            ApiError::Internal(_) => "internal error; the server log has the details".to_string(),
+            other => other.to_string(),
+        };
+        let mut resp = (status, Json(json!({ "error": { "code": code, "field": field, "message": message } }))).into_response();
+        if matches!(self, ApiError::Unauthorized(_)) {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if matches!(self, ApiError::Overloaded(_)) {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
+        resp
+    }
+}

@@ -1,0 +1,27 @@
+//! `POST /api/v1/events`: batched ingest of LLM call events (scope `ingest`).
+
+use super::{authorize, ApiError};
+use crate::ingest::{self, IngestReport};
+use crate::keys::Scope;
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::Json;
+
+/// Validates, prices and stores a batch; answers per event.
+pub async fn post_events(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Result<Json<IngestReport>, ApiError> {
+    authorize(&state, &headers, Scope::Ingest).await?;
+    let limit = state.config.max_body_bytes;
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::TooLarge { limit });
+    }
+    let _slot = tokio::time::timeout(state.config.ingest_queue_wait, state.ingest_slots.clone().acquire_owned())
+        .await
+        .map_err(|_| ApiError::Overloaded("too many ingest requests in flight; retry shortly".into()))?
+        .map_err(|_| ApiError::Overloaded("the server is shutting down".into()))?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::TooLarge { limit })?;
+    let parsed = ingest::parse(&bytes).map_err(ApiError::Body)?;
+    Ok(Json(ingest::ingest(&state, parsed).await?))
+}

@@ -1,0 +1,145 @@
+//! The command line: `serve` (the default), `migrate`, `keys create`, `demo`.
+
+use crate::{demo, keys, routes, AppState, Config};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::sync::Arc;
+use store::Store;
+
+/// Bursar: governs LLM spend. Configure with BURSAR_DATABASE_URL (default
+/// sqlite:./data/bursar.db) and LEPTOS_SITE_ADDR (default 127.0.0.1:3000).
+#[derive(Parser, Debug)]
+#[command(name = "bursar", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (what `bursar` does with no subcommand).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Fill the store with a demo organisation's 90 days of LLM traffic.
+    Demo(DemoArgs),
+}
+
+/// Options of `serve`.
+#[derive(clap::Args, Debug, Default)]
+pub struct ServeArgs {
+    /// Load the demo organisation first if the store holds no events, and
+    /// print a demo API key.
+    #[arg(long)]
+    pub demo_if_empty: bool,
+}
+
+/// Options of `demo`.
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// Days of history, ending today.
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+    /// Random seed; the same seed gives the same organisation.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Scale the traffic (1.0 is about 2,000 calls a day).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+}
+
+/// `keys` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create a key and print it (the last line of stdout holds only the key).
+    Create {
+        /// A name to recognise the key by.
+        #[arg(long)]
+        name: String,
+        /// Comma list of scopes: ingest, read, admin.
+        #[arg(long, default_value = "ingest")]
+        scopes: String,
+    },
+}
+
+/// Opens the configured store, migrating it unless told not to.
+async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact(&config.database_url)))?;
+    if config.run_migrations {
+        store.migrate().await.context("migrations failed; start-up aborted")?;
+    }
+    Ok(store)
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+fn leptos_options() -> anyhow::Result<leptos::prelude::LeptosOptions> {
+    Ok(leptos::prelude::get_configuration(None).context("reading the LEPTOS_* settings")?.leptos_options)
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(config, args).await,
+        Command::Migrate => {
+            let mut c = config;
+            c.run_migrations = true;
+            open(&c).await?;
+            println!("migrations applied to {}", redact(&c.database_url));
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::Create { name, scopes } } => {
+            let scopes = keys::parse_scopes(&scopes).map_err(anyhow::Error::msg).context("--scopes")?;
+            let store = open(&config).await?;
+            let (record, secret) = keys::generate(&name, &scopes);
+            store.create_api_key(&record).await?;
+            eprintln!("created key {:?} ({}) with scopes {}; it is shown once:", name, record.prefix, record.scopes.join(","));
+            println!("{}", secret.expose());
+            Ok(())
+        }
+        Command::Demo(args) => {
+            let store = open(&config).await?;
+            let state = AppState::new(leptos_options()?, store, config)?;
+            let summary = demo::load(&state, args.days, args.seed, args.scale).await?;
+            println!("{summary}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
+    let options = leptos_options()?;
+    let addr = options.site_addr;
+    let store = open(&config).await?;
+    let state = AppState::new(options, store.clone(), config)?;
+    if args.demo_if_empty && store.count_events().await? == 0 {
+        eprintln!("the store is empty: loading the demo organisation (about a minute)…");
+        let summary = demo::load(&state, 90, 42, 1.0).await?;
+        eprintln!("{summary}");
+        let (record, secret) = keys::generate("demo", &[keys::Scope::Ingest, keys::Scope::Read]);
+        store.create_api_key(&record).await?;
+        eprintln!("demo API key (ingest, read), shown once:\n  {}", secret.expose());
+    }
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!("Bursar is serving on http://{addr}");
+    axum::serve(listener, routes::router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! Configuration: one typed struct, read once from the environment, failing
+//! fast with a message that names the variable.
+
+use std::time::Duration;
+
+/// Where the default SQLite database lives.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:./data/bursar.db";
+
+/// Bursar's settings. Leptos reads its own (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `BURSAR_DATABASE_URL`: `sqlite:PATH` or `postgres://…`.
+    pub database_url: String,
+    /// `BURSAR_MAX_BODY_BYTES`: the largest request body accepted (default 10 MiB).
+    pub max_body_bytes: usize,
+    /// `BURSAR_INGEST_CONCURRENCY`: ingest requests processed at once; more wait briefly, then get 503.
+    pub ingest_concurrency: usize,
+    /// `BURSAR_INGEST_QUEUE_WAIT_MS`: how long a request may wait for a slot before 503.
+    pub ingest_queue_wait: Duration,
+    /// `BURSAR_MIGRATE` (`true`/`false`): run migrations at start-up (default true).
+    pub run_migrations: bool,
+}
+
+/// A variable that is set but unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub reason: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let database_url = get("BURSAR_DATABASE_URL").filter(|s| !s.trim().is_empty()).unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError {
+                var: "BURSAR_DATABASE_URL",
+                reason: format!("must start with sqlite: or postgres:// (got {database_url:?})"),
+            });
+        }
+        let num = |var: &'static str, default: u64, min: u64| -> Result<u64, ConfigError> {
+            match get(var) {
+                None => Ok(default),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if n >= min => Ok(n),
+                    _ => Err(ConfigError { var, reason: format!("must be a whole number ≥ {min} (got {v:?})") }),
+                },
+            }
+        };
+        let run_migrations = match get("BURSAR_MIGRATE").as_deref().map(str::trim) {
+            None | Some("true") | Some("1") | Some("") => true,
+            Some("false") | Some("0") => false,
+            Some(other) => {
+                return Err(ConfigError { var: "BURSAR_MIGRATE", reason: format!("must be true or false (got {other:?})") })
+            }
+        };
+        Ok(Config {
+            database_url,
+            max_body_bytes: num("BURSAR_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024)? as usize,
+            ingest_concurrency: num("BURSAR_INGEST_CONCURRENCY", 32, 1)? as usize,
+            ingest_queue_wait: Duration::from_millis(num("BURSAR_INGEST_QUEUE_WAIT_MS", 2_000, 0)?),
+            run_migrations,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.max_body_bytes, 10 * 1024 * 1024);
+        assert!(c.run_migrations);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        assert_eq!(cfg(&[("BURSAR_DATABASE_URL", "mysql://x")]).unwrap_err().var, "BURSAR_DATABASE_URL");
+        assert!(cfg(&[("BURSAR_MAX_BODY_BYTES", "lots")]).unwrap_err().to_string().starts_with("BURSAR_MAX_BODY_BYTES: must be"));
+        assert_eq!(cfg(&[("BURSAR_MIGRATE", "maybe")]).unwrap_err().var, "BURSAR_MIGRATE");
+        assert!(!cfg(&[("BURSAR_MIGRATE", "false")]).unwrap().run_migrations);
+    }
+}

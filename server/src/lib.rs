@@ -1,0 +1,14 @@
+//! The Bursar server: configuration, application state, the HTTP API, the
+//! web app's routes, the CLI's commands and the demo organisation.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod ingest;
+pub mod keys;
+pub mod routes;
+pub mod state;
+
+pub use config::Config;
+pub use state::AppState;

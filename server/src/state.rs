@@ -1,0 +1,37 @@
+//! The state every handler and server function shares.
+
+use crate::Config;
+use axum::extract::FromRef;
+use domain::Catalog;
+use leptos::prelude::LeptosOptions;
+use std::sync::Arc;
+use store::Store;
+use tokio::sync::Semaphore;
+
+/// The price catalog shipped with Bursar (see `catalog/README.md`).
+pub const BUNDLED_CATALOG: &str = include_str!("../../catalog/prices.json");
+
+/// Shared, cheaply cloned application state.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: Arc<dyn Store>,
+    pub catalog: Arc<Catalog>,
+    pub config: Arc<Config>,
+    /// Bounds concurrent ingest work, so overload is answered with 503, not a pile-up.
+    pub ingest_slots: Arc<Semaphore>,
+}
+
+impl AppState {
+    /// Builds the state around an opened (and migrated) store.
+    pub fn new(leptos_options: LeptosOptions, store: Arc<dyn Store>, config: Config) -> anyhow::Result<AppState> {
+        let catalog = Catalog::from_json(BUNDLED_CATALOG)?;
+        Ok(AppState {
+            leptos_options,
+            store,
+            catalog: Arc::new(catalog),
+            ingest_slots: Arc::new(Semaphore::new(config.ingest_concurrency)),
+            config: Arc::new(config),
+        })
+    }
+}

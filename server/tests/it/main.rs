@@ -1,0 +1,7 @@
+//! Black-box tests of the HTTP surface: the real router over a fresh SQLite
+//! store, driven in-process.
+
+mod api_events;
+mod api_spend;
+mod helpers;
+mod pages;

@@ -1,0 +1,44 @@
+//! Server-rendered pages: the Overview shows real totals from the store.
+
+use crate::helpers::TestApp;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::Utc;
+use serde_json::json;
+
+#[tokio::test]
+async fn overview_renders_totals_from_the_store() {
+    let app = TestApp::new().await;
+    let now = Utc::now().to_rfc3339();
+    let events = json!([
+        {"id": "p1", "timestamp": now, "model": "gpt-4o", "input_tokens": 1, "output_tokens": 1,
+         "cost": "1234.50", "tags": {"team": "platform", "workflow": "bug-triage"}},
+        {"id": "p2", "timestamp": now, "model": "gpt-4o", "input_tokens": 1, "output_tokens": 1,
+         "cost": "100.00", "tags": {"team": "support", "workflow": "support-chat"}},
+    ]);
+    app.post_events(events).await;
+    let (status, _, body) = app.send(Request::get("/?period=7d").body(Body::empty()).unwrap()).await;
+    let html = String::from_utf8(body).unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("$1,334.50"), "total missing from the page");
+    assert!(html.contains("bug-triage") && html.contains("support-chat"), "workflows missing");
+    assert!(html.contains("id=\"spend-chart\""), "chart container missing");
+    assert!(html.contains("/echarts.min.js"), "local ECharts script missing");
+}
+
+#[tokio::test]
+async fn an_empty_store_says_how_to_get_data() {
+    let app = TestApp::new().await;
+    let (status, _, body) = app.send(Request::get("/").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("No spend in this period"));
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404() {
+    let app = TestApp::new().await;
+    let (status, _, body) = app.send(Request::get("/no/such/page").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(String::from_utf8(body).unwrap().contains("Page not found"));
+}
