@@ -13,17 +13,17 @@ pub const MAX_SERIES: usize = 7;
 /// (largest first, the tail folded into "other"). Dollars are `f64` here
 /// only because a chart draws them; nothing is computed from these values.
 pub fn daily_series(report: &SpendReport) -> (Vec<String>, Vec<(String, Vec<f64>)>) {
-    let labels: Vec<String> =
-        report.series.as_ref().map(|s| s.iter().map(|p| p.start.format("%b %d").to_string()).collect()).unwrap_or_default();
+    let labels: Vec<String> = report
+        .series
+        .as_ref()
+        .map(|s| s.iter().map(|p| p.start.format("%b %d").to_string()).collect())
+        .unwrap_or_default();
     let mut out: Vec<(String, Vec<f64>)> = Vec::new();
     let mut other = vec![0.0; labels.len()];
     for (i, g) in report.groups.iter().enumerate() {
         let name = g.values.iter().map(crate::format::label).collect::<Vec<_>>().join(" · ");
-        let vals: Vec<f64> = g
-            .series
-            .as_ref()
-            .map(|s| s.iter().map(|p| p.totals.cost.0 as f64 / 1e9).collect())
-            .unwrap_or_default();
+        let vals: Vec<f64> =
+            g.series.as_ref().map(|s| s.iter().map(|p| p.totals.cost.0 as f64 / 1e9).collect()).unwrap_or_default();
         if i < MAX_SERIES {
             out.push((name, vals));
         } else {
@@ -41,19 +41,74 @@ pub fn daily_series(report: &SpendReport) -> (Vec<String>, Vec<(String, Vec<f64>
 /// A stacked daily bar chart of a grouped report with a day granularity.
 #[component]
 pub fn StackedDaily(report: SpendReport) -> impl IntoView {
-    let id = "spend-chart";
+    let node = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
     {
         let (labels, series) = daily_series(&report);
-        Effect::new(move |_| draw(id, &labels, &series));
+        Effect::new(move |_| {
+            if let Some(el) = node.get() {
+                draw_when_attached(el, labels.clone(), series.clone(), 0);
+            }
+        });
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (&report, daily_series);
-    view! { <div id=id class="chart" data-chart="pending" role="img" aria-label="Daily spend by team"></div> }
+    view! {
+        <div
+            node_ref=node
+            id="spend-chart"
+            data-testid="spend-chart"
+            class="chart"
+            data-chart="pending"
+            role="img"
+            aria-label="Daily spend by team"
+        ></div>
+    }
+}
+
+/// Draws once the element is in the document (a page that replaces another
+/// builds its elements before swapping them in), giving each drawing its own
+/// element id so the old page's chart is never the one drawn on.
+#[cfg(feature = "hydrate")]
+fn draw_when_attached(
+    el: leptos::web_sys::HtmlDivElement,
+    labels: Vec<String>,
+    series: Vec<(String, Vec<f64>)>,
+    tries: u32,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    if !el.is_connected() {
+        if tries < 120 {
+            request_animation_frame(move || draw_when_attached(el, labels, series, tries + 1));
+        }
+        return;
+    }
+    // A page rebuilt in place keeps this element; drop the chart drawn on it before.
+    echarts_dispose(&el);
+    let id = format!("spend-chart-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    el.set_id(&id);
+    match draw(&id, &labels, &series) {
+        Ok(()) => {
+            let _ = el.set_attribute("data-chart", "drawn");
+        }
+        Err(e) => {
+            let _ = el.set_attribute("data-chart", "failed");
+            leptos::logging::error!("chart {id} could not be drawn: {e}");
+        }
+    }
 }
 
 #[cfg(feature = "hydrate")]
-fn draw(id: &str, labels: &[String], series: &[(String, Vec<f64>)]) {
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `echarts.dispose(element)`: forgets the chart drawn on an element, if any.
+    #[wasm_bindgen(js_namespace = echarts, js_name = dispose)]
+    fn echarts_dispose(el: &leptos::web_sys::Element);
+}
+
+#[cfg(feature = "hydrate")]
+fn draw(id: &str, labels: &[String], series: &[(String, Vec<f64>)]) -> Result<(), String> {
     use charming::component::{Axis, Grid, Legend};
     use charming::element::{AxisLabel, AxisType, Tooltip, Trigger};
     use charming::series::Bar;
@@ -70,13 +125,5 @@ fn draw(id: &str, labels: &[String], series: &[(String, Vec<f64>)]) {
         let rounded: Vec<f64> = vals.iter().map(|v| (v * 100.0).round() / 100.0).collect();
         chart = chart.series(Bar::new().name(name.as_str()).stack("cost").data(rounded));
     }
-    let el = document().get_element_by_id(id);
-    match WasmRenderer::new_opt(None, None).render(id, &chart) {
-        Ok(_) => {
-            if let Some(el) = el {
-                let _ = el.set_attribute("data-chart", "drawn");
-            }
-        }
-        Err(e) => leptos::logging::error!("chart {id} could not be drawn: {e:?}"),
-    }
+    WasmRenderer::new_opt(None, None).render(id, &chart).map(|_| ()).map_err(|e| format!("{e:?}"))
 }

@@ -30,13 +30,15 @@ pub async fn get_overview(period: String) -> Result<OverviewData, ServerFnError>
     use domain::query::{Dimension, SpendQuery};
     use domain::Granularity;
     use std::sync::Arc;
-    let store = use_context::<Arc<dyn store::Store>>().ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let store =
+        use_context::<Arc<dyn store::Store>>().ok_or_else(|| ServerFnError::new("the store is not configured"))?;
     let p = ViewPeriod::parse(&period);
     let now = Utc::now();
     let (from, to) = p.range(now);
     let (pfrom, pto) = p.previous(now);
     let dim = |k: &str| Dimension::parse(k).map_err(ServerFnError::new);
-    let by_team_q = SpendQuery { group_by: vec![dim("team")?], granularity: Some(Granularity::Day), ..SpendQuery::new(from, to) };
+    let by_team_q =
+        SpendQuery { group_by: vec![dim("team")?], granularity: Some(Granularity::Day), ..SpendQuery::new(from, to) };
     let by_wf_q = SpendQuery { group_by: vec![dim("workflow")?], ..SpendQuery::new(from, to) };
     let fail = |e: store::StoreError| {
         tracing::error!(error = %e, "overview query failed");
@@ -136,7 +138,13 @@ fn OverviewBody(data: OverviewData) -> impl IntoView {
         <section class="kpis">
             <div class="kpi kpi-main">
                 <div class="kpi-label">"Total spend · " {data.label.clone()}</div>
-                <div class="kpi-value" data-testid="total-spend" data-nanos=t.cost.0.to_string()>
+                <div
+                    class="kpi-value"
+                    data-testid="total-spend"
+                    data-nanos=t.cost.0.to_string()
+                    data-from=data.from.to_rfc3339()
+                    data-to=data.to.to_rfc3339()
+                >
                     {format::usd(t.cost)}
                 </div>
                 <div class="kpi-foot">

@@ -108,7 +108,9 @@ pub fn parse_body(bytes: &[u8]) -> Result<IngestBody, BodyError> {
         column: e.column(),
         message: e.to_string().split(" at line ").next().unwrap_or("").to_string(),
     })?;
-    let Value::Object(mut obj) = value else { return Err(BodyError::NotAnObject) };
+    let Value::Object(mut obj) = value else {
+        return Err(BodyError::NotAnObject);
+    };
     let events = match obj.remove("events") {
         None => return Err(BodyError::MissingEvents),
         Some(Value::Array(a)) => a,
@@ -130,7 +132,9 @@ pub fn parse_body(bytes: &[u8]) -> Result<IngestBody, BodyError> {
 
 /// Validates one event object.
 pub fn parse_event(v: &Value) -> Result<Event, FieldError> {
-    let Value::Object(o) = v else { return Err(FieldError::new("event", "must be a JSON object")) };
+    let Value::Object(o) = v else {
+        return Err(FieldError::new("event", "must be a JSON object"));
+    };
     let id = required_str(o, "id")?;
     let id_len = id.chars().count();
     if id_len == 0 || id_len > MAX_ID_LEN {
@@ -170,10 +174,7 @@ pub fn parse_event(v: &Value) -> Result<Event, FieldError> {
         ));
     }
     if usage.reasoning_tokens > usage.output_tokens {
-        return Err(FieldError::new(
-            "reasoning_tokens",
-            "must be ≤ output_tokens (output_tokens includes reasoning)",
-        ));
+        return Err(FieldError::new("reasoning_tokens", "must be ≤ output_tokens (output_tokens includes reasoning)"));
     }
     let cost = cost(o)?;
     let task_id = optional_str(o, "task_id")?.map(str::to_string);
@@ -231,16 +232,13 @@ fn cost(o: &Map<String, Value>) -> Result<Option<Nanos>, FieldError> {
             ))
         }
     };
-    let d = Decimal::from_str(raw.trim())
-        .ok()
-        .filter(|_| !raw.contains(['e', 'E']))
-        .ok_or_else(|| FieldError::new("cost", format!("must be a decimal string in USD, e.g. \"0.0125\" (got {raw:?})")))?;
+    let d = Decimal::from_str(raw.trim()).ok().filter(|_| !raw.contains(['e', 'E'])).ok_or_else(|| {
+        FieldError::new("cost", format!("must be a decimal string in USD, e.g. \"0.0125\" (got {raw:?})"))
+    })?;
     if d.is_sign_negative() && !d.is_zero() {
         return Err(FieldError::new("cost", format!("must not be negative (got {raw:?})")));
     }
-    Nanos::from_usd(d)
-        .map(Some)
-        .map_err(|_| FieldError::new("cost", format!("is out of range (got {raw:?})")))
+    Nanos::from_usd(d).map(Some).map_err(|_| FieldError::new("cost", format!("is out of range (got {raw:?})")))
 }
 
 fn tags(o: &Map<String, Value>) -> Result<TagSet, FieldError> {
@@ -321,7 +319,8 @@ mod tests {
         assert!(err(with("cost", json!("abc"))).starts_with("cost: must be a decimal string"));
         assert!(err(with("cost", json!(0.5))).contains("got a number"));
         assert!(err(with("cost", json!("-1"))).starts_with("cost: must not be negative"));
-        assert!(err(with("timestamp", json!("2026-11-01T10:00:00"))).starts_with("timestamp: must be RFC 3339 with a time zone"));
+        assert!(err(with("timestamp", json!("2026-11-01T10:00:00")))
+            .starts_with("timestamp: must be RFC 3339 with a time zone"));
         assert_eq!(err(with("id", json!("x".repeat(200)))), "id: must be 1-128 characters (got 200)");
         assert_eq!(err(with("tags", json!({"user": 42}))), "tags.user: must be a string (got a number)");
         assert!(err(with("tags", json!({"Team": "x"}))).starts_with("tags.Team: key must start"));

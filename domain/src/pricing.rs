@@ -133,8 +133,12 @@ impl Catalog {
             if m.prices.windows(2).any(|w| w[0].effective_from == w[1].effective_from) {
                 return Err(invalid("has two prices from the same date"));
             }
-            let all_rates = m.prices.iter().flat_map(|p| std::iter::once(&p.rates).chain(p.tiers.iter().map(|t| &t.rates)));
-            if all_rates.clone().any(|r| [r.input, r.output, r.cache_read, r.cache_write].iter().any(|d| d.is_sign_negative())) {
+            let all_rates =
+                m.prices.iter().flat_map(|p| std::iter::once(&p.rates).chain(p.tiers.iter().map(|t| &t.rates)));
+            if all_rates
+                .clone()
+                .any(|r| [r.input, r.output, r.cache_read, r.cache_write].iter().any(|d| d.is_sign_negative()))
+            {
                 return Err(invalid("has a negative rate"));
             }
             for p in &mut m.prices {
@@ -177,7 +181,13 @@ impl Catalog {
     }
 
     /// Prices a call: the caller's cost when sent, else the catalog's, else unpriced.
-    pub fn cost_of(&self, model: &str, at: DateTime<Utc>, usage: &Usage, sent: Option<Nanos>) -> (Option<Nanos>, CostSource) {
+    pub fn cost_of(
+        &self,
+        model: &str,
+        at: DateTime<Utc>,
+        usage: &Usage,
+        sent: Option<Nanos>,
+    ) -> (Option<Nanos>, CostSource) {
         if let Some(c) = sent {
             return (Some(c), CostSource::Caller);
         }
@@ -270,14 +280,25 @@ mod tests {
     }
 
     fn usage(input: i64, output: i64, cr: i64, cw: i64) -> Usage {
-        Usage { input_tokens: input, output_tokens: output, cache_read_tokens: cr, cache_write_tokens: cw, reasoning_tokens: 0 }
+        Usage {
+            input_tokens: input,
+            output_tokens: output,
+            cache_read_tokens: cr,
+            cache_write_tokens: cw,
+            reasoning_tokens: 0,
+        }
     }
 
     #[test]
     fn prices_every_token_class() {
         // Sonnet 4.5, 10k input of which 6k cache read and 2k cache write, 1k output:
         // 2000×$3 + 6000×$0.30 + 2000×$3.75 + 1000×$15 per 1M = $0.006+$0.0018+$0.0075+$0.015 = $0.0303
-        let (c, src) = catalog().cost_of("claude-sonnet-4-5", at("2026-01-01T00:00:00Z"), &usage(10_000, 1_000, 6_000, 2_000), None);
+        let (c, src) = catalog().cost_of(
+            "claude-sonnet-4-5",
+            at("2026-01-01T00:00:00Z"),
+            &usage(10_000, 1_000, 6_000, 2_000),
+            None,
+        );
         assert_eq!(src, CostSource::Catalog);
         assert_eq!(c, Some(Nanos(30_300_000)));
     }
@@ -285,7 +306,8 @@ mod tests {
     #[test]
     fn long_context_tier_prices_the_whole_call() {
         // 250k input, 2k output over the 200k threshold: 250000×$6 + 2000×$22.50 per 1M = $1.545
-        let (c, _) = catalog().cost_of("claude-sonnet-4-5", at("2026-01-01T00:00:00Z"), &usage(250_000, 2_000, 0, 0), None);
+        let (c, _) =
+            catalog().cost_of("claude-sonnet-4-5", at("2026-01-01T00:00:00Z"), &usage(250_000, 2_000, 0, 0), None);
         assert_eq!(c, Some(Nanos(1_545_000_000)));
         // Exactly at the threshold stays on the base rate: 200000×$3 = $0.60
         let (c, _) = catalog().cost_of("claude-sonnet-4-5", at("2026-01-01T00:00:00Z"), &usage(200_000, 0, 0, 0), None);
@@ -314,7 +336,10 @@ mod tests {
     fn callers_cost_wins_and_unknown_models_are_unpriced() {
         let cat = catalog();
         let u = usage(100, 10, 0, 0);
-        assert_eq!(cat.cost_of("gpt-4o", at("2026-01-01T00:00:00Z"), &u, Some(Nanos(7))), (Some(Nanos(7)), CostSource::Caller));
+        assert_eq!(
+            cat.cost_of("gpt-4o", at("2026-01-01T00:00:00Z"), &u, Some(Nanos(7))),
+            (Some(Nanos(7)), CostSource::Caller)
+        );
         assert_eq!(cat.cost_of("my-finetune", at("2026-01-01T00:00:00Z"), &u, None), (None, CostSource::Unpriced));
     }
 
@@ -340,7 +365,17 @@ mod tests {
         let text = include_str!("../../catalog/prices.json");
         let cat = Catalog::from_json(text).unwrap();
         assert!(cat.models().len() >= 25, "only {} models", cat.models().len());
-        for name in ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-5", "o3", "claude-sonnet-4-5", "gemini-2.5-pro", "gemini-2.5-flash", "deepseek-chat"] {
+        for name in [
+            "gpt-4o",
+            "gpt-4o-mini",
+            "gpt-4.1",
+            "gpt-5",
+            "o3",
+            "claude-sonnet-4-5",
+            "gemini-2.5-pro",
+            "gemini-2.5-flash",
+            "deepseek-chat",
+        ] {
             assert!(cat.find(name).is_some(), "catalog lacks {name}");
         }
     }

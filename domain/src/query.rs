@@ -120,9 +120,8 @@ impl SpendQuery {
         }
         let mut filters: Vec<Filter> = Vec::new();
         for (_, raw) in params.iter().filter(|(k, _)| k == "filter") {
-            let (k, v) = raw
-                .split_once(':')
-                .ok_or_else(|| err("filter", format!("must be key:value (got {raw:?})")))?;
+            let (k, v) =
+                raw.split_once(':').ok_or_else(|| err("filter", format!("must be key:value (got {raw:?})")))?;
             let dimension = Dimension::parse(k.trim()).map_err(|r| err("filter", r))?;
             let value = Some(v.trim().to_string()).filter(|v| !v.is_empty());
             match filters.iter_mut().find(|f| f.dimension == dimension) {

@@ -98,7 +98,8 @@ pub fn build_report(q: &SpendQuery, rows: Vec<SpendRow>) -> SpendReport {
     let mut groups: HashMap<Vec<Option<String>>, (Totals, Vec<Totals>)> = HashMap::new();
     for row in rows {
         total.add(&row.totals);
-        let entry = groups.entry(row.key).or_insert_with(|| (Totals::default(), vec![Totals::default(); buckets.len()]));
+        let entry =
+            groups.entry(row.key).or_insert_with(|| (Totals::default(), vec![Totals::default(); buckets.len()]));
         entry.0.add(&row.totals);
         if let (Some(g), Some(b)) = (q.granularity, row.bucket) {
             if let Some(&i) = slot.get(&g.floor(b)) {
@@ -107,9 +108,8 @@ pub fn build_report(q: &SpendQuery, rows: Vec<SpendRow>) -> SpendReport {
             }
         }
     }
-    let to_points = |v: Vec<Totals>| -> Vec<Point> {
-        buckets.iter().zip(v).map(|(s, t)| Point { start: *s, totals: t }).collect()
-    };
+    let to_points =
+        |v: Vec<Totals>| -> Vec<Point> { buckets.iter().zip(v).map(|(s, t)| Point { start: *s, totals: t }).collect() };
     let names: Vec<String> = q.group_by.iter().map(|d| d.name().to_string()).collect();
     let mut out: Vec<Group> = groups
         .into_iter()

@@ -31,9 +31,8 @@ impl TagKey {
         if !first.is_ascii_lowercase() {
             return Err("must start with a lowercase letter".into());
         }
-        if let Some(bad) = raw
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.')))
+        if let Some(bad) =
+            raw.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.')))
         {
             return Err(format!("may hold only a-z, 0-9, '_', '-' and '.' (found {bad:?})"));
         }

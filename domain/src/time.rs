@@ -51,7 +51,8 @@ impl Granularity {
             Granularity::Day => start + Duration::days(1),
             Granularity::Week => start + Duration::weeks(1),
             Granularity::Month => {
-                let (y, m) = if start.month() == 12 { (start.year() + 1, 1) } else { (start.year(), start.month() + 1) };
+                let (y, m) =
+                    if start.month() == 12 { (start.year() + 1, 1) } else { (start.year(), start.month() + 1) };
                 let first = NaiveDate::from_ymd_opt(y, m, 1).unwrap_or_default();
                 Utc.from_utc_datetime(&first.and_hms_opt(0, 0, 0).unwrap_or_default())
             }
@@ -161,7 +162,10 @@ mod tests {
     #[test]
     fn aligned_days_read_only_the_daily_rollup() {
         let s = plan_segments(t("2026-11-01T00:00:00Z"), t("2026-11-08T00:00:00Z"), true);
-        assert_eq!(s, vec![Segment { source: Source::Day, from: t("2026-11-01T00:00:00Z"), to: t("2026-11-08T00:00:00Z") }]);
+        assert_eq!(
+            s,
+            vec![Segment { source: Source::Day, from: t("2026-11-01T00:00:00Z"), to: t("2026-11-08T00:00:00Z") }]
+        );
     }
 
     #[test]
@@ -187,7 +191,10 @@ mod tests {
     #[test]
     fn hourly_series_never_use_days() {
         let s = plan_segments(t("2026-11-01T00:00:00Z"), t("2026-11-03T00:00:00Z"), false);
-        assert_eq!(s, vec![Segment { source: Source::Hour, from: t("2026-11-01T00:00:00Z"), to: t("2026-11-03T00:00:00Z") }]);
+        assert_eq!(
+            s,
+            vec![Segment { source: Source::Hour, from: t("2026-11-01T00:00:00Z"), to: t("2026-11-03T00:00:00Z") }]
+        );
     }
 
     #[test]

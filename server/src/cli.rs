@@ -29,6 +29,8 @@ pub enum Command {
     },
     /// Fill the store with a demo organisation's 90 days of LLM traffic.
     Demo(DemoArgs),
+    /// Measure ingest throughput and query latency on a fresh store (use a release build).
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Options of `serve`.
@@ -107,10 +109,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(&config).await?;
             let (record, secret) = keys::generate(&name, &scopes);
             store.create_api_key(&record).await?;
-            eprintln!("created key {:?} ({}) with scopes {}; it is shown once:", name, record.prefix, record.scopes.join(","));
+            eprintln!(
+                "created key {:?} ({}) with scopes {}; it is shown once:",
+                name,
+                record.prefix,
+                record.scopes.join(",")
+            );
             println!("{}", secret.expose());
             Ok(())
         }
+        Command::Bench(args) => crate::bench::run(args, config).await,
         Command::Demo(args) => {
             let store = open(&config).await?;
             let state = AppState::new(leptos_options()?, store, config)?;

@@ -37,8 +37,12 @@ impl Config {
 
     /// Reads settings through `get` (the environment, or a map in tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let database_url = get("BURSAR_DATABASE_URL").filter(|s| !s.trim().is_empty()).unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        let database_url =
+            get("BURSAR_DATABASE_URL").filter(|s| !s.trim().is_empty()).unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
             return Err(ConfigError {
                 var: "BURSAR_DATABASE_URL",
                 reason: format!("must start with sqlite: or postgres:// (got {database_url:?})"),
@@ -57,7 +61,10 @@ impl Config {
             None | Some("true") | Some("1") | Some("") => true,
             Some("false") | Some("0") => false,
             Some(other) => {
-                return Err(ConfigError { var: "BURSAR_MIGRATE", reason: format!("must be true or false (got {other:?})") })
+                return Err(ConfigError {
+                    var: "BURSAR_MIGRATE",
+                    reason: format!("must be true or false (got {other:?})"),
+                })
             }
         };
         Ok(Config {
@@ -91,7 +98,10 @@ mod tests {
     #[test]
     fn bad_values_name_the_variable() {
         assert_eq!(cfg(&[("BURSAR_DATABASE_URL", "mysql://x")]).unwrap_err().var, "BURSAR_DATABASE_URL");
-        assert!(cfg(&[("BURSAR_MAX_BODY_BYTES", "lots")]).unwrap_err().to_string().starts_with("BURSAR_MAX_BODY_BYTES: must be"));
+        assert!(cfg(&[("BURSAR_MAX_BODY_BYTES", "lots")])
+            .unwrap_err()
+            .to_string()
+            .starts_with("BURSAR_MAX_BODY_BYTES: must be"));
         assert_eq!(cfg(&[("BURSAR_MIGRATE", "maybe")]).unwrap_err().var, "BURSAR_MIGRATE");
         assert!(!cfg(&[("BURSAR_MIGRATE", "false")]).unwrap().run_migrations);
     }

@@ -31,26 +31,24 @@ struct Workflow {
     cache_hit: f64,
 }
 
+/// Builds a workflow from (name, team, product, task type), (tasks a day,
+/// mean loops, max loops), (routine model, escalation model, escalation
+/// rate), (system, per-turn, carried-over and output tokens) and cache hit rate.
 const fn wf(
-    name: &'static str,
-    team: &'static str,
-    product: &'static str,
-    task_type: &'static str,
-    tasks_per_day: f64,
-    loop_mean: f64,
-    loop_max: u32,
+    labels: (&'static str, &'static str, &'static str, &'static str),
+    volume: (f64, f64, u32),
     models: (&'static str, &'static str, f64),
     tokens: (i64, i64, i64, i64),
     cache_hit: f64,
 ) -> Workflow {
     Workflow {
-        name,
-        team,
-        product,
-        task_type,
-        tasks_per_day,
-        loop_mean,
-        loop_max,
+        name: labels.0,
+        team: labels.1,
+        product: labels.2,
+        task_type: labels.3,
+        tasks_per_day: volume.0,
+        loop_mean: volume.1,
+        loop_max: volume.2,
         routine: models.0,
         escalation: models.1,
         escalation_rate: models.2,
@@ -63,19 +61,97 @@ const fn wf(
 }
 
 const WORKFLOWS: [Workflow; 13] = [
-    wf("bug-triage", "platform", "dev-tools", "agent", 30.0, 9.0, 40, ("claude-sonnet-4-5", "claude-opus-4-1", 0.08), (6_000, 1_500, 2_500, 600), 0.7),
-    wf("code-review", "platform", "dev-tools", "agent", 40.0, 5.0, 20, ("gpt-5-mini", "gpt-5", 0.15), (4_000, 3_000, 1_500, 800), 0.5),
-    wf("test-gen", "platform", "dev-tools", "agent", 20.0, 7.0, 25, ("claude-sonnet-4-5", "claude-opus-4-1", 0.05), (5_000, 2_000, 2_000, 1_200), 0.6),
-    wf("support-chat", "support", "support-bot", "chat", 250.0, 2.5, 12, ("gpt-4o-mini", "gpt-4o", 0.10), (1_800, 300, 500, 250), 0.55),
-    wf("ticket-summary", "support", "support-bot", "summarize", 150.0, 1.0, 1, ("gpt-4.1-mini", "gpt-4.1-mini", 0.0), (800, 2_500, 0, 300), 0.3),
-    wf("refund-agent", "support", "support-bot", "agent", 25.0, 6.0, 20, ("gpt-4o", "o3", 0.10), (3_000, 600, 1_200, 400), 0.5),
-    wf("semantic-rerank", "search", "search", "rerank", 300.0, 1.0, 1, ("gemini-2.5-flash-lite", "gemini-2.5-flash-lite", 0.0), (500, 3_000, 0, 50), 0.2),
-    wf("query-rewrite", "search", "search", "rewrite", 200.0, 1.0, 1, ("gemini-2.5-flash", "gemini-2.5-pro", 0.03), (900, 150, 0, 80), 0.6),
-    wf("sql-copilot", "data", "analytics", "agent", 30.0, 6.0, 25, ("gemini-2.5-pro", "claude-sonnet-4-5", 0.10), (7_000, 800, 1_800, 500), 0.5),
-    wf("dashboard-narratives", "data", "analytics", "summarize", 60.0, 1.0, 1, ("deepseek-chat", "deepseek-chat", 0.0), (1_200, 4_000, 0, 600), 0.4),
-    wf("onboarding-email", "growth", "lifecycle", "generate", 50.0, 1.0, 1, ("ft:gpt-4.1-mini:acme:onboarding-v3", "gpt-4.1", 0.05), (600, 400, 0, 350), 0.0),
-    wf("threat-explain", "security", "secops", "agent", 12.0, 8.0, 30, ("claude-haiku-4-5", "claude-sonnet-4-5", 0.20), (4_000, 1_000, 1_500, 500), 0.6),
-    wf("release-notes", "mobile", "mobile-app", "generate", 5.0, 1.0, 1, ("gpt-5", "gpt-5", 0.0), (2_000, 6_000, 0, 1_500), 0.2),
+    wf(
+        ("bug-triage", "platform", "dev-tools", "agent"),
+        (30.0, 9.0, 40),
+        ("claude-sonnet-4-5", "claude-opus-4-1", 0.08),
+        (14_000, 3_000, 9_000, 900),
+        0.7,
+    ),
+    wf(
+        ("code-review", "platform", "dev-tools", "agent"),
+        (40.0, 5.0, 20),
+        ("gpt-5-mini", "gpt-5", 0.15),
+        (9_000, 6_000, 5_000, 1_200),
+        0.5,
+    ),
+    wf(
+        ("test-gen", "platform", "dev-tools", "agent"),
+        (20.0, 7.0, 25),
+        ("claude-sonnet-4-5", "claude-opus-4-1", 0.05),
+        (12_000, 4_000, 7_000, 2_000),
+        0.6,
+    ),
+    wf(
+        ("support-chat", "support", "support-bot", "chat"),
+        (250.0, 2.5, 12),
+        ("gpt-4o-mini", "gpt-4o", 0.10),
+        (3_500, 400, 900, 350),
+        0.55,
+    ),
+    wf(
+        ("ticket-summary", "support", "support-bot", "summarize"),
+        (150.0, 1.0, 1),
+        ("gpt-4.1-mini", "gpt-4.1-mini", 0.0),
+        (800, 2_500, 0, 300),
+        0.3,
+    ),
+    wf(
+        ("refund-agent", "support", "support-bot", "agent"),
+        (25.0, 6.0, 20),
+        ("gpt-4o", "o3", 0.10),
+        (8_000, 1_200, 4_000, 600),
+        0.5,
+    ),
+    wf(
+        ("semantic-rerank", "search", "search", "rerank"),
+        (300.0, 1.0, 1),
+        ("gemini-2.5-flash-lite", "gemini-2.5-flash-lite", 0.0),
+        (500, 3_000, 0, 50),
+        0.2,
+    ),
+    wf(
+        ("query-rewrite", "search", "search", "rewrite"),
+        (200.0, 1.0, 1),
+        ("gemini-2.5-flash", "gemini-2.5-pro", 0.03),
+        (900, 150, 0, 80),
+        0.6,
+    ),
+    wf(
+        ("sql-copilot", "data", "analytics", "agent"),
+        (30.0, 6.0, 25),
+        ("gemini-2.5-pro", "claude-sonnet-4-5", 0.10),
+        (16_000, 2_000, 6_000, 900),
+        0.5,
+    ),
+    wf(
+        ("dashboard-narratives", "data", "analytics", "summarize"),
+        (60.0, 1.0, 1),
+        ("deepseek-chat", "deepseek-chat", 0.0),
+        (1_200, 4_000, 0, 600),
+        0.4,
+    ),
+    wf(
+        ("onboarding-email", "growth", "lifecycle", "generate"),
+        (50.0, 1.0, 1),
+        ("ft:gpt-4.1-mini:acme:onboarding-v3", "gpt-4.1", 0.05),
+        (600, 400, 0, 350),
+        0.0,
+    ),
+    wf(
+        ("threat-explain", "security", "secops", "agent"),
+        (12.0, 8.0, 30),
+        ("claude-haiku-4-5", "claude-sonnet-4-5", 0.20),
+        (10_000, 3_000, 5_000, 800),
+        0.6,
+    ),
+    wf(
+        ("release-notes", "mobile", "mobile-app", "generate"),
+        (5.0, 1.0, 1),
+        ("gpt-5", "gpt-5", 0.0),
+        (2_000, 6_000, 0, 1_500),
+        0.2,
+    ),
 ];
 
 const USERS: [(&str, &[&str]); 7] = [
@@ -113,7 +189,14 @@ fn second_of_day(rng: &mut StdRng) -> i64 {
     hour * 3600 + rng.gen_range(0..3600)
 }
 
-fn event(id: String, at: chrono::DateTime<Utc>, model: &str, usage: (i64, i64, i64, i64, i64), task: &str, tags: Value) -> Value {
+fn event(
+    id: String,
+    at: chrono::DateTime<Utc>,
+    model: &str,
+    usage: (i64, i64, i64, i64, i64),
+    task: &str,
+    tags: Value,
+) -> Value {
     let (input, output, cache_read, cache_write, reasoning) = usage;
     json!({
         "id": id,
@@ -132,7 +215,8 @@ fn event(id: String, at: chrono::DateTime<Utc>, model: &str, usage: (i64, i64, i
 
 /// Every event of one workflow on one day.
 fn day_events(w: &Workflow, wi: usize, date: NaiveDate, days_ago: i64, days: i64, seed: u64, scale: f64) -> Vec<Value> {
-    let mut rng = StdRng::seed_from_u64(seed ^ (date.num_days_from_ce() as u64).wrapping_mul(0x9E37_79B9) ^ (wi as u64) << 48);
+    let mut rng =
+        StdRng::seed_from_u64(seed ^ (date.num_days_from_ce() as u64).wrapping_mul(0x9E37_79B9) ^ (wi as u64) << 48);
     let progress = 1.0 - days_ago as f64 / days.max(1) as f64;
     let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
     let volume = w.tasks_per_day * scale * (0.7 + 0.6 * progress) * if weekend { 0.45 } else { 1.0 };
@@ -180,19 +264,27 @@ fn day_events(w: &Workflow, wi: usize, date: NaiveDate, days_ago: i64, days: i64
     out
 }
 
-/// The runaway incident: one bug-triage task that looped 600 times with a
-/// context that kept growing, over two hours, 19 days ago.
+/// The runaway incident: one bug-triage task that looped 1,200 times with a
+/// context that kept growing and a cache that kept missing, over four hours,
+/// 19 days ago.
 fn runaway(today: NaiveDate) -> Vec<Value> {
     let date = today - Duration::days(19);
     let start = Utc.from_utc_datetime(&date.and_hms_opt(14, 5, 0).unwrap_or_default());
     let tags = json!({"team": "platform", "product": "dev-tools", "workflow": "bug-triage", "user": "dara.kim",
                       "project": "dev-tools-core", "task_type": "agent"});
-    (0..600)
+    (0..1_200)
         .map(|c: i64| {
-            let input = (8_000 + c * 300).min(180_000);
-            let usage = (input, 700, (input * 6 / 10).min(input), 0, 0);
+            let input = (20_000 + c * 400).min(190_000);
+            let usage = (input, 800, input / 5, 0, 0);
             let id = format!("demo-runaway-{}-{c:03}", date.format("%Y%m%d"));
-            event(id, start + Duration::seconds(c * 12), "claude-sonnet-4-5", usage, "bug-triage-runaway-7f3a", tags.clone())
+            event(
+                id,
+                start + Duration::seconds(c * 12),
+                "claude-sonnet-4-5",
+                usage,
+                "bug-triage-runaway-7f3a",
+                tags.clone(),
+            )
         })
         .collect()
 }

@@ -41,7 +41,8 @@ impl Scope {
 
 /// Parses a comma list such as `ingest,read`.
 pub fn parse_scopes(list: &str) -> Result<Vec<Scope>, String> {
-    let scopes: Vec<Scope> = list.split(',').filter(|s| !s.trim().is_empty()).map(Scope::parse).collect::<Result<_, _>>()?;
+    let scopes: Vec<Scope> =
+        list.split(',').filter(|s| !s.trim().is_empty()).map(Scope::parse).collect::<Result<_, _>>()?;
     if scopes.is_empty() {
         return Err("name at least one scope: ingest, read or admin".into());
     }

@@ -2,6 +2,7 @@
 //! web app's routes, the CLI's commands and the demo organisation.
 
 pub mod api;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;

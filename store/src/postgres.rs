@@ -22,11 +22,8 @@ pub struct PgStore {
 impl PgStore {
     /// Connects to the database a `postgres://` URL names.
     pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
-            .await?;
+        let pool =
+            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
         Ok(PgStore { writer: pool.clone(), reader: pool, tagsets: Mutex::new(HashMap::new()) })
     }
 }

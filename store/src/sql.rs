@@ -71,7 +71,9 @@ pub fn spend(dialect: Dialect, seg: &Segment, q: &SpendQuery) -> Built {
             Dimension::Provider => select.push("nullif(r.provider, '')".into()),
             Dimension::Tag(k) => {
                 let p = b.bind(Bind::Text(k.as_str().to_string()));
-                joins.push_str(&format!(" left join tagset_tags g{i} on g{i}.tagset_id = r.tagset_id and g{i}.key = {p}"));
+                joins.push_str(&format!(
+                    " left join tagset_tags g{i} on g{i}.tagset_id = r.tagset_id and g{i}.key = {p}"
+                ));
                 select.push(format!("g{i}.value"));
             }
         }
@@ -79,7 +81,14 @@ pub fn spend(dialect: Dialect, seg: &Segment, q: &SpendQuery) -> Built {
     let n_group = select.len();
     if raw {
         select.push("count(*)".into());
-        for c in ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "cost_nanos"] {
+        for c in [
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
+            "cost_nanos",
+        ] {
             select.push(b.sum(&format!("r.{c}")));
         }
         select.push(b.sum("case when r.cost_nanos is null then 1 else 0 end"));

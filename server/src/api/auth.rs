@@ -14,9 +14,9 @@ const TOUCH_EVERY: Duration = Duration::seconds(60);
 
 /// Checks the request's key and that it grants `needed`.
 pub async fn authorize(state: &AppState, headers: &HeaderMap, needed: Scope) -> Result<ApiKeyRecord, ApiError> {
-    let raw = headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized("missing Authorization header; send `Authorization: Bearer <key>`".into()))?;
+    let raw = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::Unauthorized("missing Authorization header; send `Authorization: Bearer <key>`".into())
+    })?;
     let text = raw
         .to_str()
         .ok()

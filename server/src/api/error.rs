@@ -49,7 +49,9 @@ impl IntoResponse for ApiError {
         let (status, code, field) = match &self {
             ApiError::Invalid(f) => (StatusCode::BAD_REQUEST, "invalid", Some(f.field.clone())),
             ApiError::Body(BodyError::Malformed { .. }) => (StatusCode::BAD_REQUEST, "malformed_json", None),
-            ApiError::Body(BodyError::TooMany { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "too_many_events", Some("events".into())),
+            ApiError::Body(BodyError::TooMany { .. }) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "too_many_events", Some("events".into()))
+            }
             ApiError::Body(BodyError::NotAnObject) => (StatusCode::BAD_REQUEST, "invalid", Some("body".into())),
             ApiError::Body(_) => (StatusCode::BAD_REQUEST, "invalid", Some("events".into())),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", None),
@@ -66,7 +68,8 @@ impl IntoResponse for ApiError {
             ApiError::Internal(_) => "internal error; the server log has the details".to_string(),
             other => other.to_string(),
         };
-        let mut resp = (status, Json(json!({ "error": { "code": code, "field": field, "message": message } }))).into_response();
+        let mut resp =
+            (status, Json(json!({ "error": { "code": code, "field": field, "message": message } }))).into_response();
         if matches!(self, ApiError::Unauthorized(_)) {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

@@ -10,10 +10,15 @@ use axum::http::{header, HeaderMap};
 use axum::Json;
 
 /// Validates, prices and stores a batch; answers per event.
-pub async fn post_events(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Result<Json<IngestReport>, ApiError> {
+pub async fn post_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<IngestReport>, ApiError> {
     authorize(&state, &headers, Scope::Ingest).await?;
     let limit = state.config.max_body_bytes;
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::TooLarge { limit });
     }

@@ -115,7 +115,8 @@ async fn a_50_mb_body_is_a_413() {
 
 fn futures_stream(bytes: usize) -> axum::body::Body {
     let chunk = axum::body::Bytes::from(vec![b' '; 1024 * 1024]);
-    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> = (0..bytes / chunk.len()).map(|_| Ok(chunk.clone())).collect();
+    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> =
+        (0..bytes / chunk.len()).map(|_| Ok(chunk.clone())).collect();
     axum::body::Body::from_stream(tokio_stream_iter(chunks))
 }
 

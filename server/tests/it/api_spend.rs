@@ -65,7 +65,11 @@ async fn filters_narrow_the_totals() {
 async fn bad_parameters_are_400s_naming_the_field() {
     let app = seeded().await;
     let cases = [
-        ("from=last-week", "from", "from: must be an RFC 3339 time with a zone or a date YYYY-MM-DD (got \"last-week\")"),
+        (
+            "from=last-week",
+            "from",
+            "from: must be an RFC 3339 time with a zone or a date YYYY-MM-DD (got \"last-week\")",
+        ),
         ("granularity=year", "granularity", "granularity: must be one of hour, day, week, month (got \"year\")"),
         ("filter=team", "filter", "filter: must be key:value (got \"team\")"),
         ("from=2026-11-10&to=2026-11-01", "from", "from: must be before to"),

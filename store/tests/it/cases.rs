@@ -26,7 +26,13 @@ fn ev(id: &str, at: &str, model: &str, cost: Option<i64>, tags_: TagSet) -> Pric
             timestamp: t(at),
             model: model.into(),
             provider: Some("openai".into()),
-            usage: Usage { input_tokens: 1000, output_tokens: 100, cache_read_tokens: 400, cache_write_tokens: 0, reasoning_tokens: 10 },
+            usage: Usage {
+                input_tokens: 1000,
+                output_tokens: 100,
+                cache_read_tokens: 400,
+                cache_write_tokens: 0,
+                reasoning_tokens: 10,
+            },
             cost: cost.map(Nanos),
             task_id: None,
             tags: tags_,
@@ -126,10 +132,31 @@ pub async fn rollups_agree_with_raw_events(s: Arc<dyn Store>) {
     let queries = [
         q(&[("from", "2026-11-01"), ("to", "2026-11-10")]),
         q(&[("from", "2026-11-01T05:17:00Z"), ("to", "2026-11-09T21:42:10Z"), ("group_by", "team,model")]),
-        q(&[("from", "2026-11-02T03:00:00Z"), ("to", "2026-11-08T00:00:00Z"), ("group_by", "workflow"), ("granularity", "day")]),
-        q(&[("from", "2026-11-03T10:10:00Z"), ("to", "2026-11-04T12:00:00Z"), ("group_by", "provider"), ("granularity", "hour")]),
-        q(&[("from", "2026-10-20"), ("to", "2026-11-20"), ("group_by", "team"), ("granularity", "week"), ("filter", "model:gpt-4o")]),
-        q(&[("from", "2026-11-01"), ("to", "2026-12-01"), ("group_by", "model,team,workflow"), ("granularity", "month")]),
+        q(&[
+            ("from", "2026-11-02T03:00:00Z"),
+            ("to", "2026-11-08T00:00:00Z"),
+            ("group_by", "workflow"),
+            ("granularity", "day"),
+        ]),
+        q(&[
+            ("from", "2026-11-03T10:10:00Z"),
+            ("to", "2026-11-04T12:00:00Z"),
+            ("group_by", "provider"),
+            ("granularity", "hour"),
+        ]),
+        q(&[
+            ("from", "2026-10-20"),
+            ("to", "2026-11-20"),
+            ("group_by", "team"),
+            ("granularity", "week"),
+            ("filter", "model:gpt-4o"),
+        ]),
+        q(&[
+            ("from", "2026-11-01"),
+            ("to", "2026-12-01"),
+            ("group_by", "model,team,workflow"),
+            ("granularity", "month"),
+        ]),
         q(&[("from", "2026-11-01T00:30:00Z"), ("to", "2026-11-01T00:45:00Z"), ("group_by", "team")]),
     ];
     for query in &queries {
@@ -168,7 +195,18 @@ pub async fn unpriced_events_are_kept_and_counted(s: Arc<dyn Store>) {
     assert_eq!(r.total.unpriced_calls, 1);
     assert_eq!(r.total.cost, Nanos(5));
     let ft = r.groups.iter().find(|g| g.values == vec![Some("my-finetune".to_string())]).unwrap();
-    assert_eq!(ft.totals, Totals { calls: 1, unpriced_calls: 1, input_tokens: 1000, output_tokens: 100, cache_read_tokens: 400, reasoning_tokens: 10, ..Totals::default() });
+    assert_eq!(
+        ft.totals,
+        Totals {
+            calls: 1,
+            unpriced_calls: 1,
+            input_tokens: 1000,
+            output_tokens: 100,
+            cache_read_tokens: 400,
+            reasoning_tokens: 10,
+            ..Totals::default()
+        }
+    );
 }
 
 pub async fn filters_select_values_and_untagged(s: Arc<dyn Store>) {

@@ -43,7 +43,9 @@ pub async fn postgres(case: &str) -> Option<(Arc<dyn Store>, PgGuard)> {
     let mut admin = match <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await {
         Ok(c) => c,
         Err(e) if !postgres_required() => {
-            eprintln!("SKIPPED postgres::{case}: Postgres at {admin_url} is unreachable ({e}); set BURSAR_TEST_POSTGRES_URL");
+            eprintln!(
+                "SKIPPED postgres::{case}: Postgres at {admin_url} is unreachable ({e}); set BURSAR_TEST_POSTGRES_URL"
+            );
             return None;
         }
         Err(e) => panic!("Postgres at {admin_url} is unreachable ({e}) and CI/BURSAR_REQUIRE_POSTGRES requires it"),
