@@ -123,6 +123,20 @@ def aliases(db, key, canonical, p):
     return sorted(found)
 
 
+def apply_history(models, history):
+    """Merges history.json: earlier price versions and missing tiers."""
+    by_name = {m["model"]: m for m in models}
+    for name, h in history["models"].items():
+        m = by_name[name]  # KeyError = history names a model we no longer ship
+        current = m["prices"][-1]
+        if "current_from" in h:
+            current["effective_from"] = h["current_from"]
+        if "tiers" in h and not current["tiers"]:
+            current["tiers"] = [{k: v for k, v in t.items() if k != "why"} for t in h["tiers"]]
+        earlier = [{k: v for k, v in p.items() if k != "why"} for p in h.get("earlier", [])]
+        m["prices"] = earlier + m["prices"]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("litellm_json")
@@ -142,6 +156,7 @@ def main():
     for name, (key, api_id) in FALLBACKS.items():
         models.append({"model": name, "provider": "anthropic",
                        "aliases": [api_id], "prices": [price(db[key])]})
+    apply_history(models, json.loads(Path(__file__).with_name("history.json").read_text()))
     models.sort(key=lambda m: (m["provider"], m["model"]))
 
     catalog = {

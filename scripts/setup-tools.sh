@@ -20,12 +20,12 @@ fi
 
 if ! cargo-leptos --version 2>/dev/null | grep -q '0.3.10'; then
   log "installing cargo-leptos 0.3.10 (about 15 minutes on 2 cores)"
-  cargo install cargo-leptos --locked --version 0.3.10 --features no_downloads --root "$TOOLS"
+  env -u CARGO_TARGET_DIR cargo install cargo-leptos --locked --version 0.3.10 --features no_downloads --root "$TOOLS"
 fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q '0.2.130'; then
   log "installing wasm-bindgen-cli 0.2.130"
-  cargo install wasm-bindgen-cli --version 0.2.130 --root "$TOOLS"
+  env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version 0.2.130 --root "$TOOLS"
 fi
 
 if ! command -v chromium >/dev/null 2>&1; then

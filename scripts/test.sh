@@ -28,21 +28,44 @@ echo "== browser test"
 E2E_DIR="$ROOT/end2end/.tmp"
 rm -rf "$E2E_DIR" && mkdir -p "$E2E_DIR"
 BIN="$CARGO_TARGET_DIR/debug/bursar"
+PORT="${BURSAR_E2E_PORT:-3917}"
+if (echo > "/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  echo "error: port $PORT is taken (a leftover server?); set BURSAR_E2E_PORT to a free port" >&2
+  exit 1
+fi
 export BURSAR_DATABASE_URL="sqlite:$E2E_DIR/e2e.db"
-export LEPTOS_SITE_ADDR="127.0.0.1:${BURSAR_E2E_PORT:-3917}"
-"$BIN" demo --days 30 --scale 0.25 >"$E2E_DIR/demo.log" 2>&1
-export BURSAR_E2E_KEY="$("$BIN" keys create --name e2e --scopes read 2>/dev/null | tail -n 1)"
+export LEPTOS_SITE_ADDR="127.0.0.1:$PORT"
+if ! "$BIN" demo --days 30 --scale 0.25 >"$E2E_DIR/demo.log" 2>&1; then
+  cat "$E2E_DIR/demo.log" >&2
+  exit 1
+fi
+KEY="$("$BIN" keys create --name e2e --scopes read 2>"$E2E_DIR/keys.log" | tail -n 1)" || { cat "$E2E_DIR/keys.log" >&2; exit 1; }
+export BURSAR_E2E_KEY="$KEY"
 "$BIN" serve >"$E2E_DIR/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true; rm -f "$LOG"' EXIT
-for _ in $(seq 1 100); do
-  curl -fs "http://$LEPTOS_SITE_ADDR/api/v1/health" >/dev/null 2>&1 && break
+ready=""
+for _ in $(seq 1 150); do
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
+  if curl -fs "http://$LEPTOS_SITE_ADDR/api/v1/health" >/dev/null 2>&1; then ready=1; break; fi
   sleep 0.2
 done
+if [ -z "$ready" ]; then
+  echo "error: the server did not come up on $LEPTOS_SITE_ADDR; its log:" >&2
+  cat "$E2E_DIR/server.log" >&2
+  exit 1
+fi
 export BURSAR_E2E_URL="http://$LEPTOS_SITE_ADDR"
+set +e
 (cd end2end && npx playwright test) 2>&1 | tee -a "$LOG"
-e2e_passed=$(grep -Eo '^ *[0-9]+ passed' "$LOG" | tail -n 1 | awk '{print $1}')
+e2e_status=${PIPESTATUS[0]}
+set -e
 kill $SERVER_PID 2>/dev/null || true
+if [ "$e2e_status" -ne 0 ]; then
+  echo "the browser test failed; the server's log is in $E2E_DIR/server.log" >&2
+  exit "$e2e_status"
+fi
+e2e_passed=$(grep -Eo '^ *[0-9]+ passed' "$LOG" | tail -n 1 | awk '{print $1}')
 
 total=$((cargo_passed + ${e2e_passed:-0}))
 echo "bursar: $total passed, 0 failed, $skipped skipped"

@@ -15,9 +15,13 @@ use std::str::FromStr;
 
 /// Longest event id accepted.
 pub const MAX_ID_LEN: usize = 128;
-/// Most tokens one field may claim (10¹²): far above any real call, and
+/// Most tokens one field may claim (10⁹): far above any real call, and
 /// small enough that sums over billions of events cannot overflow.
-pub const MAX_TOKENS: i64 = 1_000_000_000_000;
+pub const MAX_TOKENS: i64 = 1_000_000_000;
+/// The largest cost one call may report: $100,000. Larger is surely a unit error.
+pub const MAX_COST_USD: i64 = 100_000;
+/// Earliest accepted timestamp year (inclusive) and latest (exclusive).
+pub const YEARS: (i32, i32) = (2000, 2100);
 /// Most events one request may carry.
 pub const MAX_EVENTS_PER_REQUEST: usize = 5_000;
 
@@ -149,6 +153,12 @@ pub fn parse_event(v: &Value) -> Result<Event, FieldError> {
             )
         })?
         .with_timezone(&Utc);
+    if !(YEARS.0..YEARS.1).contains(&chrono::Datelike::year(&timestamp)) {
+        return Err(FieldError::new(
+            "timestamp",
+            format!("must be in the years {}-{} (got {ts_raw:?})", YEARS.0, YEARS.1 - 1),
+        ));
+    }
     let model = required_str(o, "model")?.trim().to_string();
     if model.is_empty() || model.len() > 256 {
         return Err(FieldError::new("model", "must be 1-256 characters"));
@@ -238,6 +248,9 @@ fn cost(o: &Map<String, Value>) -> Result<Option<Nanos>, FieldError> {
     if d.is_sign_negative() && !d.is_zero() {
         return Err(FieldError::new("cost", format!("must not be negative (got {raw:?})")));
     }
+    if d > Decimal::from(MAX_COST_USD) {
+        return Err(FieldError::new("cost", format!("must be at most {MAX_COST_USD} USD for one call (got {raw:?})")));
+    }
     Nanos::from_usd(d).map(Some).map_err(|_| FieldError::new("cost", format!("is out of range (got {raw:?})")))
 }
 
@@ -323,6 +336,10 @@ mod tests {
             .starts_with("timestamp: must be RFC 3339 with a time zone"));
         assert_eq!(err(with("id", json!("x".repeat(200)))), "id: must be 1-128 characters (got 200)");
         assert_eq!(err(with("tags", json!({"user": 42}))), "tags.user: must be a string (got a number)");
+        assert!(err(with("timestamp", json!("1969-12-31T23:59:59Z")))
+            .starts_with("timestamp: must be in the years 2000-2099"));
+        assert!(err(with("cost", json!("250000"))).starts_with("cost: must be at most 100000 USD"));
+        assert_eq!(err(with("output_tokens", json!(2_000_000_000i64))), "output_tokens: must be at most 1000000000");
         assert!(err(with("tags", json!({"Team": "x"}))).starts_with("tags.Team: key must start"));
         let mut no_model = base();
         no_model.as_object_mut().unwrap().remove("model");

@@ -12,6 +12,7 @@ pub mod query;
 pub mod report;
 pub mod tags;
 pub mod time;
+pub mod users;
 
 pub use event::{Event, FieldError, IngestBody, Usage};
 pub use money::Nanos;

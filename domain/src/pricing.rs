@@ -156,16 +156,15 @@ impl Catalog {
         &self.models
     }
 
-    /// Finds a model by the name a caller sent: exact spelling (any case),
-    /// then without a `provider/` prefix, then without a date suffix such as
-    /// `-2024-08-06` or `-20250929`.
+    /// Finds a model by the name a caller sent: exact spelling or alias (any
+    /// case), then without a `provider/` prefix. Dated snapshots match only
+    /// when listed as aliases: a snapshot may carry another price
+    /// (gpt-4o-2024-05-13 is $5/$15, gpt-4o $2.50/$10), and an unknown one is
+    /// better flagged unpriced than priced wrong.
     pub fn find(&self, model: &str) -> Option<&ModelPrice> {
         let lower = model.trim().to_lowercase();
         let unprefixed = lower.rsplit('/').next().unwrap_or(&lower).to_string();
-        [lower.clone(), unprefixed.clone(), strip_date_suffix(&unprefixed)]
-            .iter()
-            .find_map(|name| self.index.get(name))
-            .map(|&i| &self.models[i])
+        [lower, unprefixed].iter().find_map(|name| self.index.get(name)).map(|&i| &self.models[i])
     }
 
     /// The rates in force for `model` at `at`, if the catalog has any.
@@ -175,7 +174,11 @@ impl Catalog {
     }
 
     /// Settles an event's cost (see [`Catalog::cost_of`]).
-    pub fn price(&self, event: crate::event::Event) -> PricedEvent {
+    /// A call without a provider gets the catalog's provider for its model.
+    pub fn price(&self, mut event: crate::event::Event) -> PricedEvent {
+        if event.provider.is_none() {
+            event.provider = self.find(&event.model).map(|m| m.provider.clone());
+        }
         let (cost, source) = self.cost_of(&event.model, event.timestamp, &event.usage, event.cost);
         PricedEvent { event, cost, source }
     }
@@ -214,21 +217,6 @@ pub fn compute_cost(version: &PriceVersion, usage: &Usage) -> Option<Nanos> {
         + d(usage.cache_write_tokens).checked_mul(rates.cache_write)?
         + d(usage.output_tokens).checked_mul(rates.output)?;
     Nanos::from_usd(per_million / Decimal::from(1_000_000)).ok()
-}
-
-fn strip_date_suffix(name: &str) -> String {
-    let b = name.as_bytes();
-    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    if b.len() > 11 && b[b.len() - 11] == b'-' && b[b.len() - 6] == b'-' && b[b.len() - 3] == b'-' {
-        let tail = &b[b.len() - 10..];
-        if digits(&tail[0..4]) && digits(&tail[5..7]) && digits(&tail[8..10]) {
-            return name[..name.len() - 11].to_string();
-        }
-    }
-    if b.len() > 9 && b[b.len() - 9] == b'-' && digits(&b[b.len() - 8..]) {
-        return name[..name.len() - 9].to_string();
-    }
-    name.to_string()
 }
 
 #[cfg(test)]
@@ -328,7 +316,7 @@ mod tests {
         let cat = catalog();
         assert_eq!(cat.find("claude-sonnet-4-5-20250929").unwrap().model, "claude-sonnet-4-5");
         assert_eq!(cat.find("anthropic/Claude-Sonnet-4-5").unwrap().model, "claude-sonnet-4-5");
-        assert_eq!(cat.find("gpt-4o-2024-08-06").unwrap().model, "gpt-4o");
+        assert!(cat.find("gpt-4o-2024-05-13").is_none(), "an unlisted snapshot is not guessed");
         assert!(cat.find("llama-3-70b").is_none());
     }
 

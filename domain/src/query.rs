@@ -123,7 +123,8 @@ impl SpendQuery {
             let (k, v) =
                 raw.split_once(':').ok_or_else(|| err("filter", format!("must be key:value (got {raw:?})")))?;
             let dimension = Dimension::parse(k.trim()).map_err(|r| err("filter", r))?;
-            let value = Some(v.trim().to_string()).filter(|v| !v.is_empty());
+            let v = if dimension == Dimension::Provider { v.trim().to_lowercase() } else { v.trim().to_string() };
+            let value = Some(v).filter(|v| !v.is_empty());
             match filters.iter_mut().find(|f| f.dimension == dimension) {
                 Some(f) => f.values.push(value),
                 None => filters.push(Filter { dimension, values: vec![value] }),

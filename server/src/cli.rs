@@ -81,12 +81,7 @@ async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
-        _ => url.to_string(),
-    }
-}
+use crate::config::redact_url as redact;
 
 fn leptos_options() -> anyhow::Result<leptos::prelude::LeptosOptions> {
     Ok(leptos::prelude::get_configuration(None).context("reading the LEPTOS_* settings")?.leptos_options)

@@ -7,7 +7,7 @@ use std::time::Duration;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:./data/bursar.db";
 
 /// Bursar's settings. Leptos reads its own (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     /// `BURSAR_DATABASE_URL`: `sqlite:PATH` or `postgres://…`.
     pub database_url: String,
@@ -19,6 +19,26 @@ pub struct Config {
     pub ingest_queue_wait: Duration,
     /// `BURSAR_MIGRATE` (`true`/`false`): run migrations at start-up (default true).
     pub run_migrations: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("ingest_concurrency", &self.ingest_concurrency)
+            .field("ingest_queue_wait", &self.ingest_queue_wait)
+            .field("run_migrations", &self.run_migrations)
+            .finish()
+    }
+}
+
+/// A database URL with any password hidden, for logs and messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_string(),
+    }
 }
 
 /// A variable that is set but unusable.
@@ -70,8 +90,8 @@ impl Config {
         Ok(Config {
             database_url,
             max_body_bytes: num("BURSAR_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024)? as usize,
-            ingest_concurrency: num("BURSAR_INGEST_CONCURRENCY", 32, 1)? as usize,
-            ingest_queue_wait: Duration::from_millis(num("BURSAR_INGEST_QUEUE_WAIT_MS", 2_000, 0)?),
+            ingest_concurrency: num("BURSAR_INGEST_CONCURRENCY", 4, 1)? as usize,
+            ingest_queue_wait: Duration::from_millis(num("BURSAR_INGEST_QUEUE_WAIT_MS", 5_000, 0)?),
             run_migrations,
         })
     }
@@ -104,5 +124,7 @@ mod tests {
             .starts_with("BURSAR_MAX_BODY_BYTES: must be"));
         assert_eq!(cfg(&[("BURSAR_MIGRATE", "maybe")]).unwrap_err().var, "BURSAR_MIGRATE");
         assert!(!cfg(&[("BURSAR_MIGRATE", "false")]).unwrap().run_migrations);
+        let pg = cfg(&[("BURSAR_DATABASE_URL", "postgres://bursar:s3cret@db/bursar")]).unwrap();
+        assert!(!format!("{pg:?}").contains("s3cret"));
     }
 }

@@ -2,8 +2,9 @@
 //! and thirteen workflows, with agent loops, cache hits, escalation to
 //! expensive models, growth, weekends, a few untagged calls, an unpriced
 //! fine-tune, and one runaway agent loop. Every event is sent through the
-//! same parse-price-store path as the ingest API. Events are a pure function
-//! of (seed, date, workflow), so loading twice adds nothing.
+//! same parse-price-store path as the ingest API. Event ids are derived from
+//! the date, workflow and position, so loading again on the same day with the
+//! same options adds nothing.
 
 use crate::{ingest, AppState};
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};

@@ -2,6 +2,7 @@
 
 use crate::Config;
 use axum::extract::FromRef;
+use domain::pricing::CatalogError;
 use domain::Catalog;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
@@ -24,7 +25,7 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state around an opened (and migrated) store.
-    pub fn new(leptos_options: LeptosOptions, store: Arc<dyn Store>, config: Config) -> anyhow::Result<AppState> {
+    pub fn new(leptos_options: LeptosOptions, store: Arc<dyn Store>, config: Config) -> Result<AppState, CatalogError> {
         let catalog = Catalog::from_json(BUNDLED_CATALOG)?;
         Ok(AppState {
             leptos_options,

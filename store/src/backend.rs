@@ -29,46 +29,53 @@ macro_rules! impl_store {
                 $crate::backend::placeholders($dialect, sql)
             }
 
+            /// Ids of the batch's tag sets, creating the new ones. New sets are
+            /// created in key order, so concurrent batches lock them in one order.
             async fn tagset_ids(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
                 events: &[&domain::PricedEvent],
             ) -> Result<(Vec<i64>, Vec<(String, i64)>), $crate::StoreError> {
-                let mut ids = Vec::with_capacity(events.len());
+                let keys: Vec<String> = events.iter().map(|e| e.event.tags.canonical()).collect();
                 let mut known: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-                let mut fresh = Vec::new();
-                for e in events {
-                    let key = e.event.tags.canonical();
-                    if let Some(id) = known.get(&key) {
-                        ids.push(*id);
-                        continue;
+                let mut missing: std::collections::BTreeMap<&str, &domain::TagSet> = std::collections::BTreeMap::new();
+                {
+                    let cache = self.tagsets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    for (k, e) in keys.iter().zip(events) {
+                        match cache.get(k) {
+                            Some(id) => {
+                                known.insert(k.clone(), *id);
+                            }
+                            None => {
+                                missing.insert(k.as_str(), &e.event.tags);
+                            }
+                        }
                     }
-                    let cached = self.tagsets.lock().map(|m| m.get(&key).copied()).unwrap_or(None);
-                    let id = match cached {
-                        Some(id) => id,
-                        None => {
-                            let sql = self.q("insert into tagsets (tags_key) values (?) on conflict (tags_key) do nothing returning id");
-                            let new_id: Option<i64> = sqlx::query_scalar(&sql).bind(&key).fetch_optional(&mut **tx).await?;
-                            let id = match new_id {
-                                Some(id) => {
-                                    let sql = self.q("insert into tagset_tags (tagset_id, key, value) values (?, ?, ?)");
-                                    for (k, v) in &e.event.tags.0 {
-                                        sqlx::query(&sql).bind(id).bind(k.as_str()).bind(v).execute(&mut **tx).await?;
-                                    }
-                                    id
-                                }
-                                None => {
-                                    let sql = self.q("select id from tagsets where tags_key = ?");
-                                    sqlx::query_scalar(&sql).bind(&key).fetch_one(&mut **tx).await?
-                                }
-                            };
-                            fresh.push((key.clone(), id));
+                }
+                let mut fresh = Vec::new();
+                for (key, tags) in missing {
+                    let sql = self.q("insert into tagsets (tags_key) values (?) on conflict (tags_key) do nothing returning id");
+                    let new_id: Option<i64> = sqlx::query_scalar(&sql).bind(key).fetch_optional(&mut **tx).await?;
+                    let id = match new_id {
+                        Some(id) => {
+                            if !tags.0.is_empty() {
+                                let mut qb = sqlx::QueryBuilder::<$db>::new("insert into tagset_tags (tagset_id, key, value) ");
+                                qb.push_values(tags.0.iter(), |mut b, (k, v)| {
+                                    b.push_bind(id).push_bind(k.as_str().to_string()).push_bind(v.clone());
+                                });
+                                qb.build().execute(&mut **tx).await?;
+                            }
                             id
                         }
+                        None => {
+                            let sql = self.q("select id from tagsets where tags_key = ?");
+                            sqlx::query_scalar(&sql).bind(key).fetch_one(&mut **tx).await?
+                        }
                     };
-                    known.insert(key, id);
-                    ids.push(id);
+                    known.insert(key.to_string(), id);
+                    fresh.push((key.to_string(), id));
                 }
+                let ids = keys.iter().map(|k| known.get(k).copied().unwrap_or_default()).collect();
                 Ok((ids, fresh))
             }
         }
@@ -87,8 +94,12 @@ macro_rules! impl_store {
             #[tracing::instrument(skip_all, fields(events = events.len()))]
             async fn insert_events(&self, events: &[domain::PricedEvent]) -> Result<$crate::InsertOutcome, $crate::StoreError> {
                 use sqlx::QueryBuilder;
+                // One row per id (the first wins), in id order, so that concurrent
+                // batches meet each other's rows in one order and cannot deadlock.
                 let mut seen = std::collections::HashSet::new();
-                let unique: Vec<&domain::PricedEvent> = events.iter().filter(|e| seen.insert(e.event.id.as_str())).collect();
+                let mut unique: Vec<&domain::PricedEvent> =
+                    events.iter().filter(|e| seen.insert(e.event.id.as_str())).collect();
+                unique.sort_by(|a, b| a.event.id.cmp(&b.event.id));
                 if unique.is_empty() {
                     return Ok($crate::InsertOutcome::default());
                 }
@@ -149,9 +160,7 @@ macro_rules! impl_store {
                     }
                 }
                 tx.commit().await?;
-                if let Ok(mut cache) = self.tagsets.lock() {
-                    cache.extend(fresh);
-                }
+                self.tagsets.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend(fresh);
                 Ok($crate::InsertOutcome { inserted })
             }
 

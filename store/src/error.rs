@@ -29,7 +29,11 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.constraint().unwrap_or("unique").to_string())
             }
-            sqlx::Error::Database(db) if db.message().contains("database is locked") => {
+            // SQLite busy; Postgres deadlock, serialization failure, too many connections.
+            sqlx::Error::Database(db)
+                if db.message().contains("database is locked")
+                    || matches!(db.code().as_deref(), Some("40P01" | "40001" | "53300")) =>
+            {
                 StoreError::Unavailable(e.to_string())
             }
             _ => StoreError::Database(e),

@@ -26,7 +26,20 @@ pub async fn post_events(
         .await
         .map_err(|_| ApiError::Overloaded("too many ingest requests in flight; retry shortly".into()))?
         .map_err(|_| ApiError::Overloaded("the server is shutting down".into()))?;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::TooLarge { limit })?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| body_error(e, limit))?;
     let parsed = ingest::parse(&bytes).map_err(ApiError::Body)?;
     Ok(Json(ingest::ingest(&state, parsed).await?))
+}
+
+/// A body over the limit is 413; a body that could not be read (the client
+/// went away mid-upload) is 400.
+fn body_error(e: axum::Error, limit: usize) -> ApiError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return ApiError::TooLarge { limit };
+        }
+        source = err.source();
+    }
+    ApiError::Invalid(domain::FieldError { field: "body".into(), reason: format!("could not be read: {e}") })
 }

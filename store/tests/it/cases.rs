@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::report::Totals;
-use domain::{CostSource, Event, Granularity, Nanos, PricedEvent, SpendQuery, TagKey, TagSet, Usage};
+use domain::{CostSource, Event, Nanos, PricedEvent, SpendQuery, TagKey, TagSet, Usage};
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 use store::{ApiKeyRecord, Store};
@@ -257,5 +257,34 @@ pub async fn migrations_are_idempotent(s: Arc<dyn Store>) {
     s.migrate().await.unwrap();
     s.migrate().await.unwrap();
     assert_eq!(s.count_events().await.unwrap(), 0);
-    let _ = Granularity::Day;
+}
+
+pub async fn concurrent_batches_in_any_order_all_land(s: Arc<dyn Store>) {
+    // Batches share ids and brand-new tag sets but list them in different orders.
+    let make = |ids: Vec<usize>| -> Vec<PricedEvent> {
+        ids.into_iter()
+            .map(|i| {
+                let team = format!("t{}", i % 50);
+                ev(&format!("x{i}"), "2026-11-05T12:00:00Z", "gpt-4o", Some(1), tags(&[("team", team.as_str())]))
+            })
+            .collect()
+    };
+    let mut tasks = Vec::new();
+    for k in 0..6usize {
+        let mut ids: Vec<usize> = (0..400).collect();
+        if k % 2 == 1 {
+            ids.reverse();
+        }
+        ids.rotate_left(k * 37);
+        let (s, batch) = (s.clone(), make(ids));
+        tasks.push(tokio::spawn(async move { s.insert_events(&batch).await.map(|o| o.inserted.len()) }));
+    }
+    let mut inserted = 0;
+    for t in tasks {
+        inserted += t.await.unwrap().expect("no batch may fail");
+    }
+    assert_eq!(inserted, 400);
+    let r = s.spend(&q(&[("from", "2026-11-01"), ("to", "2026-11-30"), ("group_by", "team")])).await.unwrap();
+    assert_eq!(r.total.calls, 400);
+    assert_eq!(r.groups.len(), 50);
 }

@@ -33,7 +33,8 @@ pub fn postgres_url() -> String {
 
 /// Whether an unreachable Postgres fails the run instead of skipping.
 pub fn postgres_required() -> bool {
-    std::env::var_os("CI").is_some() || std::env::var_os("BURSAR_REQUIRE_POSTGRES").is_some()
+    let set = |k: &str| std::env::var(k).is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"));
+    set("CI") || set("BURSAR_REQUIRE_POSTGRES")
 }
 
 /// A migrated store on a new Postgres database, or `None` (after saying so)

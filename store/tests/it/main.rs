@@ -33,6 +33,7 @@ conformance!(
     totals_match_what_was_inserted,
     replays_are_counted_once,
     concurrent_replays_are_counted_once,
+    concurrent_batches_in_any_order_all_land,
     rollups_agree_with_raw_events,
     untagged_spend_is_its_own_group,
     unpriced_events_are_kept_and_counted,
