@@ -75,6 +75,16 @@ pub struct SpendQuery {
 }
 
 impl SpendQuery {
+    /// Whether the rollups can answer this query: every dimension it groups
+    /// or filters by is kept in them (model, provider, and [`crate::tags::ROLLUP_KEYS`]).
+    pub fn rollups_suffice(&self) -> bool {
+        let kept = |d: &Dimension| match d {
+            Dimension::Model | Dimension::Provider => true,
+            Dimension::Tag(k) => crate::tags::ROLLUP_KEYS.contains(&k.as_str()),
+        };
+        self.group_by.iter().all(kept) && self.filters.iter().all(|f| kept(&f.dimension))
+    }
+
     /// Everything in `[from, to)`, ungrouped.
     pub fn new(from: DateTime<Utc>, to: DateTime<Utc>) -> SpendQuery {
         SpendQuery { from, to, group_by: vec![], granularity: None, filters: vec![] }

@@ -8,6 +8,12 @@ use std::fmt;
 /// The conventional tag keys, in the order pages show them.
 pub const CONVENTIONAL_KEYS: [&str; 6] = ["team", "product", "workflow", "user", "project", "task_type"];
 
+/// Tag keys kept in the hourly and daily rollups. `user` (and any other key)
+/// can have as many values as there are people, which would make a rollup as
+/// large as the events it sums; spend grouped or filtered by those keys is
+/// read from the events instead.
+pub const ROLLUP_KEYS: [&str; 5] = ["team", "product", "workflow", "project", "task_type"];
+
 /// Longest tag key accepted.
 pub const MAX_KEY_LEN: usize = 64;
 /// Longest tag value accepted.
@@ -98,6 +104,17 @@ impl TagSet {
     /// The value for a key, if the set has one.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Only the tags the rollups keep (see [`ROLLUP_KEYS`]).
+    pub fn rollup_part(&self) -> TagSet {
+        TagSet(
+            self.0
+                .iter()
+                .filter(|(k, _)| ROLLUP_KEYS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        )
     }
 
     /// Adds or replaces a tag.

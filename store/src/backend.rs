@@ -34,20 +34,20 @@ macro_rules! impl_store {
             async fn tagset_ids(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
-                events: &[&domain::PricedEvent],
+                sets: &[domain::TagSet],
             ) -> Result<(Vec<i64>, Vec<(String, i64)>), $crate::StoreError> {
-                let keys: Vec<String> = events.iter().map(|e| e.event.tags.canonical()).collect();
+                let keys: Vec<String> = sets.iter().map(|s| s.canonical()).collect();
                 let mut known: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
                 let mut missing: std::collections::BTreeMap<&str, &domain::TagSet> = std::collections::BTreeMap::new();
                 {
                     let cache = self.tagsets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                    for (k, e) in keys.iter().zip(events) {
+                    for (k, set) in keys.iter().zip(sets) {
                         match cache.get(k) {
                             Some(id) => {
                                 known.insert(k.clone(), *id);
                             }
                             None => {
-                                missing.insert(k.as_str(), &e.event.tags);
+                                missing.insert(k.as_str(), set);
                             }
                         }
                     }
@@ -104,7 +104,16 @@ macro_rules! impl_store {
                     return Ok($crate::InsertOutcome::default());
                 }
                 let mut tx = self.writer.begin().await?;
-                let (tagset_ids, fresh) = self.tagset_ids(&mut tx, &unique).await?;
+                // Each event's full tag set, then the smaller set its rollup rows are keyed by.
+                let n = unique.len();
+                let sets: Vec<domain::TagSet> = unique
+                    .iter()
+                    .map(|e| e.event.tags.clone())
+                    .chain(unique.iter().map(|e| e.event.tags.rollup_part()))
+                    .collect();
+                let (all_ids, fresh) = self.tagset_ids(&mut tx, &sets).await?;
+                let (tagset_ids, rollup_ids) = all_ids.split_at(n);
+                let tagset_ids = tagset_ids.to_vec();
                 let received = $crate::rollup::micros(chrono::Utc::now());
                 let rows: Vec<(&domain::PricedEvent, i64)> = unique.iter().copied().zip(tagset_ids).collect();
                 let mut inserted = std::collections::HashSet::new();
@@ -132,7 +141,10 @@ macro_rules! impl_store {
                     inserted.extend(ids);
                 }
                 let deltas = $crate::rollup::deltas(
-                    rows.iter().filter(|(e, _)| inserted.contains(&e.event.id)).map(|(e, t)| (*e, *t)),
+                    rows.iter()
+                        .zip(rollup_ids)
+                        .filter(|((e, _), _)| inserted.contains(&e.event.id))
+                        .map(|((e, _), r)| (*e, *r)),
                 );
                 for (table, map) in [("rollup_hour", &deltas.hour), ("rollup_day", &deltas.day)] {
                     let entries: Vec<_> = map.iter().collect();
@@ -213,6 +225,82 @@ macro_rules! impl_store {
                     }
                 }
                 Ok(out)
+            }
+
+            async fn create_user(&self, u: &$crate::UserRecord) -> Result<(), $crate::StoreError> {
+                self.p_create_user(u).await
+            }
+
+            async fn find_user(&self, id: &str) -> Result<Option<$crate::UserRecord>, $crate::StoreError> {
+                self.p_find_user("id", id).await
+            }
+
+            async fn find_user_by_email(&self, email: &str) -> Result<Option<$crate::UserRecord>, $crate::StoreError> {
+                self.p_find_user("email", email).await
+            }
+
+            async fn list_users(&self) -> Result<Vec<$crate::UserRecord>, $crate::StoreError> {
+                self.p_list_users().await
+            }
+
+            async fn count_users(&self) -> Result<i64, $crate::StoreError> {
+                self.p_count_users().await
+            }
+
+            async fn save_session(
+                &self,
+                id: &str,
+                data: &str,
+                expiry: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::StoreError> {
+                self.p_save_session(id, data, $crate::rollup::micros(expiry)).await
+            }
+
+            async fn load_session(
+                &self,
+                id: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<(String, chrono::DateTime<chrono::Utc>)>, $crate::StoreError> {
+                Ok(self
+                    .p_load_session(id, $crate::rollup::micros(now))
+                    .await?
+                    .map(|(data, expiry)| (data, $crate::rollup::from_micros(expiry))))
+            }
+
+            async fn delete_session(&self, id: &str) -> Result<(), $crate::StoreError> {
+                self.p_delete_session(id).await
+            }
+
+            async fn delete_expired_sessions(&self, now: chrono::DateTime<chrono::Utc>) -> Result<u64, $crate::StoreError> {
+                self.p_delete_expired_sessions($crate::rollup::micros(now)).await
+            }
+
+            async fn record_login_failure(&self, email: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), $crate::StoreError> {
+                self.p_record_login_failure(email, $crate::rollup::micros(at)).await
+            }
+
+            async fn count_login_failures(
+                &self,
+                email: &str,
+                since: chrono::DateTime<chrono::Utc>,
+            ) -> Result<i64, $crate::StoreError> {
+                self.p_count_login_failures(email, $crate::rollup::micros(since)).await
+            }
+
+            async fn clear_login_failures(&self, email: &str) -> Result<(), $crate::StoreError> {
+                self.p_clear_login_failures(email).await
+            }
+
+            async fn create_setup_token(&self, hash: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), $crate::StoreError> {
+                self.p_create_setup_token(hash, $crate::rollup::micros(at)).await
+            }
+
+            async fn use_setup_token(&self, hash: &str, at: chrono::DateTime<chrono::Utc>) -> Result<bool, $crate::StoreError> {
+                self.p_use_setup_token(hash, $crate::rollup::micros(at)).await
+            }
+
+            async fn list_events(&self, q: &$crate::EventQuery) -> Result<Vec<$crate::StoredEvent>, $crate::StoreError> {
+                self.p_list_events(q).await
             }
 
             async fn count_events(&self) -> Result<i64, $crate::StoreError> {

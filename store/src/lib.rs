@@ -7,13 +7,16 @@
 //! instead of millions of events and still agree with them exactly.
 
 mod backend;
+mod backend_people;
 mod error;
+mod people;
 mod postgres;
 mod rollup;
 mod sql;
 mod sqlite;
 
 pub use error::StoreError;
+pub use people::{EventQuery, StoredEvent, UserRecord};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -81,9 +84,58 @@ pub trait Store: Send + Sync + 'static {
     /// Records that a key was used.
     async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 
+    /// Saves a new person; an email already used is a `Conflict`.
+    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+
+    /// Finds a person by id.
+    async fn find_user(&self, id: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// Finds a person by (lower-cased) email.
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// Everyone, by email.
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
+
+    /// How many people there are.
+    async fn count_users(&self) -> Result<i64, StoreError>;
+
+    /// Creates or replaces a session's data.
+    async fn save_session(&self, id: &str, data: &str, expiry: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// A session's data and expiry, unless it has expired.
+    async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<(String, DateTime<Utc>)>, StoreError>;
+
+    /// Forgets a session.
+    async fn delete_session(&self, id: &str) -> Result<(), StoreError>;
+
+    /// Forgets every expired session; returns how many.
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Records a failed sign-in for an email.
+    async fn record_login_failure(&self, email: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Failed sign-ins for an email since a time.
+    async fn count_login_failures(&self, email: &str, since: DateTime<Utc>) -> Result<i64, StoreError>;
+
+    /// Forgets an email's failed sign-ins (after a success).
+    async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError>;
+
+    /// Saves the hash of a one-time setup token.
+    async fn create_setup_token(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Marks a setup token used; true only the first time, for a token that exists.
+    async fn use_setup_token(&self, token_hash: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Lists calls: newest first, or a task's calls oldest first.
+    async fn list_events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, StoreError>;
+
     /// Answers a spend query from rollups, reading raw events only at the
-    /// range's unaligned edges.
+    /// range's unaligned edges; a query on a key the rollups do not keep
+    /// (such as `user`) is answered from the events.
     async fn spend(&self, q: &SpendQuery) -> Result<SpendReport, StoreError> {
+        if !q.rollups_suffice() {
+            return self.spend_from_events(q).await;
+        }
         let allow_days = q.granularity != Some(domain::Granularity::Hour);
         let mut rows = Vec::new();
         for seg in plan_segments(q.from, q.to, allow_days) {

@@ -109,6 +109,18 @@ pub fn spend(dialect: Dialect, seg: &Segment, q: &SpendQuery) -> Built {
     let lo = b.bind(Bind::Int(lo));
     let hi = b.bind(Bind::Int(hi));
     let mut wheres = vec![format!("{time_col} >= {lo}"), format!("{time_col} < {hi}")];
+    push_filters(&mut b, q, &mut wheres);
+    let mut sql = format!("select {} from {table} r{joins} where {}", select.join(", "), wheres.join(" and "));
+    if n_group > 0 {
+        let cols: Vec<String> = (1..=n_group).map(|i| i.to_string()).collect();
+        sql.push_str(&format!(" group by {}", cols.join(", ")));
+    }
+    Built { sql, binds: b.binds, has_bucket, n_keys: q.group_by.len() }
+}
+
+/// Adds a `where` term per filter of `q`, over an `r` table with `tagset_id`,
+/// `model` and `provider` columns (the events or a rollup).
+fn push_filters(b: &mut Builder, q: &SpendQuery, wheres: &mut Vec<String>) {
     for f in &q.filters {
         let mut alts = Vec::new();
         let present: Vec<&String> = f.values.iter().flatten().collect();
@@ -129,9 +141,9 @@ pub fn spend(dialect: Dialect, seg: &Segment, q: &SpendQuery) -> Built {
                     let key = b.bind(Bind::Text(k.as_str().to_string()));
                     let vals: Vec<String> = present.iter().map(|v| b.bind(Bind::Text((*v).clone()))).collect();
                     alts.push(format!(
-                        "exists (select 1 from tagset_tags f where f.tagset_id = r.tagset_id and f.key = {key} and f.value in ({}))",
-                        vals.join(", ")
-                    ));
+                    "exists (select 1 from tagset_tags f where f.tagset_id = r.tagset_id and f.key = {key} and f.value in ({}))",
+                    vals.join(", ")
+                ));
                 }
                 if wants_missing {
                     let key = b.bind(Bind::Text(k.as_str().to_string()));
@@ -146,12 +158,33 @@ pub fn spend(dialect: Dialect, seg: &Segment, q: &SpendQuery) -> Built {
         }
         wheres.push(format!("({})", alts.join(" or ")));
     }
-    let mut sql = format!("select {} from {table} r{joins} where {}", select.join(", "), wheres.join(" and "));
-    if n_group > 0 {
-        let cols: Vec<String> = (1..=n_group).map(|i| i.to_string()).collect();
-        sql.push_str(&format!(" group by {}", cols.join(", ")));
-    }
-    Built { sql, binds: b.binds, has_bucket, n_keys: q.group_by.len() }
+}
+
+/// Lists calls matching a query's range and filters, newest first (a task's
+/// calls oldest first), a page at a time.
+pub fn list_events(dialect: Dialect, eq: &crate::EventQuery) -> Built {
+    let mut b = Builder { dialect, binds: Vec::new() };
+    let lo = b.bind(Bind::Int(eq.spend.from.timestamp_micros()));
+    let hi = b.bind(Bind::Int(eq.spend.to.timestamp_micros()));
+    let mut wheres = vec![format!("r.ts_us >= {lo}"), format!("r.ts_us < {hi}")];
+    push_filters(&mut b, &eq.spend, &mut wheres);
+    let order = match &eq.task_id {
+        Some(task) => {
+            let t = b.bind(Bind::Text(task.clone()));
+            wheres.push(format!("r.task_id = {t}"));
+            "r.ts_us, r.seq"
+        }
+        None => "r.ts_us desc, r.seq desc",
+    };
+    let limit = b.bind(Bind::Int(i64::from(eq.limit)));
+    let offset = b.bind(Bind::Int(i64::from(eq.offset)));
+    let sql = format!(
+        "select r.id, r.ts_us, r.model, r.provider, r.input_tokens, r.output_tokens, r.cache_read_tokens, \
+         r.cache_write_tokens, r.reasoning_tokens, r.cost_nanos, r.task_id, r.cost_source, r.seq, t.tags_key \
+         from events r join tagsets t on t.id = r.tagset_id where {} order by {order} limit {limit} offset {offset}",
+        wheres.join(" and ")
+    );
+    Built { sql, binds: b.binds, has_bucket: false, n_keys: 0 }
 }
 
 /// Columns of `events`, in insert order.

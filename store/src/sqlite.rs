@@ -3,6 +3,7 @@
 //! and a small pool of readers, in WAL mode with full fsync on commit.
 
 use crate::backend::impl_store;
+use crate::backend_people::impl_people;
 use crate::sql::Dialect;
 use crate::{Backend, StoreError};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -52,3 +53,4 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
+impl_people!(SqliteStore, Sqlite, Dialect::Sqlite);

@@ -119,6 +119,9 @@ pub async fn rollups_agree_with_raw_events(s: Arc<dyn Store>) {
         if rng.gen_bool(0.5) {
             tg.insert(TagKey::parse("workflow").unwrap(), format!("wf-{}", rng.gen_range(0..4)));
         }
+        if rng.gen_bool(0.7) {
+            tg.insert(TagKey::parse("user").unwrap(), format!("user-{}", rng.gen_range(0..40)));
+        }
         let cost = if rng.gen_bool(0.95) { Some(rng.gen_range(0..5_000_000)) } else { None };
         let mut e = ev(&format!("r{i}"), "2026-11-01T00:00:00Z", models[rng.gen_range(0..3)], cost, tg);
         e.event.timestamp = at;
@@ -158,7 +161,12 @@ pub async fn rollups_agree_with_raw_events(s: Arc<dyn Store>) {
             ("granularity", "month"),
         ]),
         q(&[("from", "2026-11-01T00:30:00Z"), ("to", "2026-11-01T00:45:00Z"), ("group_by", "team")]),
+        q(&[("from", "2026-11-01"), ("to", "2026-11-10"), ("group_by", "team,user"), ("granularity", "day")]),
+        q(&[("from", "2026-11-01"), ("to", "2026-11-10"), ("group_by", "workflow"), ("filter", "user:user-3")]),
     ];
+    // Grouping or filtering by `user` reads events; the others read rollups. Both agree.
+    assert!(queries[1].rollups_suffice());
+    assert!(!queries[7].rollups_suffice());
     for query in &queries {
         let fast = s.spend(query).await.unwrap();
         let slow = s.spend_from_events(query).await.unwrap();
@@ -287,4 +295,84 @@ pub async fn concurrent_batches_in_any_order_all_land(s: Arc<dyn Store>) {
     let r = s.spend(&q(&[("from", "2026-11-01"), ("to", "2026-11-30"), ("group_by", "team")])).await.unwrap();
     assert_eq!(r.total.calls, 400);
     assert_eq!(r.groups.len(), 50);
+}
+
+fn user(id: &str, email: &str) -> store::UserRecord {
+    store::UserRecord {
+        id: id.into(),
+        email: email.into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        role: "lead".into(),
+        teams: vec!["platform".into(), "search".into()],
+        created: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+        deactivated: None,
+    }
+}
+
+pub async fn people_round_trip(s: Arc<dyn Store>) {
+    assert_eq!(s.count_users().await.unwrap(), 0);
+    let u = user("u1", "ana@example.com");
+    s.create_user(&u).await.unwrap();
+    assert_eq!(s.find_user("u1").await.unwrap(), Some(u.clone()));
+    assert_eq!(s.find_user_by_email("ana@example.com").await.unwrap(), Some(u.clone()));
+    assert_eq!(s.find_user_by_email("bob@example.com").await.unwrap(), None);
+    let dup = user("u2", "ana@example.com");
+    assert!(matches!(s.create_user(&dup).await, Err(store::StoreError::Conflict(_))));
+    s.create_user(&user("u3", "bob@example.com")).await.unwrap();
+    let all = s.list_users().await.unwrap();
+    assert_eq!(all.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), vec!["ana@example.com", "bob@example.com"]);
+    assert!(!format!("{u:?}").contains("argon2"), "password hashes stay out of Debug");
+}
+
+pub async fn sessions_expire_and_are_deleted(s: Arc<dyn Store>) {
+    let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+    s.save_session("a", "{\"x\":1}", now + Duration::hours(1)).await.unwrap();
+    s.save_session("b", "{}", now - Duration::seconds(1)).await.unwrap();
+    assert_eq!(s.load_session("a", now).await.unwrap(), Some(("{\"x\":1}".to_string(), now + Duration::hours(1))));
+    assert_eq!(s.load_session("b", now).await.unwrap(), None, "an expired session does not load");
+    s.save_session("a", "{\"x\":2}", now + Duration::hours(2)).await.unwrap();
+    assert_eq!(s.load_session("a", now).await.unwrap().map(|(d, _)| d).as_deref(), Some("{\"x\":2}"));
+    assert_eq!(s.delete_expired_sessions(now).await.unwrap(), 1);
+    s.delete_session("a").await.unwrap();
+    assert_eq!(s.load_session("a", now).await.unwrap(), None);
+}
+
+pub async fn login_failures_and_setup_tokens(s: Arc<dyn Store>) {
+    let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+    for i in 0..3 {
+        s.record_login_failure("ana@example.com", now - Duration::minutes(i * 10)).await.unwrap();
+    }
+    assert_eq!(s.count_login_failures("ana@example.com", now - Duration::minutes(15)).await.unwrap(), 2);
+    s.clear_login_failures("ana@example.com").await.unwrap();
+    assert_eq!(s.count_login_failures("ana@example.com", now - Duration::days(1)).await.unwrap(), 0);
+    s.create_setup_token("h1", now).await.unwrap();
+    assert!(s.use_setup_token("h1", now).await.unwrap());
+    assert!(!s.use_setup_token("h1", now).await.unwrap(), "a setup token works once");
+    assert!(!s.use_setup_token("nope", now).await.unwrap());
+}
+
+pub async fn calls_list_by_filter_and_task(s: Arc<dyn Store>) {
+    let mut batch = Vec::new();
+    for i in 0..30 {
+        let team = if i % 3 == 0 { "core" } else { "growth" };
+        let mut e = ev(&format!("c{i:02}"), "2026-11-02T10:00:00Z", "gpt-4o", Some(i), tags(&[("team", team)]));
+        e.event.timestamp = t("2026-11-02T10:00:00Z") + Duration::seconds(i);
+        e.event.task_id = Some(format!("task-{}", i % 2));
+        batch.push(e);
+    }
+    s.insert_events(&batch).await.unwrap();
+    let page = |offset: u32, task: Option<&str>, params: &[(&str, &str)]| {
+        let mut p = vec![("from", "2026-11-01"), ("to", "2026-11-30")];
+        p.extend_from_slice(params);
+        store::EventQuery { spend: q(&p), task_id: task.map(String::from), limit: 4, offset }
+    };
+    let first = s.list_events(&page(0, None, &[("filter", "team:core")])).await.unwrap();
+    assert_eq!(first.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), vec!["c27", "c24", "c21", "c18"]);
+    assert_eq!(first[0].tags.get("team"), Some("core"));
+    assert_eq!(first[0].cost, Some(Nanos(27)));
+    assert_eq!(first[0].provider.as_deref(), Some("openai"));
+    let second = s.list_events(&page(4, None, &[("filter", "team:core")])).await.unwrap();
+    assert_eq!(second[0].id, "c15");
+    let task = s.list_events(&page(0, Some("task-1"), &[])).await.unwrap();
+    assert_eq!(task.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), vec!["c01", "c03", "c05", "c07"]);
 }

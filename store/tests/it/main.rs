@@ -40,4 +40,8 @@ conformance!(
     filters_select_values_and_untagged,
     api_keys_round_trip,
     migrations_are_idempotent,
+    people_round_trip,
+    sessions_expire_and_are_deleted,
+    login_failures_and_setup_tokens,
+    calls_list_by_filter_and_task,
 );

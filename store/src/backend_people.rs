@@ -1,0 +1,167 @@
+//! The people, session and call-listing half of the shared store logic
+//! (see `backend.rs` for why it is a macro).
+
+/// Implements the people, session and call-listing methods of
+/// [`crate::Store`] as an inherent `impl` the trait impl forwards to.
+macro_rules! impl_people {
+    ($ty:ty, $db:ty, $dialect:expr) => {
+        impl $ty {
+            pub(crate) async fn p_create_user(&self, u: &$crate::UserRecord) -> Result<(), $crate::StoreError> {
+                let sql = self.q(
+                    "insert into users (id, email, password_hash, role, teams, created_us, deactivated_us) \
+                     values (?, ?, ?, ?, ?, ?, ?)",
+                );
+                sqlx::query(&sql)
+                    .bind(&u.id)
+                    .bind(&u.email)
+                    .bind(&u.password_hash)
+                    .bind(&u.role)
+                    .bind(u.teams.join(","))
+                    .bind($crate::rollup::micros(u.created))
+                    .bind(u.deactivated.map($crate::rollup::micros))
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn p_find_user(
+                &self,
+                column: &str,
+                value: &str,
+            ) -> Result<Option<$crate::UserRecord>, $crate::StoreError> {
+                let sql = self.q(&format!(
+                    "select id, email, password_hash, role, teams, created_us, deactivated_us from users where {column} = ?"
+                ));
+                let row: Option<(String, String, String, String, String, i64, Option<i64>)> =
+                    sqlx::query_as(&sql).bind(value).fetch_optional(&self.reader).await?;
+                Ok(row.map(user_from_row))
+            }
+
+            pub(crate) async fn p_list_users(&self) -> Result<Vec<$crate::UserRecord>, $crate::StoreError> {
+                let rows: Vec<(String, String, String, String, String, i64, Option<i64>)> = sqlx::query_as(
+                    "select id, email, password_hash, role, teams, created_us, deactivated_us from users order by email",
+                )
+                .fetch_all(&self.reader)
+                .await?;
+                Ok(rows.into_iter().map(user_from_row).collect())
+            }
+
+            pub(crate) async fn p_count_users(&self) -> Result<i64, $crate::StoreError> {
+                Ok(sqlx::query_scalar("select count(*) from users").fetch_one(&self.reader).await?)
+            }
+
+            pub(crate) async fn p_save_session(&self, id: &str, data: &str, expiry_us: i64) -> Result<(), $crate::StoreError> {
+                let sql = self.q(
+                    "insert into sessions (id, data, expiry_us) values (?, ?, ?) \
+                     on conflict (id) do update set data = excluded.data, expiry_us = excluded.expiry_us",
+                );
+                sqlx::query(&sql).bind(id).bind(data).bind(expiry_us).execute(&self.writer).await?;
+                Ok(())
+            }
+
+            pub(crate) async fn p_load_session(
+                &self,
+                id: &str,
+                now_us: i64,
+            ) -> Result<Option<(String, i64)>, $crate::StoreError> {
+                let sql = self.q("select data, expiry_us from sessions where id = ? and expiry_us > ?");
+                Ok(sqlx::query_as(&sql).bind(id).bind(now_us).fetch_optional(&self.reader).await?)
+            }
+
+            pub(crate) async fn p_delete_session(&self, id: &str) -> Result<(), $crate::StoreError> {
+                let sql = self.q("delete from sessions where id = ?");
+                sqlx::query(&sql).bind(id).execute(&self.writer).await?;
+                Ok(())
+            }
+
+            pub(crate) async fn p_delete_expired_sessions(&self, now_us: i64) -> Result<u64, $crate::StoreError> {
+                let sql = self.q("delete from sessions where expiry_us <= ?");
+                Ok(sqlx::query(&sql).bind(now_us).execute(&self.writer).await?.rows_affected())
+            }
+
+            pub(crate) async fn p_record_login_failure(&self, email: &str, at_us: i64) -> Result<(), $crate::StoreError> {
+                let sql = self.q("insert into login_failures (email, at_us) values (?, ?)");
+                sqlx::query(&sql).bind(email).bind(at_us).execute(&self.writer).await?;
+                Ok(())
+            }
+
+            pub(crate) async fn p_count_login_failures(&self, email: &str, since_us: i64) -> Result<i64, $crate::StoreError> {
+                let sql = self.q("select count(*) from login_failures where email = ? and at_us > ?");
+                Ok(sqlx::query_scalar(&sql).bind(email).bind(since_us).fetch_one(&self.reader).await?)
+            }
+
+            pub(crate) async fn p_clear_login_failures(&self, email: &str) -> Result<(), $crate::StoreError> {
+                let sql = self.q("delete from login_failures where email = ?");
+                sqlx::query(&sql).bind(email).execute(&self.writer).await?;
+                Ok(())
+            }
+
+            pub(crate) async fn p_create_setup_token(&self, hash: &str, at_us: i64) -> Result<(), $crate::StoreError> {
+                let sql = self.q("insert into setup_tokens (token_hash, created_us, used_us) values (?, ?, null)");
+                sqlx::query(&sql).bind(hash).bind(at_us).execute(&self.writer).await?;
+                Ok(())
+            }
+
+            pub(crate) async fn p_use_setup_token(&self, hash: &str, at_us: i64) -> Result<bool, $crate::StoreError> {
+                let sql = self.q("update setup_tokens set used_us = ? where token_hash = ? and used_us is null");
+                Ok(sqlx::query(&sql).bind(at_us).bind(hash).execute(&self.writer).await?.rows_affected() == 1)
+            }
+
+            pub(crate) async fn p_list_events(
+                &self,
+                eq: &$crate::EventQuery,
+            ) -> Result<Vec<$crate::StoredEvent>, $crate::StoreError> {
+                use sqlx::Row;
+                let built = $crate::sql::list_events($dialect, eq);
+                let mut query = sqlx::query(&built.sql);
+                for b in &built.binds {
+                    query = match b {
+                        $crate::sql::Bind::Int(i) => query.bind(*i),
+                        $crate::sql::Bind::Text(s) => query.bind(s.clone()),
+                    };
+                }
+                let rows = query.fetch_all(&self.reader).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let provider: String = r.try_get(3)?;
+                    let source: String = r.try_get(11)?;
+                    let tags: String = r.try_get(13)?;
+                    out.push($crate::StoredEvent {
+                        id: r.try_get(0)?,
+                        timestamp: $crate::rollup::from_micros(r.try_get(1)?),
+                        model: r.try_get(2)?,
+                        provider: Some(provider).filter(|p| !p.is_empty()),
+                        usage: domain::Usage {
+                            input_tokens: r.try_get(4)?,
+                            output_tokens: r.try_get(5)?,
+                            cache_read_tokens: r.try_get(6)?,
+                            cache_write_tokens: r.try_get(7)?,
+                            reasoning_tokens: r.try_get(8)?,
+                        },
+                        cost: r.try_get::<Option<i64>, _>(9)?.map(domain::Nanos),
+                        task_id: r.try_get(10)?,
+                        cost_source: $crate::people::cost_source(&source),
+                        tags: $crate::people::tags_from_key(&tags),
+                    });
+                    let _ = r.try_get::<i64, _>(12)?;
+                }
+                Ok(out)
+            }
+        }
+
+        fn user_from_row(r: (String, String, String, String, String, i64, Option<i64>)) -> $crate::UserRecord {
+            let (id, email, password_hash, role, teams, created, deactivated) = r;
+            $crate::UserRecord {
+                id,
+                email,
+                password_hash,
+                role,
+                teams: teams.split(',').filter(|t| !t.is_empty()).map(String::from).collect(),
+                created: $crate::rollup::from_micros(created),
+                deactivated: deactivated.map($crate::rollup::from_micros),
+            }
+        }
+    };
+}
+
+pub(crate) use impl_people;
