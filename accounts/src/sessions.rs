@@ -59,3 +59,14 @@ impl SessionStore for DbSessionStore {
         self.0.delete_session(&id.to_string()).await.map_err(backend)
     }
 }
+
+/// The person a session belongs to, if it is signed in and the person is
+/// still active (looked up on every request, so deactivation takes effect at once).
+pub async fn current_person(
+    store: &Arc<dyn Store>,
+    session: &tower_sessions::Session,
+) -> Option<domain::users::Person> {
+    let id: String = session.get(USER_KEY).await.ok().flatten()?;
+    let user = store.find_user(&id).await.ok().flatten()?;
+    crate::person(&user)
+}

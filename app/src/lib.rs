@@ -2,6 +2,7 @@
 //! server functions that feed it. Compiled twice: with `ssr` into the server,
 //! with `hydrate` into the browser's wasm.
 
+pub mod auth;
 pub mod chart;
 pub mod format;
 pub mod overview;
@@ -56,10 +57,13 @@ pub fn App() -> impl IntoView {
                         <A href="/" exact=true>"Overview"</A>
                     </nav>
                     <span class="topbar-note">"LLM spend, attributed"</span>
+                    <auth::UserMenu/>
                 </header>
                 <main class="content">
                     <Routes fallback=NotFound>
                         <Route path=StaticSegment("") view=overview::OverviewPage/>
+                        <Route path=StaticSegment("login") view=auth::LoginPage/>
+                        <Route path=StaticSegment("setup") view=auth::SetupPage/>
                     </Routes>
                 </main>
                 <footer class="footer">

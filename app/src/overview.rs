@@ -25,13 +25,12 @@ pub struct OverviewData {
 }
 
 /// Reads the overview for a period key (`7d`, `30d`, `90d`, `mtd`, `last-month`).
-#[server]
+#[server(endpoint = "overview")]
 pub async fn get_overview(period: String) -> Result<OverviewData, ServerFnError> {
     use domain::query::{Dimension, SpendQuery};
+    use domain::users::Role;
     use domain::Granularity;
-    use std::sync::Arc;
-    let store =
-        use_context::<Arc<dyn store::Store>>().ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let (_, store) = crate::auth::require(Role::Viewer).await?;
     let p = ViewPeriod::parse(&period);
     let now = Utc::now();
     let (from, to) = p.range(now);

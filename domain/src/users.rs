@@ -108,7 +108,7 @@ pub fn check_password(p: &str) -> Result<(), String> {
     if p.chars().count() < MIN_PASSWORD_LEN {
         return Err(format!("must be at least {MIN_PASSWORD_LEN} characters"));
     }
-    if p.chars().all(|c| Some(c) == p.chars().next()) {
+    if p.chars().all(|c| p.starts_with(c)) {
         return Err("must not be one character repeated".into());
     }
     Ok(())

@@ -3,6 +3,19 @@
 import { test, expect, Page } from '@playwright/test';
 
 const key = process.env.BURSAR_E2E_KEY ?? '';
+const email = process.env.BURSAR_E2E_EMAIL ?? '';
+const password = process.env.BURSAR_E2E_PASSWORD ?? '';
+
+async function signIn(page: Page, next: string) {
+  await page.goto(next);
+  // Not signed in: the server sends every page to the sign-in form.
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('user-email')).toHaveText(email);
+}
 
 /** A USD decimal string as integer nano-dollars, exactly. */
 function nanos(usd: string): bigint {
@@ -44,7 +57,8 @@ test('overview hydrates, draws its chart and matches the API', async ({ page }) 
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
 
-  await page.goto('/?period=90d');
+  await signIn(page, '/?period=90d');
+  await expect(page).toHaveURL(/period=90d/);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await expect(page.getByTestId('spend-chart')).toHaveAttribute('data-chart', 'drawn');
   await expect(page.getByTestId('spend-chart').locator('canvas')).toHaveCount(1);
@@ -71,6 +85,13 @@ test('overview hydrates, draws its chart and matches the API', async ({ page }) 
   expect(await apiTotal(page, week.from, week.to)).toBe(week.nanos);
   await page.waitForTimeout(1500);
   await page.screenshot({ path: 'test-results/overview-7d.png', fullPage: true });
+
+  // Signing out ends the session: the overview sends us back to sign in.
+  await page.getByTestId('sign-out').click();
+  await expect(page).toHaveURL(/\/login/);
+  await page.goto('/?period=7d');
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await page.screenshot({ path: 'test-results/login.png' });
 
   expect(errors).toEqual([]);
 });

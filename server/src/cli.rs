@@ -27,6 +27,11 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage people who sign in to the dashboard.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
     /// Fill the store with a demo organisation's 90 days of LLM traffic.
     Demo(DemoArgs),
     /// Measure ingest throughput and query latency on a fresh store (use a release build).
@@ -54,6 +59,26 @@ pub struct DemoArgs {
     /// Scale the traffic (1.0 is about 2,000 calls a day).
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
+}
+
+/// `users` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum UsersCommand {
+    /// Create a person; the password is read from standard input.
+    Create {
+        /// Their email, which they sign in with.
+        #[arg(long)]
+        email: String,
+        /// viewer (finance: reads everything), lead (also edits their teams' budgets) or admin.
+        #[arg(long)]
+        role: String,
+        /// For a lead: comma list of the teams they answer for.
+        #[arg(long, default_value = "")]
+        teams: String,
+        /// Read the password from standard input (the first line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
 }
 
 /// `keys` subcommands.
@@ -114,6 +139,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(args) => crate::bench::run(args, config).await,
+        Command::Users { command: UsersCommand::Create { email, role, teams, password_stdin: _ } } => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            let store = open(&config).await?;
+            let new = accounts::NewAccount { email: &email, password, role: &role, teams: &teams };
+            let person = accounts::create_account(&store, new).await?;
+            println!("created {} ({}{})", person.email, person.role, lead_teams(&person.teams));
+            Ok(())
+        }
         Command::Demo(args) => {
             let store = open(&config).await?;
             let state = AppState::new(leptos_options()?, store, config)?;
@@ -122,6 +157,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn lead_teams(teams: &[String]) -> String {
+    if teams.is_empty() {
+        String::new()
+    } else {
+        format!(" of {}", teams.join(", "))
+    }
+}
+
+/// The demo organisation's people, one per role, with their passwords printed.
+async fn demo_people(store: &Arc<dyn Store>) -> anyhow::Result<()> {
+    if store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let people = [
+        ("admin@demo.bursar.dev", "admin", ""),
+        ("lead@demo.bursar.dev", "lead", "platform,data"),
+        ("finance@demo.bursar.dev", "viewer", ""),
+    ];
+    eprintln!("demo people (sign in at /login):");
+    for (email, role, teams) in people {
+        let password = format!("demo-{role}-{}", &keys::generate("pw", &[]).1.expose()[4..12]);
+        accounts::create_account(store, accounts::NewAccount { email, password: &password, role, teams }).await?;
+        eprintln!(
+            "  {email:<26} {password:<22} {role}{}",
+            if teams.is_empty() { String::new() } else { format!(" of {teams}") }
+        );
+    }
+    Ok(())
 }
 
 async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
@@ -136,6 +201,11 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         let (record, secret) = keys::generate("demo", &[keys::Scope::Ingest, keys::Scope::Read]);
         store.create_api_key(&record).await?;
         eprintln!("demo API key (ingest, read), shown once:\n  {}", secret.expose());
+        demo_people(&store).await?;
+    }
+    if store.count_users().await? == 0 {
+        let token = accounts::issue_setup_token(&store).await?;
+        eprintln!("no one can sign in yet: create the first admin at\n  http://{addr}/setup?token={token}");
     }
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("Bursar is serving on http://{addr}");

@@ -19,6 +19,16 @@ pub struct Config {
     pub ingest_queue_wait: Duration,
     /// `BURSAR_MIGRATE` (`true`/`false`): run migrations at start-up (default true).
     pub run_migrations: bool,
+    /// `BURSAR_PUBLIC_URL`: the address people use, e.g. `https://bursar.example.com`;
+    /// an https address makes session cookies Secure.
+    pub public_url: Option<String>,
+}
+
+impl Config {
+    /// Whether session cookies are sent only over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -29,6 +39,7 @@ impl std::fmt::Debug for Config {
             .field("ingest_concurrency", &self.ingest_concurrency)
             .field("ingest_queue_wait", &self.ingest_queue_wait)
             .field("run_migrations", &self.run_migrations)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }
@@ -93,6 +104,9 @@ impl Config {
             ingest_concurrency: num("BURSAR_INGEST_CONCURRENCY", 4, 1)? as usize,
             ingest_queue_wait: Duration::from_millis(num("BURSAR_INGEST_QUEUE_WAIT_MS", 5_000, 0)?),
             run_migrations,
+            public_url: get("BURSAR_PUBLIC_URL")
+                .map(|u| u.trim().trim_end_matches('/').to_string())
+                .filter(|u| !u.is_empty()),
         })
     }
 }

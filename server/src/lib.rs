@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod keys;
 pub mod routes;
 pub mod state;
+pub mod web;
 
 pub use config::Config;
 pub use state::AppState;

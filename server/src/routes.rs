@@ -22,6 +22,8 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::guard))
+        .layer(crate::web::session_layer(&state))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

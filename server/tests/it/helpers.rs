@@ -9,8 +9,26 @@ use server::keys::{self, Scope};
 use server::{AppState, Config};
 use tower::ServiceExt;
 
+pub const PASSWORD: &str = "correct horse battery";
+
+fn rand_suffix() -> u32 {
+    rand::random::<u32>()
+}
+
+/// The `name=value` of the session cookie a response sets.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("bursar_session="))
+        .and_then(|c| c.split(';').next())
+        .map(String::from)
+}
+
 pub struct TestApp {
     pub router: Router,
+    pub store: std::sync::Arc<dyn store::Store>,
     pub ingest_key: String,
     pub read_key: String,
     _dir: tempfile::TempDir,
@@ -33,7 +51,7 @@ impl TestApp {
         let (rd, read_key) = mk("read", &[Scope::Read]);
         store.create_api_key(&ing).await.unwrap();
         store.create_api_key(&rd).await.unwrap();
-        TestApp { router: server::routes::router(state), ingest_key, read_key, _dir: dir }
+        TestApp { router: server::routes::router(state), store, ingest_key, read_key, _dir: dir }
     }
 
     pub async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
@@ -65,6 +83,42 @@ impl TestApp {
         }
         let (status, _, body) = self.send(req.body(Body::empty()).unwrap()).await;
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    /// Creates a person with a role and signs them in; returns their session cookie.
+    pub async fn sign_in_as(&self, role: &str) -> String {
+        let email = format!("{role}-{}@example.com", rand_suffix());
+        let teams = if role == "lead" { "platform" } else { "" };
+        let new = accounts::NewAccount { email: &email, password: PASSWORD, role, teams };
+        accounts::create_account(&self.store, new).await.unwrap();
+        let (status, headers, body) = self.login(&email, PASSWORD).await;
+        assert!(status.is_redirection(), "sign-in answered {status}: {}", String::from_utf8_lossy(&body));
+        session_cookie(&headers).expect("a session cookie")
+    }
+
+    /// Posts the sign-in form as a browser without JavaScript would.
+    pub async fn login(&self, email: &str, password: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let form = format!("email={}&password={}&next=%2F", email.replace('@', "%40"), password.replace(' ', "+"));
+        let req = Request::post("/api/login")
+            .header("host", "localhost")
+            .header("origin", "http://localhost")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html")
+            .body(Body::from(form))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// A request as a signed-in browser on this site sends it.
+    pub fn browser(method: &str, path: &str, cookie: Option<&str>) -> axum::http::request::Builder {
+        let mut b = Request::builder().method(method).uri(path).header("host", "localhost");
+        if method != "GET" {
+            b = b.header("origin", "http://localhost");
+        }
+        if let Some(c) = cookie {
+            b = b.header("cookie", c);
+        }
+        b
     }
 
     pub async fn spend(&self, query: &str) -> (StatusCode, Value) {

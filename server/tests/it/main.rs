@@ -3,5 +3,6 @@
 
 mod api_events;
 mod api_spend;
+mod auth;
 mod helpers;
 mod pages;

@@ -2,7 +2,7 @@
 
 use crate::helpers::TestApp;
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use chrono::Utc;
 use serde_json::json;
 
@@ -17,7 +17,9 @@ async fn overview_renders_totals_from_the_store() {
          "cost": "100.00", "tags": {"team": "support", "workflow": "support-chat"}},
     ]);
     app.post_events(events).await;
-    let (status, _, body) = app.send(Request::get("/?period=7d").body(Body::empty()).unwrap()).await;
+    let cookie = app.sign_in_as("viewer").await;
+    let req = TestApp::browser("GET", "/?period=7d", Some(&cookie)).body(Body::empty()).unwrap();
+    let (status, _, body) = app.send(req).await;
     let html = String::from_utf8(body).unwrap();
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("$1,334.50"), "total missing from the page");
@@ -29,7 +31,8 @@ async fn overview_renders_totals_from_the_store() {
 #[tokio::test]
 async fn an_empty_store_says_how_to_get_data() {
     let app = TestApp::new().await;
-    let (status, _, body) = app.send(Request::get("/").body(Body::empty()).unwrap()).await;
+    let cookie = app.sign_in_as("admin").await;
+    let (status, _, body) = app.send(TestApp::browser("GET", "/", Some(&cookie)).body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     let html = String::from_utf8(body).unwrap();
     assert!(html.contains("No spend in this period"));
@@ -38,7 +41,9 @@ async fn an_empty_store_says_how_to_get_data() {
 #[tokio::test]
 async fn unknown_pages_are_404() {
     let app = TestApp::new().await;
-    let (status, _, body) = app.send(Request::get("/no/such/page").body(Body::empty()).unwrap()).await;
+    let cookie = app.sign_in_as("viewer").await;
+    let req = TestApp::browser("GET", "/no/such/page", Some(&cookie)).body(Body::empty()).unwrap();
+    let (status, _, body) = app.send(req).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(String::from_utf8(body).unwrap().contains("Page not found"));
 }

@@ -1,0 +1,205 @@
+//! Signing in and out, the first admin's setup, and the server-side role
+//! check every other server function starts with.
+
+use domain::users::{Person, Role};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// The signed-in person and the store, or an error that says what to do.
+/// Every server function that reads or changes data calls this first; the
+/// server's page guard is a second line, not the only one.
+#[cfg(feature = "ssr")]
+pub async fn require(min: Role) -> Result<(Person, std::sync::Arc<dyn store::Store>), ServerFnError> {
+    use http::StatusCode;
+    let store = use_context::<std::sync::Arc<dyn store::Store>>()
+        .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    let resp = use_context::<leptos_axum::ResponseOptions>();
+    let Some(person) = accounts::current_person(&store, &session).await else {
+        if let Some(r) = &resp {
+            r.set_status(StatusCode::UNAUTHORIZED);
+        }
+        return Err(ServerFnError::new("Sign in first."));
+    };
+    if person.role < min {
+        if let Some(r) = &resp {
+            r.set_status(StatusCode::FORBIDDEN);
+        }
+        return Err(ServerFnError::new("Your role does not allow this."));
+    }
+    Ok((person, store))
+}
+
+/// Who is signed in, if anyone.
+#[server(endpoint = "me")]
+pub async fn get_me() -> Result<Option<Person>, ServerFnError> {
+    let store = use_context::<std::sync::Arc<dyn store::Store>>()
+        .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    Ok(accounts::current_person(&store, &session).await)
+}
+
+/// Signs in and goes to `next` (a local path) or the overview.
+#[server(endpoint = "login")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
+    use accounts::AccountError;
+    let store = use_context::<std::sync::Arc<dyn store::Store>>()
+        .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    match accounts::sign_in(&store, &email, &password, chrono::Utc::now()).await {
+        Ok(person) => {
+            // A new id on sign-in, so a session id planted before it is worthless after.
+            session.cycle_id().await.map_err(|e| ServerFnError::new(e.to_string()))?;
+            session.insert(accounts::USER_KEY, &person.id).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+            leptos_axum::redirect(&safe_next(next.as_deref()));
+            Ok(())
+        }
+        Err(e @ (AccountError::BadCredentials | AccountError::Throttled)) => Err(ServerFnError::new(e.to_string())),
+        Err(e) => {
+            tracing::error!(error = %e, "sign-in failed");
+            Err(ServerFnError::new("Signing in failed; the server log has the details."))
+        }
+    }
+}
+
+/// Signs out: forgets the session everywhere, and goes to the sign-in page.
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), ServerFnError> {
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    session.flush().await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Creates the first admin with the one-time token printed at first start.
+#[server(endpoint = "setup")]
+pub async fn setup_admin(token: String, email: String, password: String) -> Result<(), ServerFnError> {
+    let store = use_context::<std::sync::Arc<dyn store::Store>>()
+        .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    let person = accounts::redeem_setup_token(&store, &token, &email, &password)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    session.cycle_id().await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    session.insert(accounts::USER_KEY, &person.id).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Only local paths are followed after sign-in, never another site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+fn error_text(e: &ServerFnError) -> String {
+    match e {
+        ServerFnError::ServerError(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The sign-in page.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<Login>::new();
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let error = move || action.value().get().and_then(|r| r.err()).map(|e| error_text(&e));
+    view! {
+        <div class="auth-wrap">
+            <div class="auth-card">
+                <div class="auth-brand">
+                    <span class="brand-mark">"B"</span>
+                    <span>"Bursar"</span>
+                </div>
+                <h1>"Sign in"</h1>
+                <p class="subtle">"See where your organisation's LLM spend goes."</p>
+                <ActionForm action=action attr:class="form">
+                    <input type="hidden" name="next" value=next/>
+                    <label>
+                        "Email" <input type="email" name="email" autocomplete="username" required=true autofocus=true/>
+                    </label>
+                    <label>
+                        "Password"
+                        <input type="password" name="password" autocomplete="current-password" required=true/>
+                    </label>
+                    {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    <button type="submit" class="btn primary" disabled=move || action.pending().get()>
+                        {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
+                    </button>
+                </ActionForm>
+            </div>
+        </div>
+    }
+}
+
+/// The first admin's page, reached through the link printed at first start.
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let action = ServerAction::<SetupAdmin>::new();
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let error = move || action.value().get().and_then(|r| r.err()).map(|e| error_text(&e));
+    view! {
+        <div class="auth-wrap">
+            <div class="auth-card">
+                <div class="auth-brand">
+                    <span class="brand-mark">"B"</span>
+                    <span>"Bursar"</span>
+                </div>
+                <h1>"Create the first admin"</h1>
+                <p class="subtle">"This link works once. The admin can then invite everyone else."</p>
+                <ActionForm action=action attr:class="form">
+                    <input type="hidden" name="token" value=token/>
+                    <label>"Email" <input type="email" name="email" autocomplete="username" required=true/></label>
+                    <label>
+                        "Password (at least 10 characters)"
+                        <input type="password" name="password" autocomplete="new-password" required=true minlength="10"/>
+                    </label>
+                    {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    <button type="submit" class="btn primary">"Create admin and sign in"</button>
+                </ActionForm>
+            </div>
+        </div>
+    }
+}
+
+/// The signed-in person's email, role and a sign-out button, for the top bar.
+#[component]
+pub fn UserMenu() -> impl IntoView {
+    // Asked again on every navigation, so the menu follows signing in and out.
+    let location = leptos_router::hooks::use_location();
+    let me = Resource::new(move || location.pathname.get(), |_| get_me());
+    let action = ServerAction::<Logout>::new();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(p)) => {
+                        view! {
+                            <div class="user-menu">
+                                <span class="user-email" data-testid="user-email">{p.email.clone()}</span>
+                                <span class="role-badge">{p.role.as_str()}</span>
+                                <ActionForm action=action>
+                                    <button type="submit" class="btn ghost" data-testid="sign-out">
+                                        "Sign out"
+                                    </button>
+                                </ActionForm>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    _ => ().into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The role rule for pages, re-exported for the page code.
+pub fn role_label(r: Role) -> &'static str {
+    r.as_str()
+}

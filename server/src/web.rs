@@ -1,0 +1,111 @@
+//! What stands in front of the web app: database-backed sessions, the
+//! sign-in requirement for every page and server function, and a same-origin
+//! check on every state-changing browser request (CSRF protection).
+
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+/// How long an idle session lasts.
+pub const IDLE_EXPIRY_HOURS: i64 = 8;
+
+/// Sessions in the database: HttpOnly, SameSite=Lax, Secure when Bursar is
+/// served over https, expiring after 8 idle hours.
+pub fn session_layer(state: &AppState) -> SessionManagerLayer<accounts::DbSessionStore> {
+    SessionManagerLayer::new(accounts::DbSessionStore(state.store.clone()))
+        .with_name("bursar_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(IDLE_EXPIRY_HOURS)))
+}
+
+/// Paths anyone may reach: sign-in, first-admin setup, static files, and the
+/// REST API (which checks API keys itself).
+fn is_public(path: &str) -> bool {
+    matches!(path, "/login" | "/setup" | "/api/login" | "/api/setup" | "/favicon.svg" | "/echarts.min.js")
+        || path.starts_with("/pkg/")
+        || path.starts_with("/api/v1/")
+}
+
+/// Whether a request comes from a page of this site (Origin, else Referer,
+/// names the same host).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let source = headers.get(header::ORIGIN).or_else(|| headers.get(header::REFERER)).and_then(|v| v.to_str().ok());
+    match source {
+        Some(src) => {
+            let rest = src.split_once("://").map(|(_, r)| r).unwrap_or("");
+            let src_host = rest.split('/').next().unwrap_or("");
+            !host.is_empty() && src_host == host
+        }
+        None => false,
+    }
+}
+
+/// Refuses cross-site state changes, and anything but public paths without a
+/// signed-in, active person: pages redirect to the sign-in page, other
+/// requests get 401.
+pub async fn guard(State(state): State<AppState>, session: Session, req: Request<Body>, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !path.starts_with("/api/v1/") && !same_origin(req.headers()) {
+        return (StatusCode::FORBIDDEN, "cross-site request refused: the Origin header must name this site")
+            .into_response();
+    }
+    if is_public(&path) {
+        return next.run(req).await;
+    }
+    if accounts::current_person(&state.store, &session).await.is_some() {
+        return next.run(req).await;
+    }
+    if safe && !path.starts_with("/api/") {
+        let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let next_q: String = url_encode(target);
+        return Redirect::to(&format!("/login?next={next_q}")).into_response();
+    }
+    (StatusCode::UNAUTHORIZED, "sign in first").into_response()
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.insert(axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+        }
+        m
+    }
+
+    #[test]
+    fn origin_must_match_host() {
+        assert!(same_origin(&h(&[("host", "bursar.local:3000"), ("origin", "http://bursar.local:3000")])));
+        assert!(same_origin(&h(&[("host", "b.io"), ("referer", "https://b.io/explore?x=1")])));
+        assert!(!same_origin(&h(&[("host", "b.io"), ("origin", "https://evil.example")])));
+        assert!(!same_origin(&h(&[("host", "b.io")])));
+        assert!(!same_origin(&h(&[("host", "b.io"), ("origin", "https://b.io.evil.example")])));
+    }
+
+    #[test]
+    fn only_sign_in_and_assets_are_public() {
+        assert!(is_public("/login") && is_public("/pkg/bursar.wasm") && is_public("/api/v1/events"));
+        assert!(!is_public("/") && !is_public("/api/overview") && !is_public("/explore"));
+        assert_eq!(url_encode("/?period=7d&x=a b"), "/%3Fperiod%3D7d%26x%3Da%20b");
+    }
+}
