@@ -38,31 +38,29 @@ pub fn daily_series(report: &SpendReport) -> (Vec<String>, Vec<(String, Vec<f64>
     (labels, out)
 }
 
-/// A stacked daily bar chart of a grouped report with a day granularity.
+/// A stacked chart of a grouped report with a granularity: bars, or areas
+/// with `area`. `id` names the container for tests (`data-testid`).
 #[component]
-pub fn StackedDaily(report: SpendReport) -> impl IntoView {
+pub fn StackedChart(
+    report: SpendReport,
+    id: &'static str,
+    #[prop(optional)] area: bool,
+    label: &'static str,
+) -> impl IntoView {
     let node = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
     {
         let (labels, series) = daily_series(&report);
         Effect::new(move |_| {
             if let Some(el) = node.get() {
-                draw_when_attached(el, labels.clone(), series.clone(), 0);
+                draw_when_attached(el, labels.clone(), series.clone(), area, 0);
             }
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (&report, daily_series);
+    let _ = (&report, daily_series, area);
     view! {
-        <div
-            node_ref=node
-            id="spend-chart"
-            data-testid="spend-chart"
-            class="chart"
-            data-chart="pending"
-            role="img"
-            aria-label="Daily spend by team"
-        ></div>
+        <div node_ref=node id=id data-testid=id class="chart" data-chart="pending" role="img" aria-label=label></div>
     }
 }
 
@@ -74,21 +72,22 @@ fn draw_when_attached(
     el: leptos::web_sys::HtmlDivElement,
     labels: Vec<String>,
     series: Vec<(String, Vec<f64>)>,
+    area: bool,
     tries: u32,
 ) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     if !el.is_connected() {
         if tries < 120 {
-            request_animation_frame(move || draw_when_attached(el, labels, series, tries + 1));
+            request_animation_frame(move || draw_when_attached(el, labels, series, area, tries + 1));
         }
         return;
     }
     // A page rebuilt in place keeps this element; drop the chart drawn on it before.
     echarts_dispose(&el);
-    let id = format!("spend-chart-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    let id = format!("chart-{}", NEXT.fetch_add(1, Ordering::Relaxed));
     el.set_id(&id);
-    match draw(&id, &labels, &series) {
+    match draw(&id, &labels, &series, area) {
         Ok(()) => {
             let _ = el.set_attribute("data-chart", "drawn");
         }
@@ -108,10 +107,11 @@ extern "C" {
 }
 
 #[cfg(feature = "hydrate")]
-fn draw(id: &str, labels: &[String], series: &[(String, Vec<f64>)]) -> Result<(), String> {
+fn draw(id: &str, labels: &[String], series: &[(String, Vec<f64>)], area: bool) -> Result<(), String> {
     use charming::component::{Axis, Grid, Legend};
+    use charming::element::AreaStyle;
     use charming::element::{AxisLabel, AxisType, Tooltip, Trigger};
-    use charming::series::Bar;
+    use charming::series::{Bar, Line};
     use charming::{Chart, WasmRenderer};
     let palette = ["#4f46e5", "#0ea5e9", "#10b981", "#f59e0b", "#ef4444", "#8b5cf6", "#14b8a6", "#94a3b8"];
     let mut chart = Chart::new()
@@ -123,7 +123,18 @@ fn draw(id: &str, labels: &[String], series: &[(String, Vec<f64>)]) -> Result<()
         .y_axis(Axis::new().type_(AxisType::Value).axis_label(AxisLabel::new().formatter("${value}")));
     for (name, vals) in series {
         let rounded: Vec<f64> = vals.iter().map(|v| (v * 100.0).round() / 100.0).collect();
-        chart = chart.series(Bar::new().name(name.as_str()).stack("cost").data(rounded));
+        chart = if area {
+            chart.series(
+                Line::new()
+                    .name(name.as_str())
+                    .stack("cost")
+                    .area_style(AreaStyle::new())
+                    .show_symbol(false)
+                    .data(rounded),
+            )
+        } else {
+            chart.series(Bar::new().name(name.as_str()).stack("cost").data(rounded))
+        };
     }
     WasmRenderer::new_opt(None, None).render(id, &chart).map(|_| ()).map_err(|e| format!("{e:?}"))
 }

@@ -4,13 +4,15 @@
 
 pub mod auth;
 pub mod chart;
+pub mod explore;
 pub mod format;
 pub mod overview;
+pub mod tasks;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::StaticSegment;
+use leptos_router::{ParamSegment, StaticSegment};
 
 /// The HTML document every page is rendered into.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -55,6 +57,7 @@ pub fn App() -> impl IntoView {
                     </a>
                     <nav class="nav">
                         <A href="/" exact=true>"Overview"</A>
+                        <A href="/explore">"Explore"</A>
                     </nav>
                     <span class="topbar-note">"LLM spend, attributed"</span>
                     <auth::UserMenu/>
@@ -62,6 +65,8 @@ pub fn App() -> impl IntoView {
                 <main class="content">
                     <Routes fallback=NotFound>
                         <Route path=StaticSegment("") view=overview::OverviewPage/>
+                        <Route path=StaticSegment("explore") view=explore::ExplorePage/>
+                        <Route path=(StaticSegment("tasks"), ParamSegment("id")) view=tasks::TaskPage/>
                         <Route path=StaticSegment("login") view=auth::LoginPage/>
                         <Route path=StaticSegment("setup") view=auth::SetupPage/>
                     </Routes>

@@ -1,7 +1,7 @@
 //! The Overview page: total spend for a period, its change against the
 //! period before, spend by team and by workflow, and a daily stacked chart.
 
-use crate::chart::StackedDaily;
+use crate::chart::StackedChart;
 use crate::format;
 use chrono::{DateTime, Utc};
 use domain::period::ViewPeriod;
@@ -187,7 +187,7 @@ fn OverviewBody(data: OverviewData) -> impl IntoView {
                         <h2>"Daily spend by team"</h2>
                         <span class="subtle">"stacked, USD per UTC day"</span>
                     </div>
-                    <StackedDaily report=data.by_team.clone()/>
+                    <StackedChart report=data.by_team.clone() id="spend-chart" label="Daily spend by team"/>
                 </section>
                 <div class="two-col">
                     <BreakdownTable title="Spend by team" dim="team" report=data.by_team.clone()/>

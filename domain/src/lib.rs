@@ -5,6 +5,7 @@
 //! milliseconds. The store and the HTTP layer call into it; it calls nothing.
 
 pub mod event;
+pub mod explore;
 pub mod money;
 pub mod period;
 pub mod pricing;

@@ -2,28 +2,7 @@
 // numbers on the page equal what the API says for the same range.
 import { test, expect, Page } from '@playwright/test';
 
-const key = process.env.BURSAR_E2E_KEY ?? '';
-const email = process.env.BURSAR_E2E_EMAIL ?? '';
-const password = process.env.BURSAR_E2E_PASSWORD ?? '';
-
-async function signIn(page: Page, next: string) {
-  await page.goto(next);
-  // Not signed in: the server sends every page to the sign-in form.
-  await expect(page).toHaveURL(/\/login\?next=/);
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('user-email')).toHaveText(email);
-}
-
-/** A USD decimal string as integer nano-dollars, exactly. */
-function nanos(usd: string): bigint {
-  const neg = usd.startsWith('-');
-  const [int, frac = ''] = usd.replace('-', '').split('.');
-  const n = BigInt(int) * 1_000_000_000n + BigInt((frac + '000000000').slice(0, 9));
-  return neg ? -n : n;
-}
+import { key, nanos, signIn } from './helpers';
 
 async function apiTotal(page: Page, from: string, to: string): Promise<bigint> {
   const resp = await page.request.get(`/api/v1/spend?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`, {

@@ -15,6 +15,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .nest("/api/v1", crate::api::router())
+        .route("/explore.csv", axum::routing::get(crate::export::explore_csv))
         .leptos_routes_with_context(
             &state,
             routes,

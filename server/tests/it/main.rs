@@ -4,5 +4,6 @@
 mod api_events;
 mod api_spend;
 mod auth;
+mod explore;
 mod helpers;
 mod pages;

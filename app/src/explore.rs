@@ -1,0 +1,381 @@
+//! Explore: slice spend by any one or two dimensions, filter, sort, drill
+//! down row by row to the calls, export the table as CSV. The URL holds the
+//! whole state, so every view can be bookmarked and shared.
+
+use crate::chart::StackedChart;
+use crate::format;
+use chrono::{DateTime, Utc};
+use domain::explore::{ExploreState, Row, DIMENSIONS};
+use domain::period::ViewPeriod;
+use domain::report::{SpendReport, Totals};
+use domain::Nanos;
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+use serde::{Deserialize, Serialize};
+
+/// Calls listed per page under the table.
+pub const CALLS_PER_PAGE: u32 = 25;
+
+/// One call in the calls list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CallRow {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub model: String,
+    pub input_tokens: i64,
+    pub cached_tokens: i64,
+    pub output_tokens: i64,
+    pub cost: Option<Nanos>,
+    pub task_id: Option<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+/// Everything the Explore page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExploreData {
+    pub state: ExploreState,
+    pub label: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub dims: Vec<String>,
+    pub rows: Vec<Row>,
+    pub total: Totals,
+    pub previous_total: Nanos,
+    pub series: SpendReport,
+    pub calls: Vec<CallRow>,
+    pub more_calls: bool,
+}
+
+/// Loads a view: this period grouped (with a series), the previous period
+/// for the change column, and a page of the calls behind it.
+#[cfg(feature = "ssr")]
+pub async fn load(
+    store: &std::sync::Arc<dyn store::Store>,
+    state: ExploreState,
+) -> Result<ExploreData, store::StoreError> {
+    let p = ViewPeriod::parse(&state.period);
+    let now = Utc::now();
+    let (from, to) = p.range(now);
+    let (pfrom, pto) = p.previous(now);
+    let current = store.spend(&state.query(from, to, true)).await?;
+    let previous = store.spend(&state.query(pfrom, pto, false)).await?;
+    let rows = domain::explore::rows(&current, &previous, &state.sort, state.desc);
+    let calls_q = store::EventQuery {
+        spend: state.query(from, to, false),
+        task_id: None,
+        limit: CALLS_PER_PAGE + 1,
+        offset: state.page * CALLS_PER_PAGE,
+    };
+    let mut events = store.list_events(&calls_q).await?;
+    let more_calls = events.len() > CALLS_PER_PAGE as usize;
+    events.truncate(CALLS_PER_PAGE as usize);
+    Ok(ExploreData {
+        label: p.label().to_string(),
+        from,
+        to,
+        dims: current.group_by.clone(),
+        total: current.total,
+        previous_total: previous.total.cost,
+        rows,
+        series: current,
+        calls: events.into_iter().map(call_row).collect(),
+        more_calls,
+        state,
+    })
+}
+
+/// A stored call as the lists show it.
+#[cfg(feature = "ssr")]
+pub fn call_row(e: store::StoredEvent) -> CallRow {
+    CallRow {
+        id: e.id,
+        at: e.timestamp,
+        model: e.model,
+        input_tokens: e.usage.input_tokens,
+        cached_tokens: e.usage.cache_read_tokens,
+        output_tokens: e.usage.output_tokens,
+        cost: e.cost,
+        task_id: e.task_id,
+        tags: e.tags.0.iter().map(|(k, v)| (k.as_str().to_string(), v.clone())).collect(),
+    }
+}
+
+/// Reads an Explore view from its URL query string.
+#[server(endpoint = "explore")]
+pub async fn get_explore(query: String) -> Result<ExploreData, ServerFnError> {
+    let (_, store) = crate::auth::require(domain::users::Role::Viewer).await?;
+    let params: Vec<(String, String)> = parse_query(&query);
+    load(&store, ExploreState::from_params(&params)).await.map_err(|e| {
+        tracing::error!(error = %e, "explore query failed");
+        ServerFnError::new("Spend could not be read; the server log has the details.")
+    })
+}
+
+/// Splits `a=1&b=2` into decoded pairs.
+pub fn parse_query(q: &str) -> Vec<(String, String)> {
+    q.trim_start_matches('?')
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.replace('+', " ").into_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn href(s: &ExploreState) -> String {
+    format!("/explore?{}", s.to_query())
+}
+
+/// The Explore page.
+#[component]
+pub fn ExplorePage() -> impl IntoView {
+    let location = use_location();
+    let search = move || location.search.get();
+    let data = Resource::new(search, get_explore);
+    let (pending, set_pending) = signal(false);
+    view! {
+        <div class="page-head">
+            <div>
+                <h1>"Explore"</h1>
+                <p class="subtle">"Group spend by any tag, filter, and drill down to the calls."</p>
+            </div>
+            <span class="updating" class:show=move || pending.get()>"Updating…"</span>
+        </div>
+        <Transition fallback=|| view! { <div class="loading">"Loading spend…"</div> } set_pending>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <ExploreBody data=d/> }.into_any(),
+                    Err(e) => view! { <div class="error-box" role="alert">{e.to_string()}</div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ExploreBody(data: ExploreData) -> impl IntoView {
+    let s = data.state.clone();
+    let periods = ViewPeriod::ALL
+        .iter()
+        .map(|p| {
+            let to = ExploreState { period: p.key().to_string(), page: 0, ..s.clone() };
+            let active = s.period == p.key();
+            view! { <a href=href(&to) class:active=active data-period=p.key()>{p.label()}</a> }
+        })
+        .collect_view();
+    let options = |selected: &str, none: bool| {
+        let mut v: Vec<AnyView> = Vec::new();
+        if none {
+            v.push(view! { <option value="" selected=selected.is_empty()>"(none)"</option> }.into_any());
+        }
+        for d in DIMENSIONS {
+            v.push(view! { <option value=d selected=selected == d>{d}</option> }.into_any());
+        }
+        v
+    };
+    let chips = s
+        .filters
+        .iter()
+        .map(|f| {
+            let (k, v) = f.split_once(':').unwrap_or((f, ""));
+            let label = format!("{k} = {}", if v.is_empty() { "untagged" } else { v });
+            view! {
+                <a class="chip" href=href(&s.without_filter(f)) title="Remove this filter">
+                    {label}
+                    <span aria-hidden="true">" ×"</span>
+                </a>
+            }
+        })
+        .collect_view();
+    let csv_href = format!("/explore.csv?{}", s.to_query());
+    let change = format::change(data.total.cost, data.previous_total);
+    view! {
+        <nav class="picker" aria-label="Period">{periods}</nav>
+        <form class="controls" method="get" action="/explore">
+            <input type="hidden" name="period" value=s.period.clone()/>
+            {s.filters.iter().map(|f| view! { <input type="hidden" name="f" value=f.clone()/> }).collect_view()}
+            <label>"Group by" <select name="by" data-testid="group-by">{options(&s.by, false)}</select></label>
+            <label>"then by" <select name="then">{options(s.then.as_deref().unwrap_or(""), true)}</select></label>
+            <label>
+                "Granularity"
+                <select name="g">
+                    {["day", "week", "month"]
+                        .map(|g| view! { <option value=g selected=s.granularity == g>{g}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <button type="submit" class="btn primary">"Apply"</button>
+            <a class="btn secondary" href=csv_href data-testid="export-csv" download="bursar-explore.csv">
+                "Export CSV"
+            </a>
+        </form>
+        <div class="chips">{chips}</div>
+        <section class="kpis kpis-3">
+            <div class="kpi kpi-main">
+                <div class="kpi-label">"Spend · " {data.label.clone()}</div>
+                <div class="kpi-value" data-testid="explore-total" data-nanos=data.total.cost.0.to_string()>
+                    {format::usd(data.total.cost)}
+                </div>
+                <div class="kpi-foot">{change} " vs previous period"</div>
+            </div>
+            <div class="kpi">
+                <div class="kpi-label">"Calls"</div>
+                <div class="kpi-value">{format::count(data.total.calls)}</div>
+            </div>
+            <div class="kpi">
+                <div class="kpi-label">"Groups"</div>
+                <div class="kpi-value">{data.rows.len()}</div>
+            </div>
+        </section>
+        <section class="card">
+            <div class="card-head">
+                <h2>"Spend over time"</h2>
+                <span class="subtle">"stacked by " {data.dims.join(" · ")}</span>
+            </div>
+            <StackedChart report=data.series.clone() id="explore-chart" area=true label="Spend over time"/>
+        </section>
+        <ExploreTable data=data.clone()/>
+        <CallsList data=data/>
+    }
+}
+
+#[component]
+fn ExploreTable(data: ExploreData) -> impl IntoView {
+    let s = data.state.clone();
+    let head = |col: &'static str, text: String, num: bool| {
+        let arrow = if s.sort == col {
+            if s.desc {
+                " ↓"
+            } else {
+                " ↑"
+            }
+        } else {
+            ""
+        };
+        view! {
+            <th class:num=num>
+                <a href=href(&s.sorted_by(col)) data-sort=col>{text}{arrow}</a>
+            </th>
+        }
+    };
+    let rows = data
+        .rows
+        .iter()
+        .map(|r| {
+            let names: Vec<String> = r.values.iter().map(format::label).collect();
+            let drill = href(&s.drill(&r.values));
+            let pct: f64 = r.share.parse().unwrap_or(0.0) * 100.0;
+            let untagged = r.values.iter().any(Option::is_none);
+            view! {
+                <tr class:untagged=untagged>
+                    <td class="name">
+                        <a href=drill class="drill" title="Drill down">{names.join(" · ")}</a>
+                    </td>
+                    <td class="num" data-nanos=r.cost.0.to_string()>{format::usd(r.cost)}</td>
+                    <td class="share">
+                        <div class="bar">
+                            <div class="bar-fill" style=format!("width:{pct:.1}%")></div>
+                        </div>
+                        <span>{format::share(&r.share)}</span>
+                    </td>
+                    <td class="num">{format::count(r.calls)}</td>
+                    <td class="num">{format::count(r.tokens)}</td>
+                    <td class="num">{format::change(r.cost, r.previous)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" data-testid="explore-table">
+            <table class="table">
+                <thead>
+                    <tr>
+                        {head("name", data.dims.join(" · "), false)}
+                        {head("cost", "Cost".into(), true)}
+                        {head("share", "Share".into(), false)}
+                        {head("calls", "Calls".into(), true)}
+                        {head("tokens", "Tokens".into(), true)}
+                        {head("change", "Change".into(), true)}
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn CallsList(data: ExploreData) -> impl IntoView {
+    let s = data.state.clone();
+    let rows = data
+        .calls
+        .iter()
+        .map(|c| {
+            let tags = c.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
+            let task = c.task_id.clone().map(|t| {
+                let link = format!("/tasks/{}", domain::explore::encode(&t));
+                view! { <a href=link data-testid="task-link">{t}</a> }
+            });
+            view! {
+                <tr>
+                    <td class="mono">{c.at.format("%b %d %H:%M:%S").to_string()}</td>
+                    <td>{c.model.clone()}</td>
+                    <td class="num">{format::count(c.input_tokens)}</td>
+                    <td class="num">{format::count(c.cached_tokens)}</td>
+                    <td class="num">{format::count(c.output_tokens)}</td>
+                    <td class="num">{c.cost.map(format::usd).unwrap_or_else(|| "unpriced".into())}</td>
+                    <td>{task}</td>
+                    <td class="tags">{tags}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let prev = (s.page > 0).then(|| href(&ExploreState { page: s.page - 1, ..s.clone() }));
+    let next = data.more_calls.then(|| href(&ExploreState { page: s.page + 1, ..s.clone() }));
+    view! {
+        <section class="card" data-testid="calls">
+            <div class="card-head">
+                <h2>"Calls"</h2>
+                <span class="subtle">"newest first · page " {s.page + 1}</span>
+            </div>
+            <table class="table calls">
+                <thead>
+                    <tr>
+                        <th>"Time (UTC)"</th>
+                        <th>"Model"</th>
+                        <th class="num">"Input"</th>
+                        <th class="num">"Cached"</th>
+                        <th class="num">"Output"</th>
+                        <th class="num">"Cost"</th>
+                        <th>"Task"</th>
+                        <th>"Tags"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+            <div class="pager">
+                {prev.map(|h| view! { <a href=h>"← Newer"</a> })}
+                {next.map(|h| view! { <a href=h>"Older →"</a> })}
+            </div>
+        </section>
+    }
+}
