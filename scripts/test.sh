@@ -15,9 +15,9 @@ bash scripts/setup-tools.sh
 LOG="$(mktemp)"
 trap 'rm -f "$LOG"' EXIT
 
-echo "== cargo test (domain, store on SQLite + Postgres, app, server)"
+echo "== cargo test (domain, store on SQLite + Postgres, accounts, app, server)"
 LEPTOS_JS_MINIFY=false RUSTFLAGS="--cfg erase_components" \
-  cargo test -p domain -p store -p app -p server 2>&1 | tee "$LOG"
+  cargo test -p domain -p store -p accounts -p app -p server 2>&1 | tee "$LOG"
 cargo_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$LOG" | awk '{s+=$4} END {print s+0}')
 skipped=$(grep -c '^SKIPPED' "$LOG" || true)
 

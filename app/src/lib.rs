@@ -8,6 +8,7 @@ pub mod explore;
 pub mod format;
 pub mod overview;
 pub mod tasks;
+pub mod untagged;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <nav class="nav">
                         <A href="/" exact=true>"Overview"</A>
                         <A href="/explore">"Explore"</A>
+                        <A href="/untagged">"Untagged"</A>
                     </nav>
                     <span class="topbar-note">"LLM spend, attributed"</span>
                     <auth::UserMenu/>
@@ -67,6 +69,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("") view=overview::OverviewPage/>
                         <Route path=StaticSegment("explore") view=explore::ExplorePage/>
                         <Route path=(StaticSegment("tasks"), ParamSegment("id")) view=tasks::TaskPage/>
+                        <Route path=StaticSegment("untagged") view=untagged::UntaggedPage/>
                         <Route path=StaticSegment("login") view=auth::LoginPage/>
                         <Route path=StaticSegment("setup") view=auth::SetupPage/>
                     </Routes>

@@ -22,6 +22,8 @@ pub struct OverviewData {
     pub previous_cost: Nanos,
     pub by_team: SpendReport,
     pub by_workflow: SpendReport,
+    /// A lead's own teams, listed first.
+    pub my_teams: Vec<String>,
 }
 
 /// Reads the overview for a period key (`7d`, `30d`, `90d`, `mtd`, `last-month`).
@@ -30,7 +32,7 @@ pub async fn get_overview(period: String) -> Result<OverviewData, ServerFnError>
     use domain::query::{Dimension, SpendQuery};
     use domain::users::Role;
     use domain::Granularity;
-    let (_, store) = crate::auth::require(Role::Viewer).await?;
+    let (person, store) = crate::auth::require(Role::Viewer).await?;
     let p = ViewPeriod::parse(&period);
     let now = Utc::now();
     let (from, to) = p.range(now);
@@ -55,6 +57,7 @@ pub async fn get_overview(period: String) -> Result<OverviewData, ServerFnError>
         previous_cost: previous.total.cost,
         by_team,
         by_workflow,
+        my_teams: if person.role == Role::Lead { person.teams } else { Vec::new() },
     })
 }
 
@@ -190,8 +193,20 @@ fn OverviewBody(data: OverviewData) -> impl IntoView {
                     <StackedChart report=data.by_team.clone() id="spend-chart" label="Daily spend by team"/>
                 </section>
                 <div class="two-col">
-                    <BreakdownTable title="Spend by team" dim="team" report=data.by_team.clone()/>
-                    <BreakdownTable title="Spend by workflow" dim="workflow" report=data.by_workflow.clone()/>
+                    <BreakdownTable
+                        title="Spend by team"
+                        dim="team"
+                        report=data.by_team.clone()
+                        mine=data.my_teams.clone()
+                        period=data.period.clone()
+                    />
+                    <BreakdownTable
+                        title="Spend by workflow"
+                        dim="workflow"
+                        report=data.by_workflow.clone()
+                        mine=Vec::new()
+                        period=data.period.clone()
+                    />
                 </div>
             }
                 .into_any()
@@ -199,19 +214,40 @@ fn OverviewBody(data: OverviewData) -> impl IntoView {
     }
 }
 
-/// A table of groups with cost, share (with a bar), calls and tokens.
+/// A table of groups with cost, share (with a bar), calls and tokens; the
+/// `mine` values (a lead's teams) come first, marked.
 #[component]
-fn BreakdownTable(title: &'static str, dim: &'static str, report: SpendReport) -> impl IntoView {
-    let rows = report
-        .groups
-        .iter()
+fn BreakdownTable(
+    title: &'static str,
+    dim: &'static str,
+    report: SpendReport,
+    mine: Vec<String>,
+    period: String,
+) -> impl IntoView {
+    let is_mine =
+        |g: &domain::report::Group| g.values.first().and_then(|v| v.as_ref()).is_some_and(|v| mine.contains(v));
+    let mut groups: Vec<&domain::report::Group> = report.groups.iter().collect();
+    groups.sort_by_key(|g| !is_mine(g));
+    let rows = groups
+        .into_iter()
         .map(|g| {
             let name = g.values.first().map(format::label).unwrap_or_default();
             let untagged = g.values.first() == Some(&None);
+            let mine_badge = is_mine(g).then(|| view! { <span class="mine-badge">"your team"</span> });
+            let drill = format!(
+                "/explore?period={}&by={}&f={}%3A{}",
+                period,
+                if dim == "team" { "workflow" } else { "user" },
+                dim,
+                domain::explore::encode(g.values.first().cloned().flatten().as_deref().unwrap_or(""))
+            );
             let pct: f64 = g.share.parse().unwrap_or(0.0) * 100.0;
             view! {
                 <tr class:untagged=untagged>
-                    <td class="name">{name}</td>
+                    <td class="name">
+                        <a href=drill class="drill">{name}</a>
+                        {mine_badge}
+                    </td>
                     <td class="num" data-nanos=g.totals.cost.0.to_string()>{format::usd(g.totals.cost)}</td>
                     <td class="share">
                         <div class="bar">

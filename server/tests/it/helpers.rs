@@ -29,6 +29,8 @@ pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
 pub struct TestApp {
     pub router: Router,
     pub store: std::sync::Arc<dyn store::Store>,
+    /// (admin URL, database) of a per-test Postgres database.
+    pub pg_database: Option<(String, String)>,
     pub ingest_key: String,
     pub read_key: String,
     _dir: tempfile::TempDir,
@@ -37,8 +39,47 @@ pub struct TestApp {
 impl TestApp {
     pub async fn new() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("t.db").display());
+        TestApp::on(url, dir).await
+    }
+
+    /// A test app on a fresh Postgres database, or `None` (after saying so)
+    /// when Postgres is unreachable and neither CI nor BURSAR_REQUIRE_POSTGRES is set.
+    pub async fn postgres(case: &str) -> Option<TestApp> {
+        use std::io::Write;
+        let admin = std::env::var("BURSAR_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let required = ["CI", "BURSAR_REQUIRE_POSTGRES"]
+            .iter()
+            .any(|k| std::env::var(k).is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false")));
+        let mut conn = match <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await {
+            Ok(c) => c,
+            Err(e) if !required => {
+                let _ = writeln!(std::io::stderr(), "SKIPPED {case} on Postgres: {admin} is unreachable ({e})");
+                return None;
+            }
+            Err(e) => panic!("Postgres at {admin} is unreachable ({e}) and CI/BURSAR_REQUIRE_POSTGRES requires it"),
+        };
+        let name = format!("bursar_it_{}", rand::random::<u32>());
+        sqlx::query(&format!("create database {name}")).execute(&mut conn).await.unwrap();
+        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
+        let mut app = TestApp::on(format!("{base}/{name}"), tempfile::tempdir().unwrap()).await;
+        app.pg_database = Some((admin, name));
+        Some(app)
+    }
+
+    /// Drops the test's Postgres database, if it has one.
+    pub async fn finish(self) {
+        if let Some((admin, name)) = &self.pg_database {
+            if let Ok(mut c) = <sqlx::PgConnection as sqlx::Connection>::connect(admin).await {
+                let _ = sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut c).await;
+            }
+        }
+    }
+
+    async fn on(url: String, dir: tempfile::TempDir) -> TestApp {
         let mut config = Config::from_lookup(|_| None).unwrap();
-        config.database_url = format!("sqlite:{}", dir.path().join("t.db").display());
+        config.database_url = url;
         let store = store::connect(&config.database_url).await.unwrap();
         store.migrate().await.unwrap();
         let options = leptos::prelude::get_configuration(None).unwrap().leptos_options;
@@ -51,7 +92,7 @@ impl TestApp {
         let (rd, read_key) = mk("read", &[Scope::Read]);
         store.create_api_key(&ing).await.unwrap();
         store.create_api_key(&rd).await.unwrap();
-        TestApp { router: server::routes::router(state), store, ingest_key, read_key, _dir: dir }
+        TestApp { router: server::routes::router(state), store, pg_database: None, ingest_key, read_key, _dir: dir }
     }
 
     pub async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
