@@ -53,10 +53,9 @@ pub async fn load(
     store: &std::sync::Arc<dyn store::Store>,
     state: ExploreState,
 ) -> Result<ExploreData, store::StoreError> {
-    let p = ViewPeriod::parse(&state.period);
-    let now = Utc::now();
-    let (from, to) = p.range(now);
-    let (pfrom, pto) = p.previous(now);
+    let range = domain::period::resolve(&state.period, state.from.as_deref(), state.to.as_deref(), Utc::now());
+    let (from, to) = (range.from, range.to);
+    let (pfrom, pto) = range.previous();
     let current = store.spend(&state.query(from, to, true)).await?;
     let previous = store.spend(&state.query(pfrom, pto, false)).await?;
     let rows = domain::explore::rows(&current, &previous, &state.sort, state.desc);
@@ -70,7 +69,7 @@ pub async fn load(
     let more_calls = events.len() > CALLS_PER_PAGE as usize;
     events.truncate(CALLS_PER_PAGE as usize);
     Ok(ExploreData {
-        label: p.label().to_string(),
+        label: range.label.clone(),
         from,
         to,
         dims: current.group_by.clone(),
@@ -141,6 +140,28 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A "from – to" date form for a custom period; `children` add the hidden
+/// fields that keep the rest of the view.
+#[component]
+pub fn CustomRange(
+    action: &'static str,
+    from: Option<String>,
+    to: Option<String>,
+    active: bool,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <form class="custom-range" class:active=active method="get" action=action data-testid="custom-range">
+            <input type="hidden" name="period" value="custom"/>
+            {children.map(|c| c())}
+            <input type="date" name="from" value=from.unwrap_or_default() required=true aria-label="From"/>
+            <span>"–"</span>
+            <input type="date" name="to" value=to.unwrap_or_default() required=true aria-label="To"/>
+            <button type="submit" class="btn secondary small">"Custom"</button>
+        </form>
+    }
+}
+
 fn href(s: &ExploreState) -> String {
     format!("/explore?{}", s.to_query())
 }
@@ -177,7 +198,7 @@ fn ExploreBody(data: ExploreData) -> impl IntoView {
     let periods = ViewPeriod::ALL
         .iter()
         .map(|p| {
-            let to = ExploreState { period: p.key().to_string(), page: 0, ..s.clone() };
+            let to = ExploreState { period: p.key().to_string(), from: None, to: None, page: 0, ..s.clone() };
             let active = s.period == p.key();
             view! { <a href=href(&to) class:active=active data-period=p.key()>{p.label()}</a> }
         })
@@ -207,11 +228,21 @@ fn ExploreBody(data: ExploreData) -> impl IntoView {
         })
         .collect_view();
     let csv_href = format!("/explore.csv?{}", s.to_query());
+    let (keep_filters, keep_by, keep_then) = (s.filters.clone(), s.by.clone(), s.then.clone());
     let change = format::change(data.total.cost, data.previous_total);
     view! {
-        <nav class="picker" aria-label="Period">{periods}</nav>
+        <div class="period-row">
+            <nav class="picker" aria-label="Period">{periods}</nav>
+            <CustomRange action="/explore" from=s.from.clone() to=s.to.clone() active=s.period == "custom">
+                {keep_filters.into_iter().map(|f| view! { <input type="hidden" name="f" value=f/> }).collect_view()}
+                <input type="hidden" name="by" value=keep_by/>
+                {keep_then.map(|t| view! { <input type="hidden" name="then" value=t/> })}
+            </CustomRange>
+        </div>
         <form class="controls" method="get" action="/explore">
             <input type="hidden" name="period" value=s.period.clone()/>
+            {s.from.clone().map(|f| view! { <input type="hidden" name="from" value=f/> })}
+            {s.to.clone().map(|t| view! { <input type="hidden" name="to" value=t/> })}
             {s.filters.iter().map(|f| view! { <input type="hidden" name="f" value=f.clone()/> }).collect_view()}
             <label>"Group by" <select name="by" data-testid="group-by">{options(&s.by, false)}</select></label>
             <label>"then by" <select name="then">{options(s.then.as_deref().unwrap_or(""), true)}</select></label>

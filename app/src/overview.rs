@@ -28,15 +28,18 @@ pub struct OverviewData {
 
 /// Reads the overview for a period key (`7d`, `30d`, `90d`, `mtd`, `last-month`).
 #[server(endpoint = "overview")]
-pub async fn get_overview(period: String) -> Result<OverviewData, ServerFnError> {
+pub async fn get_overview(
+    period: String,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<OverviewData, ServerFnError> {
     use domain::query::{Dimension, SpendQuery};
     use domain::users::Role;
     use domain::Granularity;
     let (person, store) = crate::auth::require(Role::Viewer).await?;
-    let p = ViewPeriod::parse(&period);
-    let now = Utc::now();
-    let (from, to) = p.range(now);
-    let (pfrom, pto) = p.previous(now);
+    let range = domain::period::resolve(&period, from.as_deref(), to.as_deref(), Utc::now());
+    let (from, to) = (range.from, range.to);
+    let (pfrom, pto) = range.previous();
     let dim = |k: &str| Dimension::parse(k).map_err(ServerFnError::new);
     let by_team_q =
         SpendQuery { group_by: vec![dim("team")?], granularity: Some(Granularity::Day), ..SpendQuery::new(from, to) };
@@ -49,8 +52,8 @@ pub async fn get_overview(period: String) -> Result<OverviewData, ServerFnError>
     let by_workflow = store.spend(&by_wf_q).await.map_err(fail)?;
     let previous = store.spend(&SpendQuery::new(pfrom, pto)).await.map_err(fail)?;
     Ok(OverviewData {
-        period: p.key().to_string(),
-        label: p.label().to_string(),
+        period: range.key.clone(),
+        label: range.label.clone(),
         from,
         to,
         total: by_team.total,
@@ -66,16 +69,23 @@ pub async fn get_overview(period: String) -> Result<OverviewData, ServerFnError>
 pub fn OverviewPage() -> impl IntoView {
     let query = use_query_map();
     let period = move || query.read().get("period").unwrap_or_else(|| "30d".to_string());
-    let data = Resource::new(period, get_overview);
+    let from = move || query.read().get("from");
+    let to = move || query.read().get("to");
+    let data = Resource::new(move || (period(), from(), to()), |(p, f, t)| get_overview(p, f, t));
+    let (pending, set_pending) = signal(false);
     view! {
         <div class="page-head">
             <div>
                 <h1>"Overview"</h1>
                 <p class="subtle">"Where the money went, by team and workflow."</p>
             </div>
-            <PeriodPicker current=Signal::derive(period)/>
+            <div class="period-row">
+                <span class="updating" class:show=move || pending.get()>"Updating…"</span>
+                <PeriodPicker current=Signal::derive(period)/>
+                <crate::explore::CustomRange action="/" from=from() to=to() active=period() == "custom"/>
+            </div>
         </div>
-        <Transition fallback=|| view! { <div class="loading">"Loading spend…"</div> }>
+        <Transition fallback=|| view! { <div class="loading">"Loading spend…"</div> } set_pending>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => view! { <OverviewBody data=d/> }.into_any(),

@@ -115,7 +115,8 @@ fn UntaggedBody(data: UntaggedData) -> impl IntoView {
         .iter()
         .map(|k| {
             let cov: f64 = k.coverage.parse().unwrap_or(0.0) * 100.0;
-            let explore = format!("/explore?by=workflow&f={}%3A", k.key);
+            let by = if k.key == "team" { "workflow" } else { "team" };
+            let explore = format!("/explore?by={by}&f={}%3A", k.key);
             let strip = k
                 .daily
                 .iter()

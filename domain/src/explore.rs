@@ -17,6 +17,9 @@ pub const DIMENSIONS: [&str; 8] = ["team", "product", "workflow", "task_type", "
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExploreState {
     pub period: String,
+    /// Dates of a custom period (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    pub to: Option<String>,
     pub by: String,
     pub then: Option<String>,
     /// `key:value` filters; an empty value selects calls without the tag.
@@ -32,6 +35,8 @@ impl Default for ExploreState {
     fn default() -> Self {
         ExploreState {
             period: "30d".into(),
+            from: None,
+            to: None,
             by: "team".into(),
             then: None,
             filters: vec![],
@@ -56,7 +61,11 @@ impl ExploreState {
         let by = dim(get("by")).unwrap_or(d.by);
         let then = dim(get("then")).filter(|t| *t != by);
         ExploreState {
-            period: get("period").map(|p| ViewPeriod::parse(&p).key().to_string()).unwrap_or(d.period),
+            period: get("period")
+                .map(|p| if p == "custom" { p } else { ViewPeriod::parse(&p).key().to_string() })
+                .unwrap_or(d.period),
+            from: get("from").filter(|v| !v.is_empty()),
+            to: get("to").filter(|v| !v.is_empty()),
             then,
             filters: params
                 .iter()
@@ -73,7 +82,12 @@ impl ExploreState {
 
     /// The URL query that reproduces this state.
     pub fn to_query(&self) -> String {
-        let mut parts = vec![("period", self.period.clone()), ("by", self.by.clone())];
+        let mut parts = vec![("period", self.period.clone())];
+        if self.period == "custom" {
+            parts.extend(self.from.iter().map(|f| ("from", f.clone())));
+            parts.extend(self.to.iter().map(|t| ("to", t.clone())));
+        }
+        parts.push(("by", self.by.clone()));
         if let Some(t) = &self.then {
             parts.push(("then", t.clone()));
         }

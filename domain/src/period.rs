@@ -78,6 +78,46 @@ impl ViewPeriod {
     }
 }
 
+/// A resolved range: a named period, or a custom one from two dates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Range {
+    /// `7d`, `30d`, … or `custom`.
+    pub key: String,
+    pub label: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+impl Range {
+    /// The range of the same length just before this one.
+    pub fn previous(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        (self.from - (self.to - self.from), self.from)
+    }
+}
+
+/// Resolves a period key, or `custom` with `from` and `to` dates
+/// (`YYYY-MM-DD`, both days included). A custom range that does not parse, is
+/// reversed or spans more than ten years falls back to the last 30 days.
+pub fn resolve(period: &str, from: Option<&str>, to: Option<&str>, now: DateTime<Utc>) -> Range {
+    let day = |s: Option<&str>| s.and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok());
+    if period == "custom" {
+        if let (Some(f), Some(t)) = (day(from), day(to)) {
+            if f <= t && (t - f).num_days() <= 3_650 {
+                let midnight = |d: NaiveDate| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default());
+                return Range {
+                    key: "custom".into(),
+                    label: format!("{} – {}", f.format("%b %d, %Y"), t.format("%b %d, %Y")),
+                    from: midnight(f),
+                    to: midnight(t) + Duration::days(1),
+                };
+            }
+        }
+    }
+    let p = ViewPeriod::parse(period);
+    let (from, to) = p.range(now);
+    Range { key: p.key().into(), label: p.label().into(), from, to }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +133,18 @@ mod tests {
         assert_eq!(ViewPeriod::ThisMonth.range(now), (t("2026-11-01T00:00:00Z"), t("2026-11-29T00:00:00Z")));
         assert_eq!(ViewPeriod::LastMonth.range(now), (t("2026-10-01T00:00:00Z"), t("2026-11-01T00:00:00Z")));
         assert_eq!(ViewPeriod::Last7.previous(now), (t("2026-11-15T00:00:00Z"), t("2026-11-22T00:00:00Z")));
+    }
+
+    #[test]
+    fn custom_ranges_include_both_days() {
+        let now = t("2026-11-28T15:00:00Z");
+        let r = resolve("custom", Some("2026-11-01"), Some("2026-11-15"), now);
+        assert_eq!((r.from, r.to), (t("2026-11-01T00:00:00Z"), t("2026-11-16T00:00:00Z")));
+        assert_eq!(r.label, "Nov 01, 2026 – Nov 15, 2026");
+        assert_eq!(r.previous(), (t("2026-10-17T00:00:00Z"), t("2026-11-01T00:00:00Z")));
+        assert_eq!(resolve("custom", Some("2026-11-15"), Some("2026-11-01"), now).key, "30d");
+        assert_eq!(resolve("custom", Some("nope"), None, now).key, "30d");
+        assert_eq!(resolve("7d", None, None, now).from, t("2026-11-22T00:00:00Z"));
     }
 
     #[test]
