@@ -64,6 +64,68 @@ pub fn StackedChart(
     }
 }
 
+/// The top groups of a report as horizontal bars (the rest folded into "other").
+#[component]
+pub fn BreakdownBars(report: SpendReport, id: &'static str, label: &'static str) -> impl IntoView {
+    let node = NodeRef::<leptos::html::Div>::new();
+    let mut bars: Vec<(String, f64)> = report
+        .groups
+        .iter()
+        .take(12)
+        .map(|g| {
+            let name = g.values.iter().map(crate::format::label).collect::<Vec<_>>().join(" · ");
+            (name, (g.totals.cost.0 as f64 / 1e7).round() / 100.0)
+        })
+        .collect();
+    let rest: i64 = report.groups.iter().skip(12).map(|g| g.totals.cost.0).sum();
+    if rest > 0 {
+        bars.push(("other".into(), (rest as f64 / 1e7).round() / 100.0));
+    }
+    bars.reverse();
+    let height = format!("height:{}px", 60 + 26 * bars.len());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+            let values: Vec<f64> = bars.iter().map(|b| b.1).collect();
+            draw_bars_when_attached(el, labels, values, 0);
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = bars;
+    view! {
+        <div node_ref=node id=id data-testid=id class="chart bars" style=height data-chart="pending" role="img" aria-label=label></div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn draw_bars_when_attached(el: leptos::web_sys::HtmlDivElement, labels: Vec<String>, values: Vec<f64>, tries: u32) {
+    use charming::component::{Axis, Grid};
+    use charming::element::{AxisLabel, AxisType, Tooltip, Trigger};
+    use charming::series::Bar;
+    use charming::{Chart, WasmRenderer};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    if !el.is_connected() {
+        if tries < 120 {
+            request_animation_frame(move || draw_bars_when_attached(el, labels, values, tries + 1));
+        }
+        return;
+    }
+    echarts_dispose(&el);
+    let id = format!("bars-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    el.set_id(&id);
+    let chart = Chart::new()
+        .color(vec!["#4f46e5"])
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .grid(Grid::new().left(8).right(24).top(8).bottom(8).contain_label(true))
+        .x_axis(Axis::new().type_(AxisType::Value).axis_label(AxisLabel::new().formatter("${value}")))
+        .y_axis(Axis::new().type_(AxisType::Category).data(labels))
+        .series(Bar::new().name("cost").data(values));
+    let ok = WasmRenderer::new_opt(None, None).render(&id, &chart).is_ok();
+    let _ = el.set_attribute("data-chart", if ok { "drawn" } else { "failed" });
+}
+
 /// Draws once the element is in the document (a page that replaces another
 /// builds its elements before swapping them in), giving each drawing its own
 /// element id so the old page's chart is never the one drawn on.

@@ -2,7 +2,7 @@
 //! down row by row to the calls, export the table as CSV. The URL holds the
 //! whole state, so every view can be bookmarked and shared.
 
-use crate::chart::StackedChart;
+use crate::chart::{BreakdownBars, StackedChart};
 use crate::format;
 use chrono::{DateTime, Utc};
 use domain::explore::{ExploreState, Row, DIMENSIONS};
@@ -277,13 +277,22 @@ fn ExploreBody(data: ExploreData) -> impl IntoView {
                 <div class="kpi-value">{data.rows.len()}</div>
             </div>
         </section>
-        <section class="card">
-            <div class="card-head">
-                <h2>"Spend over time"</h2>
-                <span class="subtle">"stacked by " {data.dims.join(" · ")}</span>
-            </div>
-            <StackedChart report=data.series.clone() id="explore-chart" area=true label="Spend over time"/>
-        </section>
+        <div class="chart-row">
+            <section class="card">
+                <div class="card-head">
+                    <h2>"Spend over time"</h2>
+                    <span class="subtle">"stacked by " {data.dims.join(" · ")}</span>
+                </div>
+                <StackedChart report=data.series.clone() id="explore-chart" area=true label="Spend over time"/>
+            </section>
+            <section class="card">
+                <div class="card-head">
+                    <h2>"Breakdown"</h2>
+                    <span class="subtle">"largest first"</span>
+                </div>
+                <BreakdownBars report=data.series.clone() id="explore-bars" label="Spend by group"/>
+            </section>
+        </div>
         <ExploreTable data=data.clone()/>
         <CallsList data=data/>
     }

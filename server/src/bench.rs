@@ -203,5 +203,46 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         ms(pct(&lat, 0.50)),
         ms(pct(&lat, 0.95))
     );
+
+    // The Explore page rendered on the server, as a signed-in browser asks for it.
+    let password = "bench-password-123";
+    accounts::create_account(
+        &store,
+        accounts::NewAccount { email: "bench@bursar.invalid", password, role: "viewer", teams: "" },
+    )
+    .await?;
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let login = browser
+        .post(format!("{base}/api/login"))
+        .header("origin", &base)
+        .header("accept", "text/html")
+        .form(&[("email", "bench@bursar.invalid"), ("password", password), ("next", "/")])
+        .send()
+        .await?;
+    let cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("bursar_session="))
+        .and_then(|c| c.split(';').next())
+        .map(String::from)
+        .ok_or_else(|| anyhow::anyhow!("signing in for the page bench failed ({})", login.status()))?;
+    let page = format!("{base}/explore?period=90d&by=team&then=workflow");
+    let mut lat = Vec::new();
+    for _ in 0..args.query_runs {
+        let t = Instant::now();
+        let resp = browser.get(&page).header("cookie", &cookie).send().await?;
+        anyhow::ensure!(resp.status().is_success(), "explore answered {}", resp.status());
+        let _ = resp.bytes().await?;
+        lat.push(t.elapsed());
+    }
+    lat.sort();
+    println!(
+        "explore {:>9} events  SSR of /explore (team, workflow, 90 days)  p50 {}  p95 {}",
+        stored,
+        ms(pct(&lat, 0.50)),
+        ms(pct(&lat, 0.95))
+    );
     Ok(())
 }

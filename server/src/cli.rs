@@ -154,6 +154,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = AppState::new(leptos_options()?, store, config)?;
             let summary = demo::load(&state, args.days, args.seed, args.scale).await?;
             println!("{summary}");
+            demo_people(&state.store).await?;
             Ok(())
         }
     }
@@ -189,6 +190,20 @@ async fn demo_people(store: &Arc<dyn Store>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Every ten minutes, forgets expired sessions (each process may do it;
+/// the deletes are idempotent).
+async fn housekeeping(store: Arc<dyn Store>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match store.delete_expired_sessions(chrono::Utc::now()).await {
+            Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions deleted"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),
+        }
+    }
+}
+
 async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let options = leptos_options()?;
     let addr = options.site_addr;
@@ -207,6 +222,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         let token = accounts::issue_setup_token(&store).await?;
         eprintln!("no one can sign in yet: create the first admin at\n  http://{addr}/setup?token={token}");
     }
+    tokio::spawn(housekeeping(store.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("Bursar is serving on http://{addr}");
     axum::serve(listener, routes::router(state))
