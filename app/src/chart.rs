@@ -170,7 +170,7 @@ extern "C" {
 
 #[cfg(feature = "hydrate")]
 fn draw(id: &str, labels: &[String], series: &[(String, Vec<f64>)], area: bool) -> Result<(), String> {
-    use charming::component::{Axis, Grid, Legend};
+    use charming::component::{Axis, Grid, Legend, LegendType};
     use charming::element::AreaStyle;
     use charming::element::{AxisLabel, AxisType, Tooltip, Trigger};
     use charming::series::{Bar, Line};
@@ -179,7 +179,7 @@ fn draw(id: &str, labels: &[String], series: &[(String, Vec<f64>)], area: bool) 
     let mut chart = Chart::new()
         .color(palette.to_vec())
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .legend(Legend::new().bottom(0))
+        .legend(Legend::new().type_(LegendType::Scroll).bottom(0))
         .grid(Grid::new().left(8).right(8).top(16).bottom(40).contain_label(true))
         .x_axis(Axis::new().type_(AxisType::Category).data(labels.to_vec()))
         .y_axis(Axis::new().type_(AxisType::Value).axis_label(AxisLabel::new().formatter("${value}")));

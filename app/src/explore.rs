@@ -172,18 +172,30 @@ pub fn ExplorePage() -> impl IntoView {
     let location = use_location();
     let search = move || location.search.get();
     let data = Resource::new(search, get_explore);
-    let (pending, set_pending) = signal(false);
+    // "Updating…" while a new view loads: set by navigation (in the browser only,
+    // effects do not run on the server), cleared when the data arrives.
+    // `try_set`, because a replaced page's signal may already be gone.
+    let pending = RwSignal::new(false);
+    Effect::new(move |prev: Option<String>| {
+        let now = search();
+        if prev.is_some_and(|p| p != now) {
+            pending.try_set(true);
+        }
+        now
+    });
     view! {
         <div class="page-head">
             <div>
                 <h1>"Explore"</h1>
                 <p class="subtle">"Group spend by any tag, filter, and drill down to the calls."</p>
             </div>
-            <span class="updating" class:show=move || pending.get()>"Updating…"</span>
+            <span class="updating" class:show=move || pending.try_get().unwrap_or(false)>"Updating…"</span>
         </div>
-        <Transition fallback=|| view! { <div class="loading">"Loading spend…"</div> } set_pending>
+        <Transition fallback=|| view! { <div class="loading">"Loading spend…"</div> }>
             {move || Suspend::new(async move {
-                match data.await {
+                let result = data.await;
+                pending.try_set(false);
+                match result {
                     Ok(d) => view! { <ExploreBody data=d/> }.into_any(),
                     Err(e) => view! { <div class="error-box" role="alert">{e.to_string()}</div> }.into_any(),
                 }
@@ -253,6 +265,13 @@ fn ExploreBody(data: ExploreData) -> impl IntoView {
                         .map(|g| view! { <option value=g selected=s.granularity == g>{g}</option> })
                         .collect_view()}
                 </select>
+            </label>
+            <label>
+                "Filter"
+                <span class="filter-pair">
+                    <select name="fk" aria-label="Filter key">{options("", true)}</select>
+                    <input type="text" name="fv" placeholder="value (empty = untagged)" aria-label="Filter value"/>
+                </span>
             </label>
             <button type="submit" class="btn primary">"Apply"</button>
             <a class="btn secondary" href=csv_href data-testid="export-csv" download="bursar-explore.csv">

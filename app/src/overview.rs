@@ -72,7 +72,15 @@ pub fn OverviewPage() -> impl IntoView {
     let from = move || query.read().get("from");
     let to = move || query.read().get("to");
     let data = Resource::new(move || (period(), from(), to()), |(p, f, t)| get_overview(p, f, t));
-    let (pending, set_pending) = signal(false);
+    // See the Explore page: shown while another period loads, browser only.
+    let pending = RwSignal::new(false);
+    Effect::new(move |prev: Option<(String, Option<String>, Option<String>)>| {
+        let now = (period(), from(), to());
+        if prev.is_some_and(|p| p != now) {
+            pending.try_set(true);
+        }
+        now
+    });
     view! {
         <div class="page-head">
             <div>
@@ -80,14 +88,16 @@ pub fn OverviewPage() -> impl IntoView {
                 <p class="subtle">"Where the money went, by team and workflow."</p>
             </div>
             <div class="period-row">
-                <span class="updating" class:show=move || pending.get()>"Updating…"</span>
+                <span class="updating" class:show=move || pending.try_get().unwrap_or(false)>"Updating…"</span>
                 <PeriodPicker current=Signal::derive(period)/>
                 <crate::explore::CustomRange action="/" from=from() to=to() active=period() == "custom"/>
             </div>
         </div>
-        <Transition fallback=|| view! { <div class="loading">"Loading spend…"</div> } set_pending>
+        <Transition fallback=|| view! { <div class="loading">"Loading spend…"</div> }>
             {move || Suspend::new(async move {
-                match data.await {
+                let result = data.await;
+                pending.try_set(false);
+                match result {
                     Ok(d) => view! { <OverviewBody data=d/> }.into_any(),
                     Err(e) => view! { <div class="error-box" role="alert">{error_text(&e)}</div> }.into_any(),
                 }

@@ -60,6 +60,18 @@ impl ExploreState {
         let dim = |v: Option<String>| v.filter(|v| Dimension::parse(v).is_ok());
         let by = dim(get("by")).unwrap_or(d.by);
         let then = dim(get("then")).filter(|t| *t != by);
+        // A filter typed into the form arrives as `fk` (key) and `fv` (value).
+        let mut filters: Vec<String> = params
+            .iter()
+            .filter(|(k, v)| k == "f" && v.split_once(':').is_some_and(|(k, _)| Dimension::parse(k).is_ok()))
+            .map(|(_, v)| v.clone())
+            .collect();
+        if let (Some(k), Some(v)) = (get("fk"), get("fv")) {
+            let f = format!("{k}:{v}");
+            if Dimension::parse(&k).is_ok() && !filters.contains(&f) {
+                filters.push(f);
+            }
+        }
         ExploreState {
             period: get("period")
                 .map(|p| if p == "custom" { p } else { ViewPeriod::parse(&p).key().to_string() })
@@ -67,11 +79,7 @@ impl ExploreState {
             from: get("from").filter(|v| !v.is_empty()),
             to: get("to").filter(|v| !v.is_empty()),
             then,
-            filters: params
-                .iter()
-                .filter(|(k, v)| k == "f" && v.split_once(':').is_some_and(|(k, _)| Dimension::parse(k).is_ok()))
-                .map(|(_, v)| v.clone())
-                .collect(),
+            filters,
             granularity: get("g").filter(|g| Granularity::parse(g).is_ok() && g != "hour").unwrap_or(d.granularity),
             sort: get("sort").filter(|s| SORTS.contains(&s.as_str())).unwrap_or(d.sort),
             desc: get("dir").as_deref() != Some("asc"),
@@ -294,6 +302,14 @@ mod tests {
             })
             .collect();
         assert_eq!(ExploreState::from_params(&back), s);
+    }
+
+    #[test]
+    fn a_typed_filter_joins_the_others() {
+        let s = ExploreState::from_params(&p(&[("f", "team:platform"), ("fk", "model"), ("fv", "gpt-4o")]));
+        assert_eq!(s.filters, vec!["team:platform", "model:gpt-4o"]);
+        let s = ExploreState::from_params(&p(&[("fk", "Not A Key"), ("fv", "x")]));
+        assert!(s.filters.is_empty());
     }
 
     #[test]

@@ -103,3 +103,21 @@ async fn unknown_api_routes_answer_json_404() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_and_spend_agree_on_postgres() {
+    let Some(app) = TestApp::postgres("ingest_and_spend").await else { return };
+    let events = json!([
+        event_with("pa", "cost", json!("1.10")),
+        event_with("pb", "cost", json!("2.20")),
+        event_with("pa", "cost", json!("1.10")),
+    ]);
+    let (status, body) = app.post_events(events).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["accepted"], 2);
+    assert_eq!(body["duplicates"], 1);
+    let (_, r) = app.spend("from=2026-11-01&to=2026-11-30&group_by=team,workflow&granularity=day").await;
+    assert_eq!(r["total"]["cost"], "3.30");
+    assert_eq!(r["groups"][0]["key"], json!({"team": "core", "workflow": "bug-triage"}));
+    app.finish().await;
+}

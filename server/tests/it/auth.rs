@@ -2,75 +2,17 @@
 //! functions, sign-in throttling, sign-out, and cross-site request refusal.
 
 use crate::helpers::{session_cookie, TestApp, PASSWORD};
+use crate::matrix::{call, matrix, PAGES};
 use axum::body::Body;
 use axum::http::StatusCode;
-
-const PAGES: [&str; 7] = [
-    "/",
-    "/?period=last-month",
-    "/explore?period=90d&by=workflow",
-    "/untagged",
-    "/tasks/t-1",
-    "/explore.csv?by=team",
-    "/no/such/page",
-];
-/// Every server function with a body that is valid for it.
-const SERVER_FNS: [(&str, &str); 5] = [
-    ("/api/overview", "period=30d"),
-    ("/api/explore", "query=by%3Dteam"),
-    ("/api/untagged", "period=7d"),
-    ("/api/task", "id=t-1"),
-    ("/api/me", ""),
-];
-const ROLES: [&str; 3] = ["viewer", "lead", "admin"];
-
-async fn call(app: &TestApp, path: &str, body: &str, cookie: Option<&str>) -> StatusCode {
-    let req = TestApp::browser("POST", path, cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    app.send(req).await.0
-}
 
 async fn overview_fn(app: &TestApp, cookie: Option<&str>) -> StatusCode {
     call(app, "/api/overview", "period=30d", cookie).await
 }
 
-/// The matrix: every page and server function for anonymous, viewer, lead and admin.
-async fn matrix(app: &TestApp) {
-    for page in PAGES {
-        let (status, headers, _) = app.send(TestApp::browser("GET", page, None).body(Body::empty()).unwrap()).await;
-        assert_eq!(status, StatusCode::SEE_OTHER, "anonymous {page}");
-        assert!(headers.get("location").unwrap().to_str().unwrap().starts_with("/login?next="), "anonymous {page}");
-    }
-    for (path, body) in SERVER_FNS {
-        assert_eq!(call(app, path, body, None).await, StatusCode::UNAUTHORIZED, "anonymous {path}");
-    }
-    for role in ROLES {
-        let cookie = app.sign_in_as(role).await;
-        for page in PAGES {
-            let req = TestApp::browser("GET", page, Some(&cookie)).body(Body::empty()).unwrap();
-            let want = if page == "/no/such/page" { StatusCode::NOT_FOUND } else { StatusCode::OK };
-            assert_eq!(app.send(req).await.0, want, "{role} {page}");
-        }
-        for (path, body) in SERVER_FNS {
-            assert_eq!(call(app, path, body, Some(&cookie)).await, StatusCode::OK, "{role} {path}");
-        }
-    }
-}
-
 #[tokio::test]
 async fn authorisation_matrix_on_sqlite() {
     matrix(&TestApp::new().await).await;
-}
-
-#[tokio::test]
-async fn authorisation_matrix_on_postgres() {
-    if let Some(app) = TestApp::postgres("authorisation_matrix").await {
-        matrix(&app).await;
-        app.finish().await;
-    }
 }
 
 #[tokio::test]

@@ -95,12 +95,21 @@ impl TestApp {
         TestApp { router: server::routes::router(state), store, pg_database: None, ingest_key, read_key, _dir: dir }
     }
 
+    /// Sends a request and reads the whole answer; a request that does not
+    /// finish within a minute fails the test, naming itself.
     pub async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-        let resp = self.router.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
-        (status, headers, body)
+        let what = format!("{} {}", req.method(), req.uri());
+        let router = self.router.clone();
+        let exchange = async move {
+            let resp = router.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+            (status, headers, body)
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(60), exchange)
+            .await
+            .unwrap_or_else(|_| panic!("{what} did not finish within 60 s"))
     }
 
     pub async fn post_raw(&self, key: Option<&str>, body: impl Into<Body>) -> (StatusCode, Value) {

@@ -6,4 +6,5 @@ mod api_spend;
 mod auth;
 mod explore;
 mod helpers;
+mod matrix;
 mod pages;

@@ -1,0 +1,58 @@
+//! The authorisation matrix: every page and server function for anonymous,
+//! viewer, lead and admin. Shared by the SQLite run (in the `it` binary) and
+//! the Postgres run (in its own binary, `pg_matrix`).
+
+use crate::helpers::TestApp;
+use axum::body::Body;
+use axum::http::StatusCode;
+
+pub const PAGES: [&str; 7] = [
+    "/",
+    "/?period=last-month",
+    "/explore?period=90d&by=workflow",
+    "/untagged",
+    "/tasks/t-1",
+    "/explore.csv?by=team",
+    "/no/such/page",
+];
+/// Every server function with a body that is valid for it.
+pub const SERVER_FNS: [(&str, &str); 5] = [
+    ("/api/overview", "period=30d"),
+    ("/api/explore", "query=by%3Dteam"),
+    ("/api/untagged", "period=7d"),
+    ("/api/task", "id=t-1"),
+    ("/api/me", ""),
+];
+pub const ROLES: [&str; 3] = ["viewer", "lead", "admin"];
+
+pub async fn call(app: &TestApp, path: &str, body: &str, cookie: Option<&str>) -> StatusCode {
+    let req = TestApp::browser("POST", path, cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    app.send(req).await.0
+}
+
+/// The matrix: every page and server function for anonymous, viewer, lead and admin.
+pub async fn matrix(app: &TestApp) {
+    for page in PAGES {
+        let (status, headers, _) = app.send(TestApp::browser("GET", page, None).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "anonymous {page}");
+        assert!(headers.get("location").unwrap().to_str().unwrap().starts_with("/login?next="), "anonymous {page}");
+    }
+    for (path, body) in SERVER_FNS {
+        assert_eq!(call(app, path, body, None).await, StatusCode::UNAUTHORIZED, "anonymous {path}");
+    }
+    for role in ROLES {
+        let cookie = app.sign_in_as(role).await;
+        for page in PAGES {
+            let req = TestApp::browser("GET", page, Some(&cookie)).body(Body::empty()).unwrap();
+            let want = if page == "/no/such/page" { StatusCode::NOT_FOUND } else { StatusCode::OK };
+            assert_eq!(app.send(req).await.0, want, "{role} {page}");
+        }
+        for (path, body) in SERVER_FNS {
+            assert_eq!(call(app, path, body, Some(&cookie)).await, StatusCode::OK, "{role} {path}");
+        }
+    }
+}
