@@ -101,6 +101,24 @@ fn error_text(e: &ServerFnError) -> String {
     }
 }
 
+/// The centred card the sign-in and setup pages share.
+#[component]
+fn AuthCard(title: &'static str, lead: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="auth-wrap">
+            <div class="auth-card">
+                <div class="auth-brand">
+                    <span class="brand-mark">"B"</span>
+                    <span>"Bursar"</span>
+                </div>
+                <h1>{title}</h1>
+                <p class="subtle">{lead}</p>
+                {children()}
+            </div>
+        </div>
+    }
+}
+
 /// The sign-in page.
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -109,14 +127,7 @@ pub fn LoginPage() -> impl IntoView {
     let next = move || query.read().get("next").unwrap_or_default();
     let error = move || action.value().get().and_then(|r| r.err()).map(|e| error_text(&e));
     view! {
-        <div class="auth-wrap">
-            <div class="auth-card">
-                <div class="auth-brand">
-                    <span class="brand-mark">"B"</span>
-                    <span>"Bursar"</span>
-                </div>
-                <h1>"Sign in"</h1>
-                <p class="subtle">"See where your organisation's LLM spend goes."</p>
+        <AuthCard title="Sign in" lead="See where your organisation's LLM spend goes.">
                 <ActionForm action=action attr:class="form">
                     <input type="hidden" name="next" value=next/>
                     <label>
@@ -131,8 +142,7 @@ pub fn LoginPage() -> impl IntoView {
                         {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
-            </div>
-        </div>
+        </AuthCard>
     }
 }
 
@@ -144,14 +154,7 @@ pub fn SetupPage() -> impl IntoView {
     let token = move || query.read().get("token").unwrap_or_default();
     let error = move || action.value().get().and_then(|r| r.err()).map(|e| error_text(&e));
     view! {
-        <div class="auth-wrap">
-            <div class="auth-card">
-                <div class="auth-brand">
-                    <span class="brand-mark">"B"</span>
-                    <span>"Bursar"</span>
-                </div>
-                <h1>"Create the first admin"</h1>
-                <p class="subtle">"This link works once. The admin can then invite everyone else."</p>
+        <AuthCard title="Create the first admin" lead="This link works once. The admin can then invite everyone else.">
                 <ActionForm action=action attr:class="form">
                     <input type="hidden" name="token" value=token/>
                     <label>"Email" <input type="email" name="email" autocomplete="username" required=true/></label>
@@ -162,8 +165,7 @@ pub fn SetupPage() -> impl IntoView {
                     {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
                     <button type="submit" class="btn primary">"Create admin and sign in"</button>
                 </ActionForm>
-            </div>
-        </div>
+        </AuthCard>
     }
 }
 

@@ -172,17 +172,7 @@ pub fn ExplorePage() -> impl IntoView {
     let location = use_location();
     let search = move || location.search.get();
     let data = Resource::new(search, get_explore);
-    // "Updating…" while a new view loads: set by navigation (in the browser only,
-    // effects do not run on the server), cleared when the data arrives.
-    // `try_set`, because a replaced page's signal may already be gone.
-    let pending = RwSignal::new(false);
-    Effect::new(move |prev: Option<String>| {
-        let now = search();
-        if prev.is_some_and(|p| p != now) {
-            pending.try_set(true);
-        }
-        now
-    });
+    let pending = crate::pending_on(search);
     view! {
         <div class="page-head">
             <div>

@@ -15,6 +15,22 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{ParamSegment, StaticSegment};
 
+/// "Updating…" for a page whose data follows `key`: set when the key
+/// changes (effects run only in the browser), cleared by the caller when the
+/// data arrives. `try_set`/`try_get`, because a replaced page's signal may
+/// already be gone when a late write arrives.
+pub fn pending_on<K: PartialEq + Clone + Send + Sync + 'static>(key: impl Fn() -> K + 'static) -> RwSignal<bool> {
+    let pending = RwSignal::new(false);
+    Effect::new(move |prev: Option<K>| {
+        let now = key();
+        if prev.is_some_and(|p| p != now) {
+            pending.try_set(true);
+        }
+        now
+    });
+    pending
+}
+
 /// The HTML document every page is rendered into.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {

@@ -72,15 +72,7 @@ pub fn OverviewPage() -> impl IntoView {
     let from = move || query.read().get("from");
     let to = move || query.read().get("to");
     let data = Resource::new(move || (period(), from(), to()), |(p, f, t)| get_overview(p, f, t));
-    // See the Explore page: shown while another period loads, browser only.
-    let pending = RwSignal::new(false);
-    Effect::new(move |prev: Option<(String, Option<String>, Option<String>)>| {
-        let now = (period(), from(), to());
-        if prev.is_some_and(|p| p != now) {
-            pending.try_set(true);
-        }
-        now
-    });
+    let pending = crate::pending_on(move || (period(), from(), to()));
     view! {
         <div class="page-head">
             <div>

@@ -290,19 +290,37 @@ fn runaway(today: NaiveDate) -> Vec<Value> {
         .collect()
 }
 
+/// Running counts of what the demo sent.
+#[derive(Default)]
+struct Sent {
+    sent: usize,
+    accepted: usize,
+    unpriced: usize,
+    rejected: usize,
+}
+
+impl Sent {
+    /// Sends one request body through the ingest path and counts the answer.
+    async fn send(&mut self, state: &AppState, events: &mut Vec<Value>) -> anyhow::Result<()> {
+        let body = serde_json::to_vec(&json!({ "events": events }))?;
+        events.clear();
+        let parsed = ingest::parse(&body)?;
+        self.sent += parsed.len();
+        let r = ingest::ingest(state, parsed).await?;
+        self.accepted += r.accepted;
+        self.unpriced += r.unpriced;
+        self.rejected += r.rejected.len();
+        Ok(())
+    }
+}
+
 /// Loads `days` of demo traffic ending today, in batches of 1,000 through
 /// the ingest path. Returns a one-paragraph summary.
 pub async fn load(state: &AppState, days: u32, seed: u64, scale: f64) -> anyhow::Result<String> {
     let today = Utc::now().date_naive();
     let days = i64::from(days.max(1));
-    let (mut sent, mut accepted, mut unpriced, mut rejected) = (0usize, 0usize, 0usize, 0usize);
+    let mut counts = Sent::default();
     let mut batch: Vec<Value> = Vec::with_capacity(2_000);
-    let flush = |batch: &mut Vec<Value>| -> Vec<u8> {
-        let body = serde_json::to_vec(&json!({ "events": batch })).unwrap_or_default();
-        batch.clear();
-        body
-    };
-    let mut bodies = Vec::new();
     for days_ago in (0..days).rev() {
         let date = today - Duration::days(days_ago);
         for (wi, w) in WORKFLOWS.iter().enumerate() {
@@ -312,28 +330,15 @@ pub async fn load(state: &AppState, days: u32, seed: u64, scale: f64) -> anyhow:
             batch.extend(runaway(today));
         }
         while batch.len() >= 1_000 {
-            let rest = batch.split_off(1_000);
-            bodies.push(flush(&mut batch));
-            batch = rest;
-        }
-        for body in bodies.drain(..) {
-            let parsed = ingest::parse(&body)?;
-            sent += parsed.len();
-            let r = ingest::ingest(state, parsed).await?;
-            accepted += r.accepted;
-            unpriced += r.unpriced;
-            rejected += r.rejected.len();
+            let mut rest = batch.split_off(1_000);
+            counts.send(state, &mut batch).await?;
+            std::mem::swap(&mut batch, &mut rest);
         }
     }
     if !batch.is_empty() {
-        let body = flush(&mut batch);
-        let parsed = ingest::parse(&body)?;
-        sent += parsed.len();
-        let r = ingest::ingest(state, parsed).await?;
-        accepted += r.accepted;
-        unpriced += r.unpriced;
-        rejected += r.rejected.len();
+        counts.send(state, &mut batch).await?;
     }
+    let Sent { sent, accepted, unpriced, rejected } = counts;
     anyhow::ensure!(rejected == 0, "the demo generator produced {rejected} invalid events");
     Ok(format!(
         "demo organisation: {sent} events over {days} days sent through ingest, {accepted} new \

@@ -29,6 +29,21 @@ macro_rules! impl_store {
                 $crate::backend::placeholders($dialect, sql)
             }
 
+            /// Runs a statement built by `sql.rs` with its binds, on the readers.
+            async fn fetch_built(
+                &self,
+                built: &$crate::sql::Built,
+            ) -> Result<Vec<<$db as sqlx::Database>::Row>, $crate::StoreError> {
+                let mut query = sqlx::query(&built.sql);
+                for b in &built.binds {
+                    query = match b {
+                        $crate::sql::Bind::Int(i) => query.bind(*i),
+                        $crate::sql::Bind::Text(s) => query.bind(s.clone()),
+                    };
+                }
+                Ok(query.fetch_all(&self.reader).await?)
+            }
+
             /// Ids of the batch's tag sets, creating the new ones. New sets are
             /// created in key order, so concurrent batches lock them in one order.
             async fn tagset_ids(
@@ -184,14 +199,7 @@ macro_rules! impl_store {
             ) -> Result<Vec<domain::report::SpendRow>, $crate::StoreError> {
                 use sqlx::Row;
                 let built = $crate::sql::spend($dialect, &segment, q);
-                let mut query = sqlx::query(&built.sql);
-                for b in &built.binds {
-                    query = match b {
-                        $crate::sql::Bind::Int(i) => query.bind(*i),
-                        $crate::sql::Bind::Text(s) => query.bind(s.clone()),
-                    };
-                }
-                let rows = query.fetch_all(&self.reader).await?;
+                let rows = self.fetch_built(&built).await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for row in rows {
                     let mut i = 0;

@@ -113,14 +113,7 @@ macro_rules! impl_people {
             ) -> Result<Vec<$crate::StoredEvent>, $crate::StoreError> {
                 use sqlx::Row;
                 let built = $crate::sql::list_events($dialect, eq);
-                let mut query = sqlx::query(&built.sql);
-                for b in &built.binds {
-                    query = match b {
-                        $crate::sql::Bind::Int(i) => query.bind(*i),
-                        $crate::sql::Bind::Text(s) => query.bind(s.clone()),
-                    };
-                }
-                let rows = query.fetch_all(&self.reader).await?;
+                let rows = self.fetch_built(&built).await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for r in rows {
                     let provider: String = r.try_get(3)?;
