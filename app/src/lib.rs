@@ -2,6 +2,10 @@
 //! server functions that feed it. Compiled twice: with `ssr` into the server,
 //! with `hydrate` into the browser's wasm.
 
+// The pages' view types are deep; release builds (which do not erase them,
+// unlike debug builds) need more than the default limit to lay them out.
+#![recursion_limit = "512"]
+
 pub mod auth;
 pub mod chart;
 pub mod explore;
