@@ -1,7 +1,7 @@
 //! Signing in and out, the first admin's setup, and the server-side role
 //! check every other server function starts with.
 
-use domain::users::{Person, Role};
+use domain::users::Person;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 /// Every server function that reads or changes data calls this first; the
 /// server's page guard is a second line, not the only one.
 #[cfg(feature = "ssr")]
-pub async fn require(min: Role) -> Result<(Person, std::sync::Arc<dyn store::Store>), ServerFnError> {
+pub async fn require(min: domain::users::Role) -> Result<(Person, std::sync::Arc<dyn store::Store>), ServerFnError> {
     use http::StatusCode;
     let store = use_context::<std::sync::Arc<dyn store::Store>>()
         .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
@@ -94,13 +94,6 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn error_text(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(m) => m.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// The centred card the sign-in and setup pages share.
 #[component]
 fn AuthCard(title: &'static str, lead: &'static str, children: Children) -> impl IntoView {
@@ -125,7 +118,7 @@ pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let error = move || action.value().get().and_then(|r| r.err()).map(|e| error_text(&e));
+    let error = move || action.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
     view! {
         <AuthCard title="Sign in" lead="See where your organisation's LLM spend goes.">
                 <ActionForm action=action attr:class="form">
@@ -152,7 +145,7 @@ pub fn SetupPage() -> impl IntoView {
     let action = ServerAction::<SetupAdmin>::new();
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
-    let error = move || action.value().get().and_then(|r| r.err()).map(|e| error_text(&e));
+    let error = move || action.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
     view! {
         <AuthCard title="Create the first admin" lead="This link works once. The admin can then invite everyone else.">
                 <ActionForm action=action attr:class="form">
@@ -199,9 +192,4 @@ pub fn UserMenu() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-/// The role rule for pages, re-exported for the page code.
-pub fn role_label(r: Role) -> &'static str {
-    r.as_str()
 }

@@ -187,7 +187,7 @@ pub fn ExplorePage() -> impl IntoView {
                 pending.try_set(false);
                 match result {
                     Ok(d) => view! { <ExploreBody data=d/> }.into_any(),
-                    Err(e) => view! { <div class="error-box" role="alert">{e.to_string()}</div> }.into_any(),
+                    Err(e) => crate::error_box(&e),
                 }
             })}
         </Transition>

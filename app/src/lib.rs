@@ -35,6 +35,20 @@ pub fn pending_on<K: PartialEq + Clone + Send + Sync + 'static>(key: impl Fn() -
     pending
 }
 
+/// A server function's error as a person should read it: the server's own
+/// words, without the transport's prefix.
+pub fn error_text(e: &ServerFnError) -> String {
+    match e {
+        ServerFnError::ServerError(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The alert a page shows when its data could not be read.
+pub fn error_box(e: &ServerFnError) -> AnyView {
+    view! { <div class="error-box" role="alert">{error_text(e)}</div> }.into_any()
+}
+
 /// The HTML document every page is rendered into.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {

@@ -91,17 +91,10 @@ pub fn OverviewPage() -> impl IntoView {
                 pending.try_set(false);
                 match result {
                     Ok(d) => view! { <OverviewBody data=d/> }.into_any(),
-                    Err(e) => view! { <div class="error-box" role="alert">{error_text(&e)}</div> }.into_any(),
+                    Err(e) => crate::error_box(&e),
                 }
             })}
         </Transition>
-    }
-}
-
-fn error_text(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(m) => m.clone(),
-        other => other.to_string(),
     }
 }
 

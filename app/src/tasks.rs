@@ -56,7 +56,7 @@ pub fn TaskPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(t) => view! { <TaskBody task=t/> }.into_any(),
-                    Err(e) => view! { <div class="error-box" role="alert">{e.to_string()}</div> }.into_any(),
+                    Err(e) => crate::error_box(&e),
                 }
             })}
         </Transition>

@@ -101,7 +101,7 @@ pub fn UntaggedPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => view! { <UntaggedBody data=d/> }.into_any(),
-                    Err(e) => view! { <div class="error-box" role="alert">{e.to_string()}</div> }.into_any(),
+                    Err(e) => crate::error_box(&e),
                 }
             })}
         </Transition>

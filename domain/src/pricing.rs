@@ -169,17 +169,17 @@ impl Catalog {
 
     /// The rates in force for `model` at `at`, if the catalog has any.
     pub fn version_at(&self, model: &str, at: DateTime<Utc>) -> Option<&PriceVersion> {
-        let day = at.date_naive();
-        self.find(model)?.prices.iter().rev().find(|p| p.effective_from <= day)
+        version_in(self.find(model)?, at)
     }
 
     /// Settles an event's cost (see [`Catalog::cost_of`]).
     /// A call without a provider gets the catalog's provider for its model.
     pub fn price(&self, mut event: crate::event::Event) -> PricedEvent {
+        let model = self.find(&event.model);
         if event.provider.is_none() {
-            event.provider = self.find(&event.model).map(|m| m.provider.clone());
+            event.provider = model.map(|m| m.provider.clone());
         }
-        let (cost, source) = self.cost_of(&event.model, event.timestamp, &event.usage, event.cost);
+        let (cost, source) = settle(model, event.timestamp, &event.usage, event.cost);
         PricedEvent { event, cost, source }
     }
 
@@ -191,14 +191,30 @@ impl Catalog {
         usage: &Usage,
         sent: Option<Nanos>,
     ) -> (Option<Nanos>, CostSource) {
-        if let Some(c) = sent {
-            return (Some(c), CostSource::Caller);
-        }
-        match self.version_at(model, at).and_then(|v| compute_cost(v, usage)) {
-            Some(c) => (Some(c), CostSource::Catalog),
-            None => (None, CostSource::Unpriced),
-        }
+        settle(self.find(model), at, usage, sent)
     }
+}
+
+/// The caller's cost when sent, else the catalog's for the model (if known), else unpriced.
+fn settle(
+    model: Option<&ModelPrice>,
+    at: DateTime<Utc>,
+    usage: &Usage,
+    sent: Option<Nanos>,
+) -> (Option<Nanos>, CostSource) {
+    if let Some(c) = sent {
+        return (Some(c), CostSource::Caller);
+    }
+    match model.and_then(|m| version_in(m, at)).and_then(|v| compute_cost(v, usage)) {
+        Some(c) => (Some(c), CostSource::Catalog),
+        None => (None, CostSource::Unpriced),
+    }
+}
+
+/// The version of a model's price in force at `at`.
+fn version_in(m: &ModelPrice, at: DateTime<Utc>) -> Option<&PriceVersion> {
+    let day = at.date_naive();
+    m.prices.iter().rev().find(|p| p.effective_from <= day)
 }
 
 /// The cost of one call under one price version, exact to the nano-dollar

@@ -219,14 +219,7 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         .form(&[("email", "bench@bursar.invalid"), ("password", password), ("next", "/")])
         .send()
         .await?;
-    let cookie = login
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("bursar_session="))
-        .and_then(|c| c.split(';').next())
-        .map(String::from)
+    let cookie = crate::web::session_cookie(login.headers())
         .ok_or_else(|| anyhow::anyhow!("signing in for the page bench failed ({})", login.status()))?;
     let page = format!("{base}/explore?period=90d&by=team&then=workflow");
     let mut lat = Vec::new();

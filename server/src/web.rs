@@ -18,11 +18,25 @@ pub const IDLE_EXPIRY_HOURS: i64 = 8;
 /// served over https, expiring after 8 idle hours.
 pub fn session_layer(state: &AppState) -> SessionManagerLayer<accounts::DbSessionStore> {
     SessionManagerLayer::new(accounts::DbSessionStore(state.store.clone()))
-        .with_name("bursar_session")
+        .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(IDLE_EXPIRY_HOURS)))
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "bursar_session";
+
+/// The `name=value` of the session cookie a response sets, if any.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.strip_prefix(SESSION_COOKIE).is_some_and(|r| r.starts_with('=')))
+        .and_then(|c| c.split(';').next())
+        .map(String::from)
 }
 
 /// Paths anyone may reach: sign-in, first-admin setup, static files, and the

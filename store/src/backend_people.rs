@@ -118,7 +118,7 @@ macro_rules! impl_people {
                 for r in rows {
                     let provider: String = r.try_get(3)?;
                     let source: String = r.try_get(11)?;
-                    let tags: String = r.try_get(13)?;
+                    let tags: String = r.try_get(12)?;
                     out.push($crate::StoredEvent {
                         id: r.try_get(0)?,
                         timestamp: $crate::rollup::from_micros(r.try_get(1)?),
@@ -136,7 +136,6 @@ macro_rules! impl_people {
                         cost_source: $crate::people::cost_source(&source),
                         tags: $crate::people::tags_from_key(&tags),
                     });
-                    let _ = r.try_get::<i64, _>(12)?;
                 }
                 Ok(out)
             }

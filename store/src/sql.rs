@@ -180,7 +180,7 @@ pub fn list_events(dialect: Dialect, eq: &crate::EventQuery) -> Built {
     let offset = b.bind(Bind::Int(i64::from(eq.offset)));
     let sql = format!(
         "select r.id, r.ts_us, r.model, r.provider, r.input_tokens, r.output_tokens, r.cache_read_tokens, \
-         r.cache_write_tokens, r.reasoning_tokens, r.cost_nanos, r.task_id, r.cost_source, r.seq, t.tags_key \
+         r.cache_write_tokens, r.reasoning_tokens, r.cost_nanos, r.task_id, r.cost_source, t.tags_key \
          from events r join tagsets t on t.id = r.tagset_id where {} order by {order} limit {limit} offset {offset}",
         wheres.join(" and ")
     );

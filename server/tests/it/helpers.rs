@@ -15,16 +15,7 @@ fn rand_suffix() -> u32 {
     rand::random::<u32>()
 }
 
-/// The `name=value` of the session cookie a response sets.
-pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
-    headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("bursar_session="))
-        .and_then(|c| c.split(';').next())
-        .map(String::from)
-}
+pub use server::web::session_cookie;
 
 pub struct TestApp {
     pub router: Router,
