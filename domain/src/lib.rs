@@ -4,6 +4,8 @@
 //! compiles for the server and for the browser alike and its tests run in
 //! milliseconds. The store and the HTTP layer call into it; it calls nothing.
 
+pub mod alert;
+pub mod budget;
 pub mod event;
 pub mod explore;
 pub mod money;
@@ -14,6 +16,8 @@ pub mod report;
 pub mod tags;
 pub mod time;
 pub mod users;
+#[cfg(feature = "tz")]
+pub mod window;
 
 pub use event::{Event, FieldError, IngestBody, Usage};
 pub use money::Nanos;

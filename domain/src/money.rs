@@ -84,6 +84,30 @@ pub mod usd_str {
     }
 }
 
+/// Serde adapter for an optional amount: a USD decimal string or `null`.
+pub mod opt_usd_str {
+    use super::*;
+    use serde::{de::Error, Deserializer, Serializer};
+    use std::str::FromStr;
+
+    pub fn serialize<S: Serializer>(n: &Option<Nanos>, s: S) -> Result<S::Ok, S::Error> {
+        match n {
+            Some(n) => s.serialize_str(&usd_string(*n)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Nanos>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(s) => {
+                let dec = Decimal::from_str(&s).map_err(D::Error::custom)?;
+                Nanos::from_usd(dec).map(Some).map_err(D::Error::custom)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

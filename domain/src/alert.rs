@@ -1,0 +1,283 @@
+//! Alerts: when spend against a budget crosses a threshold, is forecast to
+//! breach, or reaches a hard cap. Each fires once per budget, split value,
+//! period, kind and threshold; this module decides *whether*, the store makes
+//! sure it happens once.
+
+use crate::money::{usd_string, Nanos};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// What an alert says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// Spend crossed one of the budget's thresholds.
+    Threshold,
+    /// At the current run rate, spend will pass the amount before the period ends.
+    Forecast,
+    /// A hard cap was reached: checks now answer "not allowed".
+    Cap,
+}
+
+impl AlertKind {
+    /// Every kind, in filter order.
+    pub const ALL: [AlertKind; 3] = [AlertKind::Threshold, AlertKind::Forecast, AlertKind::Cap];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Threshold => "threshold",
+            AlertKind::Forecast => "forecast",
+            AlertKind::Cap => "cap",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<AlertKind, String> {
+        AlertKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("must be one of threshold, forecast, cap (got {s:?})"))
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AlertKind::Threshold => "Threshold crossed",
+            AlertKind::Forecast => "Forecast to breach",
+            AlertKind::Cap => "Cap reached",
+        }
+    }
+}
+
+/// Where an alert's webhook delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// Waiting for its first or next attempt.
+    Pending,
+    Delivered,
+    /// Every attempt failed.
+    Failed,
+    /// No webhook was configured.
+    None,
+}
+
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Pending => "pending",
+            Delivery::Delivered => "delivered",
+            Delivery::Failed => "failed",
+            Delivery::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Delivery {
+        match s {
+            "pending" => Delivery::Pending,
+            "delivered" => Delivery::Delivered,
+            "failed" => Delivery::Failed,
+            _ => Delivery::None,
+        }
+    }
+}
+
+/// An alert as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: i64,
+    pub budget_id: String,
+    /// The budget's name when the alert fired (the budget may since be gone).
+    pub budget_name: String,
+    /// The split value (user, task, …); `None` for an unsplit budget.
+    pub split_value: Option<String>,
+    pub kind: AlertKind,
+    /// The threshold in percent (100 for caps and forecasts).
+    pub threshold: u32,
+    #[serde(with = "crate::money::usd_str")]
+    pub spent: Nanos,
+    #[serde(with = "crate::money::usd_str")]
+    pub limit: Nanos,
+    /// For forecasts: the projected spend at the period's end.
+    #[serde(with = "crate::money::opt_usd_str")]
+    pub forecast: Option<Nanos>,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub fired_at: DateTime<Utc>,
+    pub delivery: Delivery,
+    pub webhook: Option<String>,
+    pub attempts: u32,
+    pub acked_by: Option<String>,
+    pub acked_at: Option<DateTime<Utc>>,
+}
+
+impl Alert {
+    /// One sentence, e.g. "Platform crossed 80%: $4,012.00 of $5,000.00".
+    pub fn headline(&self) -> String {
+        let who = match &self.split_value {
+            Some(v) => format!("{} ({v})", self.budget_name),
+            None => self.budget_name.clone(),
+        };
+        let (spent, limit) = (usd_string(self.spent), usd_string(self.limit));
+        match self.kind {
+            AlertKind::Threshold => format!("{who} crossed {}%: ${spent} of ${limit}", self.threshold),
+            AlertKind::Cap => format!("{who} reached its hard cap: ${spent} of ${limit}; new calls are refused"),
+            AlertKind::Forecast => format!(
+                "{who} is forecast to spend ${} by the period's end, over its ${limit} (spent so far ${spent})",
+                usd_string(self.forecast.unwrap_or(self.spent))
+            ),
+        }
+    }
+}
+
+/// An attempt to deliver an alert to its webhook.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub attempt: u32,
+    pub at: DateTime<Utc>,
+    /// The HTTP status, when the receiver answered.
+    pub status: Option<u16>,
+    /// What went wrong, when it did.
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+/// A spend level, in nano-dollars, of `percent` of `limit` (rounded up, so
+/// that crossing means reaching the exact amount or more).
+pub fn level(limit: Nanos, percent: u32) -> i64 {
+    let v = (limit.0 as i128 * percent as i128 + 99) / 100;
+    v.min(i64::MAX as i128) as i64
+}
+
+/// What a change in spend from `before` to `after` fires: the thresholds
+/// crossed, and whether a hard cap was reached. On a hard-capped budget the
+/// cap alert stands in for a 100% threshold.
+pub fn crossings(limit: Nanos, thresholds: &[u32], hard_cap: bool, before: i64, after: i64) -> Vec<(AlertKind, u32)> {
+    let crossed = |p: u32| before < level(limit, p) && after >= level(limit, p);
+    let mut out: Vec<(AlertKind, u32)> = thresholds
+        .iter()
+        .filter(|&&t| !(hard_cap && t == 100))
+        .filter(|&&t| crossed(t))
+        .map(|&t| (AlertKind::Threshold, t))
+        .collect();
+    if hard_cap && crossed(100) {
+        out.push((AlertKind::Cap, 100));
+    }
+    out
+}
+
+/// Spend projected to a period's end from the run rate so far, once at
+/// least a tenth of the period has passed (earlier guesses are noise).
+pub fn forecast(spent: Nanos, start: DateTime<Utc>, end: DateTime<Utc>, now: DateTime<Utc>) -> Option<Nanos> {
+    let total = (end - start).num_seconds();
+    let elapsed = (now - start).num_seconds();
+    if total <= 0 || elapsed <= 0 || elapsed * 10 < total || now >= end {
+        return None;
+    }
+    let projected = spent.0 as i128 * total as i128 / elapsed as i128;
+    Some(Nanos(projected.min(i64::MAX as i128) as i64))
+}
+
+/// How long to wait before delivery attempt `n + 1` after `n` failures:
+/// 10 s, 20 s, 40 s, … capped at an hour.
+pub fn backoff(failures: u32) -> chrono::Duration {
+    let secs = 10i64.saturating_mul(1i64 << failures.saturating_sub(1).min(12));
+    chrono::Duration::seconds(secs.min(3600))
+}
+
+/// Attempts before a delivery is given up as failed.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// The webhook body: `text` and `blocks` that a Slack incoming webhook
+/// accepts as-is, and the whole alert beside them for other receivers.
+pub fn webhook_body(alert: &Alert, link: &str) -> Value {
+    let text = format!("Bursar: {}", alert.headline());
+    let period = format!(
+        "Period {} to {}",
+        alert.period_start.format("%Y-%m-%d %H:%M UTC"),
+        alert.period_end.format("%Y-%m-%d %H:%M UTC")
+    );
+    json!({
+        "text": text,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": format!("*{}*\n{}", alert.kind.label(), alert.headline())}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("{period} · <{link}|Alert history>")}]}
+        ],
+        "alert": alert,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMIT: Nanos = Nanos(100_000_000_000); // $100
+
+    #[test]
+    fn a_threshold_fires_when_spend_reaches_it() {
+        let d = |b: i64, a: i64| crossings(LIMIT, &[50, 80, 100], false, b * 1_000_000_000, a * 1_000_000_000);
+        assert_eq!(d(10, 49), vec![]);
+        assert_eq!(d(49, 50), vec![(AlertKind::Threshold, 50)]);
+        assert_eq!(d(10, 85), vec![(AlertKind::Threshold, 50), (AlertKind::Threshold, 80)]);
+        assert_eq!(d(50, 79), vec![], "50% was crossed before, not now");
+        assert_eq!(d(99, 150), vec![(AlertKind::Threshold, 100)]);
+    }
+
+    #[test]
+    fn on_a_hard_cap_the_cap_alert_replaces_100_percent() {
+        let d = crossings(LIMIT, &[80, 100, 120], true, 0, 130_000_000_000);
+        assert_eq!(d, vec![(AlertKind::Threshold, 80), (AlertKind::Threshold, 120), (AlertKind::Cap, 100)]);
+        assert_eq!(crossings(LIMIT, &[], true, 99_999_999_999, 100_000_000_000), vec![(AlertKind::Cap, 100)]);
+    }
+
+    #[test]
+    fn levels_round_up_to_the_nano_dollar() {
+        assert_eq!(level(Nanos(3), 50), 2);
+        assert_eq!(level(LIMIT, 1000), 1_000_000_000_000);
+    }
+
+    #[test]
+    fn forecasts_project_the_run_rate() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let (start, end) = (t("2026-11-01T00:00:00Z"), t("2026-12-01T00:00:00Z"));
+        assert_eq!(forecast(Nanos(1000), start, end, t("2026-11-16T00:00:00Z")), Some(Nanos(2000)));
+        assert_eq!(forecast(Nanos(1000), start, end, t("2026-11-02T00:00:00Z")), None, "too early to say");
+        assert_eq!(forecast(Nanos(1000), start, end, t("2026-12-02T00:00:00Z")), None, "over");
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        assert_eq!(backoff(1).num_seconds(), 10);
+        assert_eq!(backoff(2).num_seconds(), 20);
+        assert_eq!(backoff(4).num_seconds(), 80);
+        assert_eq!(backoff(30).num_seconds(), 3600);
+    }
+
+    #[test]
+    fn the_webhook_body_is_slack_shaped_with_the_alert_beside_it() {
+        let t = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z").unwrap().with_timezone(&Utc);
+        let a = Alert {
+            id: 7,
+            budget_id: "b1".into(),
+            budget_name: "Platform".into(),
+            split_value: None,
+            kind: AlertKind::Threshold,
+            threshold: 80,
+            spent: Nanos(4_012_000_000_000),
+            limit: Nanos(5_000_000_000_000),
+            forecast: None,
+            period_start: t,
+            period_end: t,
+            fired_at: t,
+            delivery: Delivery::Pending,
+            webhook: None,
+            attempts: 0,
+            acked_by: None,
+            acked_at: None,
+        };
+        let body = webhook_body(&a, "http://bursar/alerts");
+        assert_eq!(body["text"], "Bursar: Platform crossed 80%: $4012.00 of $5000.00");
+        assert_eq!(body["blocks"][0]["type"], "section");
+        assert_eq!(body["alert"]["spent"], "4012.00");
+        assert_eq!(body["alert"]["kind"], "threshold");
+    }
+}

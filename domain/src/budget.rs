@@ -1,0 +1,573 @@
+//! Budgets: a spend limit over a scope of calls, per period, optionally
+//! split so that every user (or task, or any tag value) gets its own limit.
+//!
+//! A budget arrives as a [`Draft`] (from JSON or from the form), is checked
+//! by [`validate`] into a [`BudgetSpec`], and is then matched against events
+//! with [`BudgetSpec::applies`] and [`BudgetSpec::split_value`].
+
+use crate::event::FieldError;
+use crate::money::{usd_string, Nanos};
+use crate::tags::{check_value, TagKey, TagSet};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::str::FromStr;
+
+/// Longest budget name.
+pub const MAX_NAME_LEN: usize = 120;
+/// Most thresholds a budget may have.
+pub const MAX_THRESHOLDS: usize = 10;
+/// Highest threshold, in percent.
+pub const MAX_THRESHOLD: u32 = 1000;
+/// Largest budget amount: a billion dollars.
+pub const MAX_AMOUNT_USD: i64 = 1_000_000_000;
+
+/// How often a budget resets. Calendar periods, in the budget's time zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetPeriod {
+    Day,
+    Week,
+    Month,
+    Quarter,
+    /// Never resets.
+    Total,
+}
+
+impl BudgetPeriod {
+    /// Every period, in form order.
+    pub const ALL: [BudgetPeriod; 5] =
+        [BudgetPeriod::Day, BudgetPeriod::Week, BudgetPeriod::Month, BudgetPeriod::Quarter, BudgetPeriod::Total];
+
+    /// Parses `day|week|month|quarter|total`.
+    pub fn parse(s: &str) -> Result<BudgetPeriod, String> {
+        BudgetPeriod::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s.trim())
+            .ok_or_else(|| format!("must be one of day, week, month, quarter, total (got {s:?})"))
+    }
+
+    /// The period's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BudgetPeriod::Day => "day",
+            BudgetPeriod::Week => "week",
+            BudgetPeriod::Month => "month",
+            BudgetPeriod::Quarter => "quarter",
+            BudgetPeriod::Total => "total",
+        }
+    }
+
+    /// "per day", "in total", … for sentences.
+    pub fn per(self) -> &'static str {
+        match self {
+            BudgetPeriod::Day => "per day",
+            BudgetPeriod::Week => "per week",
+            BudgetPeriod::Month => "per month",
+            BudgetPeriod::Quarter => "per quarter",
+            BudgetPeriod::Total => "in total",
+        }
+    }
+}
+
+/// What a split budget gives each its own limit: every value of a tag, or every task.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum SplitBy {
+    Tag(TagKey),
+    Task,
+}
+
+impl SplitBy {
+    /// `task`, or a tag key.
+    pub fn parse(s: &str) -> Result<SplitBy, String> {
+        match s.trim() {
+            "task" | "task_id" => Ok(SplitBy::Task),
+            other => TagKey::parse(other).map(SplitBy::Tag).map_err(|e| format!("{other:?} is not a tag key: {e}")),
+        }
+    }
+
+    /// The name as written in budgets.
+    pub fn as_str(&self) -> &str {
+        match self {
+            SplitBy::Tag(k) => k.as_str(),
+            SplitBy::Task => "task",
+        }
+    }
+}
+
+impl TryFrom<String> for SplitBy {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        SplitBy::parse(&s)
+    }
+}
+
+impl From<SplitBy> for String {
+    fn from(s: SplitBy) -> String {
+        s.as_str().to_string()
+    }
+}
+
+/// A checked budget.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetSpec {
+    pub name: String,
+    /// Tag filters every counted call must match (all of them); empty counts every call.
+    pub scope: TagSet,
+    pub split_by: Option<SplitBy>,
+    pub period: BudgetPeriod,
+    #[serde(with = "crate::money::usd_str")]
+    pub amount: Nanos,
+    /// Percentages of the amount, ascending.
+    pub thresholds: Vec<u32>,
+    pub hard_cap: bool,
+    /// Where alerts go; `None` uses the server's global webhook, if any.
+    pub webhook: Option<String>,
+    pub owner: String,
+    pub description: String,
+    /// IANA zone the periods are computed in, e.g. `Europe/London`.
+    pub time_zone: String,
+}
+
+impl BudgetSpec {
+    /// Whether a call with these tags counts towards this budget.
+    pub fn applies(&self, tags: &TagSet) -> bool {
+        self.scope.0.iter().all(|(k, v)| tags.get(k.as_str()) == Some(v.as_str()))
+    }
+
+    /// Which of a split budget's limits a call counts towards: `Some("")` for
+    /// an unsplit budget, `None` when the call lacks the split tag or task.
+    pub fn split_value(&self, tags: &TagSet, task_id: Option<&str>) -> Option<String> {
+        match &self.split_by {
+            None => Some(String::new()),
+            Some(SplitBy::Task) => task_id.map(str::to_string),
+            Some(SplitBy::Tag(k)) => tags.get(k.as_str()).map(str::to_string),
+        }
+    }
+
+    /// The scope as `key=value, key=value`.
+    pub fn scope_text(&self) -> String {
+        self.scope.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The teams the scope names (one at most, as a scope names each key once).
+    pub fn scope_team(&self) -> Option<&str> {
+        self.scope.get("team")
+    }
+
+    /// One line saying what the budget is, e.g. "$20.00 per day for each user".
+    pub fn summary(&self) -> String {
+        let each = match &self.split_by {
+            Some(s) => format!(" for each {}", s.as_str()),
+            None => String::new(),
+        };
+        format!("${} {}{each}", usd_string(self.amount), self.period.per())
+    }
+}
+
+/// A budget as a caller wrote it, before checking. Text fields keep what was
+/// typed so that the form can show it back with the errors beside it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    pub name: String,
+    /// `key=value` pairs.
+    pub scope: Vec<(String, String)>,
+    pub split_by: String,
+    pub period: String,
+    pub amount: String,
+    pub thresholds: String,
+    pub hard_cap: bool,
+    pub webhook: String,
+    pub owner: String,
+    pub description: String,
+    pub time_zone: String,
+}
+
+impl Draft {
+    /// Reads a JSON budget (`amount` a string or number, `thresholds` an
+    /// array of integers, `scope` an object of tag values). Wrong JSON types
+    /// are reported by field.
+    pub fn from_json(v: &Value) -> Result<Draft, FieldError> {
+        let err = |f: &str, r: &str| FieldError { field: f.into(), reason: r.into() };
+        let obj = v.as_object().ok_or_else(|| err("body", "must be a JSON object"))?;
+        let known = [
+            "name",
+            "scope",
+            "split_by",
+            "period",
+            "amount",
+            "thresholds",
+            "hard_cap",
+            "webhook",
+            "owner",
+            "description",
+            "time_zone",
+            "id",
+        ];
+        if let Some(extra) = obj.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(err(extra, "is not a budget field"));
+        }
+        let text = |f: &str| -> Result<String, FieldError> {
+            match obj.get(f) {
+                None | Some(Value::Null) => Ok(String::new()),
+                Some(Value::String(s)) => Ok(s.clone()),
+                Some(_) => Err(err(f, "must be a string")),
+            }
+        };
+        let scope = match obj.get("scope") {
+            None | Some(Value::Null) => vec![],
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => Ok((k.clone(), s.clone())),
+                    _ => Err(err(&format!("scope.{k}"), "must be a string")),
+                })
+                .collect::<Result<_, _>>()?,
+            Some(Value::String(s)) => parse_scope_text(s)?,
+            Some(_) => return Err(err("scope", "must be an object of tag values, e.g. {\"team\": \"platform\"}")),
+        };
+        let amount = match obj.get("amount") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(_) => return Err(err("amount", "must be a decimal string such as \"5000\" or a number")),
+        };
+        let thresholds = match obj.get("thresholds") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|t| match t {
+                    Value::Number(n) => Ok(n.to_string()),
+                    _ => Err(err("thresholds", "must be an array of whole percentages, e.g. [50, 80, 100]")),
+                })
+                .collect::<Result<Vec<_>, _>>()?
+                .join(", "),
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => return Err(err("thresholds", "must be an array of whole percentages, e.g. [50, 80, 100]")),
+        };
+        let hard_cap = match obj.get("hard_cap") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(err("hard_cap", "must be true or false")),
+        };
+        Ok(Draft {
+            name: text("name")?,
+            scope,
+            split_by: text("split_by")?,
+            period: text("period")?,
+            amount,
+            thresholds,
+            hard_cap,
+            webhook: text("webhook")?,
+            owner: text("owner")?,
+            description: text("description")?,
+            time_zone: text("time_zone")?,
+        })
+    }
+
+    /// The draft of an existing budget, for editing.
+    pub fn of(spec: &BudgetSpec) -> Draft {
+        Draft {
+            name: spec.name.clone(),
+            scope: spec.scope.0.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            split_by: spec.split_by.as_ref().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            period: spec.period.as_str().into(),
+            amount: usd_string(spec.amount),
+            thresholds: spec.thresholds.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "),
+            hard_cap: spec.hard_cap,
+            webhook: spec.webhook.clone().unwrap_or_default(),
+            owner: spec.owner.clone(),
+            description: spec.description.clone(),
+            time_zone: spec.time_zone.clone(),
+        }
+    }
+
+    /// The scope as the form shows it.
+    pub fn scope_text(&self) -> String {
+        self.scope.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Parses `team=platform, product=support-bot`.
+pub fn parse_scope_text(s: &str) -> Result<Vec<(String, String)>, FieldError> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).ok_or_else(|| FieldError {
+                field: "scope".into(),
+                reason: format!("must be key=value pairs separated by commas (got {p:?})"),
+            })
+        })
+        .collect()
+}
+
+/// What [`validate`] checks against.
+pub struct Context<'a> {
+    /// Tag keys that exist (seen on calls, or conventional).
+    pub known_keys: &'a [String],
+    /// The zone new budgets get when they name none.
+    pub default_zone: &'a str,
+    /// Checks a zone name (the server knows the IANA database; the domain does not need to).
+    pub zone_ok: &'a dyn Fn(&str) -> bool,
+}
+
+/// Checks a draft; every field's error at once, so a form can show them all.
+pub fn validate(d: &Draft, ctx: &Context) -> Result<BudgetSpec, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut bad = |f: &str, r: String| errors.push(FieldError { field: f.into(), reason: r });
+    let name = d.name.trim().to_string();
+    if name.is_empty() {
+        bad("name", "must not be empty".into());
+    } else if name.chars().count() > MAX_NAME_LEN {
+        bad("name", format!("must be at most {MAX_NAME_LEN} characters"));
+    }
+    let mut scope = TagSet::new();
+    for (k, v) in &d.scope {
+        match TagKey::parse(k) {
+            Err(e) => bad("scope", format!("{k:?} is not a tag key: {e}")),
+            Ok(key) if !ctx.known_keys.iter().any(|known| known == k) => bad(
+                "scope",
+                format!("no call has been tagged with {:?}; known keys: {}", key.as_str(), ctx.known_keys.join(", ")),
+            ),
+            Ok(key) if scope.get(key.as_str()).is_some() => bad("scope", format!("{:?} is named twice", key.as_str())),
+            Ok(key) => match check_value(v) {
+                Err(e) => bad("scope", format!("the value of {:?} {e}", key.as_str())),
+                Ok(()) => scope.insert(key, v.trim()),
+            },
+        }
+    }
+    let split_by = match d.split_by.trim() {
+        "" | "none" => None,
+        s => match SplitBy::parse(s) {
+            Err(e) => {
+                bad("split_by", e);
+                None
+            }
+            Ok(SplitBy::Tag(k)) if !ctx.known_keys.iter().any(|known| known == k.as_str()) => {
+                bad("split_by", format!("no call has been tagged with {:?}; use task or a known tag key", k.as_str()));
+                None
+            }
+            Ok(s) => Some(s),
+        },
+    };
+    if let (Some(SplitBy::Tag(k)), true) = (&split_by, !scope.0.is_empty()) {
+        if scope.get(k.as_str()).is_some() {
+            bad("split_by", format!("the scope already fixes {:?} to one value", k.as_str()));
+        }
+    }
+    let period = BudgetPeriod::parse(&d.period).map_err(|e| bad("period", e)).ok();
+    let amount = match Decimal::from_str(d.amount.trim().trim_start_matches('$').replace(',', "").as_str()) {
+        Err(_) => {
+            bad("amount", format!("must be a number of dollars, e.g. 5000 or 20.50 (got {:?})", d.amount));
+            None
+        }
+        Ok(a) if a <= Decimal::ZERO => {
+            bad("amount", "must be more than zero".into());
+            None
+        }
+        Ok(a) if a > Decimal::from(MAX_AMOUNT_USD) => {
+            bad("amount", format!("must be at most {MAX_AMOUNT_USD} dollars"));
+            None
+        }
+        Ok(a) => match Nanos::from_usd(a) {
+            Ok(n) if n.0 > 0 => Some(n),
+            _ => {
+                bad("amount", "must be at least one nano-dollar".into());
+                None
+            }
+        },
+    };
+    let thresholds = parse_thresholds(&d.thresholds).map_err(|e| bad("thresholds", e)).ok();
+    let webhook = match d.webhook.trim() {
+        "" => None,
+        url => match check_webhook(url) {
+            Ok(()) => Some(url.to_string()),
+            Err(e) => {
+                bad("webhook", e);
+                None
+            }
+        },
+    };
+    let owner = d.owner.trim().to_string();
+    if owner.chars().count() > 254 {
+        bad("owner", "must be at most 254 characters".into());
+    }
+    let description = d.description.trim().to_string();
+    if description.chars().count() > 2000 {
+        bad("description", "must be at most 2000 characters".into());
+    }
+    let time_zone = match d.time_zone.trim() {
+        "" => ctx.default_zone.to_string(),
+        z if (ctx.zone_ok)(z) => z.to_string(),
+        z => {
+            bad("time_zone", format!("{z:?} is not an IANA time zone such as Europe/London or UTC"));
+            String::new()
+        }
+    };
+    match (period, amount, thresholds, errors.is_empty()) {
+        (Some(period), Some(amount), Some(thresholds), true) => Ok(BudgetSpec {
+            name,
+            scope,
+            split_by,
+            period,
+            amount,
+            thresholds,
+            hard_cap: d.hard_cap,
+            webhook,
+            owner,
+            description,
+            time_zone,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// Parses `50, 80, 100`: whole percentages 1-1000, strictly ascending.
+pub fn parse_thresholds(s: &str) -> Result<Vec<u32>, String> {
+    let mut out: Vec<u32> = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let t: u32 = part
+            .trim_end_matches('%')
+            .parse()
+            .map_err(|_| format!("must be whole percentages separated by commas (got {part:?})"))?;
+        if !(1..=MAX_THRESHOLD).contains(&t) {
+            return Err(format!("each must be between 1 and {MAX_THRESHOLD} (got {t})"));
+        }
+        if let Some(&last) = out.last() {
+            if t <= last {
+                return Err(format!("must be in ascending order without repeats ({t} follows {last})"));
+            }
+        }
+        out.push(t);
+    }
+    if out.len() > MAX_THRESHOLDS {
+        return Err(format!("at most {MAX_THRESHOLDS} thresholds"));
+    }
+    Ok(out)
+}
+
+/// A webhook must be an absolute http(s) URL without spaces.
+pub fn check_webhook(url: &str) -> Result<(), String> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match rest {
+        None => Err("must start with https:// or http://".into()),
+        Some(r) if r.is_empty() || r.starts_with('/') => Err("must name a host".into()),
+        Some(_) if url.chars().any(|c| c.is_whitespace() || c.is_control()) => Err("must not contain spaces".into()),
+        Some(_) if url.len() > 2000 => Err("must be at most 2000 characters".into()),
+        Some(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> Vec<String> {
+        ["team", "product", "workflow", "user", "project", "task_type"].iter().map(|s| s.to_string()).collect()
+    }
+
+    fn check(d: &Draft) -> Result<BudgetSpec, Vec<FieldError>> {
+        let keys = keys();
+        validate(d, &Context { known_keys: &keys, default_zone: "UTC", zone_ok: &|z| z == "Europe/London" })
+    }
+
+    fn draft() -> Draft {
+        Draft {
+            name: "Platform".into(),
+            scope: vec![("team".into(), "platform".into())],
+            period: "month".into(),
+            amount: "5000".into(),
+            thresholds: "50, 80, 100".into(),
+            hard_cap: true,
+            ..Draft::default()
+        }
+    }
+
+    fn fields(d: &Draft) -> Vec<String> {
+        check(d).unwrap_err().into_iter().map(|e| format!("{}: {}", e.field, e.reason)).collect()
+    }
+
+    #[test]
+    fn a_valid_draft_becomes_a_budget() {
+        let b = check(&draft()).unwrap();
+        assert_eq!(b.amount, Nanos(5_000_000_000_000));
+        assert_eq!(b.thresholds, vec![50, 80, 100]);
+        assert_eq!(b.scope_text(), "team=platform");
+        assert_eq!(b.time_zone, "UTC");
+        assert_eq!(b.summary(), "$5000.00 per month");
+    }
+
+    #[test]
+    fn zero_and_negative_amounts_are_refused() {
+        for a in ["0", "-5", "0.0000000001", "lots", ""] {
+            let f = fields(&Draft { amount: a.into(), ..draft() });
+            assert!(f.iter().any(|e| e.starts_with("amount: ")), "{a}: {f:?}");
+        }
+    }
+
+    #[test]
+    fn thresholds_must_be_sorted_and_in_range() {
+        assert!(parse_thresholds("80, 50").unwrap_err().contains("ascending"));
+        assert!(parse_thresholds("50, 50").unwrap_err().contains("ascending"));
+        assert!(parse_thresholds("0").unwrap_err().contains("between 1 and 1000"));
+        assert!(parse_thresholds("1001").unwrap_err().contains("between 1 and 1000"));
+        assert!(parse_thresholds("5.5").unwrap_err().contains("whole"));
+        assert_eq!(parse_thresholds("50%, 80%, 1000").unwrap(), vec![50, 80, 1000]);
+        assert_eq!(parse_thresholds("").unwrap(), Vec::<u32>::new());
+        assert!(fields(&Draft { thresholds: "100, 90".into(), ..draft() })[0].starts_with("thresholds: "));
+    }
+
+    #[test]
+    fn split_by_and_scope_keys_must_exist() {
+        let f = fields(&Draft { split_by: "customer".into(), ..draft() });
+        assert!(f[0].starts_with("split_by: no call has been tagged with \"customer\""), "{f:?}");
+        let f = fields(&Draft { scope: vec![("region".into(), "eu".into())], ..draft() });
+        assert!(f[0].starts_with("scope: no call has been tagged with \"region\""), "{f:?}");
+        let f = fields(&Draft { split_by: "team".into(), ..draft() });
+        assert!(f[0].contains("already fixes"), "{f:?}");
+        assert_eq!(check(&Draft { split_by: "task".into(), ..draft() }).unwrap().split_by, Some(SplitBy::Task));
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let d = Draft {
+            name: " ".into(),
+            period: "year".into(),
+            webhook: "ftp://x".into(),
+            time_zone: "Mars/Olympus".into(),
+            ..draft()
+        };
+        let f: Vec<String> = check(&d).unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(f, vec!["name", "period", "webhook", "time_zone"]);
+    }
+
+    #[test]
+    fn json_drafts_name_the_wrong_field() {
+        let e = |v: Value| Draft::from_json(&v).unwrap_err().field;
+        assert_eq!(e(serde_json::json!({"amount": true})), "amount");
+        assert_eq!(e(serde_json::json!({"thresholds": "x", "hard_cap": "yes"})), "hard_cap");
+        assert_eq!(e(serde_json::json!({"scope": {"team": 1}})), "scope.team");
+        assert_eq!(e(serde_json::json!({"colour": "red"})), "colour");
+        let d = Draft::from_json(&serde_json::json!({
+            "name": "x", "scope": {"team": "platform"}, "amount": 12.5, "thresholds": [50, 100], "period": "day"
+        }))
+        .unwrap();
+        assert_eq!((d.amount.as_str(), d.thresholds.as_str()), ("12.5", "50, 100"));
+    }
+
+    #[test]
+    fn scopes_and_splits_match_calls() {
+        let b = check(&Draft { split_by: "user".into(), ..draft() }).unwrap();
+        let mut tags = TagSet::new();
+        tags.insert(TagKey::parse("team").unwrap(), "platform");
+        assert!(b.applies(&tags));
+        assert_eq!(b.split_value(&tags, None), None);
+        tags.insert(TagKey::parse("user").unwrap(), "ana");
+        assert_eq!(b.split_value(&tags, None).as_deref(), Some("ana"));
+        let mut other = TagSet::new();
+        other.insert(TagKey::parse("team").unwrap(), "search");
+        assert!(!b.applies(&other));
+    }
+}
