@@ -6,7 +6,7 @@
 
 use crate::budget::BudgetPeriod;
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use chrono_tz::Tz;
+pub use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 /// A period `[start, end)`.

@@ -186,9 +186,12 @@ macro_rules! impl_store {
                         qb.build().execute(&mut *tx).await?;
                     }
                 }
+                let new_events: Vec<&domain::PricedEvent> =
+                    unique.iter().copied().filter(|e| inserted.contains(&e.event.id)).collect();
+                let (budget_changes, alerts) = self.b_apply(&mut tx, &new_events).await?;
                 tx.commit().await?;
                 self.tagsets.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend(fresh);
-                Ok($crate::InsertOutcome { inserted })
+                Ok($crate::InsertOutcome { inserted, budget_changes, alerts })
             }
 
             #[tracing::instrument(skip_all, fields(source = ?segment.source))]
@@ -309,6 +312,95 @@ macro_rules! impl_store {
 
             async fn list_events(&self, q: &$crate::EventQuery) -> Result<Vec<$crate::StoredEvent>, $crate::StoreError> {
                 self.p_list_events(q).await
+            }
+
+            async fn create_budget(
+                &self,
+                b: &$crate::BudgetRecord,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<$crate::BudgetRecord, $crate::StoreError> {
+                self.b_save_budget(b, now, true).await?.ok_or_else(|| $crate::StoreError::Config("budget not created".into()))
+            }
+
+            async fn update_budget(
+                &self,
+                b: &$crate::BudgetRecord,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<$crate::BudgetRecord>, $crate::StoreError> {
+                self.b_save_budget(b, now, false).await
+            }
+
+            async fn delete_budget(&self, id: &str) -> Result<bool, $crate::StoreError> {
+                self.b_delete_budget(id).await
+            }
+
+            async fn get_budget(&self, id: &str) -> Result<Option<$crate::BudgetRecord>, $crate::StoreError> {
+                Ok(self.b_list_budgets(Some(id)).await?.pop())
+            }
+
+            async fn list_budgets(&self) -> Result<Vec<$crate::BudgetRecord>, $crate::StoreError> {
+                self.b_list_budgets(None).await
+            }
+
+            async fn budget_counters(
+                &self,
+                budget_id: &str,
+                period_start: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> Result<Vec<$crate::Counter>, $crate::StoreError> {
+                self.b_counters(budget_id, period_start, limit).await
+            }
+
+            async fn cap_spent(&self, keys: &[$crate::CounterKey]) -> Result<Vec<domain::Nanos>, $crate::StoreError> {
+                self.b_cap_spent(keys).await
+            }
+
+            async fn known_tag_keys(&self) -> Result<Vec<String>, $crate::StoreError> {
+                self.b_known_tag_keys().await
+            }
+
+            async fn fire_alert(&self, a: &$crate::NewAlert) -> Result<Option<i64>, $crate::StoreError> {
+                self.b_fire_alert(a).await
+            }
+
+            async fn list_alerts(&self, q: &$crate::AlertQuery) -> Result<Vec<domain::alert::Alert>, $crate::StoreError> {
+                self.b_list_alerts(q).await
+            }
+
+            async fn get_alert(&self, id: i64) -> Result<Option<domain::alert::Alert>, $crate::StoreError> {
+                self.b_get_alert(id).await
+            }
+
+            async fn ack_alert(
+                &self,
+                id: i64,
+                by: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<domain::alert::Alert>, $crate::StoreError> {
+                self.b_ack_alert(id, by, at).await
+            }
+
+            async fn alert_attempts(&self, id: i64) -> Result<Vec<domain::alert::Attempt>, $crate::StoreError> {
+                self.b_attempts(id).await
+            }
+
+            async fn claim_alerts(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> Result<Vec<domain::alert::Alert>, $crate::StoreError> {
+                self.b_claim_alerts(now, lease_until, limit).await
+            }
+
+            async fn finish_attempt(
+                &self,
+                id: i64,
+                attempt: Option<&domain::alert::Attempt>,
+                delivery: domain::alert::Delivery,
+                next_attempt: Option<chrono::DateTime<chrono::Utc>>,
+            ) -> Result<(), $crate::StoreError> {
+                self.b_finish_attempt(id, attempt, delivery, next_attempt).await
             }
 
             async fn count_events(&self) -> Result<i64, $crate::StoreError> {

@@ -7,7 +7,9 @@
 //! instead of millions of events and still agree with them exactly.
 
 mod backend;
+mod backend_budgets;
 mod backend_people;
+mod budgets;
 mod error;
 mod people;
 mod postgres;
@@ -15,6 +17,7 @@ mod rollup;
 mod sql;
 mod sqlite;
 
+pub use budgets::{AlertQuery, BudgetRecord, Counter, CounterChange, CounterKey, NewAlert};
 pub use error::StoreError;
 pub use people::{EventQuery, StoredEvent, UserRecord};
 pub use postgres::PgStore;
@@ -39,6 +42,10 @@ pub enum Backend {
 #[derive(Clone, Debug, Default)]
 pub struct InsertOutcome {
     pub inserted: HashSet<String>,
+    /// How the new events moved budget counters.
+    pub budget_changes: Vec<CounterChange>,
+    /// Alerts the new events fired (ids).
+    pub alerts: Vec<i64>,
 }
 
 /// An API key as stored: never the key itself, only its SHA-256.
@@ -128,6 +135,73 @@ pub trait Store: Send + Sync + 'static {
 
     /// Lists calls: newest first, or a task's calls oldest first.
     async fn list_events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Saves a new budget and counts the spend it already covers (this
+    /// period and the last). The stored record is returned.
+    async fn create_budget(&self, budget: &BudgetRecord, now: DateTime<Utc>) -> Result<BudgetRecord, StoreError>;
+
+    /// Replaces a budget's definition and recounts its spend; `None` when there is no such budget.
+    async fn update_budget(
+        &self,
+        budget: &BudgetRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Option<BudgetRecord>, StoreError>;
+
+    /// Deletes a budget and its counters; its alerts stay. False when there was none.
+    async fn delete_budget(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// One budget.
+    async fn get_budget(&self, id: &str) -> Result<Option<BudgetRecord>, StoreError>;
+
+    /// Every budget, by name.
+    async fn list_budgets(&self) -> Result<Vec<BudgetRecord>, StoreError>;
+
+    /// A budget's counters for the period starting at `period_start`, biggest first.
+    async fn budget_counters(
+        &self,
+        budget_id: &str,
+        period_start: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Counter>, StoreError>;
+
+    /// Committed spend of each counter named (zero for one that has none yet), read from the database.
+    async fn cap_spent(&self, keys: &[CounterKey]) -> Result<Vec<domain::Nanos>, StoreError>;
+
+    /// Every tag key some stored call carries.
+    async fn known_tag_keys(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Records an alert unless an identical one exists; its id when new.
+    async fn fire_alert(&self, alert: &NewAlert) -> Result<Option<i64>, StoreError>;
+
+    /// Alerts, newest first.
+    async fn list_alerts(&self, q: &AlertQuery) -> Result<Vec<domain::alert::Alert>, StoreError>;
+
+    /// One alert.
+    async fn get_alert(&self, id: i64) -> Result<Option<domain::alert::Alert>, StoreError>;
+
+    /// Acknowledges an alert (the first acknowledgement stands); `None` when there is no such alert.
+    async fn ack_alert(&self, id: i64, by: &str, at: DateTime<Utc>)
+        -> Result<Option<domain::alert::Alert>, StoreError>;
+
+    /// An alert's delivery attempts, in order.
+    async fn alert_attempts(&self, id: i64) -> Result<Vec<domain::alert::Attempt>, StoreError>;
+
+    /// Leases alerts due for delivery until `lease_until`, so that one process delivers each.
+    async fn claim_alerts(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<domain::alert::Alert>, StoreError>;
+
+    /// Records a delivery attempt (if one was made) and where delivery now stands, releasing the lease.
+    async fn finish_attempt(
+        &self,
+        id: i64,
+        attempt: Option<&domain::alert::Attempt>,
+        delivery: domain::alert::Delivery,
+        next_attempt: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
 
     /// Answers a spend query from rollups, reading raw events only at the
     /// range's unaligned edges; a query on a key the rollups do not keep

@@ -2,6 +2,7 @@
 //! one database, so everything that must be exact across them lives here.
 
 use crate::backend::impl_store;
+use crate::backend_budgets::impl_budgets;
 use crate::backend_people::impl_people;
 use crate::sql::Dialect;
 use crate::{Backend, StoreError};
@@ -31,3 +32,4 @@ impl PgStore {
 
 impl_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
 impl_people!(PgStore, Postgres, Dialect::Postgres);
+impl_budgets!(PgStore, Postgres, Dialect::Postgres);

@@ -3,6 +3,7 @@
 //! and a small pool of readers, in WAL mode with full fsync on commit.
 
 use crate::backend::impl_store;
+use crate::backend_budgets::impl_budgets;
 use crate::backend_people::impl_people;
 use crate::sql::Dialect;
 use crate::{Backend, StoreError};
@@ -54,3 +55,4 @@ impl SqliteStore {
 
 impl_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
 impl_people!(SqliteStore, Sqlite, Dialect::Sqlite);
+impl_budgets!(SqliteStore, Sqlite, Dialect::Sqlite);

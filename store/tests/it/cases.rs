@@ -7,11 +7,13 @@ use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 use store::{ApiKeyRecord, Store};
 
-fn t(s: &str) -> DateTime<Utc> {
+pub use crate::budget_cases::*;
+
+pub(crate) fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-fn tags(pairs: &[(&str, &str)]) -> TagSet {
+pub(crate) fn tags(pairs: &[(&str, &str)]) -> TagSet {
     let mut s = TagSet::new();
     for (k, v) in pairs {
         s.insert(TagKey::parse(k).unwrap(), *v);
@@ -19,7 +21,7 @@ fn tags(pairs: &[(&str, &str)]) -> TagSet {
     s
 }
 
-fn ev(id: &str, at: &str, model: &str, cost: Option<i64>, tags_: TagSet) -> PricedEvent {
+pub(crate) fn ev(id: &str, at: &str, model: &str, cost: Option<i64>, tags_: TagSet) -> PricedEvent {
     PricedEvent {
         event: Event {
             id: id.into(),

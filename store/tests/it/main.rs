@@ -5,6 +5,7 @@
 //! database. Where Postgres is unreachable the Postgres cases print SKIPPED,
 //! unless `CI` or `BURSAR_REQUIRE_POSTGRES` is set, when they fail.
 
+mod budget_cases;
 mod cases;
 mod harness;
 
@@ -44,4 +45,11 @@ conformance!(
     sessions_expire_and_are_deleted,
     login_failures_and_setup_tokens,
     calls_list_by_filter_and_task,
+    budget_counters_follow_ingest_and_alerts_fire_once,
+    split_budgets_count_each_value,
+    late_events_count_towards_their_own_period,
+    deleting_a_budget_keeps_its_alerts,
+    concurrent_batches_fire_each_alert_once,
+    editing_a_budget_recounts_it,
+    alert_delivery_is_leased_recorded_and_acknowledged,
 );

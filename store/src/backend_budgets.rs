@@ -1,0 +1,510 @@
+//! The budget, counter and alert half of the shared store logic (see
+//! `backend.rs` for why it is a macro).
+
+/// Columns of an alert row, in the order [`alert_from_row`] reads them.
+pub(crate) const ALERT_COLUMNS: &str = "id, budget_id, budget_name, split_value, period_start, period_end, kind, \
+    threshold, spent_nanos, limit_nanos, forecast_nanos, fired_us, delivery, webhook, attempts, acked_by, acked_us";
+
+/// Implements the budget and alert methods as an inherent `impl` that the
+/// trait impl forwards to, plus `b_apply`, which ingest calls in its transaction.
+macro_rules! impl_budgets {
+    ($ty:ty, $db:ty, $dialect:expr) => {
+        impl $ty {
+            /// Takes the budget lock (Postgres only): shared for ingest, exclusive for budget changes.
+            async fn b_lock(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                exclusive: bool,
+            ) -> Result<(), $crate::StoreError> {
+                if $dialect == $crate::sql::Dialect::Postgres {
+                    let f = if exclusive { "pg_advisory_xact_lock" } else { "pg_advisory_xact_lock_shared" };
+                    sqlx::query(&format!("select {f}($1)"))
+                        .bind($crate::budgets::BUDGET_LOCK)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            /// Adds newly stored events to the budget counters and records the
+            /// alerts that fire; runs inside the ingest transaction.
+            pub(crate) async fn b_apply(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                events: &[&domain::PricedEvent],
+            ) -> Result<(Vec<$crate::budgets::CounterChange>, Vec<i64>), $crate::StoreError> {
+                use $crate::budgets::{firings, increments, Loaded};
+                self.b_lock(tx, false).await?;
+                let rows: Vec<(String, String, i64)> =
+                    sqlx::query_as("select id, spec, counted_from_us from budgets order by id").fetch_all(&mut **tx).await?;
+                let mut budgets = Vec::with_capacity(rows.len());
+                for (id, spec, from) in rows {
+                    budgets.push(Loaded::new(id, parse_spec(&spec)?, $crate::rollup::from_micros(from)));
+                }
+                let incs = increments(&budgets, events.iter().copied());
+                if incs.is_empty() {
+                    return Ok((vec![], vec![]));
+                }
+                let entries: Vec<_> = incs.iter().collect();
+                let mut after: std::collections::HashMap<(String, String, i64), i64> = std::collections::HashMap::new();
+                for chunk in entries.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "insert into budget_spend (budget_id, split_value, period_start, spent_nanos, calls) ",
+                    );
+                    qb.push_values(chunk, |mut b, ((id, split, start), (inc, _))| {
+                        b.push_bind(id.clone()).push_bind(split.clone()).push_bind(*start).push_bind(inc.cost).push_bind(inc.calls);
+                    });
+                    qb.push(
+                        " on conflict (budget_id, split_value, period_start) do update set \
+                         spent_nanos = budget_spend.spent_nanos + excluded.spent_nanos, \
+                         calls = budget_spend.calls + excluded.calls \
+                         returning budget_id, split_value, period_start, spent_nanos",
+                    );
+                    let rows: Vec<(String, String, i64, i64)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                    for (id, split, start, spent) in rows {
+                        after.insert((id, split, start), spent);
+                    }
+                }
+                let now = chrono::Utc::now();
+                let (mut changes, mut fired) = (Vec::new(), Vec::new());
+                for ((id, split, start), (inc, window)) in incs.iter() {
+                    let Some(&now_spent) = after.get(&(id.clone(), split.clone(), *start)) else { continue };
+                    let before = now_spent - inc.cost;
+                    changes.push($crate::budgets::CounterChange {
+                        budget_id: id.clone(),
+                        split_value: split.clone(),
+                        window: *window,
+                        before: domain::Nanos(before),
+                        after: domain::Nanos(now_spent),
+                    });
+                    let Some(b) = budgets.iter().find(|b| &b.id == id) else { continue };
+                    for f in firings(&b.spec, before, now_spent) {
+                        let alert = $crate::NewAlert {
+                            budget_id: id.clone(),
+                            budget_name: b.spec.name.clone(),
+                            split_value: split.clone(),
+                            window: *window,
+                            kind: f.kind,
+                            threshold: f.threshold,
+                            spent: domain::Nanos(now_spent),
+                            limit: b.spec.amount,
+                            forecast: None,
+                            webhook: b.spec.webhook.clone(),
+                            fired: now,
+                        };
+                        if let Some(alert_id) = self.b_insert_alert(tx, &alert).await? {
+                            fired.push(alert_id);
+                        }
+                    }
+                }
+                Ok((changes, fired))
+            }
+
+            /// Records an alert unless the same one (budget, split value, period, kind, threshold) exists.
+            async fn b_insert_alert(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                a: &$crate::NewAlert,
+            ) -> Result<Option<i64>, $crate::StoreError> {
+                let sql = self.q(
+                    "insert into alerts (budget_id, budget_name, split_value, period_start, period_end, kind, threshold, \
+                     spent_nanos, limit_nanos, forecast_nanos, fired_us, delivery, webhook, attempts, next_attempt_us) \
+                     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?) \
+                     on conflict (budget_id, split_value, period_start, kind, threshold) do nothing returning id",
+                );
+                let fired = $crate::rollup::micros(a.fired);
+                Ok(sqlx::query_scalar(&sql)
+                    .bind(&a.budget_id)
+                    .bind(&a.budget_name)
+                    .bind(&a.split_value)
+                    .bind(a.window.start.timestamp())
+                    .bind(a.window.end.timestamp())
+                    .bind(a.kind.as_str())
+                    .bind(a.threshold as i64)
+                    .bind(a.spent.0)
+                    .bind(a.limit.0)
+                    .bind(a.forecast.map(|f| f.0))
+                    .bind(fired)
+                    .bind(&a.webhook)
+                    .bind(fired)
+                    .fetch_optional(&mut **tx)
+                    .await?)
+            }
+
+            /// Rebuilds a budget's counters from the stored events.
+            async fn b_recount(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: &str,
+                spec: &domain::budget::BudgetSpec,
+                windows: &[domain::window::Window],
+            ) -> Result<(), $crate::StoreError> {
+                use domain::budget::SplitBy;
+                let sql = self.q("delete from budget_spend where budget_id = ?");
+                sqlx::query(&sql).bind(id).execute(&mut **tx).await?;
+                let (split_expr, join) = match &spec.split_by {
+                    None => ("''", ""),
+                    Some(SplitBy::Task) => ("e.task_id", ""),
+                    Some(SplitBy::Tag(_)) => ("s.value", " join tagset_tags s on s.tagset_id = e.tagset_id and s.key = ?"),
+                };
+                let mut sql = format!(
+                    "select {split_expr}, cast(coalesce(sum(e.cost_nanos), 0) as bigint), count(*) from events e{join} \
+                     where e.ts_us >= ? and e.ts_us < ? and e.cost_nanos is not null"
+                );
+                if spec.split_by == Some(SplitBy::Task) {
+                    sql.push_str(" and e.task_id is not null");
+                }
+                for _ in &spec.scope.0 {
+                    sql.push_str(
+                        " and exists (select 1 from tagset_tags f where f.tagset_id = e.tagset_id and f.key = ? and f.value = ?)",
+                    );
+                }
+                if spec.split_by.is_some() {
+                    sql.push_str(&format!(" group by {split_expr}"));
+                }
+                let sql = self.q(&sql);
+                for w in windows {
+                    let mut query = sqlx::query_as::<_, (String, i64, i64)>(&sql);
+                    if let Some(SplitBy::Tag(k)) = &spec.split_by {
+                        query = query.bind(k.as_str().to_string());
+                    }
+                    query = query.bind($crate::rollup::micros(w.start)).bind($crate::rollup::micros(w.end));
+                    for (k, v) in &spec.scope.0 {
+                        query = query.bind(k.as_str().to_string()).bind(v.clone());
+                    }
+                    let rows = query.fetch_all(&mut **tx).await?;
+                    let rows: Vec<_> = rows.into_iter().filter(|r| r.2 > 0).collect();
+                    for chunk in rows.chunks(500) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "insert into budget_spend (budget_id, split_value, period_start, spent_nanos, calls) ",
+                        );
+                        qb.push_values(chunk, |mut b, (split, spent, calls)| {
+                            b.push_bind(id.to_string())
+                                .push_bind(split.clone())
+                                .push_bind(w.start.timestamp())
+                                .push_bind(*spent)
+                                .push_bind(*calls);
+                        });
+                        qb.build().execute(&mut **tx).await?;
+                    }
+                }
+                Ok(())
+            }
+
+            pub(crate) async fn b_save_budget(
+                &self,
+                rec: &$crate::BudgetRecord,
+                now: chrono::DateTime<chrono::Utc>,
+                create: bool,
+            ) -> Result<Option<$crate::BudgetRecord>, $crate::StoreError> {
+                let zone = domain::window::zone(&rec.spec.time_zone).unwrap_or(domain::window::Tz::UTC);
+                let windows = $crate::budgets::recount_windows(rec.spec.period, zone, now);
+                let counted_from = windows[0].start;
+                let spec = serde_json::to_string(&rec.spec).map_err(|e| $crate::StoreError::Config(e.to_string()))?;
+                let mut tx = self.writer.begin().await?;
+                self.b_lock(&mut tx, true).await?;
+                let stored = if create {
+                    let sql = self.q(
+                        "insert into budgets (id, spec, hard_cap, counted_from_us, created_by, created_us, updated_us) \
+                         values (?, ?, ?, ?, ?, ?, ?)",
+                    );
+                    sqlx::query(&sql)
+                        .bind(&rec.id)
+                        .bind(&spec)
+                        .bind(rec.spec.hard_cap as i64)
+                        .bind($crate::rollup::micros(counted_from))
+                        .bind(&rec.created_by)
+                        .bind($crate::rollup::micros(now))
+                        .bind($crate::rollup::micros(now))
+                        .execute(&mut *tx)
+                        .await?;
+                    $crate::BudgetRecord { counted_from, created: now, updated: now, ..rec.clone() }
+                } else {
+                    let sql = self.q(
+                        "update budgets set spec = ?, hard_cap = ?, counted_from_us = ?, updated_us = ? where id = ? \
+                         returning created_by, created_us",
+                    );
+                    let row: Option<(String, i64)> = sqlx::query_as(&sql)
+                        .bind(&spec)
+                        .bind(rec.spec.hard_cap as i64)
+                        .bind($crate::rollup::micros(counted_from))
+                        .bind($crate::rollup::micros(now))
+                        .bind(&rec.id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some((created_by, created)) = row else { return Ok(None) };
+                    $crate::BudgetRecord {
+                        counted_from,
+                        created_by,
+                        created: $crate::rollup::from_micros(created),
+                        updated: now,
+                        ..rec.clone()
+                    }
+                };
+                self.b_recount(&mut tx, &rec.id, &rec.spec, &windows).await?;
+                tx.commit().await?;
+                Ok(Some(stored))
+            }
+
+            pub(crate) async fn b_delete_budget(&self, id: &str) -> Result<bool, $crate::StoreError> {
+                let mut tx = self.writer.begin().await?;
+                self.b_lock(&mut tx, true).await?;
+                let sql = self.q("delete from budget_spend where budget_id = ?");
+                sqlx::query(&sql).bind(id).execute(&mut *tx).await?;
+                let sql = self.q("delete from budgets where id = ?");
+                let n = sqlx::query(&sql).bind(id).execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
+                Ok(n > 0)
+            }
+
+            pub(crate) async fn b_list_budgets(&self, id: Option<&str>) -> Result<Vec<$crate::BudgetRecord>, $crate::StoreError> {
+                let mut sql = "select id, spec, counted_from_us, created_by, created_us, updated_us from budgets".to_string();
+                if id.is_some() {
+                    sql.push_str(" where id = ?");
+                }
+                let sql = self.q(&sql);
+                let mut query = sqlx::query_as::<_, (String, String, i64, String, i64, i64)>(&sql);
+                if let Some(id) = id {
+                    query = query.bind(id.to_string());
+                }
+                let rows = query.fetch_all(&self.reader).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for (id, spec, from, created_by, created, updated) in rows {
+                    out.push($crate::BudgetRecord {
+                        id,
+                        spec: parse_spec(&spec)?,
+                        counted_from: $crate::rollup::from_micros(from),
+                        created_by,
+                        created: $crate::rollup::from_micros(created),
+                        updated: $crate::rollup::from_micros(updated),
+                    });
+                }
+                out.sort_by(|a, b| a.spec.name.to_lowercase().cmp(&b.spec.name.to_lowercase()).then(a.id.cmp(&b.id)));
+                Ok(out)
+            }
+
+            pub(crate) async fn b_counters(
+                &self,
+                budget_id: &str,
+                period_start: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> Result<Vec<$crate::Counter>, $crate::StoreError> {
+                let sql = self.q(
+                    "select split_value, spent_nanos, calls from budget_spend where budget_id = ? and period_start = ? \
+                     order by spent_nanos desc, split_value limit ?",
+                );
+                let rows: Vec<(String, i64, i64)> = sqlx::query_as(&sql)
+                    .bind(budget_id)
+                    .bind(period_start.timestamp())
+                    .bind(limit)
+                    .fetch_all(&self.reader)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(split_value, spent, calls)| $crate::Counter { split_value, spent: domain::Nanos(spent), calls })
+                    .collect())
+            }
+
+            pub(crate) async fn b_cap_spent(&self, keys: &[$crate::CounterKey]) -> Result<Vec<domain::Nanos>, $crate::StoreError> {
+                if keys.is_empty() {
+                    return Ok(vec![]);
+                }
+                let cond = vec!["(budget_id = ? and split_value = ? and period_start = ?)"; keys.len()].join(" or ");
+                let sql = self.q(&format!(
+                    "select budget_id, split_value, period_start, spent_nanos from budget_spend where {cond}"
+                ));
+                let mut query = sqlx::query_as::<_, (String, String, i64, i64)>(&sql);
+                for k in keys {
+                    query = query.bind(k.budget_id.clone()).bind(k.split_value.clone()).bind(k.period_start.timestamp());
+                }
+                let rows = query.fetch_all(&self.reader).await?;
+                Ok(keys
+                    .iter()
+                    .map(|k| {
+                        rows.iter()
+                            .find(|r| r.0 == k.budget_id && r.1 == k.split_value && r.2 == k.period_start.timestamp())
+                            .map(|r| domain::Nanos(r.3))
+                            .unwrap_or_default()
+                    })
+                    .collect())
+            }
+
+            pub(crate) async fn b_known_tag_keys(&self) -> Result<Vec<String>, $crate::StoreError> {
+                Ok(sqlx::query_scalar("select distinct key from tagset_tags order by key").fetch_all(&self.reader).await?)
+            }
+
+            pub(crate) async fn b_fire_alert(&self, a: &$crate::NewAlert) -> Result<Option<i64>, $crate::StoreError> {
+                let mut tx = self.writer.begin().await?;
+                let id = self.b_insert_alert(&mut tx, a).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            pub(crate) async fn b_list_alerts(&self, q: &$crate::AlertQuery) -> Result<Vec<domain::alert::Alert>, $crate::StoreError> {
+                let mut sql = format!("select {} from alerts where 1 = 1", $crate::backend_budgets::ALERT_COLUMNS);
+                match q.acked {
+                    Some(true) => sql.push_str(" and acked_us is not null"),
+                    Some(false) => sql.push_str(" and acked_us is null"),
+                    None => {}
+                }
+                if q.budget_id.is_some() {
+                    sql.push_str(" and budget_id = ?");
+                }
+                if q.kind.is_some() {
+                    sql.push_str(" and kind = ?");
+                }
+                sql.push_str(" order by fired_us desc, id desc limit ?");
+                let sql = self.q(&sql);
+                let mut query = sqlx::query(&sql);
+                if let Some(b) = &q.budget_id {
+                    query = query.bind(b.clone());
+                }
+                if let Some(k) = q.kind {
+                    query = query.bind(k.as_str());
+                }
+                let rows = query.bind(q.limit.clamp(1, 1000)).fetch_all(&self.reader).await?;
+                rows.iter().map(alert_from_row).collect()
+            }
+
+            pub(crate) async fn b_get_alert(&self, id: i64) -> Result<Option<domain::alert::Alert>, $crate::StoreError> {
+                let sql = self.q(&format!("select {} from alerts where id = ?", $crate::backend_budgets::ALERT_COLUMNS));
+                let row = sqlx::query(&sql).bind(id).fetch_optional(&self.writer).await?;
+                row.as_ref().map(alert_from_row).transpose()
+            }
+
+            pub(crate) async fn b_ack_alert(
+                &self,
+                id: i64,
+                by: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<domain::alert::Alert>, $crate::StoreError> {
+                let sql = self.q("update alerts set acked_by = ?, acked_us = ? where id = ? and acked_us is null");
+                sqlx::query(&sql).bind(by).bind($crate::rollup::micros(at)).bind(id).execute(&self.writer).await?;
+                self.b_get_alert(id).await
+            }
+
+            pub(crate) async fn b_attempts(&self, id: i64) -> Result<Vec<domain::alert::Attempt>, $crate::StoreError> {
+                let sql = self.q(
+                    "select attempt, at_us, status, error, duration_ms from alert_attempts where alert_id = ? order by attempt",
+                );
+                let rows: Vec<(i64, i64, Option<i64>, Option<String>, i64)> =
+                    sqlx::query_as(&sql).bind(id).fetch_all(&self.reader).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(attempt, at, status, error, duration_ms)| domain::alert::Attempt {
+                        attempt: attempt as u32,
+                        at: $crate::rollup::from_micros(at),
+                        status: status.map(|s| s as u16),
+                        error,
+                        duration_ms,
+                    })
+                    .collect())
+            }
+
+            pub(crate) async fn b_claim_alerts(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> Result<Vec<domain::alert::Alert>, $crate::StoreError> {
+                let now_us = $crate::rollup::micros(now);
+                let sql = self.q(
+                    "select id from alerts where delivery = 'pending' and next_attempt_us <= ? \
+                     and (lease_until_us is null or lease_until_us < ?) order by id limit ?",
+                );
+                let ids: Vec<i64> =
+                    sqlx::query_scalar(&sql).bind(now_us).bind(now_us).bind(limit).fetch_all(&self.writer).await?;
+                let claim = self.q(
+                    "update alerts set lease_until_us = ? where id = ? and delivery = 'pending' \
+                     and (lease_until_us is null or lease_until_us < ?)",
+                );
+                let mut out = Vec::new();
+                for id in ids {
+                    let n = sqlx::query(&claim)
+                        .bind($crate::rollup::micros(lease_until))
+                        .bind(id)
+                        .bind(now_us)
+                        .execute(&self.writer)
+                        .await?
+                        .rows_affected();
+                    if n == 1 {
+                        if let Some(a) = self.b_get_alert(id).await? {
+                            out.push(a);
+                        }
+                    }
+                }
+                Ok(out)
+            }
+
+            pub(crate) async fn b_finish_attempt(
+                &self,
+                id: i64,
+                attempt: Option<&domain::alert::Attempt>,
+                delivery: domain::alert::Delivery,
+                next_attempt: Option<chrono::DateTime<chrono::Utc>>,
+            ) -> Result<(), $crate::StoreError> {
+                let mut tx = self.writer.begin().await?;
+                if let Some(a) = attempt {
+                    let sql = self.q(
+                        "insert into alert_attempts (alert_id, attempt, at_us, status, error, duration_ms) values (?, ?, ?, ?, ?, ?) \
+                         on conflict (alert_id, attempt) do nothing",
+                    );
+                    sqlx::query(&sql)
+                        .bind(id)
+                        .bind(a.attempt as i64)
+                        .bind($crate::rollup::micros(a.at))
+                        .bind(a.status.map(|s| s as i64))
+                        .bind(&a.error)
+                        .bind(a.duration_ms)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let sql = self.q(
+                    "update alerts set delivery = ?, attempts = ?, next_attempt_us = ?, lease_until_us = null where id = ?",
+                );
+                sqlx::query(&sql)
+                    .bind(delivery.as_str())
+                    .bind(attempt.map(|a| a.attempt as i64).unwrap_or(0))
+                    .bind(next_attempt.map($crate::rollup::micros))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+
+        fn alert_from_row(r: &<$db as sqlx::Database>::Row) -> Result<domain::alert::Alert, $crate::StoreError> {
+            use sqlx::Row;
+            let kind: String = r.try_get(6)?;
+            let split: String = r.try_get(3)?;
+            let delivery: String = r.try_get(12)?;
+            let secs = |s: i64| chrono::DateTime::from_timestamp(s, 0).unwrap_or_default();
+            Ok(domain::alert::Alert {
+                id: r.try_get(0)?,
+                budget_id: r.try_get(1)?,
+                budget_name: r.try_get(2)?,
+                split_value: Some(split).filter(|s| !s.is_empty()),
+                period_start: secs(r.try_get(4)?),
+                period_end: secs(r.try_get(5)?),
+                kind: domain::alert::AlertKind::parse(&kind).map_err($crate::StoreError::Config)?,
+                threshold: r.try_get::<i64, _>(7)? as u32,
+                spent: domain::Nanos(r.try_get(8)?),
+                limit: domain::Nanos(r.try_get(9)?),
+                forecast: r.try_get::<Option<i64>, _>(10)?.map(domain::Nanos),
+                fired_at: $crate::rollup::from_micros(r.try_get(11)?),
+                delivery: domain::alert::Delivery::parse(&delivery),
+                webhook: r.try_get(13)?,
+                attempts: r.try_get::<i64, _>(14)? as u32,
+                acked_by: r.try_get(15)?,
+                acked_at: r.try_get::<Option<i64>, _>(16)?.map($crate::rollup::from_micros),
+            })
+        }
+
+        fn parse_spec(text: &str) -> Result<domain::budget::BudgetSpec, $crate::StoreError> {
+            serde_json::from_str(text).map_err(|e| $crate::StoreError::Config(format!("a stored budget is unreadable: {e}")))
+        }
+    };
+}
+
+pub(crate) use impl_budgets;
