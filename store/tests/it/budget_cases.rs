@@ -249,7 +249,7 @@ pub async fn alert_delivery_is_leased_recorded_and_acknowledged(s: Arc<dyn Store
     s.create_budget(&budget("d", team.clone(), None, DOLLAR, &[], true), Utc::now()).await.unwrap();
     let out = s.insert_events(&[at("e", this_month().start, DOLLAR, team)]).await.unwrap();
     let id = out.alerts[0];
-    let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    let now = DateTime::from_timestamp(Utc::now().timestamp() + 1, 0).unwrap();
     let claimed = s.claim_alerts(now, now + Duration::seconds(30), 10).await.unwrap();
     assert_eq!(claimed.iter().map(|a| a.id).collect::<Vec<_>>(), vec![id]);
     assert!(s.claim_alerts(now, now + Duration::seconds(30), 10).await.unwrap().is_empty(), "leased to the first");
