@@ -6,6 +6,7 @@
 
 pub mod alert;
 pub mod budget;
+pub mod budget_view;
 pub mod event;
 pub mod explore;
 pub mod money;

@@ -22,6 +22,12 @@ pub struct Config {
     /// `BURSAR_PUBLIC_URL`: the address people use, e.g. `https://bursar.example.com`;
     /// an https address makes session cookies Secure.
     pub public_url: Option<String>,
+    /// IANA zone budget periods are computed in unless a budget names its own.
+    pub time_zone: String,
+    /// Where alerts go when their budget names no webhook.
+    pub alert_webhook: Option<String>,
+    /// How often the forecast sweep runs.
+    pub forecast_every: Duration,
 }
 
 impl Config {
@@ -40,6 +46,10 @@ impl std::fmt::Debug for Config {
             .field("ingest_queue_wait", &self.ingest_queue_wait)
             .field("run_migrations", &self.run_migrations)
             .field("public_url", &self.public_url)
+            .field("time_zone", &self.time_zone)
+            // Webhook URLs carry secrets (Slack's do): say only whether one is set.
+            .field("alert_webhook", &self.alert_webhook.as_ref().map(|_| "(set)"))
+            .field("forecast_every", &self.forecast_every)
             .finish()
     }
 }
@@ -98,6 +108,18 @@ impl Config {
                 })
             }
         };
+        let time_zone = get("BURSAR_TIMEZONE").map(|z| z.trim().to_string()).filter(|z| !z.is_empty());
+        let time_zone = time_zone.unwrap_or_else(|| "UTC".into());
+        if domain::window::zone(&time_zone).is_none() {
+            return Err(ConfigError {
+                var: "BURSAR_TIMEZONE",
+                reason: format!("must be an IANA time zone such as Europe/London or UTC (got {time_zone:?})"),
+            });
+        }
+        let alert_webhook = get("BURSAR_ALERT_WEBHOOK").map(|u| u.trim().to_string()).filter(|u| !u.is_empty());
+        if let Some(url) = &alert_webhook {
+            domain::budget::check_webhook(url).map_err(|reason| ConfigError { var: "BURSAR_ALERT_WEBHOOK", reason })?;
+        }
         Ok(Config {
             database_url,
             max_body_bytes: num("BURSAR_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024)? as usize,
@@ -107,6 +129,9 @@ impl Config {
             public_url: get("BURSAR_PUBLIC_URL")
                 .map(|u| u.trim().trim_end_matches('/').to_string())
                 .filter(|u| !u.is_empty()),
+            time_zone,
+            alert_webhook,
+            forecast_every: Duration::from_secs(num("BURSAR_FORECAST_EVERY_SECS", 300, 1)?),
         })
     }
 }
@@ -137,6 +162,9 @@ mod tests {
             .to_string()
             .starts_with("BURSAR_MAX_BODY_BYTES: must be"));
         assert_eq!(cfg(&[("BURSAR_MIGRATE", "maybe")]).unwrap_err().var, "BURSAR_MIGRATE");
+        assert_eq!(cfg(&[("BURSAR_TIMEZONE", "Mars/Base")]).unwrap_err().var, "BURSAR_TIMEZONE");
+        assert_eq!(cfg(&[("BURSAR_ALERT_WEBHOOK", "slack")]).unwrap_err().var, "BURSAR_ALERT_WEBHOOK");
+        assert_eq!(cfg(&[("BURSAR_TIMEZONE", "Europe/London")]).unwrap().time_zone, "Europe/London");
         assert!(!cfg(&[("BURSAR_MIGRATE", "false")]).unwrap().run_migrations);
         let pg = cfg(&[("BURSAR_DATABASE_URL", "postgres://bursar:s3cret@db/bursar")]).unwrap();
         assert!(!format!("{pg:?}").contains("s3cret"));

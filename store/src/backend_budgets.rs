@@ -70,14 +70,17 @@ macro_rules! impl_budgets {
                 for ((id, split, start), (inc, window)) in incs.iter() {
                     let Some(&now_spent) = after.get(&(id.clone(), split.clone(), *start)) else { continue };
                     let before = now_spent - inc.cost;
+                    let Some(b) = budgets.iter().find(|b| &b.id == id) else { continue };
                     changes.push($crate::budgets::CounterChange {
                         budget_id: id.clone(),
+                        budget_name: b.spec.name.clone(),
+                        limit: b.spec.amount,
+                        hard_cap: b.spec.hard_cap,
                         split_value: split.clone(),
                         window: *window,
                         before: domain::Nanos(before),
                         after: domain::Nanos(now_spent),
                     });
-                    let Some(b) = budgets.iter().find(|b| &b.id == id) else { continue };
                     for f in firings(&b.spec, before, now_spent) {
                         let alert = $crate::NewAlert {
                             budget_id: id.clone(),

@@ -50,6 +50,9 @@ pub struct CounterKey {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CounterChange {
     pub budget_id: String,
+    pub budget_name: String,
+    pub limit: Nanos,
+    pub hard_cap: bool,
     pub split_value: String,
     pub window: Window,
     pub before: Nanos,

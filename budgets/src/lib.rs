@@ -1,0 +1,253 @@
+//! Budgets as a service, shared by the REST API and the pages' server
+//! functions: saving a budget (checked, and only within the teams a lead
+//! answers for), deleting one, and showing where each stands.
+//!
+//! The pre-call cap check lives in [`caps`]; the forecast sweep in [`sweep`].
+
+pub mod caps;
+pub mod sweep;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::budget::{validate, BudgetPeriod, BudgetSpec, Context, Draft, SplitBy};
+use domain::budget_view::{build, BudgetView, Parts};
+use domain::users::{Person, Role};
+use domain::window::{self, Tz};
+use domain::{Dimension, FieldError, Filter, Granularity, Nanos, SpendQuery};
+use rand::RngCore;
+use std::sync::Arc;
+use store::{BudgetRecord, Store, StoreError};
+
+/// Who is changing a budget.
+#[derive(Clone, Debug)]
+pub enum Actor {
+    /// A signed-in person; leads may touch only budgets scoped to their teams.
+    Person(Person),
+    /// An API key with the admin scope (checked by the caller).
+    Key { name: String },
+}
+
+impl Actor {
+    /// How the actor is recorded: an email, or `key:<name>`.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::Person(p) => p.email.clone(),
+            Actor::Key { name } => format!("key:{name}"),
+        }
+    }
+
+    /// Whether the actor may own a budget with this scope.
+    fn may_edit(&self, spec: &BudgetSpec) -> Result<(), String> {
+        let Actor::Person(p) = self else { return Ok(()) };
+        match (p.role, spec.scope_team()) {
+            (Role::Admin, _) => Ok(()),
+            (Role::Viewer, _) => Err("viewers cannot change budgets; ask a lead or an admin".into()),
+            (Role::Lead, Some(team)) if p.can_edit_team(team) => Ok(()),
+            (Role::Lead, Some(team)) => {
+                Err(format!("you lead {}; a budget scoped to team={team} is not yours to set", p.teams.join(", ")))
+            }
+            (Role::Lead, None) => Err(format!(
+                "a lead's budget must be scoped to one of their teams: add team={} to the scope",
+                p.teams.first().map(String::as_str).unwrap_or("…")
+            )),
+        }
+    }
+}
+
+/// Why a budget change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BudgetError {
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("no budget with id {0:?}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The budget service. Cheap to share: hold it in an `Arc`.
+pub struct Budgets {
+    store: Arc<dyn Store>,
+    default_zone: String,
+    /// Hard-capped budgets, for the pre-call check.
+    pub caps: caps::CapIndex,
+}
+
+impl Budgets {
+    /// A service over a store; new budgets get `default_zone` unless they name one.
+    pub fn new(store: Arc<dyn Store>, default_zone: &str) -> Arc<Budgets> {
+        Arc::new(Budgets { caps: caps::CapIndex::new(store.clone()), store, default_zone: default_zone.to_string() })
+    }
+
+    /// The zone new budgets are counted in.
+    pub fn default_zone(&self) -> &str {
+        &self.default_zone
+    }
+
+    /// Tag keys a scope or split may use: the conventional ones and every key seen on a call.
+    pub async fn known_keys(&self) -> Result<Vec<String>, StoreError> {
+        let mut keys: Vec<String> = domain::tags::CONVENTIONAL_KEYS.iter().map(|k| k.to_string()).collect();
+        for k in self.store.known_tag_keys().await? {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Checks a draft without saving it.
+    pub async fn check(&self, draft: &Draft) -> Result<BudgetSpec, BudgetError> {
+        let keys = self.known_keys().await?;
+        let ctx =
+            Context { known_keys: &keys, default_zone: &self.default_zone, zone_ok: &|z| window::zone(z).is_some() };
+        validate(draft, &ctx).map_err(BudgetError::Invalid)
+    }
+
+    /// Creates (`id` None) or replaces a budget.
+    pub async fn save(
+        &self,
+        actor: &Actor,
+        id: Option<&str>,
+        draft: &Draft,
+        now: DateTime<Utc>,
+    ) -> Result<BudgetRecord, BudgetError> {
+        let mut spec = self.check(draft).await?;
+        if spec.owner.is_empty() {
+            spec.owner = actor.label();
+        }
+        actor.may_edit(&spec).map_err(BudgetError::Forbidden)?;
+        let saved = match id {
+            None => {
+                let rec = BudgetRecord {
+                    id: new_id(),
+                    spec,
+                    counted_from: now,
+                    created_by: actor.label(),
+                    created: now,
+                    updated: now,
+                };
+                self.store.create_budget(&rec, now).await?
+            }
+            Some(id) => {
+                let old = self.store.get_budget(id).await?.ok_or_else(|| BudgetError::NotFound(id.to_string()))?;
+                actor.may_edit(&old.spec).map_err(BudgetError::Forbidden)?;
+                let rec = BudgetRecord { spec, ..old };
+                self.store.update_budget(&rec, now).await?.ok_or_else(|| BudgetError::NotFound(id.to_string()))?
+            }
+        };
+        self.caps.invalidate();
+        tracing::info!(budget = %saved.id, by = %actor.label(), "budget saved");
+        Ok(saved)
+    }
+
+    /// Deletes a budget; its alerts stay in the history.
+    pub async fn delete(&self, actor: &Actor, id: &str) -> Result<(), BudgetError> {
+        let old = self.store.get_budget(id).await?.ok_or_else(|| BudgetError::NotFound(id.to_string()))?;
+        actor.may_edit(&old.spec).map_err(BudgetError::Forbidden)?;
+        if !self.store.delete_budget(id).await? {
+            return Err(BudgetError::NotFound(id.to_string()));
+        }
+        self.caps.invalidate();
+        tracing::info!(budget = %id, by = %actor.label(), "budget deleted");
+        Ok(())
+    }
+
+    /// Whether the actor may change this budget (for showing the edit buttons).
+    pub fn may_edit(&self, actor: &Actor, spec: &BudgetSpec) -> bool {
+        actor.may_edit(spec).is_ok()
+    }
+
+    /// One budget and where it stands, with its burn-down.
+    pub async fn view(&self, id: &str, now: DateTime<Utc>) -> Result<Option<BudgetView>, StoreError> {
+        match self.store.get_budget(id).await? {
+            Some(rec) => Ok(Some(self.standing(&rec, now, true).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every budget and where it stands (without burn-downs).
+    pub async fn views(&self, now: DateTime<Utc>) -> Result<Vec<BudgetView>, StoreError> {
+        let mut out = Vec::new();
+        for rec in self.store.list_budgets().await? {
+            out.push(self.standing(&rec, now, false).await?);
+        }
+        Ok(out)
+    }
+
+    async fn standing(
+        &self,
+        rec: &BudgetRecord,
+        now: DateTime<Utc>,
+        with_burn: bool,
+    ) -> Result<BudgetView, StoreError> {
+        let zone = window::zone(&rec.spec.time_zone).unwrap_or(Tz::UTC);
+        let w = window::window(rec.spec.period, zone, now);
+        let counters: Vec<(String, Nanos, i64)> = self
+            .store
+            .budget_counters(&rec.id, w.start, 50)
+            .await?
+            .into_iter()
+            .map(|c| (c.split_value, c.spent, c.calls))
+            .collect();
+        let buckets = match (with_burn, counters.first()) {
+            (true, Some((nearest, _, _))) => self.burn(&rec.spec, w.start, w.end, nearest, now).await?,
+            _ => vec![],
+        };
+        Ok(build(Parts {
+            id: &rec.id,
+            spec: &rec.spec,
+            created_by: &rec.created_by,
+            created: rec.created,
+            updated: rec.updated,
+            period_start: w.start,
+            period_end: w.end,
+            counters: &counters,
+            buckets: &buckets,
+            now,
+        }))
+    }
+
+    /// Spend per bucket this period of the budget's scope (and its nearest split value).
+    async fn burn(
+        &self,
+        spec: &BudgetSpec,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        nearest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, Nanos)>, StoreError> {
+        let mut filters: Vec<Filter> = spec
+            .scope
+            .0
+            .iter()
+            .map(|(k, v)| Filter { dimension: Dimension::Tag(k.clone()), values: vec![Some(v.clone())] })
+            .collect();
+        match &spec.split_by {
+            Some(SplitBy::Task) => return Ok(vec![]),
+            Some(SplitBy::Tag(k)) => {
+                filters.push(Filter { dimension: Dimension::Tag(k.clone()), values: vec![Some(nearest.to_string())] })
+            }
+            None => {}
+        }
+        let (from, granularity) = match spec.period {
+            BudgetPeriod::Day => (start, Granularity::Hour),
+            BudgetPeriod::Total => (start.max(now - Duration::days(90)), Granularity::Day),
+            _ => (start, Granularity::Day),
+        };
+        let to = end.min(now);
+        if to <= from {
+            return Ok(vec![]);
+        }
+        let q = SpendQuery { from, to, group_by: vec![], granularity: Some(granularity), filters };
+        let report = self.store.spend(&q).await?;
+        Ok(report.series.unwrap_or_default().into_iter().map(|p| (p.start, p.totals.cost)).collect())
+    }
+}
+
+/// A new budget id: `bgt_` and 12 hex digits.
+fn new_id() -> String {
+    let mut b = [0u8; 6];
+    rand::thread_rng().fill_bytes(&mut b);
+    format!("bgt_{}", hex::encode(b))
+}
