@@ -223,6 +223,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         eprintln!("no one can sign in yet: create the first admin at\n  http://{addr}/setup?token={token}");
     }
     tokio::spawn(housekeeping(store.clone()));
+    crate::alerts::spawn(&state);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("Bursar is serving on http://{addr}");
     axum::serve(listener, routes::router(state))

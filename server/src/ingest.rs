@@ -27,6 +27,8 @@ pub struct IngestReport {
     pub rejected: Vec<Rejected>,
     /// Accepted events with no cost: no price in the catalog and none sent. Kept, and flagged.
     pub unpriced: usize,
+    /// Hard caps this batch's calls have reached: later checks against them answer "not allowed".
+    pub caps_reached: Vec<budgets::caps::BlockedBy>,
 }
 
 /// Parses a request body: a whole-body error, or one result per event.
@@ -57,6 +59,10 @@ pub async fn ingest(state: &AppState, body: IngestBody) -> Result<IngestReport, 
         return Ok(report);
     }
     let outcome = state.store.insert_events(&priced).await?;
+    report.caps_reached = budgets::caps::reached(&outcome.budget_changes);
+    if !outcome.alerts.is_empty() {
+        state.alerts_fired.notify_one();
+    }
     for e in &priced {
         if outcome.inserted.contains(&e.event.id) {
             report.accepted += 1;

@@ -1,6 +1,7 @@
 //! The Bursar server: configuration, application state, the HTTP API, the
 //! web app's routes, the CLI's commands and the demo organisation.
 
+pub mod alerts;
 pub mod api;
 pub mod bench;
 pub mod cli;

@@ -2,12 +2,13 @@
 
 use crate::Config;
 use axum::extract::FromRef;
+use budgets::Budgets;
 use domain::pricing::CatalogError;
 use domain::Catalog;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 use store::Store;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 /// The price catalog shipped with Bursar (see `catalog/README.md`).
 pub const BUNDLED_CATALOG: &str = include_str!("../../catalog/prices.json");
@@ -21,6 +22,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Bounds concurrent ingest work, so overload is answered with 503, not a pile-up.
     pub ingest_slots: Arc<Semaphore>,
+    /// Budgets, caps and forecasts.
+    pub budgets: Arc<Budgets>,
+    /// Wakes the alert delivery worker when new alerts are recorded.
+    pub alerts_fired: Arc<Notify>,
 }
 
 impl AppState {
@@ -29,6 +34,8 @@ impl AppState {
         let catalog = Catalog::from_json(BUNDLED_CATALOG)?;
         Ok(AppState {
             leptos_options,
+            budgets: Budgets::new(store.clone(), &config.time_zone),
+            alerts_fired: Arc::new(Notify::new()),
             store,
             catalog: Arc::new(catalog),
             ingest_slots: Arc::new(Semaphore::new(config.ingest_concurrency)),

@@ -17,6 +17,9 @@ pub const RETRY_AFTER_SECS: u32 = 1;
 pub enum ApiError {
     #[error("{0}")]
     Invalid(FieldError),
+    /// Several fields were wrong (a budget); every one is listed.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Fields(Vec<FieldError>),
     #[error("{0}")]
     Body(BodyError),
     #[error("{0}")]
@@ -48,6 +51,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, field) = match &self {
             ApiError::Invalid(f) => (StatusCode::BAD_REQUEST, "invalid", Some(f.field.clone())),
+            ApiError::Fields(fs) => (StatusCode::BAD_REQUEST, "invalid", fs.first().map(|f| f.field.clone())),
             ApiError::Body(BodyError::Malformed { .. }) => (StatusCode::BAD_REQUEST, "malformed_json", None),
             ApiError::Body(BodyError::TooMany { .. }) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "too_many_events", Some("events".into()))
@@ -68,8 +72,12 @@ impl IntoResponse for ApiError {
             ApiError::Internal(_) => "internal error; the server log has the details".to_string(),
             other => other.to_string(),
         };
-        let mut resp =
-            (status, Json(json!({ "error": { "code": code, "field": field, "message": message } }))).into_response();
+        let mut error = json!({ "code": code, "field": field, "message": message });
+        if let ApiError::Fields(fs) = &self {
+            error["errors"] =
+                json!(fs.iter().map(|f| json!({"field": f.field, "reason": f.reason})).collect::<Vec<_>>());
+        }
+        let mut resp = (status, Json(json!({ "error": error }))).into_response();
         if matches!(self, ApiError::Unauthorized(_)) {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

@@ -1,8 +1,11 @@
-//! The REST API under `/api/v1`: ingest and spend queries, authenticated
+//! The REST API under `/api/v1`: ingest, spend queries, budgets, alerts and the pre-call check, authenticated
 //! with API keys. Handlers are thin: authorise, parse, call the service or
 //! store, map errors.
 
+mod alerts;
 mod auth;
+pub mod budgets;
+mod check;
 mod error;
 mod events;
 mod spend;
@@ -11,6 +14,7 @@ pub use auth::authorize;
 pub use error::ApiError;
 
 use crate::AppState;
+pub use alerts::query as alert_query;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
@@ -20,6 +24,12 @@ pub fn router() -> Router<AppState> {
         .route("/health", get(health))
         .route("/events", post(events::post_events))
         .route("/spend", get(spend::get_spend))
+        .route("/check", post(check::post_check))
+        .route("/budgets", get(budgets::list).post(budgets::create))
+        .route("/budgets/{id}", get(budgets::get).put(budgets::replace).delete(budgets::delete))
+        .route("/alerts", get(alerts::list))
+        .route("/alerts/{id}", get(alerts::get))
+        .route("/alerts/{id}/ack", post(alerts::ack))
         .fallback(not_found)
 }
 

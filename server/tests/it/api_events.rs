@@ -19,7 +19,7 @@ async fn accepts_and_prices_events() {
     let with_cost = event_with("a", "cost", json!("0.0125"));
     let (status, body) = app.post_events(json!([with_cost, event("b")])).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body, json!({"accepted": 2, "duplicates": 0, "rejected": [], "unpriced": 0}));
+    assert_eq!(body, json!({"accepted": 2, "duplicates": 0, "rejected": [], "unpriced": 0, "caps_reached": []}));
     // gpt-4o at $2.50/$10 per 1M: 1000 in + 200 out = $0.0025 + $0.002 = $0.0045; plus the sent $0.0125.
     let (_, spend) = app.spend("from=2026-11-01&to=2026-11-30").await;
     assert_eq!(spend["total"]["cost"], "0.017");
@@ -137,9 +137,9 @@ async fn duplicates_are_counted_once_within_and_across_batches() {
     let app = TestApp::new().await;
     let (status, body) = app.post_events(json!([event("a"), event("a"), event("b")])).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"accepted": 2, "duplicates": 1, "rejected": [], "unpriced": 0}));
+    assert_eq!(body, json!({"accepted": 2, "duplicates": 1, "rejected": [], "unpriced": 0, "caps_reached": []}));
     let (_, body) = app.post_events(json!([event("a"), event("b"), event("c")])).await;
-    assert_eq!(body, json!({"accepted": 1, "duplicates": 2, "rejected": [], "unpriced": 0}));
+    assert_eq!(body, json!({"accepted": 1, "duplicates": 2, "rejected": [], "unpriced": 0, "caps_reached": []}));
     let (_, spend) = app.spend("from=2026-11-01&to=2026-11-30").await;
     assert_eq!(spend["total"]["calls"], 3);
 }

@@ -24,6 +24,8 @@ pub struct TestApp {
     pub pg_database: Option<(String, String)>,
     pub ingest_key: String,
     pub read_key: String,
+    pub admin_key: String,
+    pub state: AppState,
     _dir: tempfile::TempDir,
 }
 
@@ -81,9 +83,20 @@ impl TestApp {
         };
         let (ing, ingest_key) = mk("ingest", &[Scope::Ingest]);
         let (rd, read_key) = mk("read", &[Scope::Read]);
-        store.create_api_key(&ing).await.unwrap();
-        store.create_api_key(&rd).await.unwrap();
-        TestApp { router: server::routes::router(state), store, pg_database: None, ingest_key, read_key, _dir: dir }
+        let (adm, admin_key) = mk("admin", &[Scope::Admin]);
+        for k in [&ing, &rd, &adm] {
+            store.create_api_key(k).await.unwrap();
+        }
+        TestApp {
+            router: server::routes::router(state.clone()),
+            state,
+            store,
+            pg_database: None,
+            ingest_key,
+            read_key,
+            admin_key,
+            _dir: dir,
+        }
     }
 
     /// Sends a request and reads the whole answer; a request that does not
@@ -115,6 +128,19 @@ impl TestApp {
     pub async fn post_events(&self, events: Value) -> (StatusCode, Value) {
         let key = self.ingest_key.clone();
         self.post_raw(Some(&key), serde_json::json!({ "events": events }).to_string()).await
+    }
+
+    /// Sends JSON with a key.
+    pub async fn json(&self, method: &str, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {key}"))
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let (status, _, body) = self.send(req).await;
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
     pub async fn get(&self, path: &str, key: Option<&str>) -> (StatusCode, Value) {

@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP surface: the real router over a fresh SQLite
 //! store, driven in-process.
 
+mod api_budgets;
 mod api_events;
 mod api_spend;
 mod auth;

@@ -272,3 +272,25 @@ pub async fn alert_delivery_is_leased_recorded_and_acknowledged(s: Arc<dyn Store
     let open = s.list_alerts(&AlertQuery { acked: Some(false), limit: 10, ..Default::default() }).await.unwrap();
     assert!(open.is_empty());
 }
+
+pub async fn a_day_budget_resets_at_local_midnight_across_a_dst_change(s: Arc<dyn Store>) {
+    // America/Santiago springs forward at local midnight on 6 September 2026: 00:00 -04 becomes 01:00 -03.
+    let mut b = budget("dst", tags(&[("team", "platform")]), None, 10 * DOLLAR, &[], true);
+    b.spec.period = BudgetPeriod::Day;
+    b.spec.time_zone = "America/Santiago".into();
+    s.create_budget(&b, crate::cases::t("2026-09-06T12:00:00Z")).await.unwrap();
+    let team = tags(&[("team", "platform")]);
+    let before = at("sat-late", crate::cases::t("2026-09-06T03:30:00Z"), DOLLAR, team.clone()); // 23:30 on the 5th
+    let after = at("sun-early", crate::cases::t("2026-09-06T04:30:00Z"), 2 * DOLLAR, team); // 01:30 on the 6th
+    let out = s.insert_events(&[before, after]).await.unwrap();
+    let mut starts: Vec<(DateTime<Utc>, DateTime<Utc>, Nanos)> =
+        out.budget_changes.iter().map(|c| (c.window.start, c.window.end, c.after)).collect();
+    starts.sort();
+    assert_eq!(
+        starts,
+        vec![
+            (crate::cases::t("2026-09-05T04:00:00Z"), crate::cases::t("2026-09-06T04:00:00Z"), Nanos(DOLLAR)),
+            (crate::cases::t("2026-09-06T04:00:00Z"), crate::cases::t("2026-09-07T03:00:00Z"), Nanos(2 * DOLLAR)),
+        ]
+    );
+}

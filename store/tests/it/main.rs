@@ -52,4 +52,5 @@ conformance!(
     concurrent_batches_fire_each_alert_once,
     editing_a_budget_recounts_it,
     alert_delivery_is_leased_recorded_and_acknowledged,
+    a_day_budget_resets_at_local_midnight_across_a_dst_change,
 );

@@ -1,0 +1,127 @@
+//! Background work for alerts: delivering them to webhooks (with retries
+//! and exponential backoff, every attempt recorded) and the periodic
+//! forecast sweep. Each process runs both; leases in the database make
+//! sure one process delivers each alert, and alert keys make a second
+//! sweep's forecasts no-ops.
+
+use crate::AppState;
+use chrono::Utc;
+use domain::alert::{backoff, webhook_body, Alert, Attempt, Delivery, MAX_ATTEMPTS};
+use std::time::{Duration, Instant};
+
+/// How long a process may hold an alert before another may retry it.
+const LEASE: chrono::Duration = chrono::Duration::seconds(60);
+/// How long a webhook may take to answer.
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the worker looks for due alerts when nothing wakes it.
+const POLL: Duration = Duration::from_secs(1);
+
+/// Starts the delivery worker and the forecast sweep.
+pub fn spawn(state: &AppState) {
+    tokio::spawn(deliver_forever(state.clone()));
+    tokio::spawn(sweep_forever(state.clone()));
+}
+
+async fn deliver_forever(state: AppState) {
+    let client = match reqwest::Client::builder().timeout(WEBHOOK_TIMEOUT).build() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the webhook client; alerts will not be delivered");
+            return;
+        }
+    };
+    loop {
+        if let Err(e) = deliver_due(&state, &client, Utc::now()).await {
+            tracing::warn!(error = %e, "alert delivery pass failed; retrying");
+        }
+        let _ = tokio::time::timeout(POLL, state.alerts_fired.notified()).await;
+    }
+}
+
+/// Delivers every alert due at `now`; returns how many were attempted.
+pub async fn deliver_due(
+    state: &AppState,
+    client: &reqwest::Client,
+    now: chrono::DateTime<Utc>,
+) -> Result<usize, store::StoreError> {
+    let due = state.store.claim_alerts(now, now + LEASE, 20).await?;
+    let n = due.len();
+    for alert in due {
+        let webhook = alert.webhook.clone().or_else(|| state.config.alert_webhook.clone());
+        let Some(url) = webhook else {
+            state.store.finish_attempt(alert.id, None, Delivery::None, None).await?;
+            continue;
+        };
+        let attempt = post(state, client, &url, &alert).await;
+        let (delivery, next) = if attempt.error.is_none() {
+            (Delivery::Delivered, None)
+        } else if attempt.attempt >= MAX_ATTEMPTS {
+            (Delivery::Failed, None)
+        } else {
+            (Delivery::Pending, Some(now.max(Utc::now()) + backoff(attempt.attempt)))
+        };
+        if delivery != Delivery::Delivered {
+            tracing::warn!(alert = alert.id, attempt = attempt.attempt, error = ?attempt.error, "webhook delivery failed");
+        }
+        state.store.finish_attempt(alert.id, Some(&attempt), delivery, next).await?;
+    }
+    Ok(n)
+}
+
+async fn post(state: &AppState, client: &reqwest::Client, url: &str, alert: &Alert) -> Attempt {
+    let link = format!("{}/alerts", state.config.public_url.as_deref().unwrap_or(""));
+    let started = Instant::now();
+    let at = Utc::now();
+    let result = client.post(url).json(&webhook_body(alert, &link)).send().await;
+    let duration_ms = started.elapsed().as_millis() as i64;
+    let attempt = alert.attempts + 1;
+    match result {
+        Ok(resp) if resp.status().is_success() => {
+            Attempt { attempt, at, status: Some(resp.status().as_u16()), error: None, duration_ms }
+        }
+        Ok(resp) => {
+            let status = resp.status();
+            let text = resp.text().await.unwrap_or_default();
+            let error = format!("HTTP {status}: {}", text.chars().take(200).collect::<String>());
+            Attempt { attempt, at, status: Some(status.as_u16()), error: Some(error), duration_ms }
+        }
+        Err(e) => Attempt { attempt, at, status: None, error: Some(describe(&e)), duration_ms },
+    }
+}
+
+/// A transport error in words, without the URL (which may hold a secret).
+fn describe(e: &reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut detail = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        what.to_string()
+    } else {
+        format!("{what}: {detail}")
+    }
+}
+
+async fn sweep_forever(state: AppState) {
+    let mut tick = tokio::time::interval(state.config.forecast_every);
+    loop {
+        tick.tick().await;
+        match state.budgets.sweep_forecasts(Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(alerts = n, "forecast sweep fired alerts");
+                state.alerts_fired.notify_one();
+            }
+            Err(e) => tracing::warn!(error = %e, "forecast sweep failed"),
+        }
+    }
+}

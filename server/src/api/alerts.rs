@@ -1,0 +1,94 @@
+//! `/api/v1/alerts`: the alert history (scope `read`), one alert with its
+//! delivery attempts, and acknowledgement (scope `admin`).
+
+use super::{authorize, ApiError};
+use crate::keys::Scope;
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use domain::alert::{Alert, AlertKind, Attempt};
+use domain::FieldError;
+use serde::Serialize;
+use store::AlertQuery;
+
+/// An alert with its delivery attempts.
+#[derive(Serialize)]
+pub struct AlertDetail {
+    #[serde(flatten)]
+    pub alert: Alert,
+    pub delivery_attempts: Vec<Attempt>,
+}
+
+/// Alerts, newest first: `status=open|acked|all`, `budget=<id>`, `kind=threshold|forecast|cap`, `limit` (≤ 1000).
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<Alert>>, ApiError> {
+    authorize(&state, &headers, Scope::Read).await?;
+    let Query(params) =
+        params.map_err(|e| ApiError::Invalid(FieldError { field: "query".into(), reason: e.body_text() }))?;
+    let q = query(&params).map_err(ApiError::Invalid)?;
+    Ok(Json(state.store.list_alerts(&q).await?))
+}
+
+/// Reads the history's filters.
+pub fn query(params: &[(String, String)]) -> Result<AlertQuery, FieldError> {
+    let err = |f: &str, r: String| FieldError { field: f.into(), reason: r };
+    let get = |k: &str| params.iter().rev().find(|(pk, _)| pk == k).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
+    let acked = match get("status") {
+        None | Some("all") => None,
+        Some("open") => Some(false),
+        Some("acked") => Some(true),
+        Some(other) => return Err(err("status", format!("must be open, acked or all (got {other:?})"))),
+    };
+    let kind = get("kind").map(AlertKind::parse).transpose().map_err(|r| err("kind", r))?;
+    let limit = match get("limit") {
+        None => 100,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => return Err(err("limit", format!("must be a whole number from 1 to 1000 (got {v:?})"))),
+        },
+    };
+    Ok(AlertQuery { acked, budget_id: get("budget").map(String::from), kind, limit })
+}
+
+/// One alert and its delivery attempts.
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<AlertDetail>, ApiError> {
+    authorize(&state, &headers, Scope::Read).await?;
+    let id = alert_id(&id)?;
+    let alert = state.store.get_alert(id).await?.ok_or_else(|| not_found(id))?;
+    let delivery_attempts = state.store.alert_attempts(id).await?;
+    Ok(Json(AlertDetail { alert, delivery_attempts }))
+}
+
+/// Acknowledges an alert as the key's name; the first acknowledgement stands.
+pub async fn ack(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Alert>, ApiError> {
+    let key = authorize(&state, &headers, Scope::Admin).await?;
+    let id = alert_id(&id)?;
+    let alert = state
+        .store
+        .ack_alert(id, &format!("key:{}", key.name), chrono::Utc::now())
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    Ok(Json(alert))
+}
+
+fn alert_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError::Invalid(FieldError { field: "id".into(), reason: format!("must be an alert's number (got {raw:?})") })
+    })
+}
+
+fn not_found(id: i64) -> ApiError {
+    ApiError::NotFound(format!("no alert with id {id}"))
+}

@@ -1,0 +1,88 @@
+//! `/api/v1/budgets`: list and read budgets with where they stand (scope
+//! `read`); create, replace and delete them (scope `admin`).
+
+use super::{authorize, ApiError};
+use crate::keys::Scope;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use budgets::{Actor, BudgetError};
+use chrono::Utc;
+use domain::budget::Draft;
+use domain::budget_view::BudgetView;
+use domain::FieldError;
+
+/// Every budget, by name, with its standing this period.
+pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<BudgetView>>, ApiError> {
+    authorize(&state, &headers, Scope::Read).await?;
+    Ok(Json(state.budgets.views(Utc::now()).await?))
+}
+
+/// One budget with its standing and burn-down.
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<BudgetView>, ApiError> {
+    authorize(&state, &headers, Scope::Read).await?;
+    view(&state, &id).await.map(Json)
+}
+
+/// Creates a budget from a JSON body; answers 201 with it.
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<BudgetView>), ApiError> {
+    let key = authorize(&state, &headers, Scope::Admin).await?;
+    let draft = draft(&body)?;
+    let saved = state.budgets.save(&Actor::Key { name: key.name }, None, &draft, Utc::now()).await.map_err(refused)?;
+    Ok((StatusCode::CREATED, Json(view(&state, &saved.id).await?)))
+}
+
+/// Replaces a budget's definition (every field; omitted ones take their defaults).
+pub async fn replace(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<BudgetView>, ApiError> {
+    let key = authorize(&state, &headers, Scope::Admin).await?;
+    let draft = draft(&body)?;
+    state.budgets.save(&Actor::Key { name: key.name }, Some(&id), &draft, Utc::now()).await.map_err(refused)?;
+    Ok(Json(view(&state, &id).await?))
+}
+
+/// Deletes a budget; its alerts stay in the history. 204.
+pub async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let key = authorize(&state, &headers, Scope::Admin).await?;
+    state.budgets.delete(&Actor::Key { name: key.name }, &id).await.map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn view(state: &AppState, id: &str) -> Result<BudgetView, ApiError> {
+    state.budgets.view(id, Utc::now()).await?.ok_or_else(|| ApiError::NotFound(format!("no budget with id {id:?}")))
+}
+
+fn draft(body: &[u8]) -> Result<Draft, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::Invalid(FieldError { field: "body".into(), reason: format!("is not valid JSON: {e}") })
+    })?;
+    Draft::from_json(&value).map_err(ApiError::Invalid)
+}
+
+/// Maps the service's refusals to HTTP.
+pub fn refused(e: BudgetError) -> ApiError {
+    match e {
+        BudgetError::Invalid(errors) => ApiError::Fields(errors),
+        BudgetError::Forbidden(m) => ApiError::Forbidden(m),
+        BudgetError::NotFound(id) => ApiError::NotFound(format!("no budget with id {id:?}")),
+        BudgetError::Store(e) => e.into(),
+    }
+}

@@ -1,0 +1,102 @@
+//! `POST /api/v1/check` (scope `ingest`): may this call go ahead? Answers
+//! from the hard caps' committed spend, before the caller spends more.
+
+use super::{authorize, ApiError};
+use crate::keys::Scope;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use budgets::caps::{BlockedBy, CheckRequest};
+use domain::tags::{check_value, TagKey, TagSet};
+use domain::{FieldError, Nanos};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Value;
+use std::str::FromStr;
+
+/// The answer: allowed, or the caps that refuse the call.
+#[derive(Debug, Serialize)]
+pub struct CheckAnswer {
+    pub allowed: bool,
+    pub blocked_by: Vec<BlockedBy>,
+}
+
+/// Checks a call against every hard cap it would count towards.
+pub async fn post_check(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<CheckAnswer>, ApiError> {
+    authorize(&state, &headers, Scope::Ingest).await?;
+    let req = parse(&body).map_err(ApiError::Invalid)?;
+    let blocked_by = state.budgets.caps.check(&req, chrono::Utc::now()).await?;
+    Ok(Json(CheckAnswer { allowed: blocked_by.is_empty(), blocked_by }))
+}
+
+/// Reads `{"tags":{…},"task_id":"…","model":"…","estimated_cost":"0.05"}`.
+pub fn parse(body: &[u8]) -> Result<CheckRequest, FieldError> {
+    let err = |f: &str, r: String| FieldError { field: f.into(), reason: r };
+    let v: Value = serde_json::from_slice(body).map_err(|e| err("body", format!("is not valid JSON: {e}")))?;
+    let obj = v.as_object().ok_or_else(|| err("body", "must be a JSON object".into()))?;
+    if let Some(extra) = obj.keys().find(|k| !["tags", "task_id", "model", "estimated_cost"].contains(&k.as_str())) {
+        return Err(err(extra, "is not a check field; send tags, task_id, model, estimated_cost".into()));
+    }
+    let mut tags = TagSet::new();
+    match obj.get("tags") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => {
+            for (k, v) in m {
+                let field = format!("tags.{k}");
+                let key = TagKey::parse(k).map_err(|r| err(&field, r))?;
+                let value = v.as_str().ok_or_else(|| err(&field, "must be a string".into()))?;
+                check_value(value).map_err(|r| err(&field, r))?;
+                tags.insert(key, value);
+            }
+        }
+        Some(_) => return Err(err("tags", "must be an object of tag values".into())),
+    }
+    let text = |f: &str| -> Result<Option<String>, FieldError> {
+        match obj.get(f) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Err(err(f, "must not be empty".into())),
+            Some(Value::String(s)) if s.len() > 256 => Err(err(f, "must be at most 256 characters".into())),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(err(f, "must be a string".into())),
+        }
+    };
+    let estimated_cost = match obj.get("estimated_cost") {
+        None | Some(Value::Null) => None,
+        Some(v @ (Value::String(_) | Value::Number(_))) => {
+            let raw = v.as_str().map(String::from).unwrap_or_else(|| v.to_string());
+            let d = Decimal::from_str(raw.trim())
+                .map_err(|_| err("estimated_cost", format!("must be a decimal amount of USD (got {raw:?})")))?;
+            if d < Decimal::ZERO {
+                return Err(err("estimated_cost", "must not be negative".into()));
+            }
+            Some(Nanos::from_usd(d).map_err(|_| err("estimated_cost", "is out of range".into()))?)
+        }
+        Some(_) => return Err(err("estimated_cost", "must be a decimal string such as \"0.05\"".into())),
+    };
+    Ok(CheckRequest { tags, task_id: text("task_id")?, model: text("model")?, estimated_cost })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_checks_name_the_field() {
+        let e = |s: &str| parse(s.as_bytes()).unwrap_err().field;
+        assert_eq!(e("[]"), "body");
+        assert_eq!(e(r#"{"tags":{"Team":"x"}}"#), "tags.Team");
+        assert_eq!(e(r#"{"tags":{"team":3}}"#), "tags.team");
+        assert_eq!(e(r#"{"estimated_cost":"-1"}"#), "estimated_cost");
+        assert_eq!(e(r#"{"estimated_cost":true}"#), "estimated_cost");
+        assert_eq!(e(r#"{"task_id":""}"#), "task_id");
+        assert_eq!(e(r#"{"user":"x"}"#), "user");
+        let ok = parse(br#"{"tags":{"team":"a"},"task_id":"t","model":"gpt-4o","estimated_cost":0.05}"#).unwrap();
+        assert_eq!(ok.estimated_cost, Some(Nanos(50_000_000)));
+    }
+}
