@@ -42,12 +42,16 @@ if ! "$BIN" demo --days 30 --scale 0.25 >"$E2E_DIR/demo.log" 2>&1; then
   cat "$E2E_DIR/demo.log" >&2
   exit 1
 fi
-KEY="$("$BIN" keys create --name e2e --scopes read 2>"$E2E_DIR/keys.log" | tail -n 1)" || { cat "$E2E_DIR/keys.log" >&2; exit 1; }
+KEY="$("$BIN" keys create --name e2e --scopes read,ingest 2>"$E2E_DIR/keys.log" | tail -n 1)" || { cat "$E2E_DIR/keys.log" >&2; exit 1; }
 export BURSAR_E2E_KEY="$KEY"
 export BURSAR_E2E_EMAIL="e2e-admin@example.com"
 export BURSAR_E2E_PASSWORD="e2e-password-$RANDOM$RANDOM"
 echo "$BURSAR_E2E_PASSWORD" | "$BIN" users create --email "$BURSAR_E2E_EMAIL" --role admin --password-stdin >>"$E2E_DIR/keys.log" 2>&1 \
   || { cat "$E2E_DIR/keys.log" >&2; exit 1; }
+export BURSAR_E2E_LEAD_EMAIL="e2e-lead@example.com"
+export BURSAR_E2E_LEAD_PASSWORD="e2e-lead-$RANDOM$RANDOM"
+echo "$BURSAR_E2E_LEAD_PASSWORD" | "$BIN" users create --email "$BURSAR_E2E_LEAD_EMAIL" --role lead --teams e2e-team \
+  --password-stdin >>"$E2E_DIR/keys.log" 2>&1 || { cat "$E2E_DIR/keys.log" >&2; exit 1; }
 "$BIN" serve >"$E2E_DIR/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true; rm -f "$LOG"' EXIT

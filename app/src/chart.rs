@@ -200,3 +200,87 @@ fn draw(id: &str, labels: &[String], series: &[(String, Vec<f64>)], area: bool) 
     }
     WasmRenderer::new_opt(None, None).render(id, &chart).map(|_| ()).map_err(|e| format!("{e:?}"))
 }
+
+/// A budget's burn-down: cumulative spend through the period, the amount as
+/// a line, and the run-rate forecast to the period's end, dashed.
+#[component]
+pub fn BurnChart(view: domain::budget_view::BudgetView, id: &'static str) -> impl IntoView {
+    let node = NodeRef::<leptos::html::Div>::new();
+    let dollars = |n: domain::Nanos| (n.0 as f64 / 1e7).round() / 100.0;
+    let fmt = if view.spec.period == domain::budget::BudgetPeriod::Day { "%H:%M" } else { "%b %d" };
+    let mut labels: Vec<String> = view.burn.iter().map(|p| p.at.format(fmt).to_string()).collect();
+    let mut spent: Vec<Option<f64>> = view.burn.iter().map(|p| Some(dollars(p.spent))).collect();
+    let mut forecast: Vec<Option<f64>> = vec![None; spent.len()];
+    if let (Some(f), Some(last)) = (view.forecast, spent.last().copied().flatten()) {
+        if let Some(slot) = forecast.last_mut() {
+            *slot = Some(last);
+        }
+        labels.push(view.period_end.format(fmt).to_string());
+        spent.push(None);
+        forecast.push(Some(dollars(f)));
+    }
+    let limit = dollars(view.spec.amount);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            draw_burn_when_attached(el, labels.clone(), spent.clone(), forecast.clone(), limit, 0);
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (labels, spent, forecast, limit);
+    view! {
+        <div node_ref=node id=id data-testid=id class="chart" data-chart="pending" role="img" aria-label="Cumulative spend against the budget"></div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn draw_burn_when_attached(
+    el: leptos::web_sys::HtmlDivElement,
+    labels: Vec<String>,
+    spent: Vec<Option<f64>>,
+    forecast: Vec<Option<f64>>,
+    limit: f64,
+    tries: u32,
+) {
+    use charming::component::{Axis, Grid, Legend};
+    use charming::element::{AreaStyle, AxisLabel, AxisType, LineStyle, LineStyleType, Tooltip, Trigger};
+    use charming::series::Line;
+    use charming::{Chart, WasmRenderer};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    if !el.is_connected() {
+        if tries < 120 {
+            request_animation_frame(move || draw_burn_when_attached(el, labels, spent, forecast, limit, tries + 1));
+        }
+        return;
+    }
+    echarts_dispose(&el);
+    let id = format!("burn-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    el.set_id(&id);
+    let n = labels.len();
+    let chart = Chart::new()
+        .color(vec!["#4f46e5", "#f59e0b", "#ef4444"])
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .legend(Legend::new().bottom(0))
+        .grid(Grid::new().left(8).right(16).top(16).bottom(40).contain_label(true))
+        .x_axis(Axis::new().type_(AxisType::Category).boundary_gap(false).data(labels))
+        .y_axis(Axis::new().type_(AxisType::Value).axis_label(AxisLabel::new().formatter("${value}")))
+        .series(Line::new().name("Spent").show_symbol(false).area_style(AreaStyle::new().opacity(0.15)).data(spent))
+        .series(
+            Line::new()
+                .name("Forecast")
+                .show_symbol(false)
+                .connect_nulls(true)
+                .line_style(LineStyle::new().type_(LineStyleType::Dashed))
+                .data(forecast),
+        )
+        .series(
+            Line::new()
+                .name("Budget")
+                .show_symbol(false)
+                .line_style(LineStyle::new().type_(LineStyleType::Dotted))
+                .data(vec![limit; n]),
+        );
+    let ok = WasmRenderer::new_opt(None, None).render(&id, &chart).is_ok();
+    let _ = el.set_attribute("data-chart", if ok { "drawn" } else { "failed" });
+}

@@ -6,7 +6,10 @@
 // unlike debug builds) need more than the default limit to lay them out.
 #![recursion_limit = "512"]
 
+pub mod alerts;
 pub mod auth;
+pub mod budget_form;
+pub mod budgets;
 pub mod chart;
 pub mod explore;
 pub mod format;
@@ -94,6 +97,8 @@ pub fn App() -> impl IntoView {
                         <A href="/" exact=true>"Overview"</A>
                         <A href="/explore">"Explore"</A>
                         <A href="/untagged">"Untagged"</A>
+                        <A href="/budgets">"Budgets"</A>
+                        <A href="/alerts">"Alerts"</A>
                     </nav>
                     <span class="topbar-note">"LLM spend, attributed"</span>
                     <auth::UserMenu/>
@@ -104,6 +109,14 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("explore") view=explore::ExplorePage/>
                         <Route path=(StaticSegment("tasks"), ParamSegment("id")) view=tasks::TaskPage/>
                         <Route path=StaticSegment("untagged") view=untagged::UntaggedPage/>
+                        <Route path=StaticSegment("budgets") view=budgets::BudgetsPage/>
+                        <Route path=(StaticSegment("budgets"), StaticSegment("new")) view=budget_form::NewBudgetPage/>
+                        <Route path=(StaticSegment("budgets"), ParamSegment("id")) view=budgets::BudgetPage/>
+                        <Route
+                            path=(StaticSegment("budgets"), ParamSegment("id"), StaticSegment("edit"))
+                            view=budget_form::EditBudgetPage
+                        />
+                        <Route path=StaticSegment("alerts") view=alerts::AlertsPage/>
                         <Route path=StaticSegment("login") view=auth::LoginPage/>
                         <Route path=StaticSegment("setup") view=auth::SetupPage/>
                     </Routes>

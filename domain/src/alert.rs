@@ -129,6 +129,40 @@ impl Alert {
     }
 }
 
+/// Which alerts to list, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertQuery {
+    /// `Some(false)`: open only; `Some(true)`: acknowledged only.
+    pub acked: Option<bool>,
+    pub budget_id: Option<String>,
+    pub kind: Option<AlertKind>,
+    pub limit: i64,
+}
+
+impl AlertQuery {
+    /// Reads `status=open|acked|all`, `budget=<id>`, `kind=threshold|forecast|cap`, `limit` (1-1000, default 100).
+    pub fn from_params(params: &[(String, String)]) -> Result<AlertQuery, crate::FieldError> {
+        let err = |f: &str, r: String| crate::FieldError { field: f.into(), reason: r };
+        let get =
+            |k: &str| params.iter().rev().find(|(pk, _)| pk == k).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
+        let acked = match get("status") {
+            None | Some("all") => None,
+            Some("open") => Some(false),
+            Some("acked") => Some(true),
+            Some(other) => return Err(err("status", format!("must be open, acked or all (got {other:?})"))),
+        };
+        let kind = get("kind").map(AlertKind::parse).transpose().map_err(|r| err("kind", r))?;
+        let limit = match get("limit") {
+            None => 100,
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if (1..=1000).contains(&n) => n,
+                _ => return Err(err("limit", format!("must be a whole number from 1 to 1000 (got {v:?})"))),
+            },
+        };
+        Ok(AlertQuery { acked, budget_id: get("budget").map(String::from), kind, limit })
+    }
+}
+
 /// An attempt to deliver an alert to its webhook.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attempt {

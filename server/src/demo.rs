@@ -314,6 +314,9 @@ impl Sent {
     }
 }
 
+/// How many days before today the demo's budgets are created.
+const BUDGETS_DAYS_AGO: i64 = 30;
+
 /// Loads `days` of demo traffic ending today, in batches of 1,000 through
 /// the ingest path. Returns a one-paragraph summary.
 pub async fn load(state: &AppState, days: u32, seed: u64, scale: f64) -> anyhow::Result<String> {
@@ -321,8 +324,18 @@ pub async fn load(state: &AppState, days: u32, seed: u64, scale: f64) -> anyhow:
     let days = i64::from(days.max(1));
     let mut counts = Sent::default();
     let mut batch: Vec<Value> = Vec::with_capacity(2_000);
+    let mut budgets = 0;
     for days_ago in (0..days).rev() {
         let date = today - Duration::days(days_ago);
+        // A month before today the organisation sets budgets; the last month's traffic then runs into them.
+        if days_ago == BUDGETS_DAYS_AGO && days > BUDGETS_DAYS_AGO + 30 && state.store.list_budgets().await?.is_empty()
+        {
+            if !batch.is_empty() {
+                counts.send(state, &mut batch).await?;
+            }
+            let until = Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default());
+            budgets = crate::demo_budgets::create(state, Utc::now(), until).await?;
+        }
         for (wi, w) in WORKFLOWS.iter().enumerate() {
             batch.extend(day_events(w, wi, date, days_ago, days, seed, scale));
         }
@@ -342,7 +355,7 @@ pub async fn load(state: &AppState, days: u32, seed: u64, scale: f64) -> anyhow:
     anyhow::ensure!(rejected == 0, "the demo generator produced {rejected} invalid events");
     Ok(format!(
         "demo organisation: {sent} events over {days} days sent through ingest, {accepted} new \
-         ({} already stored), {unpriced} unpriced (a fine-tuned model with no list price)",
+         ({} already stored), {unpriced} unpriced (a fine-tuned model with no list price); {budgets} budgets",
         sent - accepted
     ))
 }

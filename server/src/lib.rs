@@ -7,6 +7,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod demo_budgets;
 pub mod export;
 pub mod ingest;
 pub mod keys;

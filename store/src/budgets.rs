@@ -76,16 +76,6 @@ pub struct NewAlert {
     pub fired: DateTime<Utc>,
 }
 
-/// Which alerts to list, newest first.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AlertQuery {
-    /// `Some(false)`: open only; `Some(true)`: acknowledged only.
-    pub acked: Option<bool>,
-    pub budget_id: Option<String>,
-    pub kind: Option<AlertKind>,
-    pub limit: i64,
-}
-
 /// A budget ready to count events: its zone parsed.
 pub(crate) struct Loaded {
     pub id: String,

@@ -17,7 +17,8 @@ mod rollup;
 mod sql;
 mod sqlite;
 
-pub use budgets::{AlertQuery, BudgetRecord, Counter, CounterChange, CounterKey, NewAlert};
+pub use budgets::{BudgetRecord, Counter, CounterChange, CounterKey, NewAlert};
+pub use domain::alert::AlertQuery;
 pub use error::StoreError;
 pub use people::{EventQuery, StoredEvent, UserRecord};
 pub use postgres::PgStore;

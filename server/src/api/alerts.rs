@@ -7,10 +7,9 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use domain::alert::{Alert, AlertKind, Attempt};
+use domain::alert::{Alert, AlertQuery, Attempt};
 use domain::FieldError;
 use serde::Serialize;
-use store::AlertQuery;
 
 /// An alert with its delivery attempts.
 #[derive(Serialize)]
@@ -29,29 +28,8 @@ pub async fn list(
     authorize(&state, &headers, Scope::Read).await?;
     let Query(params) =
         params.map_err(|e| ApiError::Invalid(FieldError { field: "query".into(), reason: e.body_text() }))?;
-    let q = query(&params).map_err(ApiError::Invalid)?;
+    let q = AlertQuery::from_params(&params).map_err(ApiError::Invalid)?;
     Ok(Json(state.store.list_alerts(&q).await?))
-}
-
-/// Reads the history's filters.
-pub fn query(params: &[(String, String)]) -> Result<AlertQuery, FieldError> {
-    let err = |f: &str, r: String| FieldError { field: f.into(), reason: r };
-    let get = |k: &str| params.iter().rev().find(|(pk, _)| pk == k).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
-    let acked = match get("status") {
-        None | Some("all") => None,
-        Some("open") => Some(false),
-        Some("acked") => Some(true),
-        Some(other) => return Err(err("status", format!("must be open, acked or all (got {other:?})"))),
-    };
-    let kind = get("kind").map(AlertKind::parse).transpose().map_err(|r| err("kind", r))?;
-    let limit = match get("limit") {
-        None => 100,
-        Some(v) => match v.parse::<i64>() {
-            Ok(n) if (1..=1000).contains(&n) => n,
-            _ => return Err(err("limit", format!("must be a whole number from 1 to 1000 (got {v:?})"))),
-        },
-    };
-    Ok(AlertQuery { acked, budget_id: get("budget").map(String::from), kind, limit })
 }
 
 /// One alert and its delivery attempts.

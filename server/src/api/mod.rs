@@ -14,7 +14,6 @@ pub use auth::authorize;
 pub use error::ApiError;
 
 use crate::AppState;
-pub use alerts::query as alert_query;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 

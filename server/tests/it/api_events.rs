@@ -149,7 +149,7 @@ async fn unpriced_models_are_kept_and_flagged() {
     let app = TestApp::new().await;
     let (status, body) = app.post_events(json!([event_with("ft", "model", json!("ft:acme-classifier-v2"))])).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"accepted": 1, "duplicates": 0, "rejected": [], "unpriced": 1}));
+    assert_eq!(body, json!({"accepted": 1, "duplicates": 0, "rejected": [], "unpriced": 1, "caps_reached": []}));
     let (_, spend) = app.spend("from=2026-11-01&to=2026-11-30&group_by=model").await;
     assert_eq!(spend["total"]["calls"], 1);
     assert_eq!(spend["total"]["unpriced_calls"], 1);

@@ -1,0 +1,230 @@
+//! The alert history: every alert that fired, newest first, with its
+//! delivery attempts and who acknowledged it; filters by status, budget and
+//! kind; leads and admins acknowledge from here.
+
+use domain::alert::{Alert, AlertKind, Attempt, Delivery};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+/// An alert and its delivery attempts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertRow {
+    pub alert: Alert,
+    pub attempts: Vec<Attempt>,
+}
+
+/// The history page's data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertsData {
+    pub rows: Vec<AlertRow>,
+    /// Budgets for the filter: (id, name).
+    pub budgets: Vec<(String, String)>,
+    pub can_ack: bool,
+}
+
+/// Alerts matching the filters (`status`: open, acked or all; `kind`; `budget` id).
+#[server(endpoint = "alerts")]
+pub async fn get_alerts(status: String, kind: String, budget: String) -> Result<AlertsData, ServerFnError> {
+    use domain::users::Role;
+    let (person, store) = crate::auth::require(Role::Viewer).await?;
+    let params = [("status", status), ("kind", kind), ("budget", budget), ("limit", "200".to_string())]
+        .map(|(k, v)| (k.to_string(), v));
+    let q = domain::alert::AlertQuery::from_params(&params).map_err(|e| ServerFnError::new(e.to_string()))?;
+    let alerts = store.list_alerts(&q).await.map_err(crate::budgets::store_failed)?;
+    let mut rows = Vec::with_capacity(alerts.len());
+    for alert in alerts {
+        let attempts = if alert.attempts > 0 {
+            store.alert_attempts(alert.id).await.map_err(crate::budgets::store_failed)?
+        } else {
+            vec![]
+        };
+        rows.push(AlertRow { alert, attempts });
+    }
+    let budgets = store
+        .list_budgets()
+        .await
+        .map_err(crate::budgets::store_failed)?
+        .into_iter()
+        .map(|b| (b.id, b.spec.name))
+        .collect();
+    Ok(AlertsData { rows, budgets, can_ack: person.role >= Role::Lead })
+}
+
+/// Acknowledges an alert as the signed-in lead or admin.
+#[server(endpoint = "ack_alert")]
+pub async fn ack_alert(id: i64) -> Result<(), ServerFnError> {
+    let (person, store) = crate::auth::require(domain::users::Role::Lead).await?;
+    store
+        .ack_alert(id, &person.email, chrono::Utc::now())
+        .await
+        .map_err(crate::budgets::store_failed)?
+        .ok_or_else(|| ServerFnError::new("There is no such alert."))?;
+    Ok(())
+}
+
+/// The alert history page.
+#[component]
+pub fn AlertsPage() -> impl IntoView {
+    let query = use_query_map();
+    let get = move |k: &'static str| move || query.read().get(k).unwrap_or_default();
+    let (status, kind, budget) = (get("status"), get("kind"), get("budget"));
+    let ack = ServerAction::<AckAlert>::new();
+    let data =
+        Resource::new(move || (status(), kind(), budget(), ack.version().get()), |(s, k, b, _)| get_alerts(s, k, b));
+    view! {
+        <div class="page-head">
+            <div>
+                <h1>"Alerts"</h1>
+                <p class="subtle">
+                    "Every threshold crossed, forecast breach and cap reached, once per budget, value and period."
+                </p>
+            </div>
+        </div>
+        <Transition fallback=|| view! { <div class="loading">"Loading alerts…"</div> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <AlertsBody data=d status=status() kind=kind() budget=budget() ack=ack/> }.into_any(),
+                    Err(e) => crate::error_box(&e),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn AlertsBody(
+    data: AlertsData,
+    status: String,
+    kind: String,
+    budget: String,
+    ack: ServerAction<AckAlert>,
+) -> impl IntoView {
+    let option = |value: &str, label: &str, current: &str| {
+        let selected = value == current;
+        view! { <option value=value.to_string() selected=selected>{label.to_string()}</option> }
+    };
+    let statuses = [("", "Any status"), ("open", "Open"), ("acked", "Acknowledged")]
+        .map(|(v, l)| option(v, l, &status))
+        .collect_view();
+    let kinds = std::iter::once(option("", "Any kind", &kind))
+        .chain(AlertKind::ALL.iter().map(|k| option(k.as_str(), k.label(), &kind)))
+        .collect_view();
+    let budgets = std::iter::once(option("", "Any budget", &budget))
+        .chain(data.budgets.iter().map(|(id, name)| option(id, name, &budget)))
+        .collect_view();
+    let empty = data.rows.is_empty();
+    let can_ack = data.can_ack;
+    let rows = data.rows.into_iter().map(|row| view! { <AlertLine row=row can_ack=can_ack ack=ack/> }).collect_view();
+    view! {
+        <form class="filters card" method="get" action="/alerts">
+            <label>"Status" <select name="status" onchange="this.form.submit()">{statuses}</select></label>
+            <label>"Kind" <select name="kind" onchange="this.form.submit()">{kinds}</select></label>
+            <label>"Budget" <select name="budget" onchange="this.form.submit()">{budgets}</select></label>
+            <noscript>
+                <button type="submit" class="btn">"Filter"</button>
+            </noscript>
+        </form>
+        {if empty {
+            view! { <div class="card empty-card"><p class="subtle">"No alerts match."</p></div> }.into_any()
+        } else {
+            view! {
+                <section class="card">
+                    <table class="table alerts-table" data-testid="alerts">
+                        <thead>
+                            <tr>
+                                <th>"Fired"</th>
+                                <th>"Budget"</th>
+                                <th>"Kind"</th>
+                                <th class="num">"Spent"</th>
+                                <th class="num">"Limit"</th>
+                                <th>"Delivery"</th>
+                                <th>"Acknowledged"</th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </section>
+            }
+                .into_any()
+        }}
+    }
+}
+
+#[component]
+fn AlertLine(row: AlertRow, can_ack: bool, ack: ServerAction<AckAlert>) -> impl IntoView {
+    let a = row.alert;
+    let what = match a.kind {
+        AlertKind::Threshold => format!("{}% crossed", a.threshold),
+        AlertKind::Forecast => {
+            format!("forecast {}", a.forecast.map(crate::format::usd).unwrap_or_default())
+        }
+        AlertKind::Cap => "cap reached".to_string(),
+    };
+    let budget_link = format!("/budgets/{}", a.budget_id);
+    let delivery_class = match a.delivery {
+        Delivery::Delivered => "badge ok",
+        Delivery::Failed => "badge over",
+        Delivery::Pending => "badge warn",
+        Delivery::None => "badge muted",
+    };
+    let delivery_label = match a.delivery {
+        Delivery::None => "no webhook".to_string(),
+        d => format!("{} · {} attempt{}", d.as_str(), a.attempts, if a.attempts == 1 { "" } else { "s" }),
+    };
+    let attempts = (!row.attempts.is_empty()).then(|| {
+        let items = row
+            .attempts
+            .iter()
+            .map(|t| {
+                let outcome = match (&t.status, &t.error) {
+                    (_, Some(e)) => e.clone(),
+                    (Some(s), None) => format!("HTTP {s}"),
+                    (None, None) => "sent".into(),
+                };
+                view! { <li>{format!("#{} {} · {} · {} ms", t.attempt, t.at.format("%b %d %H:%M:%S"), outcome, t.duration_ms)}</li> }
+            })
+            .collect_view();
+        view! {
+            <details>
+                <summary>"attempts"</summary>
+                <ul class="attempts">{items}</ul>
+            </details>
+        }
+    });
+    let acked = match (&a.acked_by, a.acked_at) {
+        (Some(by), Some(at)) => {
+            view! { <span class="subtle">{format!("{by}, {}", at.format("%b %d %H:%M"))}</span> }.into_any()
+        }
+        _ if can_ack => {
+            let id = a.id;
+            view! {
+                <ActionForm action=ack attr:class="inline-form">
+                    <input type="hidden" name="id" value=id/>
+                    <button type="submit" class="btn small" data-testid="ack">"Acknowledge"</button>
+                </ActionForm>
+            }
+            .into_any()
+        }
+        _ => view! { <span class="subtle">"open"</span> }.into_any(),
+    };
+    view! {
+        <tr data-testid="alert-row" data-kind=a.kind.as_str() data-threshold=a.threshold>
+            <td>{a.fired_at.format("%b %d %H:%M:%S").to_string()}</td>
+            <td>
+                <a href=budget_link>{a.budget_name.clone()}</a>
+                {a.split_value.clone().map(|v| view! { <span class="subtle">" · " {v}</span> })}
+            </td>
+            <td>
+                <span class=format!("badge {}", a.kind.as_str())>{what}</span>
+            </td>
+            <td class="num">{crate::format::usd(a.spent)}</td>
+            <td class="num">{crate::format::usd(a.limit)}</td>
+            <td>
+                <span class=delivery_class>{delivery_label}</span>
+                {attempts}
+            </td>
+            <td>{acked}</td>
+        </tr>
+    }
+}
