@@ -226,3 +226,37 @@ async fn a_webhook_that_is_down_never_blocks_ingest() {
     let fired = alerts(&app, "").await;
     assert!(fired.iter().all(|a| a["delivery"] == "pending" && a["attempts"] == 1), "{fired:?}");
 }
+
+/// Posts the budget form as the browser does.
+async fn post_form(app: &TestApp, cookie: &str, scope: &str) -> (StatusCode, String) {
+    let form = format!(
+        "id=&name=Mine&scope={}&split_by=&period=month&amount=100&thresholds=50&hard_cap=true&webhook=&owner=&description=&time_zone=",
+        scope.replace('=', "%3D")
+    );
+    let req = TestApp::browser("POST", "/api/save_budget", Some(cookie))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body(axum::body::Body::from(form))
+        .unwrap();
+    let (status, _, body) = app.send(req).await;
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn the_server_keeps_a_lead_to_their_own_teams() {
+    let app = TestApp::new().await;
+    let lead = app.sign_in_as("lead").await; // leads team "platform"
+    let (status, body) = post_form(&app, &lead, "team=search").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("you lead platform"), "{body}");
+    let (_, body) = post_form(&app, &lead, "").await;
+    assert!(body.contains("must be scoped to one of their teams"), "{body}");
+    assert!(app.store.list_budgets().await.unwrap().is_empty());
+    let (status, body) = post_form(&app, &lead, "team=platform").await;
+    assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+    assert_eq!(app.store.list_budgets().await.unwrap().len(), 1);
+    let viewer = app.sign_in_as("viewer").await;
+    let (status, _) = post_form(&app, &viewer, "team=platform").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(app.store.list_budgets().await.unwrap().len(), 1);
+}

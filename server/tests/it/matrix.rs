@@ -6,8 +6,10 @@ use crate::helpers::TestApp;
 use axum::body::Body;
 use axum::http::StatusCode;
 
-pub const PAGES: [&str; 7] = [
+pub const PAGES: [&str; 9] = [
     "/",
+    "/budgets",
+    "/alerts?status=open",
     "/?period=last-month",
     "/explore?period=90d&by=workflow",
     "/untagged",
@@ -16,14 +18,19 @@ pub const PAGES: [&str; 7] = [
     "/no/such/page",
 ];
 /// Every server function with a body that is valid for it.
-pub const SERVER_FNS: [(&str, &str); 5] = [
+pub const SERVER_FNS: [(&str, &str); 7] = [
     ("/api/overview", "period=30d"),
+    ("/api/budgets", ""),
+    ("/api/alerts", "status=open&kind=&budget="),
     ("/api/explore", "query=by%3Dteam"),
     ("/api/untagged", "period=7d"),
     ("/api/task", "id=t-1"),
     ("/api/me", ""),
 ];
 pub const ROLES: [&str; 3] = ["viewer", "lead", "admin"];
+/// Pages and server functions for leads and admins only: a viewer is refused.
+pub const LEAD_PAGES: [&str; 1] = ["/budgets/new"];
+pub const LEAD_FNS: [(&str, &str); 1] = [("/api/budget_form", "")];
 
 pub async fn call(app: &TestApp, path: &str, body: &str, cookie: Option<&str>) -> StatusCode {
     let req = TestApp::browser("POST", path, cookie)
@@ -53,6 +60,14 @@ pub async fn matrix(app: &TestApp) {
         }
         for (path, body) in SERVER_FNS {
             assert_eq!(call(app, path, body, Some(&cookie)).await, StatusCode::OK, "{role} {path}");
+        }
+        let lead_or_admin = if role == "viewer" { StatusCode::FORBIDDEN } else { StatusCode::OK };
+        for page in LEAD_PAGES {
+            let req = TestApp::browser("GET", page, Some(&cookie)).body(Body::empty()).unwrap();
+            assert_eq!(app.send(req).await.0, lead_or_admin, "{role} {page}");
+        }
+        for (path, body) in LEAD_FNS {
+            assert_eq!(call(app, path, body, Some(&cookie)).await, lead_or_admin, "{role} {path}");
         }
     }
 }
