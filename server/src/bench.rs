@@ -3,7 +3,8 @@
 //! It starts Bursar in-process on an ephemeral port, sends batched ingest
 //! requests from several concurrent clients and reports events/s and
 //! per-request latency; it then grows the store to the query size and times
-//! the spend query (group by two tags, 90 days, daily series). Run it from a
+//! the spend query (group by two tags, 90 days, daily series). Between the
+//! two it times the pre-call check against hard caps. Run it from a
 //! release build (scripts/bench.sh does).
 
 use crate::keys::{self, Scope};
@@ -34,6 +35,8 @@ pub struct BenchArgs {
     /// Spend queries to time.
     #[arg(long, default_value_t = 50)]
     query_runs: usize,
+    #[command(flatten)]
+    check: crate::bench_check::CheckArgs,
 }
 
 const TEAMS: [&str; 8] = ["platform", "support", "search", "data", "growth", "security", "mobile", "finance"];
@@ -155,6 +158,8 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
     let state = AppState::new(options, store.clone(), config.clone())?;
     let (record, secret) = keys::generate("bench", &[Scope::Ingest, Scope::Read]);
     store.create_api_key(&record).await?;
+    // Ingest is timed with hard caps in place, as it runs in production.
+    crate::bench_check::create_caps(&state).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move { axum::serve(listener, crate::routes::router(state)).await });
@@ -173,6 +178,8 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         ms(pct(&lat, 0.99)),
         ms(pct(&lat, 1.0))
     );
+
+    crate::bench_check::run(&base, &key, &args.check).await?;
 
     let mut stored = args.events;
     while stored < args.query_events {

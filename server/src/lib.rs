@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod api;
 pub mod bench;
+pub mod bench_check;
 pub mod cli;
 pub mod config;
 pub mod demo;

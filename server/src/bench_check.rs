@@ -1,0 +1,166 @@
+//! The pre-call check's part of `bursar bench`: hard-capped budgets over
+//! the bench's teams, users and tasks, then `POST /api/v1/check` at full
+//! speed (throughput) and paced at a fixed rate (latency at that load).
+
+use crate::AppState;
+use budgets::Actor;
+use domain::budget::Draft;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Options of the check bench.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// Checks per second offered in the paced run.
+    #[arg(long, default_value_t = 20_000)]
+    pub check_rate: u32,
+    /// Seconds each check run lasts.
+    #[arg(long, default_value_t = 10)]
+    pub check_secs: u64,
+    /// Connections the check clients use.
+    #[arg(long, default_value_t = 32)]
+    pub check_connections: usize,
+}
+
+/// Hard caps a platform team would set: per user per day, per task, per team per month.
+pub async fn create_caps(state: &AppState) -> anyhow::Result<()> {
+    let caps = [
+        ("Each user, daily", vec![], "user", "day", "50"),
+        ("Each task", vec![], "task", "total", "5"),
+        ("Support, monthly", vec![("team", "support")], "", "month", "100000"),
+        ("Platform agents, each user", vec![("team", "platform"), ("task_type", "agent")], "user", "week", "200"),
+    ];
+    for (name, scope, split, period, amount) in caps {
+        let d = Draft {
+            name: name.into(),
+            scope: scope.into_iter().map(|(k, v): (&str, &str)| (k.to_string(), v.to_string())).collect(),
+            split_by: split.into(),
+            period: period.into(),
+            amount: amount.into(),
+            thresholds: "80".into(),
+            hard_cap: true,
+            ..Draft::default()
+        };
+        state.budgets.save(&Actor::Key { name: "bench".into() }, None, &d, chrono::Utc::now()).await?;
+    }
+    Ok(())
+}
+
+fn bodies(n: usize) -> Vec<Vec<u8>> {
+    let mut rng = StdRng::seed_from_u64(7);
+    let teams = ["platform", "support", "search", "data", "growth", "security", "mobile", "finance"];
+    (0..n)
+        .map(|i| {
+            let team = teams[rng.gen_range(0..teams.len())];
+            let body = json!({
+                "tags": {"team": team, "user": format!("user{}", rng.gen_range(0..200)), "task_type": "agent",
+                         "workflow": format!("{team}-wf{}", i % 3)},
+                "task_id": format!("task-{}", rng.gen_range(0..12_500)),
+                "model": "claude-sonnet-4-5",
+                "estimated_cost": "0.02",
+            });
+            serde_json::to_vec(&body).unwrap_or_default()
+        })
+        .collect()
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+/// Runs `connections` clients for `secs`; with `rate`, each paces its share
+/// of it and latency counts from the scheduled send time (so a stall is not
+/// hidden by the client waiting for it).
+async fn run_clients(
+    url: &str,
+    key: &str,
+    connections: usize,
+    secs: u64,
+    rate: Option<u32>,
+) -> anyhow::Result<(usize, Duration, Vec<Duration>, usize)> {
+    let bodies = Arc::new(bodies(10_000));
+    let next = Arc::new(AtomicUsize::new(0));
+    let blocked = Arc::new(AtomicUsize::new(0));
+    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build()?;
+    let started = Instant::now();
+    let until = started + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let (client, bodies, next, blocked) = (client.clone(), bodies.clone(), next.clone(), blocked.clone());
+        let (url, key) = (url.to_string(), key.to_string());
+        let gap = rate.map(|r| Duration::from_secs_f64(connections as f64 / r as f64));
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut due = started + gap.map(|g| g.mul_f64(c as f64 / connections as f64)).unwrap_or_default();
+            while Instant::now() < until {
+                if gap.is_some() {
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                let from = if gap.is_some() { due } else { Instant::now() };
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let body = bodies[i % bodies.len()].clone();
+                let resp = client
+                    .post(&url)
+                    .bearer_auth(&key)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await?;
+                anyhow::ensure!(resp.status().is_success(), "check answered {}", resp.status());
+                let answer: serde_json::Value = resp.json().await?;
+                if answer["allowed"] == false {
+                    blocked.fetch_add(1, Ordering::Relaxed);
+                }
+                lat.push(from.elapsed());
+                if let Some(g) = gap {
+                    due += g;
+                }
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let wall = started.elapsed();
+    all.sort();
+    Ok((all.len(), wall, all, blocked.load(Ordering::Relaxed)))
+}
+
+/// Times the check at full speed and at the paced rate; prints both.
+pub async fn run(base: &str, key: &str, args: &CheckArgs) -> anyhow::Result<()> {
+    let url = format!("{base}/api/v1/check");
+    let (n, wall, lat, blocked) = run_clients(&url, key, args.check_connections, args.check_secs, None).await?;
+    println!(
+        "check   {:>9} checks  full speed, {} connections  {:>7.0} checks/s  p50 {}  p99 {}  ({blocked} refused)",
+        n,
+        args.check_connections,
+        n as f64 / wall.as_secs_f64(),
+        ms(pct(&lat, 0.50)),
+        ms(pct(&lat, 0.99)),
+    );
+    let (n, wall, lat, _) =
+        run_clients(&url, key, args.check_connections, args.check_secs, Some(args.check_rate)).await?;
+    println!(
+        "check   {:>9} checks  paced at {}/s  achieved {:>7.0}/s  p50 {}  p99 {}  max {}",
+        n,
+        args.check_rate,
+        n as f64 / wall.as_secs_f64(),
+        ms(pct(&lat, 0.50)),
+        ms(pct(&lat, 0.99)),
+        ms(pct(&lat, 1.0)),
+    );
+    Ok(())
+}
