@@ -26,6 +26,8 @@ pub struct AppState {
     pub budgets: Arc<Budgets>,
     /// Wakes the alert delivery worker when new alerts are recorded.
     pub alerts_fired: Arc<Notify>,
+    /// API keys validated in the last second.
+    pub api_keys: Arc<crate::api::KeyCache>,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             leptos_options,
             budgets: Budgets::new(store.clone(), &config.time_zone),
             alerts_fired: Arc::new(Notify::new()),
+            api_keys: Arc::default(),
             store,
             catalog: Arc::new(catalog),
             ingest_slots: Arc::new(Semaphore::new(config.ingest_concurrency)),

@@ -10,7 +10,7 @@ mod error;
 mod events;
 mod spend;
 
-pub use auth::authorize;
+pub use auth::{authorize, KeyCache, KEY_CACHE_TTL};
 pub use error::ApiError;
 
 use crate::AppState;
