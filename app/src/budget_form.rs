@@ -2,13 +2,11 @@
 //! are typed (amount, thresholds, scope keys) and again on the server, whose
 //! errors appear beside the fields they are about.
 
-use domain::budget::{parse_scope_text, parse_thresholds, BudgetPeriod, Draft};
+use domain::budget::{parse_amount, parse_scope_text, parse_thresholds, BudgetPeriod, Draft};
 use domain::FieldError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
 /// What the form starts from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -135,12 +133,7 @@ fn FormLoader(data: Resource<Result<FormData, ServerFnError>>) -> impl IntoView 
 /// Checks one field as it is typed; `None` when it looks right.
 fn live_check(field: &str, value: &str, keys: &[String]) -> Option<String> {
     match field {
-        "amount" => match Decimal::from_str(value.trim().trim_start_matches('$').replace(',', "").as_str()) {
-            _ if value.trim().is_empty() => Some("must not be empty".into()),
-            Err(_) => Some("must be a number of dollars, e.g. 5000 or 20.50".into()),
-            Ok(d) if d <= Decimal::ZERO => Some("must be more than zero".into()),
-            Ok(_) => None,
-        },
+        "amount" => parse_amount(value).err(),
         "thresholds" => parse_thresholds(value).err(),
         "scope" => match parse_scope_text(value) {
             Err(e) => Some(e.reason),

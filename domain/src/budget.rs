@@ -358,27 +358,7 @@ pub fn validate(d: &Draft, ctx: &Context) -> Result<BudgetSpec, Vec<FieldError>>
         }
     }
     let period = BudgetPeriod::parse(&d.period).map_err(|e| bad("period", e)).ok();
-    let amount = match Decimal::from_str(d.amount.trim().trim_start_matches('$').replace(',', "").as_str()) {
-        Err(_) => {
-            bad("amount", format!("must be a number of dollars, e.g. 5000 or 20.50 (got {:?})", d.amount));
-            None
-        }
-        Ok(a) if a <= Decimal::ZERO => {
-            bad("amount", "must be more than zero".into());
-            None
-        }
-        Ok(a) if a > Decimal::from(MAX_AMOUNT_USD) => {
-            bad("amount", format!("must be at most {MAX_AMOUNT_USD} dollars"));
-            None
-        }
-        Ok(a) => match Nanos::from_usd(a) {
-            Ok(n) if n.0 > 0 => Some(n),
-            _ => {
-                bad("amount", "must be at least one nano-dollar".into());
-                None
-            }
-        },
-    };
+    let amount = parse_amount(&d.amount).map_err(|e| bad("amount", e)).ok();
     let thresholds = parse_thresholds(&d.thresholds).map_err(|e| bad("thresholds", e)).ok();
     let webhook = match d.webhook.trim() {
         "" => None,
@@ -421,6 +401,24 @@ pub fn validate(d: &Draft, ctx: &Context) -> Result<BudgetSpec, Vec<FieldError>>
             time_zone,
         }),
         _ => Err(errors),
+    }
+}
+
+/// Parses a budget amount in dollars (`5000`, `$5,000`, `20.50`): more than
+/// zero, at most a billion.
+pub fn parse_amount(s: &str) -> Result<Nanos, String> {
+    let text = s.trim().trim_start_matches('$').replace(',', "");
+    let a =
+        Decimal::from_str(&text).map_err(|_| format!("must be a number of dollars, e.g. 5000 or 20.50 (got {s:?})"))?;
+    if a <= Decimal::ZERO {
+        return Err("must be more than zero".into());
+    }
+    if a > Decimal::from(MAX_AMOUNT_USD) {
+        return Err(format!("must be at most {MAX_AMOUNT_USD} dollars"));
+    }
+    match Nanos::from_usd(a) {
+        Ok(n) if n.0 > 0 => Ok(n),
+        _ => Err("must be at least one nano-dollar".into()),
     }
 }
 

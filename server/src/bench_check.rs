@@ -2,6 +2,7 @@
 //! the bench's teams, users and tasks, then `POST /api/v1/check` at full
 //! speed (throughput) and paced at a fixed rate (latency at that load).
 
+use crate::bench::{ms, pct};
 use crate::AppState;
 use budgets::Actor;
 use domain::budget::Draft;
@@ -66,17 +67,6 @@ fn bodies(n: usize) -> Vec<Vec<u8>> {
             serde_json::to_vec(&body).unwrap_or_default()
         })
         .collect()
-}
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
 /// Runs `connections` clients for `secs`; with `rate`, each paces its share

@@ -4,6 +4,10 @@
 //! as a real agent would. The cap may be passed only by calls already in
 //! flight (at most one per client), and the counter must equal the calls.
 
+#[path = "it/helpers.rs"]
+#[allow(dead_code, reason = "the helpers are shared with the it binary, which uses the rest")]
+mod helpers;
+
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use server::keys::{self, Scope};
@@ -53,25 +57,9 @@ async fn start(db_url: &str, log: &std::path::Path) -> (Proc, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_do_not_overshoot_a_hard_cap() {
-    use std::io::Write;
-    let admin =
-        std::env::var("BURSAR_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let required = ["CI", "BURSAR_REQUIRE_POSTGRES"]
-        .iter()
-        .any(|k| std::env::var(k).is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false")));
-    let mut conn = match <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await {
-        Ok(c) => c,
-        Err(e) if !required => {
-            let _ = writeln!(std::io::stderr(), "SKIPPED the two-process cap test: {admin} is unreachable ({e})");
-            return;
-        }
-        Err(e) => panic!("Postgres at {admin} is unreachable ({e}) and CI/BURSAR_REQUIRE_POSTGRES requires it"),
+    let Some((admin, name, db_url)) = helpers::fresh_postgres_database("the two-process cap test").await else {
+        return;
     };
-    let name = format!("bursar_caps_{}", rand::random::<u32>());
-    sqlx::query(&format!("create database {name}")).execute(&mut conn).await.unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
-    let db_url = format!("{base}/{name}");
-
     let store = store::connect(&db_url).await.unwrap();
     store.migrate().await.unwrap();
     let (rec, secret) = keys::generate("race", &[Scope::Admin]);
@@ -174,5 +162,6 @@ async fn two_processes_do_not_overshoot_a_hard_cap() {
     );
 
     drop(store);
-    sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut conn).await.ok();
+    drop((_a, _b));
+    helpers::drop_postgres_database(&admin, &name).await;
 }

@@ -77,9 +77,7 @@ pub async fn authorize(state: &AppState, headers: &HeaderMap, needed: Scope) -> 
     let now = Utc::now();
     if key.last_used.is_none_or(|t| now - t > TOUCH_EVERY) {
         // The cached copy learns of the use too, so the next requests do not write it again.
-        if let Some((_, cached)) =
-            state.api_keys.0.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&hash)
-        {
+        if let Some((_, cached)) = state.api_keys.0.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&hash) {
             cached.last_used = Some(now);
         }
         let (store, id) = (state.store.clone(), key.id.clone());

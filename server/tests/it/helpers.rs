@@ -39,24 +39,8 @@ impl TestApp {
     /// A test app on a fresh Postgres database, or `None` (after saying so)
     /// when Postgres is unreachable and neither CI nor BURSAR_REQUIRE_POSTGRES is set.
     pub async fn postgres(case: &str) -> Option<TestApp> {
-        use std::io::Write;
-        let admin = std::env::var("BURSAR_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let required = ["CI", "BURSAR_REQUIRE_POSTGRES"]
-            .iter()
-            .any(|k| std::env::var(k).is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false")));
-        let mut conn = match <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await {
-            Ok(c) => c,
-            Err(e) if !required => {
-                let _ = writeln!(std::io::stderr(), "SKIPPED {case} on Postgres: {admin} is unreachable ({e})");
-                return None;
-            }
-            Err(e) => panic!("Postgres at {admin} is unreachable ({e}) and CI/BURSAR_REQUIRE_POSTGRES requires it"),
-        };
-        let name = format!("bursar_it_{}", rand::random::<u32>());
-        sqlx::query(&format!("create database {name}")).execute(&mut conn).await.unwrap();
-        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
-        let mut app = TestApp::on(format!("{base}/{name}"), tempfile::tempdir().unwrap()).await;
+        let (admin, name, url) = fresh_postgres_database(case).await?;
+        let mut app = TestApp::on(url, tempfile::tempdir().unwrap()).await;
         app.pg_database = Some((admin, name));
         Some(app)
     }
@@ -64,9 +48,7 @@ impl TestApp {
     /// Drops the test's Postgres database, if it has one.
     pub async fn finish(self) {
         if let Some((admin, name)) = &self.pg_database {
-            if let Ok(mut c) = <sqlx::PgConnection as sqlx::Connection>::connect(admin).await {
-                let _ = sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut c).await;
-            }
+            drop_postgres_database(admin, name).await;
         }
     }
 
@@ -191,6 +173,38 @@ impl TestApp {
     pub async fn spend(&self, query: &str) -> (StatusCode, Value) {
         let key = self.read_key.clone();
         self.get(&format!("/api/v1/spend?{query}"), Some(&key)).await
+    }
+}
+
+/// A new, empty Postgres database: (admin URL, its name, its URL); `None`
+/// (after saying SKIPPED) when Postgres is unreachable and neither CI nor
+/// BURSAR_REQUIRE_POSTGRES is set. Postgres comes from BURSAR_TEST_POSTGRES_URL.
+pub async fn fresh_postgres_database(case: &str) -> Option<(String, String, String)> {
+    use std::io::Write;
+    let admin =
+        std::env::var("BURSAR_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let required = ["CI", "BURSAR_REQUIRE_POSTGRES"]
+        .iter()
+        .any(|k| std::env::var(k).is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false")));
+    let mut conn = match <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await {
+        Ok(c) => c,
+        Err(e) if !required => {
+            let _ = writeln!(std::io::stderr(), "SKIPPED {case} on Postgres: {admin} is unreachable ({e})");
+            return None;
+        }
+        Err(e) => panic!("Postgres at {admin} is unreachable ({e}) and CI/BURSAR_REQUIRE_POSTGRES requires it"),
+    };
+    let name = format!("bursar_it_{}", rand::random::<u32>());
+    sqlx::query(&format!("create database {name}")).execute(&mut conn).await.unwrap();
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
+    let url = format!("{base}/{name}");
+    Some((admin, name, url))
+}
+
+/// Drops a test's Postgres database.
+pub async fn drop_postgres_database(admin: &str, name: &str) {
+    if let Ok(mut c) = <sqlx::PgConnection as sqlx::Connection>::connect(admin).await {
+        let _ = sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut c).await;
     }
 }
 
