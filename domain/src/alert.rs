@@ -223,7 +223,7 @@ pub const MAX_ATTEMPTS: u32 = 8;
 
 /// The webhook body: `text` and `blocks` that a Slack incoming webhook
 /// accepts as-is, and the whole alert beside them for other receivers.
-pub fn webhook_body(alert: &Alert, link: &str) -> Value {
+pub fn webhook_body(alert: &Alert, link: Option<&str>) -> Value {
     let text = format!("Bursar: {}", alert.headline());
     let period = format!(
         "Period {} to {}",
@@ -234,7 +234,10 @@ pub fn webhook_body(alert: &Alert, link: &str) -> Value {
         "text": text,
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": format!("*{}*\n{}", alert.kind.label(), alert.headline())}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("{period} · <{link}|Alert history>")}]}
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": match link {
+                Some(link) => format!("{period} · <{link}|Alert history>"),
+                None => period,
+            }}]}
         ],
         "alert": alert,
     })
@@ -308,7 +311,11 @@ mod tests {
             acked_by: None,
             acked_at: None,
         };
-        let body = webhook_body(&a, "http://bursar/alerts");
+        let body = webhook_body(&a, Some("http://bursar/alerts"));
+        assert!(body["blocks"][1]["elements"][0]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("<http://bursar/alerts|Alert history>"));
         assert_eq!(body["text"], "Bursar: Platform crossed 80%: $4012.00 of $5000.00");
         assert_eq!(body["blocks"][0]["type"], "section");
         assert_eq!(body["alert"]["spent"], "4012.00");

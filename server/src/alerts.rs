@@ -69,10 +69,10 @@ pub async fn deliver_due(
 }
 
 async fn post(state: &AppState, client: &reqwest::Client, url: &str, alert: &Alert) -> Attempt {
-    let link = format!("{}/alerts", state.config.public_url.as_deref().unwrap_or(""));
+    let link = state.config.public_url.as_deref().map(|u| format!("{u}/alerts"));
     let started = Instant::now();
     let at = Utc::now();
-    let result = client.post(url).json(&webhook_body(alert, &link)).send().await;
+    let result = client.post(url).json(&webhook_body(alert, link.as_deref())).send().await;
     let duration_ms = started.elapsed().as_millis() as i64;
     let attempt = alert.attempts + 1;
     match result {
