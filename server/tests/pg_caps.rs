@@ -34,21 +34,23 @@ fn free_port() -> u16 {
 
 async fn start(db_url: &str, log: &std::path::Path) -> (Proc, String) {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_bursar"))
-        .arg("serve")
-        .env("BURSAR_DATABASE_URL", db_url)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_OUTPUT_NAME", "bursar")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .expect("the bursar binary starts");
+    let child = Proc(
+        Command::new(env!("CARGO_BIN_EXE_bursar"))
+            .arg("serve")
+            .env("BURSAR_DATABASE_URL", db_url)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_OUTPUT_NAME", "bursar")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .expect("the bursar binary starts"),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     for _ in 0..300 {
         if client.get(format!("{base}/api/v1/health")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return (Proc(child), base);
+            return (child, base);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -91,7 +91,7 @@ pub async fn budget_counters_follow_ingest_and_alerts_fire_once(s: Arc<dyn Store
 
     let out = s.insert_events(&[at("x3", start, 20 * DOLLAR, platform.clone())]).await.unwrap();
     assert_eq!(out.alerts.len(), 1, "the cap");
-    let out = s.insert_events(&[at("x4", start, 1 * DOLLAR, platform)]).await.unwrap();
+    let out = s.insert_events(&[at("x4", start, DOLLAR, platform)]).await.unwrap();
     assert!(out.alerts.is_empty(), "past the cap nothing fires twice");
     assert_eq!(
         alerts(&s, "b1").await,
@@ -136,7 +136,7 @@ pub async fn split_budgets_count_each_value(s: Arc<dyn Store>) {
     let out = s
         .insert_events(&[
             at("a2", start, 3 * DOLLAR, support(Some("ana"))),
-            at("b1", start, 1 * DOLLAR, support(Some("ben"))),
+            at("b1", start, DOLLAR, support(Some("ben"))),
             at("n1", start, 9 * DOLLAR, support(None)),
             task_event,
             at("t0", start, 9 * DOLLAR, tags(&[("workflow", "bug-triage")])),
