@@ -153,7 +153,22 @@ fn live_check(field: &str, value: &str, keys: &[String]) -> Option<String> {
 fn BudgetForm(data: FormData) -> impl IntoView {
     let action = ServerAction::<SaveBudget>::new();
     let live = RwSignal::new(Vec::<FieldError>::new());
-    let server_errors = move || action.value().get().and_then(|r| r.ok()).unwrap_or_default();
+    // Fields edited since the last answer: their server errors are stale.
+    let edited = RwSignal::new(Vec::<&'static str>::new());
+    Effect::new(move |_| {
+        action.version().track();
+        edited.try_set(vec![]);
+    });
+    let server_errors = move || {
+        let stale = edited.get();
+        action
+            .value()
+            .get()
+            .and_then(|r| r.ok())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(move |e| !stale.contains(&e.field.as_str()))
+    };
     let failure = move || action.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
     let error_for = move |field: &'static str| {
         move || {
@@ -170,6 +185,11 @@ fn BudgetForm(data: FormData) -> impl IntoView {
         move |ev: leptos::ev::Event| {
             let value = event_target_value(&ev);
             let found = live_check(field, &value, &keys);
+            edited.update(|f| {
+                if !f.contains(&field) {
+                    f.push(field);
+                }
+            });
             live.update(|errs| {
                 errs.retain(|e| e.field != field);
                 if let Some(reason) = found {

@@ -290,7 +290,7 @@ fn BudgetDetail(data: BudgetPageData) -> impl IntoView {
             <div class="controls">{actions}</div>
         </div>
         {move || delete_error().map(|e| view! { <div class="error-box" role="alert">{e}</div> })}
-        <div class="kpis">
+        <div class="kpis kpis-3">
             <div class="card kpi">
                 <div class="kpi-label">"Spent this period" {whose.clone()}</div>
                 <div class="kpi-value" data-testid="budget-spent">{format::usd(n.spent)}</div>
@@ -310,7 +310,7 @@ fn BudgetDetail(data: BudgetPageData) -> impl IntoView {
                 <div class="kpi-foot">{forecast_note}</div>
             </div>
         </div>
-        <div class="two-col">
+        <div class="two-col spaced">
             <section class="card">
                 <div class="card-head">
                     <h2>"Burn-down"</h2>

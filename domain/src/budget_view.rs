@@ -91,18 +91,18 @@ pub fn build(p: Parts) -> BudgetView {
         if p.spec.split_by.is_some() { p.counters.iter().take(10).map(split).collect() } else { vec![] };
     let nearest = p.counters.first().map(split).unwrap_or_else(|| split(&(String::new(), Nanos::ZERO, 0)));
     let spent = Nanos(p.counters.iter().map(|c| c.1 .0).sum());
-    // Spend before the first bucket (a `total` budget's older spend) is the line's starting point.
+    // Spend before the first bucket (a `total` budget's older spend) is the line's starting point;
+    // each point is the cumulative spend by the end of its bucket.
     let in_buckets: i64 = p.buckets.iter().map(|b| b.1 .0).sum();
     let mut running = Nanos((nearest.spent.0 - in_buckets).max(0));
-    let first = p.buckets.first().map(|b| b.0).unwrap_or(p.period_start).max(p.period_start);
-    let mut burn: Vec<BurnPoint> = vec![BurnPoint { at: first, spent: running }];
-    for (at, cost) in p.buckets {
-        running += *cost;
-        burn.push(BurnPoint { at: (*at).max(p.period_start), spent: running });
-    }
-    if burn.len() == 1 {
-        burn.clear();
-    }
+    let burn: Vec<BurnPoint> = p
+        .buckets
+        .iter()
+        .map(|(at, cost)| {
+            running += *cost;
+            BurnPoint { at: (*at).max(p.period_start), spent: running }
+        })
+        .collect();
     BudgetView {
         id: p.id.to_string(),
         spec: p.spec.clone(),
@@ -182,7 +182,7 @@ mod tests {
         let v = build(parts(&s, &counters, &buckets));
         assert_eq!((v.spent, v.nearest.remaining, v.nearest.percent), (Nanos(40), Nanos(60), 40.0));
         assert_eq!(v.forecast, Some(Nanos(80)));
-        assert_eq!(v.burn.iter().map(|b| b.spent.0).collect::<Vec<_>>(), vec![0, 10, 40]);
+        assert_eq!(v.burn.iter().map(|b| b.spent.0).collect::<Vec<_>>(), vec![10, 40]);
         assert!(v.top.is_empty() && !v.nearest.blocked);
     }
 

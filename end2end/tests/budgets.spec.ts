@@ -99,6 +99,7 @@ test('a lead budgets with the form and the 80% alert fires once, to the webhook'
   await page.goto(`/budgets/${budgetId}`);
   await expect(page.getByTestId('budget-spent')).toHaveText('$8.50');
   await expect(page.getByTestId('burn-chart')).toHaveAttribute('data-chart', 'drawn');
+  await page.waitForTimeout(1200); // the chart's draw-in animation
   await page.screenshot({ path: 'test-results/budget.png', fullPage: true });
   await page.goto('/budgets');
   await expect(page.getByTestId('budget-card').filter({ hasText: 'E2E team, monthly' })).toContainText('85% used');
