@@ -115,7 +115,14 @@ fn AlertsBody(
         .collect_view();
     let empty = data.rows.is_empty();
     let can_ack = data.can_ack;
-    let rows = data.rows.into_iter().map(|row| view! { <AlertLine row=row can_ack=can_ack ack=ack/> }).collect_view();
+    let rows = data
+        .rows
+        .into_iter()
+        .map(|row| {
+            let exists = data.budgets.iter().any(|(id, _)| *id == row.alert.budget_id);
+            view! { <AlertLine row=row exists=exists can_ack=can_ack ack=ack/> }
+        })
+        .collect_view();
     view! {
         <form class="filters card" method="get" action="/alerts">
             <label>"Status" <select name="status" onchange="this.form.submit()">{statuses}</select></label>
@@ -152,7 +159,7 @@ fn AlertsBody(
 }
 
 #[component]
-fn AlertLine(row: AlertRow, can_ack: bool, ack: ServerAction<AckAlert>) -> impl IntoView {
+fn AlertLine(row: AlertRow, exists: bool, can_ack: bool, ack: ServerAction<AckAlert>) -> impl IntoView {
     let a = row.alert;
     let what = match a.kind {
         AlertKind::Threshold => format!("{}% crossed", a.threshold),
@@ -212,7 +219,12 @@ fn AlertLine(row: AlertRow, can_ack: bool, ack: ServerAction<AckAlert>) -> impl 
         <tr data-testid="alert-row" data-kind=a.kind.as_str() data-threshold=a.threshold>
             <td>{a.fired_at.format("%b %d %H:%M:%S").to_string()}</td>
             <td>
-                <a href=budget_link>{a.budget_name.clone()}</a>
+                {if exists {
+                    view! { <a href=budget_link>{a.budget_name.clone()}</a> }.into_any()
+                } else {
+                    view! { <span title="this budget has been deleted">{a.budget_name.clone()} " (deleted)"</span> }
+                        .into_any()
+                }}
                 {a.split_value.clone().map(|v| view! { <span class="subtle">" · " {v}</span> })}
             </td>
             <td>

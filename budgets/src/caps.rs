@@ -47,6 +47,18 @@ struct Cap {
     id: String,
     spec: BudgetSpec,
     zone: Tz,
+    /// The period current when the cap was loaded (recomputed when a check falls outside it).
+    window: window::Window,
+}
+
+impl Cap {
+    fn window_at(&self, now: DateTime<Utc>) -> window::Window {
+        if self.window.start <= now && now < self.window.end {
+            self.window
+        } else {
+            window::window(self.spec.period, self.zone, now)
+        }
+    }
 }
 
 /// The hard-capped budgets, reloaded from the store at most once per [`REFRESH`].
@@ -82,7 +94,11 @@ impl CapIndex {
             loaded?
                 .into_iter()
                 .filter(|b| b.spec.hard_cap)
-                .map(|b| Cap { zone: window::zone(&b.spec.time_zone).unwrap_or(Tz::UTC), id: b.id, spec: b.spec })
+                .map(|b| {
+                    let zone = window::zone(&b.spec.time_zone).unwrap_or(Tz::UTC);
+                    let window = window::window(b.spec.period, zone, Utc::now());
+                    Cap { zone, window, id: b.id, spec: b.spec }
+                })
                 .collect(),
         );
         *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), caps.clone()));
@@ -96,7 +112,7 @@ impl CapIndex {
         let mut which = Vec::new();
         for cap in caps.iter().filter(|c| c.spec.applies(&req.tags)) {
             let Some(split) = cap.spec.split_value(&req.tags, req.task_id.as_deref()) else { continue };
-            let w = window::window(cap.spec.period, cap.zone, now);
+            let w = cap.window_at(now);
             keys.push(CounterKey { budget_id: cap.id.clone(), split_value: split, period_start: w.start });
             which.push((cap, w));
         }

@@ -162,8 +162,8 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
     store.create_api_key(&record).await?;
     // Ingest is timed with hard caps in place, as it runs in production.
     crate::bench_check::create_caps(&state).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
+    let listener = crate::web::listen("127.0.0.1:0".parse()?).await?;
+    let addr = axum::serve::Listener::local_addr(&listener)?;
     tokio::spawn(async move { axum::serve(listener, crate::routes::router(state)).await });
     let base = format!("http://{addr}");
     let key = secret.expose().to_string();

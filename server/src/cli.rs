@@ -224,7 +224,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     }
     tokio::spawn(housekeeping(store.clone()));
     crate::alerts::spawn(&state);
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = crate::web::listen(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("Bursar is serving on http://{addr}");
     axum::serve(listener, routes::router(state))
         .with_graceful_shutdown(async {

@@ -95,6 +95,21 @@ fn url_encode(s: &str) -> String {
         .collect()
 }
 
+/// Listens on `addr` with TCP_NODELAY on every connection: API answers are
+/// small, and without it a response split over two segments can wait for
+/// the client's delayed ACK (tens of milliseconds) before it completes.
+pub async fn listen(
+    addr: std::net::SocketAddr,
+) -> std::io::Result<impl axum::serve::Listener<Addr = std::net::SocketAddr>> {
+    use axum::serve::ListenerExt;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    Ok(listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

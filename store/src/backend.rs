@@ -190,6 +190,7 @@ macro_rules! impl_store {
                     unique.iter().copied().filter(|e| inserted.contains(&e.event.id)).collect();
                 let (budget_changes, alerts) = self.b_apply(&mut tx, &new_events).await?;
                 tx.commit().await?;
+                self.counters_committed(&budget_changes);
                 self.tagsets.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend(fresh);
                 Ok($crate::InsertOutcome { inserted, budget_changes, alerts })
             }
@@ -319,7 +320,9 @@ macro_rules! impl_store {
                 b: &$crate::BudgetRecord,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<$crate::BudgetRecord, $crate::StoreError> {
-                self.b_save_budget(b, now, true).await?.ok_or_else(|| $crate::StoreError::Config("budget not created".into()))
+                let saved = self.b_save_budget(b, now, true).await;
+                self.counters_forget(&b.id);
+                saved?.ok_or_else(|| $crate::StoreError::Config("budget not created".into()))
             }
 
             async fn update_budget(
@@ -327,11 +330,15 @@ macro_rules! impl_store {
                 b: &$crate::BudgetRecord,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<Option<$crate::BudgetRecord>, $crate::StoreError> {
-                self.b_save_budget(b, now, false).await
+                let saved = self.b_save_budget(b, now, false).await;
+                self.counters_forget(&b.id);
+                saved
             }
 
             async fn delete_budget(&self, id: &str) -> Result<bool, $crate::StoreError> {
-                self.b_delete_budget(id).await
+                let deleted = self.b_delete_budget(id).await;
+                self.counters_forget(id);
+                deleted
             }
 
             async fn get_budget(&self, id: &str) -> Result<Option<$crate::BudgetRecord>, $crate::StoreError> {
@@ -352,7 +359,7 @@ macro_rules! impl_store {
             }
 
             async fn cap_spent(&self, keys: &[$crate::CounterKey]) -> Result<Vec<domain::Nanos>, $crate::StoreError> {
-                self.b_cap_spent(keys).await
+                self.counters_read(keys).await
             }
 
             async fn known_tag_keys(&self) -> Result<Vec<String>, $crate::StoreError> {

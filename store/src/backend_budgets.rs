@@ -308,7 +308,32 @@ macro_rules! impl_budgets {
                     .collect())
             }
 
-            pub(crate) async fn b_cap_spent(&self, keys: &[$crate::CounterKey]) -> Result<Vec<domain::Nanos>, $crate::StoreError> {
+            /// Every counter of one budget period (at most `limit`): (split value, spent).
+            #[allow(dead_code, reason = "only the SQLite mirror reads periods whole")]
+            pub(crate) async fn b_period_counters(
+                &self,
+                budget_id: &str,
+                period_start: i64,
+                limit: i64,
+            ) -> Result<Vec<(String, i64)>, $crate::StoreError> {
+                let sql = self.q(
+                    "select split_value, spent_nanos from budget_spend where budget_id = ? and period_start = ? limit ?",
+                );
+                Ok(sqlx::query_as(&sql).bind(budget_id).bind(period_start).bind(limit).fetch_all(&self.reader).await?)
+            }
+
+            /// How many counters one budget period has, and their sum.
+            #[allow(dead_code, reason = "only the SQLite mirror verifies periods")]
+            pub(crate) async fn b_period_total(&self, budget_id: &str, period_start: i64) -> Result<(i64, i64), $crate::StoreError> {
+                let sql = self.q(
+                    "select count(*), cast(coalesce(sum(spent_nanos), 0) as bigint) from budget_spend \
+                     where budget_id = ? and period_start = ?",
+                );
+                Ok(sqlx::query_as(&sql).bind(budget_id).bind(period_start).fetch_one(&self.reader).await?)
+            }
+
+            /// Each named counter's spend, `None` where it has no row yet.
+            pub(crate) async fn b_cap_spent(&self, keys: &[$crate::CounterKey]) -> Result<Vec<Option<i64>>, $crate::StoreError> {
                 if keys.is_empty() {
                     return Ok(vec![]);
                 }
@@ -326,8 +351,7 @@ macro_rules! impl_budgets {
                     .map(|k| {
                         rows.iter()
                             .find(|r| r.0 == k.budget_id && r.1 == k.split_value && r.2 == k.period_start.timestamp())
-                            .map(|r| domain::Nanos(r.3))
-                            .unwrap_or_default()
+                            .map(|r| r.3)
                     })
                     .collect())
             }

@@ -11,6 +11,7 @@ mod backend_budgets;
 mod backend_people;
 mod budgets;
 mod error;
+mod mirror;
 mod people;
 mod postgres;
 mod rollup;

@@ -28,6 +28,15 @@ impl PgStore {
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
         Ok(PgStore { writer: pool.clone(), reader: pool, tagsets: Mutex::new(HashMap::new()) })
     }
+
+    /// Counter values, always from the database: other processes write them too.
+    async fn counters_read(&self, keys: &[crate::CounterKey]) -> Result<Vec<domain::Nanos>, StoreError> {
+        Ok(self.b_cap_spent(keys).await?.into_iter().map(|v| domain::Nanos(v.unwrap_or(0))).collect())
+    }
+
+    fn counters_committed(&self, _changes: &[crate::CounterChange]) {}
+
+    fn counters_forget(&self, _budget_id: &str) {}
 }
 
 impl_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);

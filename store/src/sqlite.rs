@@ -21,6 +21,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     tagsets: Mutex<HashMap<String, i64>>,
+    /// Committed budget counter values, for the pre-call check.
+    counters: crate::mirror::Mirror,
 }
 
 impl SqliteStore {
@@ -49,7 +51,62 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts.read_only(true))
             .await?;
-        Ok(SqliteStore { writer, reader, tagsets: Mutex::new(HashMap::new()) })
+        Ok(SqliteStore { writer, reader, tagsets: Mutex::new(HashMap::new()), counters: Default::default() })
+    }
+
+    /// Counter values from the mirror, reading only what it lacks.
+    async fn counters_read(&self, keys: &[crate::CounterKey]) -> Result<Vec<domain::Nanos>, StoreError> {
+        // Periods due to be read whole (small enough ones) or verified, by this caller alone.
+        use crate::mirror::{Read, COMPLETE_MAX};
+        for read in self.counters.claim_reads(keys) {
+            let read_at = std::time::Instant::now();
+            match &read {
+                Read::Whole { budget_id, period_start } => {
+                    match self.b_period_counters(budget_id, *period_start, COMPLETE_MAX + 1).await {
+                        Ok(rows) if rows.len() as i64 <= COMPLETE_MAX => {
+                            self.counters.fill_complete(budget_id, *period_start, read_at, rows)
+                        }
+                        Ok(_) => self.counters.release(budget_id, *period_start),
+                        Err(e) => {
+                            self.counters.release(budget_id, *period_start);
+                            return Err(e);
+                        }
+                    }
+                }
+                Read::Verify { budget_id, period_start, .. } => {
+                    match self.b_period_total(budget_id, *period_start).await {
+                        Ok((count, sum)) => self.counters.verified(&read, read_at, count, sum),
+                        Err(e) => {
+                            self.counters.release(budget_id, *period_start);
+                            return Err(e);
+                        }
+                    }
+                }
+            }
+        }
+        let mirrored = self.counters.get(keys);
+        let missing: Vec<crate::CounterKey> =
+            keys.iter().zip(&mirrored).filter(|(_, m)| m.is_none()).map(|(k, _)| k.clone()).collect();
+        if missing.is_empty() {
+            return Ok(mirrored.into_iter().map(|m| domain::Nanos(m.unwrap_or_default())).collect());
+        }
+        let read_at = std::time::Instant::now();
+        let read = self.b_cap_spent(&missing).await?;
+        // Only rows that exist are mirrored: the mirror holds what the database holds.
+        self.counters.fill(read_at, missing.iter().cloned().zip(read.iter()).filter_map(|(k, v)| v.map(|v| (k, v))));
+        let mut read = read.into_iter();
+        Ok(mirrored
+            .into_iter()
+            .map(|m| domain::Nanos(m.unwrap_or_else(|| read.next().flatten().unwrap_or(0))))
+            .collect())
+    }
+
+    fn counters_committed(&self, changes: &[crate::CounterChange]) {
+        self.counters.committed(changes);
+    }
+
+    fn counters_forget(&self, budget_id: &str) {
+        self.counters.forget(budget_id);
     }
 }
 

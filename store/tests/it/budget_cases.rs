@@ -234,7 +234,10 @@ pub async fn editing_a_budget_recounts_it(s: Arc<dyn Store>) {
         .unwrap();
     b.spec.scope = tags(&[("team", "search")]);
     b.spec.name = "renamed".into();
+    let key = CounterKey { budget_id: "e".into(), split_value: String::new(), period_start: start };
+    assert_eq!(s.cap_spent(std::slice::from_ref(&key)).await.unwrap(), vec![Nanos(2 * DOLLAR)]);
     let saved = s.update_budget(&b, Utc::now()).await.unwrap().unwrap();
+    assert_eq!(s.cap_spent(&[key]).await.unwrap(), vec![Nanos(3 * DOLLAR)], "the check sees the recount at once");
     assert_eq!((saved.spec.name.as_str(), saved.created_by.as_str()), ("renamed", "lead@example.com"));
     assert_eq!(s.budget_counters("e", start, 5).await.unwrap()[0].spent, Nanos(3 * DOLLAR));
     assert_eq!(s.list_budgets().await.unwrap().len(), 1);
