@@ -169,6 +169,11 @@ fn AlertLine(row: AlertRow, exists: bool, can_ack: bool, ack: ServerAction<AckAl
         AlertKind::Cap => "cap reached".to_string(),
     };
     let budget_link = format!("/budgets/{}", a.budget_id);
+    let period = if a.period_end.timestamp() - a.period_start.timestamp() > 100 * 366 * 86_400 {
+        "no reset".to_string()
+    } else {
+        format!("period {} – {}", a.period_start.format("%b %d"), a.period_end.format("%b %d"))
+    };
     let delivery_class = match a.delivery {
         Delivery::Delivered => "badge ok",
         Delivery::Failed => "badge over",
@@ -229,6 +234,7 @@ fn AlertLine(row: AlertRow, exists: bool, can_ack: bool, ack: ServerAction<AckAl
             </td>
             <td>
                 <span class=format!("badge {}", a.kind.as_str())>{what}</span>
+                <div class="hint">{period}</div>
             </td>
             <td class="num">{crate::format::usd(a.spent)}</td>
             <td class="num">{crate::format::usd(a.limit)}</td>

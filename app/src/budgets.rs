@@ -175,6 +175,14 @@ fn BudgetCard(row: BudgetRow) -> impl IntoView {
     }
 }
 
+/// "period Nov 01 00:00 – Dec 01 00:00 UTC", or "no reset" for a total budget.
+pub fn period_label(v: &BudgetView) -> String {
+    if v.spec.period == domain::budget::BudgetPeriod::Total {
+        return "no reset".into();
+    }
+    format!("period {} – {}", v.period_start.format("%b %d %H:%M"), v.period_end.format("%b %d %H:%M UTC"))
+}
+
 /// "team=platform", or "all calls".
 pub fn scope_label(v: &BudgetView) -> String {
     if v.spec.scope.0.is_empty() {
@@ -270,7 +278,7 @@ fn BudgetDetail(data: BudgetPageData) -> impl IntoView {
         Some(_) => "within the amount at this rate",
         None => "too early in the period to say",
     };
-    let period = format!("{} – {}", v.period_start.format("%b %d %H:%M"), v.period_end.format("%b %d %H:%M UTC"));
+    let period = period_label(&v);
     let thresholds = if v.spec.thresholds.is_empty() {
         "none".to_string()
     } else {
@@ -285,7 +293,7 @@ fn BudgetDetail(data: BudgetPageData) -> impl IntoView {
                     " /"
                 </p>
                 <h1 data-testid="budget-name">{v.spec.name.clone()}</h1>
-                <p class="subtle">{v.summary.clone()} " · " {scope_label(&v)} " · period " {period}</p>
+                <p class="subtle">{v.summary.clone()} " · " {scope_label(&v)} " · " {period}</p>
             </div>
             <div class="controls">{actions}</div>
         </div>
@@ -318,7 +326,21 @@ fn BudgetDetail(data: BudgetPageData) -> impl IntoView {
                         {v.burn_of.clone().map(|w| format!("cumulative spend of {w}")).unwrap_or_else(|| "cumulative spend".into())}
                     </span>
                 </div>
-                {if v.burn.is_empty() {
+                {if v.spec.split_by == Some(domain::budget::SplitBy::Task) {
+                    let task = v.nearest.value.clone().unwrap_or_default();
+                    view! {
+                        <p class="subtle">
+                            "Each task has its own limit; a task's calls, their cost and the running total are on its page"
+                            {(!task.is_empty()).then(|| {
+                                view! {
+                                    ": " <a href=format!("/tasks/{task}") class="mono">{task.clone()}</a>
+                                    " is nearest its limit"
+                                }
+                            })} "."
+                        </p>
+                    }
+                        .into_any()
+                } else if v.burn.is_empty() {
                     view! { <p class="subtle">"No spend to draw yet this period."</p> }.into_any()
                 } else {
                     view! { <crate::chart::BurnChart view=v.clone() id="burn-chart"/> }.into_any()

@@ -2,24 +2,11 @@
 //! counts, percentages. Pure functions, shared by the server and the browser.
 
 use domain::Nanos;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 /// `$12,345.67`; amounts under a dollar keep four places (`$0.0042`).
 pub fn usd(n: Nanos) -> String {
-    let d = n.to_usd();
-    let places = if d.abs() < Decimal::ONE && !d.is_zero() { 4 } else { 2 };
-    let r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
-    let text = format!("{:.*}", places as usize, r.abs());
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let sign = if r.is_sign_negative() && !r.is_zero() { "-" } else { "" };
-    format!("{sign}${grouped}.{frac}")
+    domain::money::usd_display(n)
 }
 
 /// `950`, `12.3K`, `4.5M`, `1.2B`.

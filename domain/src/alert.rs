@@ -3,7 +3,7 @@
 //! period, kind and threshold; this module decides *whether*, the store makes
 //! sure it happens once.
 
-use crate::money::{usd_string, Nanos};
+use crate::money::{usd_display, Nanos};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -117,13 +117,13 @@ impl Alert {
             Some(v) => format!("{} ({v})", self.budget_name),
             None => self.budget_name.clone(),
         };
-        let (spent, limit) = (usd_string(self.spent), usd_string(self.limit));
+        let (spent, limit) = (usd_display(self.spent), usd_display(self.limit));
         match self.kind {
-            AlertKind::Threshold => format!("{who} crossed {}%: ${spent} of ${limit}", self.threshold),
-            AlertKind::Cap => format!("{who} reached its hard cap: ${spent} of ${limit}; new calls are refused"),
+            AlertKind::Threshold => format!("{who} crossed {}%: {spent} of {limit}", self.threshold),
+            AlertKind::Cap => format!("{who} reached its hard cap: {spent} of {limit}; new calls are refused"),
             AlertKind::Forecast => format!(
-                "{who} is forecast to spend ${} by the period's end, over its ${limit} (spent so far ${spent})",
-                usd_string(self.forecast.unwrap_or(self.spent))
+                "{who} is forecast to spend {} by the period's end, over its {limit} (spent so far {spent})",
+                usd_display(self.forecast.unwrap_or(self.spent))
             ),
         }
     }
@@ -316,7 +316,7 @@ mod tests {
             .as_str()
             .unwrap()
             .ends_with("<http://bursar/alerts|Alert history>"));
-        assert_eq!(body["text"], "Bursar: Platform crossed 80%: $4012.00 of $5000.00");
+        assert_eq!(body["text"], "Bursar: Platform crossed 80%: $4,012.00 of $5,000.00");
         assert_eq!(body["blocks"][0]["type"], "section");
         assert_eq!(body["alert"]["spent"], "4012.00");
         assert_eq!(body["alert"]["kind"], "threshold");

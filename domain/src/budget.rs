@@ -162,7 +162,7 @@ impl BudgetSpec {
             Some(s) => format!(" for each {}", s.as_str()),
             None => String::new(),
         };
-        format!("${} {}{each}", usd_string(self.amount), self.period.per())
+        format!("{} {}{each}", crate::money::usd_display(self.amount), self.period.per())
     }
 }
 
@@ -494,7 +494,7 @@ mod tests {
         assert_eq!(b.thresholds, vec![50, 80, 100]);
         assert_eq!(b.scope_text(), "team=platform");
         assert_eq!(b.time_zone, "UTC");
-        assert_eq!(b.summary(), "$5000.00 per month");
+        assert_eq!(b.summary(), "$5,000.00 per month");
     }
 
     #[test]

@@ -113,7 +113,10 @@ pub fn build(p: Parts) -> BudgetView {
         period_start: p.period_start,
         period_end: p.period_end,
         spent,
-        forecast: forecast(nearest.spent, p.period_start, p.period_end, p.now),
+        // A total budget has no period end to project to.
+        forecast: (p.spec.period != crate::budget::BudgetPeriod::Total)
+            .then(|| forecast(nearest.spent, p.period_start, p.period_end, p.now))
+            .flatten(),
         burn_of: nearest.value.clone(),
         nearest,
         top,

@@ -67,6 +67,24 @@ pub fn usd_string(n: Nanos) -> String {
     }
 }
 
+/// Dollars for people: `$12,345.67`; amounts under a dollar keep four places (`$0.0042`).
+pub fn usd_display(n: Nanos) -> String {
+    let d = n.to_usd();
+    let places = if d.abs() < Decimal::ONE && !d.is_zero() { 4 } else { 2 };
+    let r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    let text = format!("{:.*}", places as usize, r.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if r.is_sign_negative() && !r.is_zero() { "-" } else { "" };
+    format!("{sign}${grouped}.{frac}")
+}
+
 /// Serde adapter that writes [`Nanos`] as a USD decimal string and reads one back.
 pub mod usd_str {
     use super::*;

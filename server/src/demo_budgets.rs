@@ -14,12 +14,11 @@ fn filter(key: &str, value: &str) -> anyhow::Result<Filter> {
     Ok(Filter { dimension: Dimension::Tag(key), values: vec![Some(value.to_string())] })
 }
 
-/// Rounds dollars up to a figure a person would set: 1, 2 or 5 times a power of ten.
+/// Rounds dollars up to a figure a person would set: two significant digits, at least $1.
 fn nice(n: Nanos) -> String {
     let usd = (n.0 as f64 / 1e9).max(1.0);
-    let mag = 10f64.powf(usd.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0].into_iter().find(|s| s * mag >= usd).unwrap_or(10.0);
-    format!("{:.0}", step * mag)
+    let unit = 10f64.powf(usd.log10().floor() - 1.0).max(1.0);
+    format!("{:.0}", (usd / unit).ceil() * unit)
 }
 
 fn draft(name: &str, scope: &[(&str, &str)], split: &str, period: &str, amount: String, cap: bool) -> Draft {
@@ -48,7 +47,7 @@ pub async fn create(state: &AppState, now: DateTime<Utc>, data_until: DateTime<U
     // agent traffic of the month ahead will pass it.
     let platform = spend(vec![filter("team", "platform")?]).await?.total.cost;
     let company = spend(vec![]).await?.total.cost;
-    let search = spend(vec![filter("team", "search")?]).await?.total.cost;
+    let data = spend(vec![filter("team", "data")?]).await?.total.cost;
     // Each support-bot user's daily spend: the cap sits at about the 98th percentile of user-days.
     let q = SpendQuery {
         group_by: vec![Dimension::parse("user").map_err(anyhow::Error::msg)?],
@@ -80,14 +79,14 @@ pub async fn create(state: &AppState, now: DateTime<Utc>, data_until: DateTime<U
             true,
         ),
         draft("Support bot, each user per day", &[("product", "support-bot")], "user", "day", nice(Nanos(p98)), true),
-        draft("Bug triage, each task", &[("workflow", "bug-triage")], "task", "total", "25".into(), true),
-        draft("Search, weekly", &[("team", "search")], "", "week", nice(Nanos(search.0 / 30 * 7)), false),
+        draft("Bug triage, each task", &[("workflow", "bug-triage")], "task", "total", "50".into(), true),
+        draft("Data, weekly", &[("team", "data")], "", "week", nice(Nanos(data.0 / 30 * 7)), false),
         draft("All LLM spend, quarterly", &[], "", "quarter", nice(Nanos(company.0 * 3)), false),
     ];
     let actor = Actor::Key { name: "demo".into() };
     let mut n = 0;
     for mut d in budgets {
-        d.owner = if d.scope.iter().any(|(_, v)| v == "platform") {
+        d.owner = if d.scope.iter().any(|(_, v)| v == "platform" || v == "data") {
             "lead@demo.bursar.dev".into()
         } else {
             "admin@demo.bursar.dev".into()
@@ -109,9 +108,9 @@ mod tests {
 
     #[test]
     fn amounts_are_round_figures() {
-        assert_eq!(nice(Nanos(3_400_000_000_000)), "5000");
+        assert_eq!(nice(Nanos(3_420_000_000_000)), "3500");
         assert_eq!(nice(Nanos(1_900_000_000)), "2");
-        assert_eq!(nice(Nanos(12_000_000_000)), "20");
+        assert_eq!(nice(Nanos(12_100_000_000)), "13");
         assert_eq!(nice(Nanos(0)), "1");
     }
 }
