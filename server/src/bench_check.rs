@@ -19,9 +19,12 @@ pub struct CheckArgs {
     /// Checks per second offered in the paced run.
     #[arg(long, default_value_t = 20_000)]
     pub check_rate: u32,
-    /// Seconds each check run lasts.
+    /// Seconds each check run measures.
     #[arg(long, default_value_t = 10)]
     pub check_secs: u64,
+    /// Seconds each check run sends before it measures (its connections open and warm up).
+    #[arg(long, default_value_t = 2)]
+    pub check_warmup_secs: u64,
     /// Connections the full-speed check clients use.
     #[arg(long, default_value_t = 32)]
     pub check_connections: usize,
@@ -73,7 +76,8 @@ fn bodies(n: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Runs `connections` clients for `secs`; with `rate`, each paces its share
+/// Runs `connections` clients for `warmup` seconds and then `secs` measured
+/// ones; with `rate`, each paces its share
 /// of it. A paced request's latency counts from when it was due if the
 /// client was still waiting for its previous answer then (so a stall is not
 /// hidden by the client waiting it out), else from when it was sent (the
@@ -82,7 +86,7 @@ async fn run_clients(
     url: &str,
     key: &str,
     connections: usize,
-    secs: u64,
+    (warmup, secs): (u64, u64),
     rate: Option<u32>,
 ) -> anyhow::Result<(usize, Duration, Vec<Duration>, usize)> {
     let bodies = Arc::new(bodies(10_000));
@@ -90,7 +94,8 @@ async fn run_clients(
     let blocked = Arc::new(AtomicUsize::new(0));
     let client = reqwest::Client::builder().pool_max_idle_per_host(connections).tcp_nodelay(true).build()?;
     let started = Instant::now();
-    let until = started + Duration::from_secs(secs);
+    let measured_from = started + Duration::from_secs(warmup);
+    let until = measured_from + Duration::from_secs(secs);
     let mut tasks = Vec::new();
     for c in 0..connections {
         let (client, bodies, next, blocked) = (client.clone(), bodies.clone(), next.clone(), blocked.clone());
@@ -116,11 +121,13 @@ async fn run_clients(
                     .await?;
                 anyhow::ensure!(resp.status().is_success(), "check answered {}", resp.status());
                 let answer: serde_json::Value = resp.json().await?;
-                if answer["allowed"] == false {
-                    blocked.fetch_add(1, Ordering::Relaxed);
-                }
                 last_done = Instant::now();
-                lat.push(last_done - from);
+                if from >= measured_from {
+                    if answer["allowed"] == false {
+                        blocked.fetch_add(1, Ordering::Relaxed);
+                    }
+                    lat.push(last_done - from);
+                }
                 if let Some(g) = gap {
                     due += g;
                 }
@@ -132,7 +139,7 @@ async fn run_clients(
     for t in tasks {
         all.extend(t.await??);
     }
-    let wall = started.elapsed();
+    let wall = measured_from.elapsed();
     all.sort();
     Ok((all.len(), wall, all, blocked.load(Ordering::Relaxed)))
 }
@@ -140,7 +147,8 @@ async fn run_clients(
 /// Times the check at full speed and at the paced rate; prints both.
 pub async fn run(base: &str, key: &str, args: &CheckArgs) -> anyhow::Result<()> {
     let url = format!("{base}/api/v1/check");
-    let (n, wall, lat, blocked) = run_clients(&url, key, args.check_connections, args.check_secs, None).await?;
+    let secs = (args.check_warmup_secs, args.check_secs);
+    let (n, wall, lat, blocked) = run_clients(&url, key, args.check_connections, secs, None).await?;
     println!(
         "check   {:>9} checks  full speed, {} connections  {:>7.0} checks/s  p50 {}  p99 {}  ({blocked} refused)",
         n,
@@ -149,8 +157,7 @@ pub async fn run(base: &str, key: &str, args: &CheckArgs) -> anyhow::Result<()> 
         ms(pct(&lat, 0.50)),
         ms(pct(&lat, 0.99)),
     );
-    let (n, wall, lat, _) =
-        run_clients(&url, key, args.check_paced_connections, args.check_secs, Some(args.check_rate)).await?;
+    let (n, wall, lat, _) = run_clients(&url, key, args.check_paced_connections, secs, Some(args.check_rate)).await?;
     println!(
         "check   {:>9} checks  paced at {}/s over {} connections  achieved {:>7.0}/s  p50 {}  p99 {}  max {}",
         n,
