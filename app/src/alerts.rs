@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 pub struct AlertRow {
     pub alert: Alert,
     pub attempts: Vec<Attempt>,
+    /// Whether the reader may acknowledge it (a lead of the budget's team, or an admin).
+    pub ackable: bool,
 }
 
 /// The history page's data.
@@ -20,46 +22,65 @@ pub struct AlertsData {
     pub rows: Vec<AlertRow>,
     /// Budgets for the filter: (id, name).
     pub budgets: Vec<(String, String)>,
-    pub can_ack: bool,
 }
 
 /// Alerts matching the filters (`status`: open, acked or all; `kind`; `budget` id).
 #[server(endpoint = "alerts")]
 pub async fn get_alerts(status: String, kind: String, budget: String) -> Result<AlertsData, ServerFnError> {
     use domain::users::Role;
-    let (person, store) = crate::auth::require(Role::Viewer).await?;
+    let (person, svc) = crate::budgets::service(Role::Viewer).await?;
+    let store = use_context::<std::sync::Arc<dyn store::Store>>()
+        .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let records = store.list_budgets().await.map_err(crate::budgets::store_failed)?;
+    let actor = budgets::Actor::Person(person.clone());
     let params = [("status", status), ("kind", kind), ("budget", budget), ("limit", "200".to_string())]
         .map(|(k, v)| (k.to_string(), v));
     let q = domain::alert::AlertQuery::from_params(&params).map_err(|e| ServerFnError::new(e.to_string()))?;
     let alerts = store.list_alerts(&q).await.map_err(crate::budgets::store_failed)?;
     let mut rows = Vec::with_capacity(alerts.len());
+    let admin = person.is_admin();
     for alert in alerts {
+        let alert = if admin { alert } else { alert.for_reader() };
         let attempts = if alert.attempts > 0 {
             store.alert_attempts(alert.id).await.map_err(crate::budgets::store_failed)?
         } else {
             vec![]
         };
-        rows.push(AlertRow { alert, attempts });
+        let ackable = person.role >= Role::Lead
+            && match records.iter().find(|b| b.id == alert.budget_id) {
+                Some(b) => svc.may_edit(&actor, &b.spec),
+                None => admin,
+            };
+        rows.push(AlertRow { alert, attempts, ackable });
     }
-    let budgets = store
-        .list_budgets()
-        .await
-        .map_err(crate::budgets::store_failed)?
-        .into_iter()
-        .map(|b| (b.id, b.spec.name))
-        .collect();
-    Ok(AlertsData { rows, budgets, can_ack: person.role >= Role::Lead })
+    let budgets = records.into_iter().map(|b| (b.id, b.spec.name)).collect();
+    Ok(AlertsData { rows, budgets })
 }
 
-/// Acknowledges an alert as the signed-in lead or admin.
+/// Acknowledges an alert as the signed-in lead (of the budget's team) or admin.
 #[server(endpoint = "ack_alert")]
 pub async fn ack_alert(id: i64) -> Result<(), ServerFnError> {
-    let (person, store) = crate::auth::require(domain::users::Role::Lead).await?;
-    store
-        .ack_alert(id, &person.email, chrono::Utc::now())
+    let (person, svc) = crate::budgets::service(domain::users::Role::Lead).await?;
+    let store = use_context::<std::sync::Arc<dyn store::Store>>()
+        .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let alert = store
+        .get_alert(id)
         .await
         .map_err(crate::budgets::store_failed)?
         .ok_or_else(|| ServerFnError::new("There is no such alert."))?;
+    // A lead answers for their own teams' budgets; a deleted budget's alerts are an admin's.
+    let budget = store.get_budget(&alert.budget_id).await.map_err(crate::budgets::store_failed)?;
+    let allowed = match &budget {
+        Some(b) => svc.may_edit(&budgets::Actor::Person(person.clone()), &b.spec),
+        None => person.is_admin(),
+    };
+    if !allowed {
+        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+            r.set_status(http::StatusCode::FORBIDDEN);
+        }
+        return Err(ServerFnError::new("Only a lead of the budget's team, or an admin, may acknowledge this alert."));
+    }
+    store.ack_alert(id, &person.email, chrono::Utc::now()).await.map_err(crate::budgets::store_failed)?;
     Ok(())
 }
 
@@ -114,13 +135,12 @@ fn AlertsBody(
         .chain(data.budgets.iter().map(|(id, name)| option(id, name, &budget)))
         .collect_view();
     let empty = data.rows.is_empty();
-    let can_ack = data.can_ack;
     let rows = data
         .rows
         .into_iter()
         .map(|row| {
             let exists = data.budgets.iter().any(|(id, _)| *id == row.alert.budget_id);
-            view! { <AlertLine row=row exists=exists can_ack=can_ack ack=ack/> }
+            view! { <AlertLine row=row exists=exists ack=ack/> }
         })
         .collect_view();
     view! {
@@ -159,7 +179,8 @@ fn AlertsBody(
 }
 
 #[component]
-fn AlertLine(row: AlertRow, exists: bool, can_ack: bool, ack: ServerAction<AckAlert>) -> impl IntoView {
+fn AlertLine(row: AlertRow, exists: bool, ack: ServerAction<AckAlert>) -> impl IntoView {
+    let can_ack = row.ackable;
     let a = row.alert;
     let what = match a.kind {
         AlertKind::Threshold => format!("{}% crossed", a.threshold),

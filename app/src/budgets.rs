@@ -56,7 +56,13 @@ pub async fn get_budgets() -> Result<BudgetsData, ServerFnError> {
     let (person, svc) = service(Role::Viewer).await?;
     let actor = budgets::Actor::Person(person.clone());
     let views = svc.views(chrono::Utc::now()).await.map_err(store_failed)?;
-    let budgets = views.into_iter().map(|v| BudgetRow { editable: svc.may_edit(&actor, &v.spec), view: v }).collect();
+    let budgets = views
+        .into_iter()
+        .map(|v| {
+            let editable = svc.may_edit(&actor, &v.spec);
+            BudgetRow { editable, view: if editable { v } else { v.for_reader() } }
+        })
+        .collect();
     Ok(BudgetsData { budgets, can_create: person.role >= Role::Lead })
 }
 
@@ -74,8 +80,11 @@ pub async fn get_budget(id: String) -> Result<BudgetPageData, ServerFnError> {
     let store = use_context::<std::sync::Arc<dyn store::Store>>()
         .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
     let q = store::AlertQuery { budget_id: Some(id), limit: 20, ..Default::default() };
+    let admin = person.is_admin();
     let alerts = store.list_alerts(&q).await.map_err(store_failed)?;
+    let alerts = alerts.into_iter().map(|a| if admin { a } else { a.for_reader() }).collect();
     let editable = svc.may_edit(&budgets::Actor::Person(person), &view.spec);
+    let view = if editable { view } else { view.for_reader() };
     Ok(BudgetPageData { view, editable, alerts })
 }
 

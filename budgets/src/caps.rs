@@ -11,7 +11,7 @@ use domain::budget::BudgetSpec;
 use domain::window::{self, Tz};
 use domain::{Nanos, TagSet};
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use store::{CounterChange, CounterKey, Store, StoreError};
@@ -66,16 +66,20 @@ pub struct CapIndex {
     store: Arc<dyn Store>,
     cached: RwLock<Option<(Instant, Arc<Vec<Cap>>)>>,
     reloading: AtomicBool,
+    /// Bumped by every change: a reload begun before one does not cache its stale list.
+    generation: AtomicU64,
 }
 
 impl CapIndex {
     pub(crate) fn new(store: Arc<dyn Store>) -> CapIndex {
-        CapIndex { store, cached: RwLock::new(None), reloading: AtomicBool::new(false) }
+        CapIndex { store, cached: RwLock::new(None), reloading: AtomicBool::new(false), generation: AtomicU64::new(0) }
     }
 
     /// Forgets the cached definitions (after a change on this process).
     pub fn invalidate(&self) {
-        *self.cached.write().unwrap_or_else(|p| p.into_inner()) = None;
+        let mut cached = self.cached.write().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        *cached = None;
     }
 
     async fn caps(&self) -> Result<Arc<Vec<Cap>>, StoreError> {
@@ -88,6 +92,7 @@ impl CapIndex {
         } else {
             self.reloading.store(true, Ordering::Release);
         }
+        let generation = self.generation.load(Ordering::Acquire);
         let loaded = self.store.list_budgets().await;
         self.reloading.store(false, Ordering::Release);
         let caps: Arc<Vec<Cap>> = Arc::new(
@@ -101,7 +106,10 @@ impl CapIndex {
                 })
                 .collect(),
         );
-        *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), caps.clone()));
+        let mut cached = self.cached.write().unwrap_or_else(|p| p.into_inner());
+        if self.generation.load(Ordering::Acquire) == generation {
+            *cached = Some((Instant::now(), caps.clone()));
+        }
         Ok(caps)
     }
 

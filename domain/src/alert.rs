@@ -111,6 +111,12 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// The alert for a reader who is not an admin: its webhook's secret hidden.
+    pub fn for_reader(mut self) -> Alert {
+        self.webhook = self.webhook.as_deref().map(crate::budget::redact_webhook);
+        self
+    }
+
     /// One sentence, e.g. "Platform crossed 80%: $4,012.00 of $5,000.00".
     pub fn headline(&self) -> String {
         let who = match &self.split_value {

@@ -446,6 +446,16 @@ pub fn parse_thresholds(s: &str) -> Result<Vec<u32>, String> {
     Ok(out)
 }
 
+/// A webhook URL with its path and query hidden (`https://hooks.slack.com/…`):
+/// a Slack URL is a secret that lets anyone post to the channel, so only
+/// those who may change a budget see it whole.
+pub fn redact_webhook(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or(host);
+    format!("{scheme}://{host}/…")
+}
+
 /// A webhook must be an absolute http(s) URL without spaces.
 pub fn check_webhook(url: &str) -> Result<(), String> {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
@@ -553,6 +563,12 @@ mod tests {
         }))
         .unwrap();
         assert_eq!((d.amount.as_str(), d.thresholds.as_str()), ("12.5", "50, 100"));
+    }
+
+    #[test]
+    fn webhooks_are_shown_to_readers_without_their_secret() {
+        assert_eq!(redact_webhook("https://hooks.slack.com/services/T0/B0/xyz"), "https://hooks.slack.com/…");
+        assert_eq!(redact_webhook("http://user:pw@10.0.0.5:8080/hook?k=1"), "http://10.0.0.5:8080/…");
     }
 
     #[test]

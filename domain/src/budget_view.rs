@@ -60,6 +60,14 @@ pub struct BudgetView {
     pub burn_of: Option<String>,
 }
 
+impl BudgetView {
+    /// The view for a reader who may not change the budget: its webhook's secret hidden.
+    pub fn for_reader(mut self) -> BudgetView {
+        self.spec.webhook = self.spec.webhook.as_deref().map(crate::budget::redact_webhook);
+        self
+    }
+}
+
 /// Where a budget stands: the parts the store and spend queries supply.
 pub struct Parts<'a> {
     pub id: &'a str,

@@ -47,7 +47,9 @@ create table alerts (
     lease_until_us bigint,
     acked_by text,
     acked_us bigint,
-    constraint alerts_once unique (budget_id, split_value, period_start, kind, threshold),
+    -- Once per budget, split value, period, kind, threshold and amount: a changed
+    -- amount can fire its thresholds again.
+    constraint alerts_once unique (budget_id, split_value, period_start, kind, threshold, limit_nanos),
     constraint alerts_kind_check check (kind in ('threshold', 'forecast', 'cap')),
     constraint alerts_delivery_check check (delivery in ('pending', 'delivered', 'failed', 'none'))
 );

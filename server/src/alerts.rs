@@ -9,8 +9,11 @@ use chrono::Utc;
 use domain::alert::{backoff, webhook_body, Alert, Attempt, Delivery, MAX_ATTEMPTS};
 use std::time::{Duration, Instant};
 
-/// How long a process may hold an alert before another may retry it.
-const LEASE: chrono::Duration = chrono::Duration::seconds(60);
+/// How long a process may hold an alert before another may retry it: longer
+/// than a whole claim's deliveries can take ([`CLAIM`] × [`WEBHOOK_TIMEOUT`]).
+const LEASE: chrono::Duration = chrono::Duration::seconds(120);
+/// Alerts claimed at once.
+const CLAIM: i64 = 5;
 /// How long a webhook may take to answer.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the worker looks for due alerts when nothing wakes it.
@@ -44,12 +47,13 @@ pub async fn deliver_due(
     client: &reqwest::Client,
     now: chrono::DateTime<Utc>,
 ) -> Result<usize, store::StoreError> {
-    let due = state.store.claim_alerts(now, now + LEASE, 20).await?;
+    let lease_until = now + LEASE;
+    let due = state.store.claim_alerts(now, lease_until, CLAIM).await?;
     let n = due.len();
     for alert in due {
         let webhook = alert.webhook.clone().or_else(|| state.config.alert_webhook.clone());
         let Some(url) = webhook else {
-            state.store.finish_attempt(alert.id, None, Delivery::None, None).await?;
+            state.store.finish_attempt(alert.id, lease_until, None, Delivery::None, None).await?;
             continue;
         };
         let attempt = post(state, client, &url, &alert).await;
@@ -63,7 +67,9 @@ pub async fn deliver_due(
         if delivery != Delivery::Delivered {
             tracing::warn!(alert = alert.id, attempt = attempt.attempt, error = ?attempt.error, "webhook delivery failed");
         }
-        state.store.finish_attempt(alert.id, Some(&attempt), delivery, next).await?;
+        if !state.store.finish_attempt(alert.id, lease_until, Some(&attempt), delivery, next).await? {
+            tracing::warn!(alert = alert.id, "an alert's delivery lease ran out before its attempt was recorded");
+        }
     }
     Ok(n)
 }
@@ -79,11 +85,10 @@ async fn post(state: &AppState, client: &reqwest::Client, url: &str, alert: &Ale
         Ok(resp) if resp.status().is_success() => {
             Attempt { attempt, at, status: Some(resp.status().as_u16()), error: None, duration_ms }
         }
+        // The receiver's body is not kept: it is not ours to show to everyone who reads alerts.
         Ok(resp) => {
             let status = resp.status();
-            let text = resp.text().await.unwrap_or_default();
-            let error = format!("HTTP {status}: {}", text.chars().take(200).collect::<String>());
-            Attempt { attempt, at, status: Some(status.as_u16()), error: Some(error), duration_ms }
+            Attempt { attempt, at, status: Some(status.as_u16()), error: Some(format!("HTTP {status}")), duration_ms }
         }
         Err(e) => Attempt { attempt, at, status: None, error: Some(describe(&e)), duration_ms },
     }

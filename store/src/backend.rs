@@ -118,6 +118,7 @@ macro_rules! impl_store {
                 if unique.is_empty() {
                     return Ok($crate::InsertOutcome::default());
                 }
+                let began = std::time::Instant::now();
                 let mut tx = self.writer.begin().await?;
                 // Each event's full tag set, then the smaller set its rollup rows are keyed by.
                 let n = unique.len();
@@ -190,7 +191,7 @@ macro_rules! impl_store {
                     unique.iter().copied().filter(|e| inserted.contains(&e.event.id)).collect();
                 let (budget_changes, alerts) = self.b_apply(&mut tx, &new_events).await?;
                 tx.commit().await?;
-                self.counters_committed(&budget_changes);
+                self.counters_committed(&budget_changes, began);
                 self.tagsets.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend(fresh);
                 Ok($crate::InsertOutcome { inserted, budget_changes, alerts })
             }
@@ -403,11 +404,12 @@ macro_rules! impl_store {
             async fn finish_attempt(
                 &self,
                 id: i64,
+                lease_until: chrono::DateTime<chrono::Utc>,
                 attempt: Option<&domain::alert::Attempt>,
                 delivery: domain::alert::Delivery,
                 next_attempt: Option<chrono::DateTime<chrono::Utc>>,
-            ) -> Result<(), $crate::StoreError> {
-                self.b_finish_attempt(id, attempt, delivery, next_attempt).await
+            ) -> Result<bool, $crate::StoreError> {
+                self.b_finish_attempt(id, lease_until, attempt, delivery, next_attempt).await
             }
 
             async fn count_events(&self) -> Result<i64, $crate::StoreError> {

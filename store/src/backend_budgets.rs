@@ -113,7 +113,7 @@ macro_rules! impl_budgets {
                     "insert into alerts (budget_id, budget_name, split_value, period_start, period_end, kind, threshold, \
                      spent_nanos, limit_nanos, forecast_nanos, fired_us, delivery, webhook, attempts, next_attempt_us) \
                      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?) \
-                     on conflict (budget_id, split_value, period_start, kind, threshold) do nothing returning id",
+                     on conflict (budget_id, split_value, period_start, kind, threshold, limit_nanos) do nothing returning id",
                 );
                 let fired = $crate::rollup::micros(a.fired);
                 Ok(sqlx::query_scalar(&sql)
@@ -245,6 +245,30 @@ macro_rules! impl_budgets {
                     }
                 };
                 self.b_recount(&mut tx, &rec.id, &rec.spec, &windows).await?;
+                // The recounted spend may already be past thresholds (a new budget over
+                // spent ground, or a lowered amount): they fire now, once.
+                let current = windows[windows.len() - 1];
+                let sql = self.q("select split_value, spent_nanos from budget_spend where budget_id = ? and period_start = ?");
+                let counters: Vec<(String, i64)> =
+                    sqlx::query_as(&sql).bind(&rec.id).bind(current.start.timestamp()).fetch_all(&mut *tx).await?;
+                for (split, spent) in counters {
+                    for f in $crate::budgets::firings(&rec.spec, 0, spent) {
+                        let alert = $crate::NewAlert {
+                            budget_id: rec.id.clone(),
+                            budget_name: rec.spec.name.clone(),
+                            split_value: split.clone(),
+                            window: current,
+                            kind: f.kind,
+                            threshold: f.threshold,
+                            spent: domain::Nanos(spent),
+                            limit: rec.spec.amount,
+                            forecast: None,
+                            webhook: rec.spec.webhook.clone(),
+                            fired: now,
+                        };
+                        self.b_insert_alert(&mut tx, &alert).await?;
+                    }
+                }
                 tx.commit().await?;
                 Ok(Some(stored))
             }
@@ -466,11 +490,31 @@ macro_rules! impl_budgets {
             pub(crate) async fn b_finish_attempt(
                 &self,
                 id: i64,
+                lease_until: chrono::DateTime<chrono::Utc>,
                 attempt: Option<&domain::alert::Attempt>,
                 delivery: domain::alert::Delivery,
                 next_attempt: Option<chrono::DateTime<chrono::Utc>>,
-            ) -> Result<(), $crate::StoreError> {
+            ) -> Result<bool, $crate::StoreError> {
                 let mut tx = self.writer.begin().await?;
+                // Only the holder of the lease may settle the alert.
+                let sql = self.q(
+                    "update alerts set delivery = ?, attempts = ?, next_attempt_us = ?, lease_until_us = null \
+                     where id = ? and lease_until_us = ?",
+                );
+                let held = sqlx::query(&sql)
+                    .bind(delivery.as_str())
+                    .bind(attempt.map(|a| a.attempt as i64).unwrap_or(0))
+                    .bind(next_attempt.map($crate::rollup::micros))
+                    .bind(id)
+                    .bind($crate::rollup::micros(lease_until))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
+                if !held {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
                 if let Some(a) = attempt {
                     let sql = self.q(
                         "insert into alert_attempts (alert_id, attempt, at_us, status, error, duration_ms) values (?, ?, ?, ?, ?, ?) \
@@ -486,18 +530,8 @@ macro_rules! impl_budgets {
                         .execute(&mut *tx)
                         .await?;
                 }
-                let sql = self.q(
-                    "update alerts set delivery = ?, attempts = ?, next_attempt_us = ?, lease_until_us = null where id = ?",
-                );
-                sqlx::query(&sql)
-                    .bind(delivery.as_str())
-                    .bind(attempt.map(|a| a.attempt as i64).unwrap_or(0))
-                    .bind(next_attempt.map($crate::rollup::micros))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(true)
             }
         }
 

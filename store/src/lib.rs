@@ -196,14 +196,17 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> Result<Vec<domain::alert::Alert>, StoreError>;
 
-    /// Records a delivery attempt (if one was made) and where delivery now stands, releasing the lease.
+    /// Records a delivery attempt (if one was made) and where delivery now
+    /// stands, releasing the lease that ends at `lease_until`. False (and
+    /// nothing recorded) when that lease has been lost to another process.
     async fn finish_attempt(
         &self,
         id: i64,
+        lease_until: DateTime<Utc>,
         attempt: Option<&domain::alert::Attempt>,
         delivery: domain::alert::Delivery,
         next_attempt: Option<DateTime<Utc>>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
 
     /// Answers a spend query from rollups, reading raw events only at the
     /// range's unaligned edges; a query on a key the rollups do not keep

@@ -25,6 +25,8 @@ pub const FRESH_FOR: Duration = Duration::from_secs(1);
 const MAX_ENTRIES: usize = 200_000;
 /// Most counters of one (budget, period) read at once to make it complete.
 pub const COMPLETE_MAX: i64 = 50_000;
+/// How long a period too large to read whole is not tried again.
+const TOO_LARGE_FOR: Duration = Duration::from_secs(60);
 
 type Key = (String, String, i64);
 type Period = (String, i64);
@@ -59,6 +61,8 @@ struct Inner {
     loading: HashSet<Period>,
     /// When each budget was last recounted or deleted: reads from before then are stale.
     forgotten: HashMap<String, Instant>,
+    /// Periods found too large to read whole, and when.
+    too_large: HashMap<Period, Instant>,
 }
 
 fn key(k: &CounterKey) -> Key {
@@ -93,7 +97,7 @@ impl Mirror {
         let mut out = Vec::new();
         for k in keys {
             let p = (k.budget_id.clone(), k.period_start.timestamp());
-            if inner.loading.contains(&p) {
+            if inner.loading.contains(&p) || inner.too_large.get(&p).is_some_and(|at| at.elapsed() < TOO_LARGE_FOR) {
                 continue;
             }
             let read = match inner.complete.get(&p) {
@@ -113,9 +117,18 @@ impl Mirror {
         out
     }
 
-    /// Gives up a claimed read (it failed, or the period was too large to read whole).
+    /// Gives up a claimed read that failed.
     pub fn release(&self, budget_id: &str, period_start: i64) {
         self.inner().loading.remove(&(budget_id.to_string(), period_start));
+    }
+
+    /// Gives up a claimed read of a period too large to read whole; its
+    /// values are read key by key for a while.
+    pub fn too_large(&self, budget_id: &str, period_start: i64) {
+        let mut inner = self.inner();
+        let p = (budget_id.to_string(), period_start);
+        inner.loading.remove(&p);
+        inner.too_large.insert(p, Instant::now());
     }
 
     /// Records values read from the database, unless a commit has set a fresher one meanwhile.
@@ -179,13 +192,23 @@ impl Mirror {
         }
     }
 
-    /// Records the totals a commit wrote.
-    pub fn committed(&self, changes: &[CounterChange]) {
+    /// Records the totals a commit wrote, for a transaction begun at `began`.
+    /// Commits can reach here out of order; between recounts a counter only
+    /// grows, so the larger total is the later one. A budget recounted since
+    /// the transaction began is skipped: its totals are from before the recount.
+    pub fn committed(&self, changes: &[CounterChange], began: Instant) {
         let now = Instant::now();
         let mut inner = self.inner();
         for c in changes {
+            if inner.forgotten.get(&c.budget_id).is_some_and(|at| *at >= began) {
+                continue;
+            }
             let k = (c.budget_id.clone(), c.split_value.clone(), c.window.start.timestamp());
-            let before = inner.values.insert(k, (c.after.0, now)).map(|(v, _)| v);
+            let before = inner.values.get(&k).map(|(v, _)| *v);
+            if before.is_some_and(|b| b > c.after.0) {
+                continue;
+            }
+            inner.values.insert(k, (c.after.0, now));
             if let Some(p) = inner.complete.get_mut(&(c.budget_id.clone(), c.window.start.timestamp())) {
                 if before.is_none() {
                     p.count += 1;
@@ -234,7 +257,7 @@ mod tests {
     fn a_read_that_started_before_a_commit_does_not_overwrite_it() {
         let m = Mirror::default();
         let read_at = Instant::now();
-        m.committed(&[change(7)]);
+        m.committed(&[change(7)], read_at);
         m.fill(read_at, [(k(), 3)]);
         assert_eq!(m.get(&[k()]), vec![Some(7)]);
         m.forget("b");
@@ -258,12 +281,25 @@ mod tests {
     }
 
     #[test]
+    fn commits_arriving_out_of_order_keep_the_later_total() {
+        let m = Mirror::default();
+        let began = Instant::now();
+        m.committed(&[change(15)], began);
+        m.committed(&[change(10)], began);
+        assert_eq!(m.get(&[k()]), vec![Some(15)]);
+        // A commit begun before a recount does not put back the old totals.
+        m.forget("b");
+        m.committed(&[change(20)], began);
+        assert_eq!(m.get(&[k()]), vec![None]);
+    }
+
+    #[test]
     fn a_complete_period_is_verified_by_count_and_sum() {
         let m = Mirror::default();
         m.claim_reads(&[k()]);
         let long_ago = Instant::now() - FRESH_FOR * 2;
         m.fill_complete("b", 0, long_ago, vec![(String::new(), 4)]);
-        m.committed(&[change(6)]);
+        m.committed(&[change(6)], Instant::now());
         let reads = m.claim_reads(&[k()]);
         assert_eq!(reads, vec![Read::Verify { budget_id: "b".into(), period_start: 0, count: 1, sum: 6, commits: 1 }]);
         m.verified(&reads[0], Instant::now(), 1, 6);

@@ -34,7 +34,7 @@ impl PgStore {
         Ok(self.b_cap_spent(keys).await?.into_iter().map(|v| domain::Nanos(v.unwrap_or(0))).collect())
     }
 
-    fn counters_committed(&self, _changes: &[crate::CounterChange]) {}
+    fn counters_committed(&self, _changes: &[crate::CounterChange], _began: std::time::Instant) {}
 
     fn counters_forget(&self, _budget_id: &str) {}
 }

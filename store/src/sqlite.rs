@@ -66,7 +66,7 @@ impl SqliteStore {
                         Ok(rows) if rows.len() as i64 <= COMPLETE_MAX => {
                             self.counters.fill_complete(budget_id, *period_start, read_at, rows)
                         }
-                        Ok(_) => self.counters.release(budget_id, *period_start),
+                        Ok(_) => self.counters.too_large(budget_id, *period_start),
                         Err(e) => {
                             self.counters.release(budget_id, *period_start);
                             return Err(e);
@@ -101,8 +101,8 @@ impl SqliteStore {
             .collect())
     }
 
-    fn counters_committed(&self, changes: &[crate::CounterChange]) {
-        self.counters.committed(changes);
+    fn counters_committed(&self, changes: &[crate::CounterChange], began: std::time::Instant) {
+        self.counters.committed(changes, began);
     }
 
     fn counters_forget(&self, budget_id: &str) {

@@ -2,7 +2,7 @@
 //! delivery attempts, and acknowledgement (scope `admin`).
 
 use super::{authorize, ApiError};
-use crate::keys::Scope;
+use crate::keys::{grants, Scope};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -25,11 +25,13 @@ pub async fn list(
     headers: HeaderMap,
     params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<Alert>>, ApiError> {
-    authorize(&state, &headers, Scope::Read).await?;
+    let key = authorize(&state, &headers, Scope::Read).await?;
+    let admin = grants(&key.scopes, Scope::Admin);
     let Query(params) =
         params.map_err(|e| ApiError::Invalid(FieldError { field: "query".into(), reason: e.body_text() }))?;
     let q = AlertQuery::from_params(&params).map_err(ApiError::Invalid)?;
-    Ok(Json(state.store.list_alerts(&q).await?))
+    let alerts = state.store.list_alerts(&q).await?;
+    Ok(Json(alerts.into_iter().map(|a| if admin { a } else { a.for_reader() }).collect()))
 }
 
 /// One alert and its delivery attempts.
@@ -38,9 +40,10 @@ pub async fn get(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<AlertDetail>, ApiError> {
-    authorize(&state, &headers, Scope::Read).await?;
+    let key = authorize(&state, &headers, Scope::Read).await?;
     let id = alert_id(&id)?;
     let alert = state.store.get_alert(id).await?.ok_or_else(|| not_found(id))?;
+    let alert = if grants(&key.scopes, Scope::Admin) { alert } else { alert.for_reader() };
     let delivery_attempts = state.store.alert_attempts(id).await?;
     Ok(Json(AlertDetail { alert, delivery_attempts }))
 }

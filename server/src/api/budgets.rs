@@ -2,7 +2,7 @@
 //! `read`); create, replace and delete them (scope `admin`).
 
 use super::{authorize, ApiError};
-use crate::keys::Scope;
+use crate::keys::{grants, Scope};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -16,8 +16,10 @@ use domain::FieldError;
 
 /// Every budget, by name, with its standing this period.
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<BudgetView>>, ApiError> {
-    authorize(&state, &headers, Scope::Read).await?;
-    Ok(Json(state.budgets.views(Utc::now()).await?))
+    let key = authorize(&state, &headers, Scope::Read).await?;
+    let admin = grants(&key.scopes, Scope::Admin);
+    let views = state.budgets.views(Utc::now()).await?;
+    Ok(Json(views.into_iter().map(|v| if admin { v } else { v.for_reader() }).collect()))
 }
 
 /// One budget with its standing and burn-down.
@@ -26,8 +28,9 @@ pub async fn get(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<BudgetView>, ApiError> {
-    authorize(&state, &headers, Scope::Read).await?;
-    view(&state, &id).await.map(Json)
+    let key = authorize(&state, &headers, Scope::Read).await?;
+    let v = view(&state, &id).await?;
+    Ok(Json(if grants(&key.scopes, Scope::Admin) { v } else { v.for_reader() }))
 }
 
 /// Creates a budget from a JSON body; answers 201 with it.

@@ -52,7 +52,8 @@ pub fn parse(body: &[u8]) -> Result<CheckRequest, FieldError> {
                 let key = TagKey::parse(k).map_err(|r| err(&field, r))?;
                 let value = v.as_str().ok_or_else(|| err(&field, "must be a string".into()))?;
                 check_value(value).map_err(|r| err(&field, r))?;
-                tags.insert(key, value);
+                // Trimmed as ingest trims it, so the check names the counter ingest wrote.
+                tags.insert(key, value.trim());
             }
         }
         Some(_) => return Err(err("tags", "must be an object of tag values".into())),
@@ -98,5 +99,7 @@ mod tests {
         assert_eq!(e(r#"{"user":"x"}"#), "user");
         let ok = parse(br#"{"tags":{"team":"a"},"task_id":"t","model":"gpt-4o","estimated_cost":0.05}"#).unwrap();
         assert_eq!(ok.estimated_cost, Some(Nanos(50_000_000)));
+        let padded = parse(br#"{"tags":{"user":"alice "}}"#).unwrap();
+        assert_eq!(padded.tags.get("user"), Some("alice"));
     }
 }

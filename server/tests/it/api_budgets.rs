@@ -187,6 +187,13 @@ async fn alerts_are_delivered_to_the_webhook_with_retries_recorded() {
     assert_eq!(server::alerts::deliver_due(&app.state, &client, later).await.unwrap(), 1);
     assert_eq!(server::alerts::deliver_due(&app.state, &client, later + Duration::hours(1)).await.unwrap(), 0);
 
+    // Readers see where alerts go, not the webhook's secret path; admins see it whole.
+    let read = app.read_key.clone();
+    let (_, listed) = app.get("/api/v1/budgets", Some(&read)).await;
+    assert_eq!(listed[0]["webhook"], format!("{}/…", url.trim_end_matches("/hook")));
+    let (_, listed) = app.get("/api/v1/budgets", Some(&admin)).await;
+    assert_eq!(listed[0]["webhook"], url.as_str());
+
     let bodies = got.lock().unwrap().clone();
     assert_eq!(bodies.len(), 2, "one failed attempt, one delivery");
     assert_eq!(bodies[1]["text"], "Bursar: Platform monthly crossed 50%: $55.00 of $100.00");
@@ -194,7 +201,6 @@ async fn alerts_are_delivered_to_the_webhook_with_retries_recorded() {
     assert_eq!(bodies[1]["alert"]["threshold"], 50);
     let alert = &alerts(&app, "").await[0];
     assert_eq!((alert["delivery"].as_str(), alert["attempts"].as_i64()), (Some("delivered"), Some(2)));
-    let read = app.read_key.clone();
     let (_, detail) = app.get(&format!("/api/v1/alerts/{}", alert["id"]), Some(&read)).await;
     let attempts = detail["delivery_attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 2);

@@ -253,16 +253,22 @@ pub async fn alert_delivery_is_leased_recorded_and_acknowledged(s: Arc<dyn Store
     let out = s.insert_events(&[at("e", this_month().start, DOLLAR, team)]).await.unwrap();
     let id = out.alerts[0];
     let now = DateTime::from_timestamp(Utc::now().timestamp() + 1, 0).unwrap();
-    let claimed = s.claim_alerts(now, now + Duration::seconds(30), 10).await.unwrap();
+    let lease = now + Duration::seconds(30);
+    let claimed = s.claim_alerts(now, lease, 10).await.unwrap();
     assert_eq!(claimed.iter().map(|a| a.id).collect::<Vec<_>>(), vec![id]);
-    assert!(s.claim_alerts(now, now + Duration::seconds(30), 10).await.unwrap().is_empty(), "leased to the first");
+    assert!(s.claim_alerts(now, lease, 10).await.unwrap().is_empty(), "leased to the first");
     let failed = Attempt { attempt: 1, at: now, status: Some(500), error: Some("HTTP 500".into()), duration_ms: 12 };
-    s.finish_attempt(id, Some(&failed), Delivery::Pending, Some(now + Duration::seconds(10))).await.unwrap();
+    let lost = now + Duration::seconds(31);
+    assert!(!s.finish_attempt(id, lost, Some(&failed), Delivery::Delivered, None).await.unwrap(), "not its lease");
+    assert!(s
+        .finish_attempt(id, lease, Some(&failed), Delivery::Pending, Some(now + Duration::seconds(10)))
+        .await
+        .unwrap());
     assert!(s.claim_alerts(now, now + Duration::seconds(30), 10).await.unwrap().is_empty(), "not due yet");
     let later = now + Duration::seconds(11);
     assert_eq!(s.claim_alerts(later, later + Duration::seconds(30), 10).await.unwrap().len(), 1);
     let ok = Attempt { attempt: 2, at: later, status: Some(200), error: None, duration_ms: 8 };
-    s.finish_attempt(id, Some(&ok), Delivery::Delivered, None).await.unwrap();
+    assert!(s.finish_attempt(id, later + Duration::seconds(30), Some(&ok), Delivery::Delivered, None).await.unwrap());
     let a = s.get_alert(id).await.unwrap().unwrap();
     assert_eq!((a.delivery, a.attempts), (Delivery::Delivered, 2));
     assert_eq!(s.alert_attempts(id).await.unwrap(), vec![failed, ok]);
@@ -296,4 +302,35 @@ pub async fn a_day_budget_resets_at_local_midnight_across_a_dst_change(s: Arc<dy
             (crate::cases::t("2026-09-06T04:00:00Z"), crate::cases::t("2026-09-07T03:00:00Z"), Nanos(2 * DOLLAR)),
         ]
     );
+}
+
+pub async fn changing_the_amount_fires_what_the_new_amount_has_passed(s: Arc<dyn Store>) {
+    let team = tags(&[("team", "platform")]);
+    let start = this_month().start;
+    let mut b =
+        s.create_budget(&budget("amt", team.clone(), None, 10 * DOLLAR, &[50], true), Utc::now()).await.unwrap();
+    s.insert_events(&[at("a", start, 8 * DOLLAR, team.clone())]).await.unwrap();
+    assert_eq!(alerts(&s, "amt").await.len(), 1, "50% of $10");
+    // Lowered below what is spent: the cap and the threshold fire at once, for the new amount.
+    b.spec.amount = Nanos(6 * DOLLAR);
+    s.update_budget(&b, Utc::now()).await.unwrap();
+    let fired: Vec<(AlertKind, u32)> = alerts(&s, "amt").await.into_iter().map(|a| (a.0, a.1)).collect();
+    assert_eq!(fired, vec![(AlertKind::Threshold, 50), (AlertKind::Threshold, 50), (AlertKind::Cap, 100)]);
+    // Raised again, the cap at the new amount fires when spend reaches it, once.
+    b.spec.amount = Nanos(12 * DOLLAR);
+    s.update_budget(&b, Utc::now()).await.unwrap();
+    s.insert_events(&[at("b", start, 5 * DOLLAR, team)]).await.unwrap();
+    let caps: Vec<Nanos> = s
+        .list_alerts(&AlertQuery {
+            budget_id: Some("amt".into()),
+            kind: Some(AlertKind::Cap),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.limit)
+        .collect();
+    assert_eq!(caps, vec![Nanos(12 * DOLLAR), Nanos(6 * DOLLAR)]);
 }

@@ -53,4 +53,5 @@ conformance!(
     editing_a_budget_recounts_it,
     alert_delivery_is_leased_recorded_and_acknowledged,
     a_day_budget_resets_at_local_midnight_across_a_dst_change,
+    changing_the_amount_fires_what_the_new_amount_has_passed,
 );
