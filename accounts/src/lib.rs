@@ -1,8 +1,9 @@
 //! People and their sessions: creating accounts, signing in (with argon2
 //! hashes and throttling kept in the database, so every process agrees),
 //! the one-time setup token for the first admin, and a session store on
-//! Bursar's own database.
+//! Bursar's own database. Also API keys: generating, hashing, scopes.
 
+pub mod keys;
 mod password;
 mod sessions;
 

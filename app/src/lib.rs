@@ -13,6 +13,7 @@ pub mod budgets;
 pub mod chart;
 pub mod explore;
 pub mod format;
+pub mod keys;
 pub mod overview;
 pub mod tasks;
 pub mod untagged;
@@ -117,6 +118,7 @@ pub fn App() -> impl IntoView {
                             view=budget_form::EditBudgetPage
                         />
                         <Route path=StaticSegment("alerts") view=alerts::AlertsPage/>
+                        <Route path=StaticSegment("keys") view=keys::KeysPage/>
                         <Route path=StaticSegment("login") view=auth::LoginPage/>
                         <Route path=StaticSegment("setup") view=auth::SetupPage/>
                     </Routes>

@@ -127,7 +127,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys { command: KeysCommand::Create { name, scopes } } => {
             let scopes = keys::parse_scopes(&scopes).map_err(anyhow::Error::msg).context("--scopes")?;
             let store = open(&config).await?;
-            let (record, secret) = keys::generate(&name, &scopes);
+            let (record, secret) = keys::generate_by(&name, &scopes, "cli");
             store.create_api_key(&record).await?;
             eprintln!(
                 "created key {:?} ({}) with scopes {}; it is shown once:",

@@ -20,6 +20,29 @@ pub fn placeholders(dialect: crate::sql::Dialect, sql: &str) -> String {
     out
 }
 
+/// Columns of an API key row, in [`ApiKeyRow`]'s order.
+pub(crate) const API_KEY_COLUMNS: &str =
+    "id, name, prefix, key_hash, scopes, created_us, last_used_us, revoked_us, created_by";
+
+/// An API key row as read.
+pub(crate) type ApiKeyRow = (String, String, String, String, String, i64, Option<i64>, Option<i64>, String);
+
+/// An API key from its row.
+pub(crate) fn api_key(row: ApiKeyRow) -> crate::ApiKeyRecord {
+    let (id, name, prefix, key_hash, scopes, created, last_used, revoked, created_by) = row;
+    crate::ApiKeyRecord {
+        id,
+        name,
+        created_by,
+        prefix,
+        key_hash,
+        scopes: scopes.split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
+        created: crate::rollup::from_micros(created),
+        last_used: last_used.map(crate::rollup::from_micros),
+        revoked: revoked.map(crate::rollup::from_micros),
+    }
+}
+
 /// Implements [`crate::Store`] for a struct with `writer` and `reader` pools
 /// of database `$db` and a `tagsets` cache.
 macro_rules! impl_store {
@@ -418,8 +441,8 @@ macro_rules! impl_store {
 
             async fn create_api_key(&self, k: &$crate::ApiKeyRecord) -> Result<(), $crate::StoreError> {
                 let sql = self.q(
-                    "insert into api_keys (id, name, prefix, key_hash, scopes, created_us, last_used_us, revoked_us) \
-                     values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "insert into api_keys (id, name, prefix, key_hash, scopes, created_us, last_used_us, revoked_us, created_by) \
+                     values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 );
                 sqlx::query(&sql)
                     .bind(&k.id)
@@ -430,28 +453,28 @@ macro_rules! impl_store {
                     .bind($crate::rollup::micros(k.created))
                     .bind(k.last_used.map($crate::rollup::micros))
                     .bind(k.revoked.map($crate::rollup::micros))
+                    .bind(&k.created_by)
                     .execute(&self.writer)
                     .await?;
                 Ok(())
             }
 
             async fn find_api_key(&self, key_hash: &str) -> Result<Option<$crate::ApiKeyRecord>, $crate::StoreError> {
-                let sql = self.q(
-                    "select id, name, prefix, key_hash, scopes, created_us, last_used_us, revoked_us \
-                     from api_keys where key_hash = ?",
-                );
-                let row: Option<(String, String, String, String, String, i64, Option<i64>, Option<i64>)> =
-                    sqlx::query_as(&sql).bind(key_hash).fetch_optional(&self.reader).await?;
-                Ok(row.map(|(id, name, prefix, key_hash, scopes, created, last_used, revoked)| $crate::ApiKeyRecord {
-                    id,
-                    name,
-                    prefix,
-                    key_hash,
-                    scopes: scopes.split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
-                    created: $crate::rollup::from_micros(created),
-                    last_used: last_used.map($crate::rollup::from_micros),
-                    revoked: revoked.map($crate::rollup::from_micros),
-                }))
+                let sql = self.q(&format!("select {} from api_keys where key_hash = ?", $crate::backend::API_KEY_COLUMNS));
+                let row: Option<$crate::backend::ApiKeyRow> = sqlx::query_as(&sql).bind(key_hash).fetch_optional(&self.reader).await?;
+                Ok(row.map($crate::backend::api_key))
+            }
+
+            async fn list_api_keys(&self) -> Result<Vec<$crate::ApiKeyRecord>, $crate::StoreError> {
+                let sql = format!("select {} from api_keys order by created_us desc, id", $crate::backend::API_KEY_COLUMNS);
+                let rows: Vec<$crate::backend::ApiKeyRow> = sqlx::query_as(&sql).fetch_all(&self.reader).await?;
+                Ok(rows.into_iter().map($crate::backend::api_key).collect())
+            }
+
+            async fn revoke_api_key(&self, id: &str, at: chrono::DateTime<chrono::Utc>) -> Result<bool, $crate::StoreError> {
+                let sql = self.q("update api_keys set revoked_us = ? where id = ? and revoked_us is null");
+                let n = sqlx::query(&sql).bind($crate::rollup::micros(at)).bind(id).execute(&self.writer).await?.rows_affected();
+                Ok(n == 1)
             }
 
             async fn touch_api_key(&self, id: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), $crate::StoreError> {

@@ -55,6 +55,8 @@ pub struct InsertOutcome {
 pub struct ApiKeyRecord {
     pub id: String,
     pub name: String,
+    /// Who made it: an email, `cli`, or empty for keys from before this was kept.
+    pub created_by: String,
     pub prefix: String,
     pub key_hash: String,
     pub scopes: Vec<String>,
@@ -92,6 +94,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records that a key was used.
     async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Every key, newest first (revoked ones too).
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
+
+    /// Revokes a key; false when there is no such key or it was already revoked.
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
 
     /// Saves a new person; an email already used is a `Conflict`.
     async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError>;

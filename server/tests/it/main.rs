@@ -7,5 +7,6 @@ mod api_spend;
 mod auth;
 mod explore;
 mod helpers;
+mod keys_page;
 mod matrix;
 mod pages;

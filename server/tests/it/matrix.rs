@@ -31,6 +31,8 @@ pub const ROLES: [&str; 3] = ["viewer", "lead", "admin"];
 /// Pages and server functions for leads and admins only: a viewer is refused.
 pub const LEAD_PAGES: [&str; 1] = ["/budgets/new"];
 pub const LEAD_FNS: [(&str, &str); 1] = [("/api/budget_form", "")];
+/// Server functions for admins only.
+pub const ADMIN_FNS: [(&str, &str); 1] = [("/api/keys", "")];
 
 pub async fn call(app: &TestApp, path: &str, body: &str, cookie: Option<&str>) -> StatusCode {
     let req = TestApp::browser("POST", path, cookie)
@@ -74,6 +76,10 @@ pub async fn matrix(app: &TestApp) {
         }
         for (path, body) in LEAD_FNS {
             assert_eq!(call(app, path, body, Some(&cookie)).await, lead_or_admin, "{role} {path}");
+        }
+        let admin_only = if role == "admin" { StatusCode::OK } else { StatusCode::FORBIDDEN };
+        for (path, body) in ADMIN_FNS {
+            assert_eq!(call(app, path, body, Some(&cookie)).await, admin_only, "{role} {path}");
         }
     }
 }

@@ -247,6 +247,7 @@ pub async fn api_keys_round_trip(s: Arc<dyn Store>) {
     let k = ApiKeyRecord {
         id: "k1".into(),
         name: "ci".into(),
+        created_by: "ana@example.com".into(),
         prefix: "bsr_abcd".into(),
         key_hash: "deadbeef".into(),
         scopes: vec!["ingest".into(), "read".into()],
@@ -261,6 +262,19 @@ pub async fn api_keys_round_trip(s: Arc<dyn Store>) {
     s.touch_api_key("k1", at).await.unwrap();
     assert_eq!(s.find_api_key("deadbeef").await.unwrap().unwrap().last_used, Some(at));
     assert!(matches!(s.create_api_key(&k).await, Err(store::StoreError::Conflict(_))));
+    let newer = ApiKeyRecord {
+        id: "k2".into(),
+        key_hash: "feedface".into(),
+        created: Utc.with_ymd_and_hms(2026, 11, 3, 0, 0, 0).unwrap(),
+        ..k.clone()
+    };
+    s.create_api_key(&newer).await.unwrap();
+    let listed: Vec<String> = s.list_api_keys().await.unwrap().into_iter().map(|k| k.id).collect();
+    assert_eq!(listed, vec!["k2", "k1"], "newest first");
+    assert!(s.revoke_api_key("k1", at).await.unwrap());
+    assert!(!s.revoke_api_key("k1", at).await.unwrap(), "already revoked");
+    assert!(!s.revoke_api_key("nope", at).await.unwrap());
+    assert_eq!(s.find_api_key("deadbeef").await.unwrap().unwrap().revoked, Some(at));
 }
 
 pub async fn migrations_are_idempotent(s: Arc<dyn Store>) {
