@@ -82,6 +82,43 @@ pub async fn create_account(store: &Arc<dyn Store>, new: NewAccount<'_>) -> Resu
     }
 }
 
+/// What an admin may change about a person.
+pub struct Change<'a> {
+    pub role: &'a str,
+    pub teams: &'a str,
+    pub active: bool,
+}
+
+/// Changes a person's role, teams and whether they may sign in. An admin
+/// may not demote or deactivate themselves (someone must stay able to undo it).
+pub async fn change_account(
+    store: &Arc<dyn Store>,
+    by: &Person,
+    id: &str,
+    change: Change<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    let role = Role::parse(change.role).map_err(|reason| AccountError::Invalid { field: "role", reason })?;
+    let teams = parse_teams(change.teams).map_err(|reason| AccountError::Invalid { field: "teams", reason })?;
+    if role == Role::Lead && teams.is_empty() {
+        return Err(AccountError::Invalid { field: "teams", reason: "a lead needs at least one team".into() });
+    }
+    if by.id == id && (role != Role::Admin || !change.active) {
+        return Err(AccountError::Invalid {
+            field: "role",
+            reason: "you cannot demote or deactivate yourself; ask another admin".into(),
+        });
+    }
+    let existing = store
+        .find_user(id)
+        .await?
+        .ok_or(AccountError::Invalid { field: "id", reason: "there is no such person".into() })?;
+    let deactivated = if change.active { None } else { existing.deactivated.or(Some(now)) };
+    let teams = if role == Role::Lead { teams } else { Vec::new() };
+    store.update_user(id, role.as_str(), &teams, deactivated).await?;
+    Ok(())
+}
+
 /// Checks an email and password. Failures are counted per email in the
 /// database; past [`MAX_FAILURES`] in [`THROTTLE_WINDOW`] even a right
 /// password is refused until the window passes.

@@ -176,7 +176,13 @@ pub fn UserMenu() -> impl IntoView {
                     Ok(Some(p)) => {
                         view! {
                             <div class="user-menu">
-                                {p.is_admin().then(|| view! { <a class="menu-link" href="/keys">"API keys"</a> })}
+                                {p.is_admin()
+                                    .then(|| {
+                                        view! {
+                                            <a class="menu-link" href="/users">"Users"</a>
+                                            <a class="menu-link" href="/keys">"API keys"</a>
+                                        }
+                                    })}
                                 <span class="user-email" data-testid="user-email">{p.email.clone()}</span>
                                 <span class="role-badge">{p.role.as_str()}</span>
                                 <ActionForm action=action>

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod overview;
 pub mod tasks;
 pub mod untagged;
+pub mod users;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -119,6 +120,7 @@ pub fn App() -> impl IntoView {
                         />
                         <Route path=StaticSegment("alerts") view=alerts::AlertsPage/>
                         <Route path=StaticSegment("keys") view=keys::KeysPage/>
+                        <Route path=StaticSegment("users") view=users::UsersPage/>
                         <Route path=StaticSegment("login") view=auth::LoginPage/>
                         <Route path=StaticSegment("setup") view=auth::SetupPage/>
                     </Routes>

@@ -1,7 +1,7 @@
 // An admin creates an API key in the browser, ingests with it, revokes it,
 // and within a second ingest with it is refused with 401.
 import { test, expect } from '@playwright/test';
-import { signIn } from './helpers';
+import { signIn, email } from './helpers';
 
 test('an admin creates a key, uses it, revokes it, and it is refused', async ({ page }) => {
   const errors: string[] = [];
@@ -28,5 +28,10 @@ test('an admin creates a key, uses it, revokes it, and it is refused', async ({ 
   await expect(row).toContainText('revoked');
   await page.waitForTimeout(1_200);
   expect((await send('e2e-key-2')).status()).toBe(401);
+
+  // The users page lists everyone, the reader marked as "you".
+  await page.goto('/users');
+  await expect(page.locator(`[data-testid="user-row"][data-email="${email}"]`)).toContainText('you');
+  await page.screenshot({ path: 'test-results/users.png', fullPage: true });
   expect(errors).toEqual([]);
 });

@@ -267,6 +267,25 @@ macro_rules! impl_store {
                 self.p_create_user(u).await
             }
 
+            async fn update_user(
+                &self,
+                id: &str,
+                role: &str,
+                teams: &[String],
+                deactivated: Option<chrono::DateTime<chrono::Utc>>,
+            ) -> Result<bool, $crate::StoreError> {
+                let sql = self.q("update users set role = ?, teams = ?, deactivated_us = ? where id = ?");
+                let n = sqlx::query(&sql)
+                    .bind(role)
+                    .bind(teams.join(","))
+                    .bind(deactivated.map($crate::rollup::micros))
+                    .bind(id)
+                    .execute(&self.writer)
+                    .await?
+                    .rows_affected();
+                Ok(n == 1)
+            }
+
             async fn find_user(&self, id: &str) -> Result<Option<$crate::UserRecord>, $crate::StoreError> {
                 self.p_find_user("id", id).await
             }

@@ -113,6 +113,15 @@ pub trait Store: Send + Sync + 'static {
     /// Everyone, by email.
     async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
 
+    /// Changes a person's role, teams and whether they are deactivated; false when there is no such person.
+    async fn update_user(
+        &self,
+        id: &str,
+        role: &str,
+        teams: &[String],
+        deactivated: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError>;
+
     /// How many people there are.
     async fn count_users(&self) -> Result<i64, StoreError>;
 

@@ -10,3 +10,4 @@ mod helpers;
 mod keys_page;
 mod matrix;
 mod pages;
+mod users_page;

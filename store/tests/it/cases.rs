@@ -338,6 +338,14 @@ pub async fn people_round_trip(s: Arc<dyn Store>) {
     let all = s.list_users().await.unwrap();
     assert_eq!(all.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), vec!["ana@example.com", "bob@example.com"]);
     assert!(!format!("{u:?}").contains("argon2"), "password hashes stay out of Debug");
+    let off = Utc.with_ymd_and_hms(2026, 11, 5, 0, 0, 0).unwrap();
+    assert!(s.update_user("u1", "lead", &["platform".into(), "data".into()], Some(off)).await.unwrap());
+    let changed = s.find_user("u1").await.unwrap().unwrap();
+    assert_eq!(
+        (changed.role.as_str(), changed.teams.clone(), changed.deactivated),
+        ("lead", vec!["platform".to_string(), "data".to_string()], Some(off))
+    );
+    assert!(!s.update_user("nobody", "viewer", &[], None).await.unwrap());
 }
 
 pub async fn sessions_expire_and_are_deleted(s: Arc<dyn Store>) {
