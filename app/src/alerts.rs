@@ -29,8 +29,7 @@ pub struct AlertsData {
 pub async fn get_alerts(status: String, kind: String, budget: String) -> Result<AlertsData, ServerFnError> {
     use domain::users::Role;
     let (person, svc) = crate::budgets::service(Role::Viewer).await?;
-    let store = use_context::<std::sync::Arc<dyn store::Store>>()
-        .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let store = crate::auth::store_context()?;
     let records = store.list_budgets().await.map_err(crate::budgets::store_failed)?;
     let actor = budgets::Actor::Person(person.clone());
     let params = [("status", status), ("kind", kind), ("budget", budget), ("limit", "200".to_string())]
@@ -39,13 +38,11 @@ pub async fn get_alerts(status: String, kind: String, budget: String) -> Result<
     let alerts = store.list_alerts(&q).await.map_err(crate::budgets::store_failed)?;
     let mut rows = Vec::with_capacity(alerts.len());
     let admin = person.is_admin();
+    let attempted: Vec<i64> = alerts.iter().filter(|a| a.attempts > 0).map(|a| a.id).collect();
+    let mut attempts_by = store.alerts_attempts(&attempted).await.map_err(crate::budgets::store_failed)?;
     for alert in alerts {
         let alert = if admin { alert } else { alert.for_reader() };
-        let attempts = if alert.attempts > 0 {
-            store.alert_attempts(alert.id).await.map_err(crate::budgets::store_failed)?
-        } else {
-            vec![]
-        };
+        let attempts = attempts_by.remove(&alert.id).unwrap_or_default();
         let ackable = person.role >= Role::Lead
             && match records.iter().find(|b| b.id == alert.budget_id) {
                 Some(b) => svc.may_edit(&actor, &b.spec),
@@ -61,8 +58,7 @@ pub async fn get_alerts(status: String, kind: String, budget: String) -> Result<
 #[server(endpoint = "ack_alert")]
 pub async fn ack_alert(id: i64) -> Result<(), ServerFnError> {
     let (person, svc) = crate::budgets::service(domain::users::Role::Lead).await?;
-    let store = use_context::<std::sync::Arc<dyn store::Store>>()
-        .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let store = crate::auth::store_context()?;
     let alert = store
         .get_alert(id)
         .await

@@ -5,14 +5,19 @@ use domain::users::Person;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+/// The store the server provides to every page and server function.
+#[cfg(feature = "ssr")]
+pub fn store_context() -> Result<std::sync::Arc<dyn store::Store>, ServerFnError> {
+    use_context::<std::sync::Arc<dyn store::Store>>().ok_or_else(|| ServerFnError::new("the store is not configured"))
+}
+
 /// The signed-in person and the store, or an error that says what to do.
 /// Every server function that reads or changes data calls this first; the
 /// server's page guard is a second line, not the only one.
 #[cfg(feature = "ssr")]
 pub async fn require(min: domain::users::Role) -> Result<(Person, std::sync::Arc<dyn store::Store>), ServerFnError> {
     use http::StatusCode;
-    let store = use_context::<std::sync::Arc<dyn store::Store>>()
-        .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let store = crate::auth::store_context()?;
     let session: tower_sessions::Session = leptos_axum::extract().await?;
     let resp = use_context::<leptos_axum::ResponseOptions>();
     let Some(person) = accounts::current_person(&store, &session).await else {
@@ -33,8 +38,7 @@ pub async fn require(min: domain::users::Role) -> Result<(Person, std::sync::Arc
 /// Who is signed in, if anyone.
 #[server(endpoint = "me")]
 pub async fn get_me() -> Result<Option<Person>, ServerFnError> {
-    let store = use_context::<std::sync::Arc<dyn store::Store>>()
-        .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let store = crate::auth::store_context()?;
     let session: tower_sessions::Session = leptos_axum::extract().await?;
     Ok(accounts::current_person(&store, &session).await)
 }
@@ -43,8 +47,7 @@ pub async fn get_me() -> Result<Option<Person>, ServerFnError> {
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
     use accounts::AccountError;
-    let store = use_context::<std::sync::Arc<dyn store::Store>>()
-        .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let store = crate::auth::store_context()?;
     let session: tower_sessions::Session = leptos_axum::extract().await?;
     match accounts::sign_in(&store, &email, &password, chrono::Utc::now()).await {
         Ok(person) => {
@@ -74,8 +77,7 @@ pub async fn logout() -> Result<(), ServerFnError> {
 /// Creates the first admin with the one-time token printed at first start.
 #[server(endpoint = "setup")]
 pub async fn setup_admin(token: String, email: String, password: String) -> Result<(), ServerFnError> {
-    let store = use_context::<std::sync::Arc<dyn store::Store>>()
-        .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let store = crate::auth::store_context()?;
     let session: tower_sessions::Session = leptos_axum::extract().await?;
     let person = accounts::redeem_setup_token(&store, &token, &email, &password)
         .await

@@ -33,8 +33,7 @@ pub async fn get_budget_form(id: Option<String>) -> Result<FormData, ServerFnErr
     let lead_teams = if person.role == Role::Admin { vec![] } else { person.teams.clone() };
     let draft = match &id {
         Some(id) => {
-            let store = use_context::<std::sync::Arc<dyn store::Store>>()
-                .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+            let store = crate::auth::store_context()?;
             let rec = store
                 .get_budget(id)
                 .await

@@ -77,8 +77,7 @@ pub async fn get_budget(id: String) -> Result<BudgetPageData, ServerFnError> {
         }
         return Err(ServerFnError::new("There is no such budget; it may have been deleted."));
     };
-    let store = use_context::<std::sync::Arc<dyn store::Store>>()
-        .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+    let store = crate::auth::store_context()?;
     let q = store::AlertQuery { budget_id: Some(id), limit: 20, ..Default::default() };
     let admin = person.is_admin();
     let alerts = store.list_alerts(&q).await.map_err(store_failed)?;

@@ -430,8 +430,11 @@ macro_rules! impl_store {
                 self.b_ack_alert(id, by, at).await
             }
 
-            async fn alert_attempts(&self, id: i64) -> Result<Vec<domain::alert::Attempt>, $crate::StoreError> {
-                self.b_attempts(id).await
+            async fn alerts_attempts(
+                &self,
+                ids: &[i64],
+            ) -> Result<std::collections::HashMap<i64, Vec<domain::alert::Attempt>>, $crate::StoreError> {
+                self.b_attempts(ids).await
             }
 
             async fn claim_alerts(

@@ -434,22 +434,34 @@ macro_rules! impl_budgets {
                 self.b_get_alert(id).await
             }
 
-            pub(crate) async fn b_attempts(&self, id: i64) -> Result<Vec<domain::alert::Attempt>, $crate::StoreError> {
-                let sql = self.q(
-                    "select attempt, at_us, status, error, duration_ms from alert_attempts where alert_id = ? order by attempt",
-                );
-                let rows: Vec<(i64, i64, Option<i64>, Option<String>, i64)> =
-                    sqlx::query_as(&sql).bind(id).fetch_all(&self.reader).await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(attempt, at, status, error, duration_ms)| domain::alert::Attempt {
+            /// The delivery attempts of several alerts, by alert, in order: one query.
+            pub(crate) async fn b_attempts(
+                &self,
+                ids: &[i64],
+            ) -> Result<std::collections::HashMap<i64, Vec<domain::alert::Attempt>>, $crate::StoreError> {
+                let mut out: std::collections::HashMap<i64, Vec<domain::alert::Attempt>> = Default::default();
+                if ids.is_empty() {
+                    return Ok(out);
+                }
+                let marks = vec!["?"; ids.len()].join(", ");
+                let sql = self.q(&format!(
+                    "select alert_id, attempt, at_us, status, error, duration_ms from alert_attempts \
+                     where alert_id in ({marks}) order by alert_id, attempt"
+                ));
+                let mut query = sqlx::query_as::<_, (i64, i64, i64, Option<i64>, Option<String>, i64)>(&sql);
+                for id in ids {
+                    query = query.bind(*id);
+                }
+                for (alert_id, attempt, at, status, error, duration_ms) in query.fetch_all(&self.reader).await? {
+                    out.entry(alert_id).or_default().push(domain::alert::Attempt {
                         attempt: attempt as u32,
                         at: $crate::rollup::from_micros(at),
                         status: status.map(|s| s as u16),
                         error,
                         duration_ms,
-                    })
-                    .collect())
+                    });
+                }
+                Ok(out)
             }
 
             pub(crate) async fn b_claim_alerts(

@@ -203,7 +203,15 @@ pub trait Store: Send + Sync + 'static {
         -> Result<Option<domain::alert::Alert>, StoreError>;
 
     /// An alert's delivery attempts, in order.
-    async fn alert_attempts(&self, id: i64) -> Result<Vec<domain::alert::Attempt>, StoreError>;
+    async fn alert_attempts(&self, id: i64) -> Result<Vec<domain::alert::Attempt>, StoreError> {
+        Ok(self.alerts_attempts(&[id]).await?.remove(&id).unwrap_or_default())
+    }
+
+    /// The delivery attempts of several alerts, by alert, each in order (one query).
+    async fn alerts_attempts(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, Vec<domain::alert::Attempt>>, StoreError>;
 
     /// Leases alerts due for delivery until `lease_until`, so that one process delivers each.
     async fn claim_alerts(

@@ -239,13 +239,7 @@ async fn post_form(app: &TestApp, cookie: &str, scope: &str) -> (StatusCode, Str
         "id=&name=Mine&scope={}&split_by=&period=month&amount=100&thresholds=50&hard_cap=true&webhook=&owner=&description=&time_zone=",
         scope.replace('=', "%3D")
     );
-    let req = TestApp::browser("POST", "/api/save_budget", Some(cookie))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
-        .body(axum::body::Body::from(form))
-        .unwrap();
-    let (status, _, body) = app.send(req).await;
-    (status, String::from_utf8_lossy(&body).into_owned())
+    app.server_fn("/api/save_budget", &form, Some(cookie)).await
 }
 
 #[tokio::test]

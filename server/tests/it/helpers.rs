@@ -170,6 +170,17 @@ impl TestApp {
         b
     }
 
+    /// Calls a server function as a signed-in browser posts a form (asking for JSON back).
+    pub async fn server_fn(&self, path: &str, form: &str, cookie: Option<&str>) -> (StatusCode, String) {
+        let req = TestApp::browser("POST", path, cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(Body::from(form.to_string()))
+            .unwrap();
+        let (status, _, body) = self.send(req).await;
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
     pub async fn spend(&self, query: &str) -> (StatusCode, Value) {
         let key = self.read_key.clone();
         self.get(&format!("/api/v1/spend?{query}"), Some(&key)).await

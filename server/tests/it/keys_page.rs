@@ -2,18 +2,11 @@
 //! works, they revoke it, and within a second ingest with it gets 401.
 
 use crate::helpers::{event, TestApp};
-use axum::body::Body;
 use axum::http::StatusCode;
 use serde_json::json;
 
 async fn call(app: &TestApp, cookie: &str, path: &str, form: &str) -> (StatusCode, String) {
-    let req = TestApp::browser("POST", path, Some(cookie))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
-        .body(Body::from(form.to_string()))
-        .unwrap();
-    let (status, _, body) = app.send(req).await;
-    (status, String::from_utf8_lossy(&body).into_owned())
+    app.server_fn(path, form, Some(cookie)).await
 }
 
 #[tokio::test]

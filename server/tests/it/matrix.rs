@@ -35,12 +35,7 @@ pub const LEAD_FNS: [(&str, &str); 1] = [("/api/budget_form", "")];
 pub const ADMIN_FNS: [(&str, &str); 2] = [("/api/keys", ""), ("/api/users", "")];
 
 pub async fn call(app: &TestApp, path: &str, body: &str, cookie: Option<&str>) -> StatusCode {
-    let req = TestApp::browser("POST", path, cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    app.send(req).await.0
+    app.server_fn(path, body, cookie).await.0
 }
 
 /// The matrix: every page and server function for anonymous, viewer, lead and admin.
