@@ -5,16 +5,20 @@
 //! milliseconds. The store and the HTTP layer call into it; it calls nothing.
 
 pub mod alert;
+pub mod audit;
 pub mod budget;
 pub mod budget_view;
 pub mod event;
 pub mod explore;
+pub mod litellm;
 pub mod money;
 pub mod period;
+pub mod price_edit;
 pub mod pricing;
 pub mod query;
 pub mod report;
 pub mod tags;
+pub mod taxonomy;
 pub mod time;
 pub mod users;
 #[cfg(feature = "tz")]
