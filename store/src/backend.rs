@@ -457,6 +457,89 @@ macro_rules! impl_store {
                 self.b_finish_attempt(id, lease_until, attempt, delivery, next_attempt).await
             }
 
+            async fn list_price_models(&self) -> Result<Vec<domain::pricing::ModelPrice>, $crate::StoreError> {
+                self.g_list_price_models().await
+            }
+
+            async fn put_price_models(
+                &self,
+                models: &[domain::pricing::ModelPrice],
+                at: chrono::DateTime<chrono::Utc>,
+                only_missing: bool,
+            ) -> Result<usize, $crate::StoreError> {
+                self.g_put_price_models(models, at, only_missing).await
+            }
+
+            async fn taxonomy(&self) -> Result<domain::taxonomy::Taxonomy, $crate::StoreError> {
+                self.g_taxonomy().await
+            }
+
+            async fn put_taxonomy(
+                &self,
+                taxonomy: &domain::taxonomy::Taxonomy,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::StoreError> {
+                self.g_put_taxonomy(taxonomy, at).await
+            }
+
+            async fn config_revisions(&self) -> Result<(i64, i64), $crate::StoreError> {
+                self.g_revisions().await
+            }
+
+            async fn create_job(&self, job: &$crate::JobRecord) -> Result<(), $crate::StoreError> {
+                self.g_create_job(job).await
+            }
+
+            async fn update_job(&self, job: &$crate::JobRecord) -> Result<(), $crate::StoreError> {
+                self.g_update_job(job).await
+            }
+
+            async fn list_jobs(&self, limit: i64) -> Result<Vec<$crate::JobRecord>, $crate::StoreError> {
+                self.g_list_jobs(None, limit).await
+            }
+
+            async fn get_job(&self, id: &str) -> Result<Option<$crate::JobRecord>, $crate::StoreError> {
+                Ok(self.g_list_jobs(Some(id), 1).await?.pop())
+            }
+
+            async fn interrupt_stale_jobs(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, $crate::StoreError> {
+                self.g_interrupt_stale_jobs(before).await
+            }
+
+            async fn tagsets_with_events(&self) -> Result<Vec<(i64, domain::TagSet)>, $crate::StoreError> {
+                self.g_tagsets_with_events().await
+            }
+
+            async fn remap_tagset(&self, from: i64, to: &domain::TagSet) -> Result<i64, $crate::StoreError> {
+                self.g_remap_tagset(from, to).await
+            }
+
+            async fn unpriced_models(&self) -> Result<Vec<$crate::UnpricedModel>, $crate::StoreError> {
+                self.g_unpriced_models().await
+            }
+
+            async fn reprice(
+                &self,
+                model: &str,
+                catalog: &domain::Catalog,
+                after_seq: i64,
+                limit: i64,
+            ) -> Result<$crate::RepriceStep, $crate::StoreError> {
+                self.g_reprice(model, catalog, after_seq, limit).await
+            }
+
+            async fn recount_budgets(&self, now: chrono::DateTime<chrono::Utc>) -> Result<usize, $crate::StoreError> {
+                self.g_recount_budgets(now).await
+            }
+
+            async fn record_audit(&self, entry: &domain::audit::Entry) -> Result<(), $crate::StoreError> {
+                self.g_record_audit(entry).await
+            }
+
+            async fn list_audit(&self, q: &domain::audit::Query) -> Result<Vec<domain::audit::Entry>, $crate::StoreError> {
+                self.g_list_audit(q).await
+            }
+
             async fn count_events(&self) -> Result<i64, $crate::StoreError> {
                 Ok(sqlx::query_scalar("select count(*) from events").fetch_one(&self.reader).await?)
             }

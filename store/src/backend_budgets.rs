@@ -194,6 +194,61 @@ macro_rules! impl_budgets {
                 Ok(())
             }
 
+            /// Recounts a budget's periods and fires whatever the recounted spend has passed.
+            async fn b_recount_and_fire(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                rec: &$crate::BudgetRecord,
+                windows: &[domain::window::Window],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::StoreError> {
+                self.b_recount(tx, &rec.id, &rec.spec, &windows).await?;
+                // The recounted spend may already be past thresholds (a new budget over
+                // spent ground, or a lowered amount): they fire now, once.
+                let current = windows[windows.len() - 1];
+                let sql = self.q("select split_value, spent_nanos from budget_spend where budget_id = ? and period_start = ?");
+                let counters: Vec<(String, i64)> =
+                    sqlx::query_as(&sql).bind(&rec.id).bind(current.start.timestamp()).fetch_all(&mut **tx).await?;
+                for (split, spent) in counters {
+                    for f in $crate::budgets::firings(&rec.spec, 0, spent) {
+                        let alert = $crate::NewAlert {
+                            budget_id: rec.id.clone(),
+                            budget_name: rec.spec.name.clone(),
+                            split_value: split.clone(),
+                            window: current,
+                            kind: f.kind,
+                            threshold: f.threshold,
+                            spent: domain::Nanos(spent),
+                            limit: rec.spec.amount,
+                            forecast: None,
+                            webhook: rec.spec.webhook.clone(),
+                            fired: now,
+                        };
+                        self.b_insert_alert(tx, &alert).await?;
+                    }
+                }
+                Ok(())
+            }
+
+            /// Recounts one budget's current and previous period from the stored
+            /// events (after events were retagged or repriced), firing what is passed.
+            pub(crate) async fn b_recount_one(
+                &self,
+                rec: &$crate::BudgetRecord,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::StoreError> {
+                let zone = domain::window::zone(&rec.spec.time_zone).unwrap_or(domain::window::Tz::UTC);
+                let windows = $crate::budgets::recount_windows(rec.spec.period, zone, now);
+                let mut tx = self.writer.begin().await?;
+                self.b_lock(&mut tx, true).await?;
+                let sql = self.q("update budgets set counted_from_us = ? where id = ?");
+                sqlx::query(&sql).bind($crate::rollup::micros(windows[0].start)).bind(&rec.id).execute(&mut *tx).await?;
+                self.b_recount_and_fire(&mut tx, rec, &windows, now).await?;
+                tx.commit().await?;
+                self.counters_forget(&rec.id);
+                Ok(())
+            }
+
             pub(crate) async fn b_save_budget(
                 &self,
                 rec: &$crate::BudgetRecord,
@@ -244,31 +299,7 @@ macro_rules! impl_budgets {
                         ..rec.clone()
                     }
                 };
-                self.b_recount(&mut tx, &rec.id, &rec.spec, &windows).await?;
-                // The recounted spend may already be past thresholds (a new budget over
-                // spent ground, or a lowered amount): they fire now, once.
-                let current = windows[windows.len() - 1];
-                let sql = self.q("select split_value, spent_nanos from budget_spend where budget_id = ? and period_start = ?");
-                let counters: Vec<(String, i64)> =
-                    sqlx::query_as(&sql).bind(&rec.id).bind(current.start.timestamp()).fetch_all(&mut *tx).await?;
-                for (split, spent) in counters {
-                    for f in $crate::budgets::firings(&rec.spec, 0, spent) {
-                        let alert = $crate::NewAlert {
-                            budget_id: rec.id.clone(),
-                            budget_name: rec.spec.name.clone(),
-                            split_value: split.clone(),
-                            window: current,
-                            kind: f.kind,
-                            threshold: f.threshold,
-                            spent: domain::Nanos(spent),
-                            limit: rec.spec.amount,
-                            forecast: None,
-                            webhook: rec.spec.webhook.clone(),
-                            fired: now,
-                        };
-                        self.b_insert_alert(&mut tx, &alert).await?;
-                    }
-                }
+                self.b_recount_and_fire(&mut tx, rec, &windows, now).await?;
                 tx.commit().await?;
                 Ok(Some(stored))
             }

@@ -8,9 +8,11 @@
 
 mod backend;
 mod backend_budgets;
+mod backend_governance;
 mod backend_people;
 mod budgets;
 mod error;
+mod governance;
 mod mirror;
 mod people;
 mod postgres;
@@ -21,6 +23,7 @@ mod sqlite;
 pub use budgets::{BudgetRecord, Counter, CounterChange, CounterKey, NewAlert};
 pub use domain::alert::AlertQuery;
 pub use error::StoreError;
+pub use governance::{JobRecord, RepriceStep, UnpricedModel};
 pub use people::{EventQuery, StoredEvent, UserRecord};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -232,6 +235,72 @@ pub trait Store: Send + Sync + 'static {
         delivery: domain::alert::Delivery,
         next_attempt: Option<DateTime<Utc>>,
     ) -> Result<bool, StoreError>;
+
+    /// Every model in the price catalog, by provider and name.
+    async fn list_price_models(&self) -> Result<Vec<domain::pricing::ModelPrice>, StoreError>;
+
+    /// Adds or replaces models in the price catalog (whole records); with
+    /// `only_missing`, models already stored are left alone. Returns how many rows changed.
+    async fn put_price_models(
+        &self,
+        models: &[domain::pricing::ModelPrice],
+        at: DateTime<Utc>,
+        only_missing: bool,
+    ) -> Result<usize, StoreError>;
+
+    /// The tag taxonomy (empty until an admin sets one).
+    async fn taxonomy(&self) -> Result<domain::taxonomy::Taxonomy, StoreError>;
+
+    /// Replaces the tag taxonomy (already validated).
+    async fn put_taxonomy(&self, taxonomy: &domain::taxonomy::Taxonomy, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// The revisions of the price catalog and the taxonomy: each moves on every change.
+    async fn config_revisions(&self) -> Result<(i64, i64), StoreError>;
+
+    /// Records a new background job.
+    async fn create_job(&self, job: &JobRecord) -> Result<(), StoreError>;
+
+    /// Saves a job's state, progress and heartbeat.
+    async fn update_job(&self, job: &JobRecord) -> Result<(), StoreError>;
+
+    /// Recent jobs, newest first.
+    async fn list_jobs(&self, limit: i64) -> Result<Vec<JobRecord>, StoreError>;
+
+    /// One job.
+    async fn get_job(&self, id: &str) -> Result<Option<JobRecord>, StoreError>;
+
+    /// Marks running jobs whose heartbeat stopped before `before` as interrupted.
+    async fn interrupt_stale_jobs(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Every tag set some stored call carries, with its id.
+    async fn tagsets_with_events(&self) -> Result<Vec<(i64, domain::TagSet)>, StoreError>;
+
+    /// Moves every call carrying tag set `from` to the set `to`, moving their
+    /// share of the rollups with them, in one transaction. Returns how many calls moved.
+    async fn remap_tagset(&self, from: i64, to: &domain::TagSet) -> Result<i64, StoreError>;
+
+    /// Stored calls without a cost, grouped by model name, most calls first.
+    async fn unpriced_models(&self) -> Result<Vec<UnpricedModel>, StoreError>;
+
+    /// Prices up to `limit` unpriced calls of `model` (after call `after_seq`)
+    /// with the catalog, adding their cost to the rollups in the same transaction.
+    async fn reprice(
+        &self,
+        model: &str,
+        catalog: &domain::Catalog,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<RepriceStep, StoreError>;
+
+    /// Recounts every budget's current and previous period from the stored
+    /// events and fires what the recounted spend has passed. Returns how many budgets.
+    async fn recount_budgets(&self, now: DateTime<Utc>) -> Result<usize, StoreError>;
+
+    /// Appends an entry to the audit log.
+    async fn record_audit(&self, entry: &domain::audit::Entry) -> Result<(), StoreError>;
+
+    /// Audit entries matching a filter, newest first.
+    async fn list_audit(&self, q: &domain::audit::Query) -> Result<Vec<domain::audit::Entry>, StoreError>;
 
     /// Answers a spend query from rollups, reading raw events only at the
     /// range's unaligned edges; a query on a key the rollups do not keep

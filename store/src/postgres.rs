@@ -3,6 +3,7 @@
 
 use crate::backend::impl_store;
 use crate::backend_budgets::impl_budgets;
+use crate::backend_governance::impl_governance;
 use crate::backend_people::impl_people;
 use crate::sql::Dialect;
 use crate::{Backend, StoreError};
@@ -42,3 +43,4 @@ impl PgStore {
 impl_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
 impl_people!(PgStore, Postgres, Dialect::Postgres);
 impl_budgets!(PgStore, Postgres, Dialect::Postgres);
+impl_governance!(PgStore, Postgres, Dialect::Postgres);

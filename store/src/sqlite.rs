@@ -4,6 +4,7 @@
 
 use crate::backend::impl_store;
 use crate::backend_budgets::impl_budgets;
+use crate::backend_governance::impl_governance;
 use crate::backend_people::impl_people;
 use crate::sql::Dialect;
 use crate::{Backend, StoreError};
@@ -113,3 +114,4 @@ impl SqliteStore {
 impl_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
 impl_people!(SqliteStore, Sqlite, Dialect::Sqlite);
 impl_budgets!(SqliteStore, Sqlite, Dialect::Sqlite);
+impl_governance!(SqliteStore, Sqlite, Dialect::Sqlite);

@@ -7,6 +7,7 @@
 
 mod budget_cases;
 mod cases;
+mod governance_cases;
 mod harness;
 
 /// Declares one test per backend for each case.
@@ -54,4 +55,9 @@ conformance!(
     alert_delivery_is_leased_recorded_and_acknowledged,
     a_day_budget_resets_at_local_midnight_across_a_dst_change,
     changing_the_amount_fires_what_the_new_amount_has_passed,
+    the_catalog_and_taxonomy_are_stored_with_revisions,
+    remapping_tag_sets_keeps_rollups_exact,
+    repricing_reconciles_to_the_nano_dollar,
+    jobs_record_progress_and_stale_ones_are_interrupted,
+    the_audit_log_filters_and_keeps_order,
 );
