@@ -103,6 +103,46 @@ pub fn generate_by(name: &str, scopes: &[Scope], created_by: &str) -> (ApiKeyRec
     (record, KeySecret(text))
 }
 
+/// A key as the audit log records it (never its hash or text).
+pub fn audit_view(k: &ApiKeyRecord) -> serde_json::Value {
+    serde_json::json!({ "name": k.name, "prefix": k.prefix, "scopes": k.scopes, "revoked": k.revoked.is_some() })
+}
+
+/// Makes and stores a key on someone's behalf (an email or `cli`), and audits it.
+pub async fn create_audited(
+    store: &std::sync::Arc<dyn store::Store>,
+    name: &str,
+    scopes: &[Scope],
+    actor: &str,
+) -> Result<(ApiKeyRecord, KeySecret), store::StoreError> {
+    let (record, secret) = generate_by(name, scopes, actor);
+    store.create_api_key(&record).await?;
+    let entry = domain::audit::Entry::new(actor, "key.create", &record.prefix, None, Some(audit_view(&record)));
+    store.record_audit(&entry).await?;
+    Ok((record, secret))
+}
+
+/// Revokes a key on someone's behalf, and audits it; false when there is
+/// no such key or it was already revoked.
+pub async fn revoke_audited(
+    store: &std::sync::Arc<dyn store::Store>,
+    id: &str,
+    actor: &str,
+    at: chrono::DateTime<Utc>,
+) -> Result<bool, store::StoreError> {
+    let before = store.list_api_keys().await?.into_iter().find(|k| k.id == id);
+    if !store.revoke_api_key(id, at).await? {
+        return Ok(false);
+    }
+    if let Some(b) = before {
+        let after = ApiKeyRecord { revoked: Some(at), ..b.clone() };
+        let entry =
+            domain::audit::Entry::new(actor, "key.revoke", &b.prefix, Some(audit_view(&b)), Some(audit_view(&after)));
+        store.record_audit(&entry).await?;
+    }
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

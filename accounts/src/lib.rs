@@ -82,6 +82,24 @@ pub async fn create_account(store: &Arc<dyn Store>, new: NewAccount<'_>) -> Resu
     }
 }
 
+/// A person as the audit log records them (never a password hash).
+pub fn audit_view(u: &UserRecord) -> serde_json::Value {
+    serde_json::json!({ "email": u.email, "role": u.role, "teams": u.teams, "active": u.deactivated.is_none() })
+}
+
+/// Creates an account on someone's behalf (`actor`: an email or `cli`), and audits it.
+pub async fn create_account_by(
+    store: &Arc<dyn Store>,
+    new: NewAccount<'_>,
+    actor: &str,
+) -> Result<Person, AccountError> {
+    let p = create_account(store, new).await?;
+    let after = store.find_user(&p.id).await?.map(|u| audit_view(&u));
+    let entry = domain::audit::Entry::new(actor, "user.create", &p.email, None, after);
+    store.record_audit(&entry).await?;
+    Ok(p)
+}
+
 /// What an admin may change about a person.
 pub struct Change<'a> {
     pub role: &'a str,
@@ -116,6 +134,15 @@ pub async fn change_account(
     let deactivated = if change.active { None } else { existing.deactivated.or(Some(now)) };
     let teams = if role == Role::Lead { teams } else { Vec::new() };
     store.update_user(id, role.as_str(), &teams, deactivated).await?;
+    let after = UserRecord { role: role.as_str().to_string(), teams, deactivated, ..existing.clone() };
+    let entry = domain::audit::Entry::new(
+        &by.email,
+        "user.update",
+        &existing.email,
+        Some(audit_view(&existing)),
+        Some(audit_view(&after)),
+    );
+    store.record_audit(&entry).await?;
     Ok(())
 }
 
@@ -179,7 +206,7 @@ pub async fn redeem_setup_token(
     if !store.use_setup_token(&token_hash(token.trim()), Utc::now()).await? {
         return Err(AccountError::BadSetupToken);
     }
-    create_account(store, NewAccount { email, password, role: "admin", teams: "" }).await
+    create_account_by(store, NewAccount { email, password, role: "admin", teams: "" }, "setup").await
 }
 
 fn token_hash(token: &str) -> String {

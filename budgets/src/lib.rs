@@ -8,6 +8,7 @@ pub mod caps;
 pub mod sweep;
 
 use chrono::{DateTime, Duration, Utc};
+use domain::audit::Entry;
 use domain::budget::{validate, BudgetPeriod, BudgetSpec, Context, Draft, SplitBy};
 use domain::budget_view::{build, BudgetView, Parts};
 use domain::users::{Person, Role};
@@ -117,6 +118,7 @@ impl Budgets {
             spec.owner = actor.label();
         }
         actor.may_edit(&spec).map_err(BudgetError::Forbidden)?;
+        let mut before = None;
         let saved = match id {
             None => {
                 let rec = BudgetRecord {
@@ -132,11 +134,15 @@ impl Budgets {
             Some(id) => {
                 let old = self.store.get_budget(id).await?.ok_or_else(|| BudgetError::NotFound(id.to_string()))?;
                 actor.may_edit(&old.spec).map_err(BudgetError::Forbidden)?;
+                before = serde_json::to_value(&old.spec).ok();
                 let rec = BudgetRecord { spec, ..old };
                 self.store.update_budget(&rec, now).await?.ok_or_else(|| BudgetError::NotFound(id.to_string()))?
             }
         };
         self.caps.invalidate();
+        let action = if before.is_some() { "budget.update" } else { "budget.create" };
+        let entry = Entry::new(&actor.label(), action, &saved.id, before, serde_json::to_value(&saved.spec).ok());
+        self.store.record_audit(&entry).await?;
         tracing::info!(budget = %saved.id, by = %actor.label(), "budget saved");
         Ok(saved)
     }
@@ -149,6 +155,8 @@ impl Budgets {
             return Err(BudgetError::NotFound(id.to_string()));
         }
         self.caps.invalidate();
+        let entry = Entry::new(&actor.label(), "budget.delete", id, serde_json::to_value(&old.spec).ok(), None);
+        self.store.record_audit(&entry).await?;
         tracing::info!(budget = %id, by = %actor.label(), "budget deleted");
         Ok(())
     }

@@ -157,7 +157,7 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         config.database_url
     );
     let options = leptos::prelude::get_configuration(None)?.leptos_options;
-    let state = AppState::new(options, store.clone(), config.clone())?;
+    let state = AppState::new(options, store.clone(), config.clone()).await?;
     let (record, secret) = keys::generate("bench", &[Scope::Ingest, Scope::Read]);
     store.create_api_key(&record).await?;
     // Ingest is timed with hard caps in place, as it runs in production.

@@ -127,8 +127,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys { command: KeysCommand::Create { name, scopes } } => {
             let scopes = keys::parse_scopes(&scopes).map_err(anyhow::Error::msg).context("--scopes")?;
             let store = open(&config).await?;
-            let (record, secret) = keys::generate_by(&name, &scopes, "cli");
-            store.create_api_key(&record).await?;
+            let (record, secret) = accounts::keys::create_audited(&store, &name, &scopes, "cli").await?;
             eprintln!(
                 "created key {:?} ({}) with scopes {}; it is shown once:",
                 name,
@@ -145,13 +144,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let password = password.trim_end_matches(['\n', '\r']);
             let store = open(&config).await?;
             let new = accounts::NewAccount { email: &email, password, role: &role, teams: &teams };
-            let person = accounts::create_account(&store, new).await?;
+            let person = accounts::create_account_by(&store, new, "cli").await?;
             println!("created {} ({}{})", person.email, person.role, lead_teams(&person.teams));
             Ok(())
         }
         Command::Demo(args) => {
             let store = open(&config).await?;
-            let state = AppState::new(leptos_options()?, store, config)?;
+            let state = AppState::new(leptos_options()?, store, config).await?;
             let summary = demo::load(&state, args.days, args.seed, args.scale).await?;
             println!("{summary}");
             demo_people(&state.store).await?;
@@ -208,7 +207,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let options = leptos_options()?;
     let addr = options.site_addr;
     let store = open(&config).await?;
-    let state = AppState::new(options, store.clone(), config)?;
+    let state = AppState::new(options, store.clone(), config).await?;
     if args.demo_if_empty && store.count_events().await? == 0 {
         eprintln!("the store is empty: loading the demo organisation (about a minute)…");
         let summary = demo::load(&state, 90, 42, 1.0).await?;
@@ -224,6 +223,12 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     }
     tokio::spawn(housekeeping(store.clone()));
     crate::alerts::spawn(&state);
+    state.governance.spawn_refresh();
+    match state.governance.interrupt_stale_jobs().await {
+        Ok(n) if n > 0 => tracing::warn!(jobs = n, "background jobs whose process stopped are marked interrupted"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not check for interrupted jobs"),
+    }
     let listener = crate::web::listen(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("Bursar is serving on http://{addr}");
     axum::serve(listener, routes::router(state))

@@ -17,6 +17,17 @@ pub struct Rejected {
     pub error: String,
 }
 
+/// An accepted event with tags the taxonomy flags.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FlaggedEvent {
+    pub index: usize,
+    pub id: String,
+    pub flags: Vec<domain::taxonomy::Flag>,
+}
+
+/// Flagged events listed in one answer; the rest are only counted in `flagged_count`.
+pub const MAX_FLAGGED_LISTED: usize = 100;
+
 /// The answer to an ingest request.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct IngestReport {
@@ -27,8 +38,13 @@ pub struct IngestReport {
     pub rejected: Vec<Rejected>,
     /// Accepted events with no cost: no price in the catalog and none sent. Kept, and flagged.
     pub unpriced: usize,
+    /// Accepted events whose tags the taxonomy flags (a value not allowed, a
+    /// required key missing). They are stored; this says what to fix.
+    pub flagged: Vec<FlaggedEvent>,
     /// Hard caps this batch's calls have reached: later checks against them answer "not allowed".
     pub caps_reached: Vec<budgets::caps::BlockedBy>,
+    /// How many accepted events were flagged.
+    pub flagged_count: usize,
 }
 
 /// Parses a request body: a whole-body error, or one result per event.
@@ -43,15 +59,27 @@ pub async fn ingest(state: &AppState, body: IngestBody) -> Result<IngestReport, 
     let mut report = IngestReport::default();
     let mut seen = HashSet::new();
     let mut priced: Vec<PricedEvent> = Vec::with_capacity(body.len());
+    let mut flagged: Vec<FlaggedEvent> = Vec::new();
+    let (catalog, taxonomy) = (state.governance.catalog(), state.governance.taxonomy());
     for (index, item) in body.into_iter().enumerate() {
         match item {
             Err(bad) => report.rejected.push(Rejected { index, id: bad.id, error: bad.error.to_string() }),
-            Ok(event) => {
+            Ok(mut event) => {
+                let flags = match taxonomy.apply(&mut event.tags) {
+                    Ok(flags) => flags,
+                    Err(e) => {
+                        report.rejected.push(Rejected { index, id: Some(event.id), error: e.to_string() });
+                        continue;
+                    }
+                };
                 if !seen.insert(event.id.clone()) {
                     report.duplicates += 1;
                     continue;
                 }
-                priced.push(state.catalog.price(event));
+                if !flags.is_empty() {
+                    flagged.push(FlaggedEvent { index, id: event.id.clone(), flags });
+                }
+                priced.push(catalog.price(event));
             }
         }
     }
@@ -73,5 +101,9 @@ pub async fn ingest(state: &AppState, body: IngestBody) -> Result<IngestReport, 
             report.duplicates += 1;
         }
     }
+    flagged.retain(|f| outcome.inserted.contains(&f.id));
+    report.flagged_count = flagged.len();
+    flagged.truncate(MAX_FLAGGED_LISTED);
+    report.flagged = flagged;
     Ok(report)
 }

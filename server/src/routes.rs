@@ -13,6 +13,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let store = state.store.clone();
     let budgets = state.budgets.clone();
+    let governance = state.governance.clone();
     let options = state.leptos_options.clone();
     Router::new()
         .nest("/api/v1", crate::api::router())
@@ -23,6 +24,7 @@ pub fn router(state: AppState) -> Router {
             move || {
                 provide_context(store.clone());
                 provide_context(budgets.clone());
+                provide_context(governance.clone());
             },
             move || shell(options.clone()),
         )

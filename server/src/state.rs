@@ -3,8 +3,8 @@
 use crate::Config;
 use axum::extract::FromRef;
 use budgets::Budgets;
-use domain::pricing::CatalogError;
 use domain::Catalog;
+use governance::Governance;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 use store::Store;
@@ -18,7 +18,8 @@ pub const BUNDLED_CATALOG: &str = include_str!("../../catalog/prices.json");
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Arc<dyn Store>,
-    pub catalog: Arc<Catalog>,
+    /// The price catalog and the tag taxonomy (kept in the database), and changes to them.
+    pub governance: Arc<Governance>,
     pub config: Arc<Config>,
     /// Bounds concurrent ingest work, so overload is answered with 503, not a pile-up.
     pub ingest_slots: Arc<Semaphore>,
@@ -31,16 +32,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state around an opened (and migrated) store.
-    pub fn new(leptos_options: LeptosOptions, store: Arc<dyn Store>, config: Config) -> Result<AppState, CatalogError> {
-        let catalog = Catalog::from_json(BUNDLED_CATALOG)?;
+    /// Builds the state around an opened (and migrated) store, adding the
+    /// shipped catalog's models to the database's catalog where it lacks them.
+    pub async fn new(leptos_options: LeptosOptions, store: Arc<dyn Store>, config: Config) -> anyhow::Result<AppState> {
+        let shipped = Catalog::from_json(BUNDLED_CATALOG)?;
+        let governance = Governance::load(store.clone(), &shipped).await?;
         Ok(AppState {
             leptos_options,
             budgets: Budgets::new(store.clone(), &config.time_zone),
             alerts_fired: Arc::new(Notify::new()),
             api_keys: Arc::default(),
             store,
-            catalog: Arc::new(catalog),
+            governance,
             ingest_slots: Arc::new(Semaphore::new(config.ingest_concurrency)),
             config: Arc::new(config),
         })

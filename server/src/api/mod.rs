@@ -8,6 +8,7 @@ pub mod budgets;
 mod check;
 mod error;
 mod events;
+mod governance;
 mod spend;
 
 pub use auth::{authorize, KeyCache, KEY_CACHE_TTL};
@@ -29,6 +30,13 @@ pub fn router() -> Router<AppState> {
         .route("/alerts", get(alerts::list))
         .route("/alerts/{id}", get(alerts::get))
         .route("/alerts/{id}/ack", post(alerts::ack))
+        .route("/taxonomy", get(governance::get_taxonomy).put(governance::put_taxonomy))
+        .route("/jobs/{id}", get(governance::get_job))
+        .route("/prices", get(governance::get_prices))
+        .route("/prices/import", post(governance::import_prices))
+        .route("/prices/unpriced", get(governance::get_unpriced))
+        .route("/prices/reprice", post(governance::reprice))
+        .route("/audit", get(governance::get_audit))
         .fallback(not_found)
 }
 

@@ -19,7 +19,10 @@ async fn accepts_and_prices_events() {
     let with_cost = event_with("a", "cost", json!("0.0125"));
     let (status, body) = app.post_events(json!([with_cost, event("b")])).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body, json!({"accepted": 2, "duplicates": 0, "rejected": [], "unpriced": 0, "caps_reached": []}));
+    assert_eq!(
+        body,
+        json!({"accepted": 2, "duplicates": 0, "rejected": [], "unpriced": 0, "caps_reached": [], "flagged": [], "flagged_count": 0})
+    );
     // gpt-4o at $2.50/$10 per 1M: 1000 in + 200 out = $0.0025 + $0.002 = $0.0045; plus the sent $0.0125.
     let (_, spend) = app.spend("from=2026-11-01&to=2026-11-30").await;
     assert_eq!(spend["total"]["cost"], "0.017");
@@ -137,9 +140,15 @@ async fn duplicates_are_counted_once_within_and_across_batches() {
     let app = TestApp::new().await;
     let (status, body) = app.post_events(json!([event("a"), event("a"), event("b")])).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"accepted": 2, "duplicates": 1, "rejected": [], "unpriced": 0, "caps_reached": []}));
+    assert_eq!(
+        body,
+        json!({"accepted": 2, "duplicates": 1, "rejected": [], "unpriced": 0, "caps_reached": [], "flagged": [], "flagged_count": 0})
+    );
     let (_, body) = app.post_events(json!([event("a"), event("b"), event("c")])).await;
-    assert_eq!(body, json!({"accepted": 1, "duplicates": 2, "rejected": [], "unpriced": 0, "caps_reached": []}));
+    assert_eq!(
+        body,
+        json!({"accepted": 1, "duplicates": 2, "rejected": [], "unpriced": 0, "caps_reached": [], "flagged": [], "flagged_count": 0})
+    );
     let (_, spend) = app.spend("from=2026-11-01&to=2026-11-30").await;
     assert_eq!(spend["total"]["calls"], 3);
 }
@@ -149,7 +158,10 @@ async fn unpriced_models_are_kept_and_flagged() {
     let app = TestApp::new().await;
     let (status, body) = app.post_events(json!([event_with("ft", "model", json!("ft:acme-classifier-v2"))])).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"accepted": 1, "duplicates": 0, "rejected": [], "unpriced": 1, "caps_reached": []}));
+    assert_eq!(
+        body,
+        json!({"accepted": 1, "duplicates": 0, "rejected": [], "unpriced": 1, "caps_reached": [], "flagged": [], "flagged_count": 0})
+    );
     let (_, spend) = app.spend("from=2026-11-01&to=2026-11-30&group_by=model").await;
     assert_eq!(spend["total"]["calls"], 1);
     assert_eq!(spend["total"]["unpriced_calls"], 1);

@@ -58,7 +58,7 @@ impl TestApp {
         let store = store::connect(&config.database_url).await.unwrap();
         store.migrate().await.unwrap();
         let options = leptos::prelude::get_configuration(None).unwrap().leptos_options;
-        let state = AppState::new(options, store.clone(), config).unwrap();
+        let state = AppState::new(options, store.clone(), config).await.unwrap();
         let mk = |name: &str, scopes: &[Scope]| {
             let (rec, secret) = keys::generate(name, scopes);
             (rec, secret.expose().to_string())

@@ -32,7 +32,14 @@ pub const ROLES: [&str; 3] = ["viewer", "lead", "admin"];
 pub const LEAD_PAGES: [&str; 1] = ["/budgets/new"];
 pub const LEAD_FNS: [(&str, &str); 1] = [("/api/budget_form", "")];
 /// Server functions for admins only.
-pub const ADMIN_FNS: [(&str, &str); 2] = [("/api/keys", ""), ("/api/users", "")];
+pub const ADMIN_FNS: [(&str, &str); 6] = [
+    ("/api/keys", ""),
+    ("/api/users", ""),
+    ("/api/taxonomy", ""),
+    ("/api/prices", ""),
+    ("/api/audit", "actor=&kind=&target=&from=&to="),
+    ("/api/reprice_jobs", ""),
+];
 
 pub async fn call(app: &TestApp, path: &str, body: &str, cookie: Option<&str>) -> StatusCode {
     app.server_fn(path, body, cookie).await.0

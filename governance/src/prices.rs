@@ -1,0 +1,86 @@
+//! Changing the price catalog: a model, a price version, a LiteLLM import
+//! (previewed as a diff first), and repricing the calls stored unpriced.
+
+use crate::{json, GovError, Governance};
+use chrono::NaiveDate;
+use domain::litellm::{self, Diff};
+use domain::price_edit::PriceDraft;
+use domain::pricing::ModelPrice;
+use std::sync::Arc;
+use store::JobRecord;
+
+/// The largest catalog file accepted (LiteLLM's whole file is about 1.5 MB).
+pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
+
+impl Governance {
+    /// Adds a model. Audited.
+    pub async fn add_model(&self, actor: &str, draft: &PriceDraft) -> Result<ModelPrice, GovError> {
+        let m = draft.new_model(&self.catalog()).map_err(GovError::Invalid)?;
+        self.store.put_price_models(std::slice::from_ref(&m), chrono::Utc::now(), false).await?;
+        self.audit(actor, "price.add_model", &m.model, None, json(&m)).await?;
+        self.refresh().await?;
+        Ok(m)
+    }
+
+    /// Adds a price version to a model from a date. Audited, as the model
+    /// before and after.
+    pub async fn add_version(&self, actor: &str, draft: &PriceDraft) -> Result<ModelPrice, GovError> {
+        let catalog = self.catalog();
+        let m = draft.new_version(&catalog).map_err(GovError::Invalid)?;
+        let before = catalog.find(&m.model).cloned();
+        self.store.put_price_models(std::slice::from_ref(&m), chrono::Utc::now(), false).await?;
+        self.audit(actor, "price.add_version", &m.model, json(&before), json(&m)).await?;
+        self.refresh().await?;
+        Ok(m)
+    }
+
+    /// What importing a LiteLLM file would change, with prices from `from`.
+    pub fn preview_import(&self, text: &str, from: NaiveDate) -> Result<Diff, GovError> {
+        if text.len() > MAX_IMPORT_BYTES {
+            return Err(GovError::field("file", format!("must be at most {} MB", MAX_IMPORT_BYTES / 1024 / 1024)));
+        }
+        let parsed = litellm::parse(text, from).map_err(|e| GovError::field("file", e))?;
+        Ok(litellm::diff(&self.catalog(), parsed, chrono::Utc::now().date_naive()))
+    }
+
+    /// Applies a LiteLLM file: new price versions for changed models, and new
+    /// models when `add_new`. Audited, one entry per model. Returns what changed.
+    pub async fn apply_import(
+        &self,
+        actor: &str,
+        text: &str,
+        from: NaiveDate,
+        add_new: bool,
+    ) -> Result<Vec<ModelPrice>, GovError> {
+        let diff = self.preview_import(text, from)?;
+        let catalog = self.catalog();
+        let changed = litellm::apply(&catalog, &diff, add_new);
+        if changed.is_empty() {
+            return Ok(changed);
+        }
+        self.store.put_price_models(&changed, chrono::Utc::now(), false).await?;
+        for m in &changed {
+            let before = catalog.find(&m.model).filter(|b| b.model == m.model).cloned();
+            let action = if before.is_some() { "price.import_version" } else { "price.import_model" };
+            self.audit(actor, action, &m.model, json(&before), json(m)).await?;
+        }
+        self.refresh().await?;
+        Ok(changed)
+    }
+
+    /// Starts repricing the unpriced calls of the given model names (as
+    /// sent); each must now have a price in the catalog. Audited.
+    pub async fn start_reprice(self: &Arc<Self>, actor: &str, models: &[String]) -> Result<JobRecord, GovError> {
+        let catalog = self.catalog();
+        if models.is_empty() {
+            return Err(GovError::field("models", "name at least one model"));
+        }
+        if let Some(m) = models.iter().find(|m| catalog.find(m).is_none()) {
+            return Err(GovError::field("models", format!("{m:?} has no price in the catalog yet; add it first")));
+        }
+        let job = self.start_job(actor, "price.reprice", serde_json::json!({ "models": models })).await?;
+        self.audit(actor, "price.reprice", &models.join(", "), None, Some(serde_json::json!({ "job": job.id })))
+            .await?;
+        Ok(job)
+    }
+}

@@ -1,0 +1,73 @@
+//! Changing the tag taxonomy, and applying it to calls already stored.
+
+use crate::{json, GovError, Governance};
+use domain::taxonomy::{KeyRule, Taxonomy};
+use std::sync::Arc;
+use store::JobRecord;
+
+impl Governance {
+    /// Replaces the whole taxonomy after checking it. Audited.
+    pub async fn put_taxonomy(&self, actor: &str, next: Taxonomy) -> Result<Taxonomy, GovError> {
+        let next = next.validate().map_err(GovError::Invalid)?;
+        let before = self.store.taxonomy().await?;
+        self.store.put_taxonomy(&next, chrono::Utc::now()).await?;
+        self.audit(actor, "taxonomy.update", "taxonomy", json(&before), json(&next)).await?;
+        self.refresh().await?;
+        Ok(next)
+    }
+
+    /// Adds or replaces one key's rule (`replacing` names the rule being
+    /// edited, so a key can be renamed). Audited, as the rule before and after.
+    pub async fn save_rule(&self, actor: &str, replacing: Option<&str>, rule: KeyRule) -> Result<Taxonomy, GovError> {
+        let before = self.store.taxonomy().await?;
+        let old = replacing.and_then(|k| before.rule(k)).cloned();
+        if replacing.is_some_and(|k| !k.is_empty()) && old.is_none() {
+            return Err(GovError::NotFound(format!("the taxonomy has no key {:?}", replacing.unwrap_or(""))));
+        }
+        let mut keys: Vec<KeyRule> =
+            before.keys.iter().filter(|r| Some(r.key.as_str()) != replacing).cloned().collect();
+        let index = keys.len();
+        keys.push(rule.clone());
+        let next = Taxonomy { keys }.validate().map_err(|errs| {
+            // Name the fields as the form does: without the `keys[i].` prefix.
+            let prefix = format!("keys[{index}].");
+            GovError::Invalid(
+                errs.into_iter()
+                    .map(|mut e| {
+                        if let Some(rest) = e.field.strip_prefix(&prefix) {
+                            e.field = rest.to_string();
+                        } else if e.field.ends_with(".key") {
+                            e.field = "key".into();
+                        }
+                        e
+                    })
+                    .collect(),
+            )
+        })?;
+        self.store.put_taxonomy(&next, chrono::Utc::now()).await?;
+        self.audit(actor, "taxonomy.update", &rule.key, json(&old), json(&next.rule(&rule.key))).await?;
+        self.refresh().await?;
+        Ok(next)
+    }
+
+    /// Removes one key's rule. Audited.
+    pub async fn delete_rule(&self, actor: &str, key: &str) -> Result<(), GovError> {
+        let before = self.store.taxonomy().await?;
+        let Some(old) = before.rule(key).cloned() else {
+            return Err(GovError::NotFound(format!("the taxonomy has no key {key:?}")));
+        };
+        let next = Taxonomy { keys: before.keys.into_iter().filter(|r| r.key != key).collect() };
+        self.store.put_taxonomy(&next, chrono::Utc::now()).await?;
+        self.audit(actor, "taxonomy.delete", key, json(&old), None).await?;
+        self.refresh().await?;
+        Ok(())
+    }
+
+    /// Starts a job that rewrites stored calls' tags under the current rules
+    /// (aliases and case-folding; never rejection), keeping rollups exact. Audited.
+    pub async fn start_apply_taxonomy(self: &Arc<Self>, actor: &str) -> Result<JobRecord, GovError> {
+        let job = self.start_job(actor, "taxonomy.apply", serde_json::json!({})).await?;
+        self.audit(actor, "taxonomy.apply", &job.id, None, json(&self.taxonomy().as_ref())).await?;
+        Ok(job)
+    }
+}
