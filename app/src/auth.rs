@@ -183,6 +183,9 @@ pub fn UserMenu() -> impl IntoView {
                                         view! {
                                             <a class="menu-link" href="/users">"Users"</a>
                                             <a class="menu-link" href="/keys">"API keys"</a>
+                                            <a class="menu-link" href="/taxonomy">"Taxonomy"</a>
+                                            <a class="menu-link" href="/prices">"Prices"</a>
+                                            <a class="menu-link" href="/audit">"Audit log"</a>
                                         }
                                     })}
                                 <span class="user-email" data-testid="user-email">{p.email.clone()}</span>

@@ -44,6 +44,10 @@ pub struct ExploreData {
     pub series: SpendReport,
     pub calls: Vec<CallRow>,
     pub more_calls: bool,
+    /// Tag keys the taxonomy defines beyond the usual dimensions (offered for grouping and filters).
+    pub extra_keys: Vec<String>,
+    /// Keys the taxonomy requires: a group missing one is untagged spend.
+    pub required: Vec<String>,
 }
 
 /// Loads a view: this period grouped (with a series), the previous period
@@ -68,7 +72,10 @@ pub async fn load(
     let mut events = store.list_events(&calls_q).await?;
     let more_calls = events.len() > CALLS_PER_PAGE as usize;
     events.truncate(CALLS_PER_PAGE as usize);
+    let taxonomy = store.taxonomy().await?;
     Ok(ExploreData {
+        extra_keys: taxonomy.keys.iter().map(|r| r.key.clone()).filter(|k| !DIMENSIONS.contains(&k.as_str())).collect(),
+        required: taxonomy.required_keys(),
         label: range.label.clone(),
         from,
         to,
@@ -197,6 +204,7 @@ pub fn ExplorePage() -> impl IntoView {
 #[component]
 fn ExploreBody(data: ExploreData) -> impl IntoView {
     let s = data.state.clone();
+    let extra_keys = data.extra_keys.clone();
     let periods = ViewPeriod::ALL
         .iter()
         .map(|p| {
@@ -210,8 +218,9 @@ fn ExploreBody(data: ExploreData) -> impl IntoView {
         if none {
             v.push(view! { <option value="" selected=selected.is_empty()>"(none)"</option> }.into_any());
         }
-        for d in DIMENSIONS {
-            v.push(view! { <option value=d selected=selected == d>{d}</option> }.into_any());
+        for d in DIMENSIONS.iter().map(|d| d.to_string()).chain(extra_keys.iter().cloned()) {
+            let is = selected == d;
+            v.push(view! { <option value=d.clone() selected=is>{d.clone()}</option> }.into_any());
         }
         v
     };
@@ -334,10 +343,20 @@ fn ExploreTable(data: ExploreData) -> impl IntoView {
             let drill = href(&s.drill(&r.values));
             let pct: f64 = r.share.parse().unwrap_or(0.0) * 100.0;
             let untagged = r.values.iter().any(Option::is_none);
+            let missing_required: Vec<String> = r
+                .values
+                .iter()
+                .zip(&data.dims)
+                .filter(|(v, d)| v.is_none() && data.required.contains(d))
+                .map(|(_, d)| d.clone())
+                .collect();
             view! {
                 <tr class:untagged=untagged>
                     <td class="name">
                         <a href=drill class="drill" title="Drill down">{names.join(" · ")}</a>
+                        {(!missing_required.is_empty()).then(|| view! {
+                            <span class="badge warn" title="The taxonomy requires this key">{format!("no {}", missing_required.join(", "))}</span>
+                        })}
                     </td>
                     <td class="num" data-nanos=r.cost.0.to_string()>{format::usd(r.cost)}</td>
                     <td class="share">

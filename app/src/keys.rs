@@ -48,7 +48,7 @@ pub async fn create_key(
     read: Option<String>,
     admin: Option<String>,
 ) -> Result<String, ServerFnError> {
-    use accounts::keys::{generate_by, Scope};
+    use accounts::keys::Scope;
     let (person, store) = crate::auth::require(domain::users::Role::Admin).await?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
@@ -62,8 +62,9 @@ pub async fn create_key(
     if scopes.is_empty() {
         return Err(ServerFnError::new("scopes: choose at least one of ingest, read, admin"));
     }
-    let (record, secret) = generate_by(name, &scopes, &person.email);
-    store.create_api_key(&record).await.map_err(crate::budgets::store_failed)?;
+    let (record, secret) = accounts::keys::create_audited(&store, name, &scopes, &person.email)
+        .await
+        .map_err(crate::budgets::store_failed)?;
     tracing::info!(key = %record.prefix, by = %person.email, "API key created");
     Ok(secret.expose().to_string())
 }
@@ -72,7 +73,10 @@ pub async fn create_key(
 #[server(endpoint = "revoke_key")]
 pub async fn revoke_key(id: String) -> Result<(), ServerFnError> {
     let (person, store) = crate::auth::require(domain::users::Role::Admin).await?;
-    if !store.revoke_api_key(&id, Utc::now()).await.map_err(crate::budgets::store_failed)? {
+    if !accounts::keys::revoke_audited(&store, &id, &person.email, Utc::now())
+        .await
+        .map_err(crate::budgets::store_failed)?
+    {
         return Err(ServerFnError::new("There is no such key, or it is already revoked."));
     }
     tracing::info!(key = %id, by = %person.email, "API key revoked");

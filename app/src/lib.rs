@@ -7,6 +7,7 @@
 #![recursion_limit = "512"]
 
 pub mod alerts;
+pub mod audit;
 pub mod auth;
 pub mod budget_form;
 pub mod budgets;
@@ -15,7 +16,9 @@ pub mod explore;
 pub mod format;
 pub mod keys;
 pub mod overview;
+pub mod prices;
 pub mod tasks;
+pub mod taxonomy;
 pub mod untagged;
 pub mod users;
 
@@ -121,12 +124,15 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("alerts") view=alerts::AlertsPage/>
                         <Route path=StaticSegment("keys") view=keys::KeysPage/>
                         <Route path=StaticSegment("users") view=users::UsersPage/>
+                        <Route path=StaticSegment("taxonomy") view=taxonomy::TaxonomyPage/>
+                        <Route path=StaticSegment("prices") view=prices::PricesPage/>
+                        <Route path=StaticSegment("audit") view=audit::AuditPage/>
                         <Route path=StaticSegment("login") view=auth::LoginPage/>
                         <Route path=StaticSegment("setup") view=auth::SetupPage/>
                     </Routes>
                 </main>
                 <footer class="footer">
-                    "Bursar · costs in USD, exact to the nano-dollar · prices from the bundled catalog"
+                    "Bursar · costs in USD, exact to the nano-dollar · prices from the catalog admins keep"
                 </footer>
             </div>
         </Router>

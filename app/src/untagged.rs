@@ -1,4 +1,5 @@
-//! Untagged spend: for each conventional tag key, the spend and calls that
+//! Untagged spend: for each required tag key (the taxonomy says which; the
+//! conventional keys when none is required yet), the spend and calls that
 //! lack it, and the key's coverage per day, so gaps in instrumentation can
 //! be found and closed.
 
@@ -28,6 +29,8 @@ pub struct UntaggedData {
     pub label: String,
     pub total: Nanos,
     pub keys: Vec<KeyCoverage>,
+    /// Whether the keys are the taxonomy's required ones (else the conventional ones).
+    pub from_taxonomy: bool,
 }
 
 /// Reads coverage of every conventional key over a period.
@@ -45,8 +48,12 @@ pub async fn get_untagged(period: String) -> Result<UntaggedData, ServerFnError>
     let all = SpendQuery { granularity: Some(Granularity::Day), ..SpendQuery::new(from, to) };
     let total = store.spend(&all).await.map_err(fail)?;
     let days = total.series.clone().unwrap_or_default();
+    let required = store.taxonomy().await.map_err(fail)?.required_keys();
+    let from_taxonomy = !required.is_empty();
+    let chosen: Vec<String> =
+        if from_taxonomy { required } else { domain::tags::CONVENTIONAL_KEYS.iter().map(|k| k.to_string()).collect() };
     let mut keys = Vec::new();
-    for key in domain::tags::CONVENTIONAL_KEYS {
+    for key in &chosen {
         let dimension = Dimension::parse(key).map_err(ServerFnError::new)?;
         let q = SpendQuery { filters: vec![Filter { dimension, values: vec![None] }], ..all.clone() };
         let missing = store.spend(&q).await.map_err(fail)?;
@@ -68,7 +75,7 @@ pub async fn get_untagged(period: String) -> Result<UntaggedData, ServerFnError>
             daily,
         });
     }
-    Ok(UntaggedData { label: p.label().to_string(), total: total.total.cost, keys })
+    Ok(UntaggedData { label: p.label().to_string(), total: total.total.cost, keys, from_taxonomy })
 }
 
 /// The untagged-spend page.
@@ -81,7 +88,7 @@ pub fn UntaggedPage() -> impl IntoView {
         <div class="page-head">
             <div>
                 <h1>"Untagged spend"</h1>
-                <p class="subtle">"Spend missing each conventional tag, and how coverage moves day by day."</p>
+                <p class="subtle">"Spend missing each required tag, and how coverage moves day by day. The taxonomy (admins) says which keys are required."</p>
             </div>
             <nav class="picker" aria-label="Period">
                 {ViewPeriod::ALL
@@ -146,7 +153,10 @@ fn UntaggedBody(data: UntaggedData) -> impl IntoView {
     view! {
         <section class="card">
             <div class="card-head">
-                <h2>"Coverage by tag key · " {data.label.clone()}</h2>
+                <h2>
+                    {if data.from_taxonomy { "Coverage of the required keys · " } else { "Coverage of the conventional keys (none is required yet) · " }}
+                    {data.label.clone()}
+                </h2>
                 <span class="subtle">"of " {format::usd(data.total)} " total spend"</span>
             </div>
             <table class="table">

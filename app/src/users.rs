@@ -43,7 +43,7 @@ pub async fn get_users() -> Result<Vec<UserRow>, ServerFnError> {
 pub async fn add_user(email: String, password: String, role: String, teams: String) -> Result<(), ServerFnError> {
     let (me, store) = crate::auth::require(domain::users::Role::Admin).await?;
     let new = accounts::NewAccount { email: &email, password: &password, role: &role, teams: &teams };
-    match accounts::create_account(&store, new).await {
+    match accounts::create_account_by(&store, new, &me.email).await {
         Ok(p) => {
             tracing::info!(user = %p.email, role = %p.role.as_str(), by = %me.email, "person added");
             Ok(())
