@@ -143,6 +143,9 @@ macro_rules! impl_store {
                 }
                 let began = std::time::Instant::now();
                 let mut tx = self.writer.begin().await?;
+                // Shared with other batches, exclusive for budget recounts and tag-set
+                // moves (Postgres): taken first, so those never meet a half-written batch.
+                self.b_lock(&mut tx, false).await?;
                 // Each event's full tag set, then the smaller set its rollup rows are keyed by.
                 let n = unique.len();
                 let sets: Vec<domain::TagSet> = unique

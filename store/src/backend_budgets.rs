@@ -27,14 +27,14 @@ macro_rules! impl_budgets {
             }
 
             /// Adds newly stored events to the budget counters and records the
-            /// alerts that fire; runs inside the ingest transaction.
+            /// alerts that fire; runs inside the ingest transaction, which
+            /// holds the shared budget lock from its start.
             pub(crate) async fn b_apply(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
                 events: &[&domain::PricedEvent],
             ) -> Result<(Vec<$crate::budgets::CounterChange>, Vec<i64>), $crate::StoreError> {
                 use $crate::budgets::{firings, increments, Loaded};
-                self.b_lock(tx, false).await?;
                 let rows: Vec<(String, String, i64)> =
                     sqlx::query_as("select id, spec, counted_from_us from budgets order by id").fetch_all(&mut **tx).await?;
                 let mut budgets = Vec::with_capacity(rows.len());

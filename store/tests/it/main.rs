@@ -57,6 +57,7 @@ conformance!(
     changing_the_amount_fires_what_the_new_amount_has_passed,
     the_catalog_and_taxonomy_are_stored_with_revisions,
     remapping_tag_sets_keeps_rollups_exact,
+    remapping_during_ingest_keeps_rollups_exact,
     repricing_reconciles_to_the_nano_dollar,
     jobs_record_progress_and_stale_ones_are_interrupted,
     the_audit_log_filters_and_keeps_order,
