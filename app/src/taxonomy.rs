@@ -296,7 +296,7 @@ fn RuleForm(
                 </div>
                 <label>"Description" <input type="text" name="description" value=rule.description.clone() placeholder="The agent or pipeline a call belongs to"/></label>
                 <div class="form-row">
-                    <label>"Allowed values (one per line or comma separated; empty = any value)"
+                    <label>"Allowed values (one per line; empty = any value)"
                         <textarea name="allowed" rows="4">{rule.allowed.join("\n")}</textarea>
                     </label>
                     <label>"Aliases (one per line: spelling => canonical value)"

@@ -67,10 +67,16 @@ pub enum BudgetError {
     Store(#[from] StoreError),
 }
 
+/// Rewrites a scope's tag values as ingest stores them (the taxonomy's
+/// aliases and folding); `None` when nothing changes.
+pub type TagRules = Arc<dyn Fn(&domain::TagSet) -> Option<domain::TagSet> + Send + Sync>;
+
 /// The budget service. Cheap to share: hold it in an `Arc`.
 pub struct Budgets {
     store: Arc<dyn Store>,
     default_zone: String,
+    /// Applied to each saved scope, so a budget names tags as calls carry them.
+    tag_rules: std::sync::RwLock<Option<TagRules>>,
     /// Hard-capped budgets, for the pre-call check.
     pub caps: caps::CapIndex,
 }
@@ -78,7 +84,17 @@ pub struct Budgets {
 impl Budgets {
     /// A service over a store; new budgets get `default_zone` unless they name one.
     pub fn new(store: Arc<dyn Store>, default_zone: &str) -> Arc<Budgets> {
-        Arc::new(Budgets { caps: caps::CapIndex::new(store.clone()), store, default_zone: default_zone.to_string() })
+        Arc::new(Budgets {
+            caps: caps::CapIndex::new(store.clone()),
+            store,
+            default_zone: default_zone.to_string(),
+            tag_rules: Default::default(),
+        })
+    }
+
+    /// Sets the rules saved scopes are normalised with (the server wires in the taxonomy).
+    pub fn set_tag_rules(&self, rules: TagRules) {
+        *self.tag_rules.write().unwrap_or_else(|p| p.into_inner()) = Some(rules);
     }
 
     /// The zone new budgets are counted in.
@@ -114,6 +130,11 @@ impl Budgets {
         now: DateTime<Utc>,
     ) -> Result<BudgetRecord, BudgetError> {
         let mut spec = self.check(draft).await?;
+        let rules = self.tag_rules.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(scope) = rules.and_then(|r| r(&spec.scope)) {
+            // "team=Support" is stored as the taxonomy stores calls' tags ("support").
+            spec.scope = scope;
+        }
         if spec.owner.is_empty() {
             spec.owner = actor.label();
         }
@@ -134,14 +155,14 @@ impl Budgets {
             Some(id) => {
                 let old = self.store.get_budget(id).await?.ok_or_else(|| BudgetError::NotFound(id.to_string()))?;
                 actor.may_edit(&old.spec).map_err(BudgetError::Forbidden)?;
-                before = serde_json::to_value(&old.spec).ok();
+                before = old.spec.for_audit();
                 let rec = BudgetRecord { spec, ..old };
                 self.store.update_budget(&rec, now).await?.ok_or_else(|| BudgetError::NotFound(id.to_string()))?
             }
         };
         self.caps.invalidate();
         let action = if before.is_some() { "budget.update" } else { "budget.create" };
-        let entry = Entry::new(&actor.label(), action, &saved.id, before, serde_json::to_value(&saved.spec).ok());
+        let entry = Entry::new(&actor.label(), action, &saved.id, before, saved.spec.for_audit());
         self.store.record_audit(&entry).await?;
         tracing::info!(budget = %saved.id, by = %actor.label(), "budget saved");
         Ok(saved)
@@ -155,7 +176,7 @@ impl Budgets {
             return Err(BudgetError::NotFound(id.to_string()));
         }
         self.caps.invalidate();
-        let entry = Entry::new(&actor.label(), "budget.delete", id, serde_json::to_value(&old.spec).ok(), None);
+        let entry = Entry::new(&actor.label(), "budget.delete", id, old.spec.for_audit(), None);
         self.store.record_audit(&entry).await?;
         tracing::info!(budget = %id, by = %actor.label(), "budget deleted");
         Ok(())

@@ -146,6 +146,16 @@ impl BudgetSpec {
         }
     }
 
+    /// The budget as the audit log keeps it: the webhook by host only, since
+    /// the log is never edited and a rotated secret must not live on in it.
+    pub fn for_audit(&self) -> Option<serde_json::Value> {
+        let mut v = serde_json::to_value(self).ok()?;
+        if let Some(url) = self.webhook.as_deref() {
+            v["webhook"] = serde_json::Value::String(redact_webhook(url));
+        }
+        Some(v)
+    }
+
     /// The scope as `key=value, key=value`.
     pub fn scope_text(&self) -> String {
         self.scope.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")

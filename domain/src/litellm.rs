@@ -71,7 +71,7 @@ pub fn parse(text: &str, from: NaiveDate) -> Result<Parsed, String> {
             Some(version) => {
                 let litellm = e.get("litellm_provider").and_then(Value::as_str).unwrap_or("");
                 let provider = match litellm {
-                    "gemini" | "vertex_ai-language-models" => "google".to_string(),
+                    "gemini" => "google".to_string(),
                     "" => key.split_once('/').map(|(p, _)| p).unwrap_or("unknown").to_string(),
                     other => other.to_string(),
                 };
@@ -86,7 +86,9 @@ pub fn parse(text: &str, from: NaiveDate) -> Result<Parsed, String> {
     Ok(out)
 }
 
-/// USD per token as a JSON number → exact USD per 1M tokens.
+/// USD per token as a JSON number → exact USD per 1M tokens. serde_json is
+/// built with `float_roundtrip`, so the f64 is the one the text names and its
+/// shortest decimal form is the text's value.
 fn per_million(v: &Value) -> Option<Decimal> {
     let n = v.as_f64().filter(|n| n.is_finite() && *n >= 0.0)?;
     let d = Decimal::from_str(&format!("{n}")).ok()?;
@@ -174,9 +176,12 @@ pub struct Diff {
 
 /// Compares a parsed file with the catalog as it stands on `today`.
 /// A file key matches a catalog model by exact name or alias, or without a
-/// `provider/` prefix when the provider is the same (so `azure/gpt-4o` is
-/// not OpenAI's `gpt-4o`). When several keys match one model, the one
-/// spelled like the model wins.
+/// `provider/` prefix, and only when the provider is the same (so
+/// `azure/gpt-4o` is not OpenAI's `gpt-4o`, nor a Vertex AI `gemini-…` entry
+/// Google's AI Studio model). When several keys match one model, the one
+/// spelled like the model wins. A file entry without long-context tiers
+/// keeps the tiers the model has (LiteLLM lists some tiers only for some
+/// models), so an import never drops a tier silently.
 pub fn diff(catalog: &Catalog, parsed: Parsed, today: NaiveDate) -> Diff {
     let mut d = Diff { skipped: parsed.skipped, invalid: parsed.invalid, ..Default::default() };
     let strip = |k: &str| k.rsplit('/').next().unwrap_or(k).to_lowercase();
@@ -186,7 +191,7 @@ pub fn diff(catalog: &Catalog, parsed: Parsed, today: NaiveDate) -> Diff {
     let mut claimed: HashSet<String> = HashSet::new();
     let mut new_names: HashSet<String> = HashSet::new();
     for e in entries {
-        let existing = catalog.find(&e.key).filter(|m| m.provider == e.provider || !e.key.contains('/'));
+        let existing = catalog.find(&e.key).filter(|m| m.provider == e.provider);
         match existing {
             Some(m) => {
                 if !claimed.insert(m.model.clone()) {
@@ -194,6 +199,10 @@ pub fn diff(catalog: &Catalog, parsed: Parsed, today: NaiveDate) -> Diff {
                 }
                 let at = today.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();
                 let current = catalog.version_at(&m.model, at).cloned();
+                let mut e = e;
+                if e.version.tiers.is_empty() {
+                    e.version.tiers = current.as_ref().map(|c| c.tiers.clone()).unwrap_or_default();
+                }
                 let same = current.as_ref().is_some_and(|c| c.rates == e.version.rates && c.tiers == e.version.tiers);
                 if same {
                     d.unchanged += 1;
@@ -210,7 +219,8 @@ pub fn diff(catalog: &Catalog, parsed: Parsed, today: NaiveDate) -> Diff {
                 } else {
                     e.key.to_lowercase()
                 };
-                let taken = catalog.find(&name).is_some_and(|m| m.model == name || m.aliases.contains(&name));
+                let taken = catalog.find(&name).is_some_and(|m| m.model == name || m.aliases.contains(&name))
+                    || catalog.find(&e.key).is_some_and(|m| m.model == e.key.to_lowercase());
                 if taken || !new_names.insert(name.clone()) {
                     continue;
                 }

@@ -3,6 +3,7 @@
 //! cache rate means the input rate, as providers without a cache discount
 //! bill it. A version from a date the model already has replaces it; older
 //! versions are never touched, so calls already priced keep their price.
+//! A new version keeps the long-context tiers of the one before it.
 
 use crate::event::FieldError;
 use crate::pricing::{Catalog, ModelPrice, PriceVersion, Rates};
@@ -116,7 +117,11 @@ impl PriceDraft {
         }
         let version = self.version(&mut errs);
         match (found, version) {
-            (Some(m), Some(v)) if errs.is_empty() => {
+            (Some(m), Some(mut v)) if errs.is_empty() => {
+                // Long-context tiers carry over from the version before (the form has no tier fields).
+                if let Some(prev) = m.prices.iter().rev().find(|p| p.effective_from < v.effective_from) {
+                    v.tiers = prev.tiers.clone();
+                }
                 let mut m = m.clone();
                 m.prices.retain(|p| p.effective_from != v.effective_from);
                 m.prices.push(v);
@@ -190,5 +195,9 @@ mod tests {
         assert_eq!(m.prices.len(), before + 1);
         assert_eq!(m.prices.last().unwrap().rates.input, Decimal::from_str("0.4").unwrap());
         assert!(draft("no-such-model").new_version(&cat).unwrap_err()[0].reason.contains("not in the catalog"));
+        let mut sonnet = draft("claude-sonnet-4-5");
+        sonnet.effective_from = "2027-01-01".into();
+        let m = sonnet.new_version(&cat).unwrap();
+        assert_eq!(m.prices.last().unwrap().tiers[0].above_input_tokens, 200_000, "the 200k tier carries over");
     }
 }

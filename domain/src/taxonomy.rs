@@ -107,7 +107,8 @@ impl KeyRule {
             return value.to_string();
         }
         if self.allowed.is_empty() {
-            return f;
+            // Lower-casing can lengthen a value (İ → i̇) past what a tag may hold.
+            return if check_value(&f).is_ok() { f } else { value.to_string() };
         }
         self.allowed.iter().find(|a| fold(a) == f).cloned().unwrap_or_else(|| value.to_string())
     }
@@ -119,6 +120,8 @@ impl KeyRule {
             |field: &str, reason: String| errs.push(FieldError { field: format!("{prefix}.{field}"), reason });
         if let Err(e) = TagKey::parse(&self.key) {
             err("key", e);
+        } else if matches!(self.key.as_str(), "model" | "provider") {
+            err("key", "model and provider are fields of a call, not tags".into());
         }
         if self.description.chars().count() > 500 {
             err("description", "must be at most 500 characters".into());
@@ -274,10 +277,10 @@ pub fn parse_aliases(text: &str) -> Result<BTreeMap<String, String>, String> {
     Ok(out)
 }
 
-/// Parses a list of allowed values: one per line or comma-separated.
+/// Parses a list of allowed values: one per line (a value may hold commas).
 pub fn parse_values(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for v in text.split(['\n', ',']).map(str::trim).filter(|v| !v.is_empty()) {
+    for v in text.lines().map(str::trim).filter(|v| !v.is_empty()) {
         if !out.iter().any(|o| o == v) {
             out.push(v.to_string());
         }
@@ -405,6 +408,10 @@ mod tests {
         assert_eq!(a.get("bug-triage").map(String::as_str), Some("bug-triage"));
         assert_eq!(a.get("bug_triage").map(String::as_str), Some("bug-triage"));
         assert!(parse_aliases("nonsense").unwrap_err().contains("line 1"));
-        assert_eq!(parse_values("a, b\nc,a"), vec!["a", "b", "c"]);
+        assert_eq!(parse_values("a\n b\n\nbilling, EU\na"), vec!["a", "b", "billing, EU"]);
+        let long = "İ".repeat(200);
+        assert_eq!(rule(Policy::Normalize, &[], &[]).normalize(&long), long, "not folded past the length limit");
+        let model = Taxonomy { keys: vec![KeyRule { key: "model".into(), ..Default::default() }] };
+        assert_eq!(model.validate().unwrap_err()[0].field, "keys[0].key");
     }
 }

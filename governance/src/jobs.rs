@@ -11,8 +11,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::{JobRecord, StoreError};
 
-/// A running job whose heartbeat is older than this is taken to have died with its process.
-pub const STALE_AFTER: Duration = Duration::from_secs(60);
+/// A running job whose heartbeat is older than this is taken to have died
+/// with its process. Generous: one step (a large tag set's move, or the
+/// budget recount) writes no heartbeat while it runs.
+pub const STALE_AFTER: Duration = Duration::from_secs(15 * 60);
 
 /// Calls repriced per transaction.
 const REPRICE_STEP: i64 = 1000;

@@ -40,7 +40,19 @@ impl Governance {
             return Err(GovError::field("file", format!("must be at most {} MB", MAX_IMPORT_BYTES / 1024 / 1024)));
         }
         let parsed = litellm::parse(text, from).map_err(|e| GovError::field("file", e))?;
-        Ok(litellm::diff(&self.catalog(), parsed, chrono::Utc::now().date_naive()))
+        let catalog = self.catalog();
+        let diff = litellm::diff(&catalog, parsed, chrono::Utc::now().date_naive());
+        // New prices go after the history they extend: an earlier date would rewrite it.
+        let latest = |model: &str| catalog.find(model).and_then(|m| m.prices.last()).map(|p| p.effective_from);
+        if let Some((c, date)) =
+            diff.changed.iter().find_map(|c| latest(&c.model).filter(|d| *d > from).map(|d| (c, d)))
+        {
+            return Err(GovError::field(
+                "from",
+                format!("must be on or after {date}, when {}'s latest price starts; an import adds prices, it never rewrites history", c.model),
+            ));
+        }
+        Ok(diff)
     }
 
     /// Applies a LiteLLM file: new price versions for changed models, and new

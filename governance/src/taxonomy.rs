@@ -13,6 +13,7 @@ impl Governance {
         self.store.put_taxonomy(&next, chrono::Utc::now()).await?;
         self.audit(actor, "taxonomy.update", "taxonomy", json(&before), json(&next)).await?;
         self.refresh().await?;
+        self.align_budgets(actor).await?;
         Ok(next)
     }
 
@@ -47,6 +48,7 @@ impl Governance {
         self.store.put_taxonomy(&next, chrono::Utc::now()).await?;
         self.audit(actor, "taxonomy.update", &rule.key, json(&old), json(&next.rule(&rule.key))).await?;
         self.refresh().await?;
+        self.align_budgets(actor).await?;
         Ok(next)
     }
 
@@ -61,6 +63,24 @@ impl Governance {
         self.audit(actor, "taxonomy.delete", key, json(&old), None).await?;
         self.refresh().await?;
         Ok(())
+    }
+
+    /// Rewrites budget scopes the rules now store differently ("team=Support"
+    /// becomes "team=support" once `team` folds case), so that budgets and
+    /// hard caps keep matching the calls ingest stores. Each is recounted and audited.
+    async fn align_budgets(&self, actor: &str) -> Result<usize, GovError> {
+        let tax = self.taxonomy();
+        let mut changed = 0;
+        for mut b in self.store.list_budgets().await? {
+            let Some(scope) = tax.remap(&b.spec.scope) else { continue };
+            let before = b.spec.for_audit();
+            b.spec.scope = scope;
+            if self.store.update_budget(&b, chrono::Utc::now()).await?.is_some() {
+                self.audit(actor, "budget.update", &b.id, before, b.spec.for_audit()).await?;
+                changed += 1;
+            }
+        }
+        Ok(changed)
     }
 
     /// Starts a job that rewrites stored calls' tags under the current rules

@@ -180,7 +180,8 @@ async fn demo_people(store: &Arc<dyn Store>) -> anyhow::Result<()> {
     eprintln!("demo people (sign in at /login):");
     for (email, role, teams) in people {
         let password = format!("demo-{role}-{:08x}", rand::random::<u32>());
-        accounts::create_account(store, accounts::NewAccount { email, password: &password, role, teams }).await?;
+        accounts::create_account_by(store, accounts::NewAccount { email, password: &password, role, teams }, "demo")
+            .await?;
         eprintln!(
             "  {email:<26} {password:<22} {role}{}",
             if teams.is_empty() { String::new() } else { format!(" of {teams}") }
@@ -212,8 +213,8 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         eprintln!("the store is empty: loading the demo organisation (about a minute)…");
         let summary = demo::load(&state, 90, 42, 1.0).await?;
         eprintln!("{summary}");
-        let (record, secret) = keys::generate("demo", &[keys::Scope::Ingest, keys::Scope::Read]);
-        store.create_api_key(&record).await?;
+        let (_, secret) =
+            accounts::keys::create_audited(&store, "demo", &[keys::Scope::Ingest, keys::Scope::Read], "demo").await?;
         eprintln!("demo API key (ingest, read), shown once:\n  {}", secret.expose());
         demo_people(&store).await?;
     }

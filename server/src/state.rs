@@ -37,9 +37,12 @@ impl AppState {
     pub async fn new(leptos_options: LeptosOptions, store: Arc<dyn Store>, config: Config) -> anyhow::Result<AppState> {
         let shipped = Catalog::from_json(BUNDLED_CATALOG)?;
         let governance = Governance::load(store.clone(), &shipped).await?;
+        let budgets = Budgets::new(store.clone(), &config.time_zone);
+        let rules = governance.clone();
+        budgets.set_tag_rules(std::sync::Arc::new(move |scope| rules.taxonomy().remap(scope)));
         Ok(AppState {
             leptos_options,
-            budgets: Budgets::new(store.clone(), &config.time_zone),
+            budgets,
             alerts_fired: Arc::new(Notify::new()),
             api_keys: Arc::default(),
             store,

@@ -250,3 +250,52 @@ async fn the_audit_log_records_api_and_page_changes() {
         assert!(status == StatusCode::OK && body.contains(want), "{page}: {status}, no {want:?}");
     }
 }
+
+#[tokio::test]
+async fn budgets_follow_the_taxonomy_so_caps_keep_matching() {
+    let app = TestApp::new().await;
+    let admin = app.admin_key.clone();
+    let budget = |name: &str| {
+        json!({ "name": name, "scope": { "team": "Support" }, "period": "month", "amount": "1",
+                "thresholds": [50], "hard_cap": true, "webhook": "https://hooks.slack.com/services/T0/B0/secret" })
+    };
+    let (status, before) = app.json("POST", "/api/v1/budgets", &admin, budget("Before")).await;
+    assert_eq!(status, StatusCode::CREATED, "{before}");
+    assert_eq!(before["scope"]["team"], "Support");
+    let (status, _) = put_taxonomy(&app, json!([rule("team", "normalize", &[], json!({}))]), false).await;
+    assert_eq!(status, StatusCode::OK);
+    // The existing budget now names the team as calls will carry it…
+    let id = before["id"].as_str().unwrap();
+    let (_, now) = app.get(&format!("/api/v1/budgets/{id}"), Some(&admin)).await;
+    assert_eq!(now["scope"]["team"], "support", "{now}");
+    // …and a new one is saved that way.
+    let (_, after) = app.json("POST", "/api/v1/budgets", &admin, budget("After")).await;
+    assert_eq!(after["scope"]["team"], "support", "{after}");
+    // So the cap still stops calls sent as "Support".
+    let call = |id: &str| {
+        let mut e = event_with(id, "tags", json!({ "team": "Support" }));
+        e["timestamp"] = json!(chrono::Utc::now().to_rfc3339());
+        e["cost"] = json!("2.00");
+        e
+    };
+    let (_, body) = app.post_events(json!([call("s1")])).await;
+    assert_eq!(body["caps_reached"].as_array().unwrap().len(), 2, "{body}");
+    let ingest = app.ingest_key.clone();
+    let (_, answer) = app.json("POST", "/api/v1/check", &ingest, json!({ "tags": { "team": "SUPPORT" } })).await;
+    assert_eq!(answer["allowed"], false, "{answer}");
+    // The audit log has the realignment, with the webhook by host only.
+    let (_, log) = app.get(&format!("/api/v1/audit?kind=budget&target={id}"), Some(&admin)).await;
+    let entry = &log["entries"][0];
+    assert_eq!((entry["action"].as_str(), entry["actor"].as_str()), (Some("budget.update"), Some("key:admin")));
+    assert_eq!(entry["before"]["scope"]["team"], "Support");
+    assert!(!log.to_string().contains("secret"), "{log}");
+}
+
+#[tokio::test]
+async fn an_import_cannot_date_prices_before_the_history_it_extends() {
+    let app = TestApp::new().await;
+    let (status, body) = import(&app, "from=2024-06-01", LITELLM).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "from");
+    assert!(body["error"]["message"].as_str().unwrap().contains("2024-10-02"), "{body}");
+}
