@@ -334,7 +334,7 @@ fn RuleList(
                 .iter()
                 .map(|v| {
                     let status = match (&v.becomes, v.allowed) {
-                        (Some(to), _) => view! { <span class="badge warn">{format!("→ {to}")}</span> }.into_any(),
+                        (Some(to), _) => view! { <span class="badge warn muted">{format!("→ {to}")}</span> }.into_any(),
                         (None, false) => view! { <span class="badge over">"not allowed"</span> }.into_any(),
                         (None, true) => view! { <span class="badge ok">"ok"</span> }.into_any(),
                     };

@@ -41,7 +41,7 @@ test('an alias merges two spellings of a workflow in Explore', async ({ page }) 
   await aliases.fill(`${existing ? existing + '\n' : ''}E2E-Merge => e2e-merge\ne2e_merge => e2e-merge`);
   await form.getByTestId('save-rule').click();
   await expect(card).toContainText('e2e_merge => e2e-merge');
-  await expect(card.getByTestId('seen-value').filter({ hasText: 'E2E-Merge' })).toContainText('→ e2e-merge');
+  await expect(card.getByTestId('seen-value').filter({ has: page.getByText('E2E-Merge', { exact: true }) })).toContainText('→ e2e-merge');
 
   await page.getByTestId('apply-taxonomy').click();
   await expect(page.getByTestId('job').first()).toHaveAttribute('data-state', 'done', { timeout: 60_000 });

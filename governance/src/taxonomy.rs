@@ -87,7 +87,9 @@ impl Governance {
     /// (aliases and case-folding; never rejection), keeping rollups exact. Audited.
     pub async fn start_apply_taxonomy(self: &Arc<Self>, actor: &str) -> Result<JobRecord, GovError> {
         let job = self.start_job(actor, "taxonomy.apply", serde_json::json!({})).await?;
-        self.audit(actor, "taxonomy.apply", &job.id, None, json(&self.taxonomy().as_ref())).await?;
+        let rules = self.taxonomy().keys.len();
+        let after = serde_json::json!({ "job": job.id, "rules": rules });
+        self.audit(actor, "taxonomy.apply", "stored calls", None, Some(after)).await?;
         Ok(job)
     }
 }
