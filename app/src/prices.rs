@@ -286,8 +286,17 @@ pub fn PricesPage() -> impl IntoView {
     let preview = ServerAction::<PreviewImport>::new();
     let import = ServerAction::<ApplyImport>::new();
     let price = ServerAction::<PriceUnpriced>::new();
+    let finished = RwSignal::new(0usize);
     let data = Resource::new(
-        move || (add.version().get(), version.version().get(), import.version().get(), price.version().get()),
+        move || {
+            (
+                add.version().get(),
+                version.version().get(),
+                import.version().get(),
+                price.version().get(),
+                finished.get(),
+            )
+        },
         |_| get_prices(),
     );
     let today = Utc::now().date_naive().to_string();
@@ -309,7 +318,7 @@ pub fn PricesPage() -> impl IntoView {
                 data.await.ok().map(|d| view! { <UnpricedCard rows=d.unpriced price=price/> })
             })}
         </Transition>
-        <crate::taxonomy::JobsPanel kind="price.reprice" trigger=Signal::derive(move || price.version().get())/>
+        <crate::taxonomy::JobsPanel kind="price.reprice" trigger=Signal::derive(move || price.version().get()) finished=finished/>
         <div class="grid-2">
             <section class="card form-card">
                 <div class="card-head"><h2>"Add a model"</h2></div>

@@ -201,8 +201,9 @@ pub fn TaxonomyPage() -> impl IntoView {
     let save = ServerAction::<SaveRule>::new();
     let delete = ServerAction::<DeleteRule>::new();
     let apply = ServerAction::<ApplyTaxonomy>::new();
+    let finished = RwSignal::new(0usize);
     let data = Resource::new(
-        move || (save.version().get(), delete.version().get(), apply.version().get()),
+        move || (save.version().get(), delete.version().get(), apply.version().get(), finished.get()),
         |_| get_taxonomy(),
     );
     let editing = RwSignal::new(None::<(String, RuleRow)>);
@@ -241,7 +242,7 @@ pub fn TaxonomyPage() -> impl IntoView {
         </div>
         {move || other_error().map(|e| view! { <div class="error-box" role="alert">{e}</div> })}
         {move || editing.get().map(|(original, r)| view! { <RuleForm original=original rule=r save=save error=Signal::derive(save_error) on_cancel=move || editing.set(None)/> })}
-        <JobsPanel kind="taxonomy.apply" trigger=Signal::derive(move || apply.version().get())/>
+        <JobsPanel kind="taxonomy.apply" trigger=Signal::derive(move || apply.version().get()) finished=finished/>
         <Transition fallback=|| view! { <div class="loading">"Loading the taxonomy…"</div> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -403,7 +404,14 @@ fn RuleList(
 
 /// Recent jobs of a kind, polled every second while one runs.
 #[component]
-pub fn JobsPanel(kind: &'static str, trigger: Signal<usize>) -> impl IntoView {
+pub fn JobsPanel(
+    kind: &'static str,
+    trigger: Signal<usize>,
+    /// Bumped each time a job this page saw running ends, so the page can reread what it changed.
+    #[prop(optional)]
+    finished: Option<RwSignal<usize>>,
+) -> impl IntoView {
+    let seen_running = StoredValue::new(Vec::<String>::new());
     let tick = RwSignal::new(0u64);
     let jobs = Resource::new(
         move || (trigger.get(), tick.get()),
@@ -416,7 +424,14 @@ pub fn JobsPanel(kind: &'static str, trigger: Signal<usize>) -> impl IntoView {
     );
     // Poll while a job runs (in the browser only).
     Effect::new(move |_| {
-        let running = jobs.get().and_then(|r| r.ok()).is_some_and(|js| js.iter().any(|j| j.state == "running"));
+        let list = jobs.get().and_then(|r| r.ok()).unwrap_or_default();
+        let now_running: Vec<String> = list.iter().filter(|j| j.state == "running").map(|j| j.id.clone()).collect();
+        let ended = seen_running.with_value(|before| before.iter().any(|id| !now_running.contains(id)));
+        seen_running.set_value(now_running.clone());
+        if let (true, Some(f)) = (ended, finished) {
+            f.update(|n| *n += 1);
+        }
+        let running = !now_running.is_empty();
         if running {
             set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_millis(700));
         }

@@ -56,11 +56,10 @@ create table audit_log (
 );
 create index audit_log_at on audit_log (at_us);
 
--- Calls and rollup rows by tag set, for moving a renamed tag set's calls
--- (and for finding the tag sets calls carry) without scanning everything.
+-- Calls by tag set, for moving a renamed tag set's calls (and for finding
+-- the tag sets calls carry) without scanning every call. The rollups need
+-- no such index: a move touches their rows by primary key.
 create index events_tagset on events (tagset_id);
-create index rollup_hour_tagset on rollup_hour (tagset_id);
-create index rollup_day_tagset on rollup_day (tagset_id);
 
 -- Unpriced events by model, for the price catalog page and repricing.
 create index events_unpriced on events (model, seq) where cost_source = 'unpriced';

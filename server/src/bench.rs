@@ -14,6 +14,30 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+/// Rules on every tag the bench's calls carry (required keys, aliases,
+/// case-folding, an allowed list under `reject`), so ingest pays for them.
+async fn bench_taxonomy(state: &AppState) -> anyhow::Result<()> {
+    use domain::taxonomy::{KeyRule, Policy, Taxonomy};
+    let rule = |key: &str, required: bool, allowed: &[&str], aliases: &[(&str, &str)], policy: Policy| KeyRule {
+        key: key.into(),
+        description: String::new(),
+        required,
+        allowed: allowed.iter().map(|s| s.to_string()).collect(),
+        aliases: aliases.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+        policy,
+    };
+    let taxonomy = Taxonomy {
+        keys: vec![
+            rule("team", true, &[], &[], Policy::Accept),
+            rule("workflow", true, &[], &[("core_wf0", "core-wf0"), ("search_wf1", "search-wf1")], Policy::Normalize),
+            rule("product", false, &[], &[], Policy::Normalize),
+            rule("task_type", false, &["agent", "chat"], &[], Policy::Reject),
+        ],
+    };
+    state.governance.put_taxonomy("bench", taxonomy).await.map_err(|e| anyhow::anyhow!("bench taxonomy: {e}"))?;
+    Ok(())
+}
+
 /// Options of `bench`.
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -160,8 +184,9 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
     let state = AppState::new(options, store.clone(), config.clone()).await?;
     let (record, secret) = keys::generate("bench", &[Scope::Ingest, Scope::Read]);
     store.create_api_key(&record).await?;
-    // Ingest is timed with hard caps in place, as it runs in production.
+    // Ingest is timed with hard caps and a tag taxonomy in place, as it runs in production.
     crate::bench_check::create_caps(&state).await?;
+    bench_taxonomy(&state).await?;
     let listener = crate::web::listen("127.0.0.1:0".parse()?).await?;
     let addr = axum::serve::Listener::local_addr(&listener)?;
     tokio::spawn(async move { axum::serve(listener, crate::routes::router(state)).await });

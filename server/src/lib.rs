@@ -1,6 +1,9 @@
 //! The Bursar server: configuration, application state, the HTTP API, the
 //! web app's routes, the CLI's commands and the demo organisation.
 
+// The pages' view types are deep; release builds lay them out here too.
+#![recursion_limit = "512"]
+
 pub mod alerts;
 pub mod api;
 pub mod bench;

@@ -279,9 +279,14 @@ macro_rules! impl_governance {
                         }
                     }
                     self.g_add_rollups(&mut tx, &deltas).await?;
-                    for table in ["rollup_hour", "rollup_day"] {
-                        let sql = self.q(&format!("delete from {table} where tagset_id = ? and calls = 0"));
-                        sqlx::query(&sql).bind(old_rollup).execute(&mut *tx).await?;
+                    // Rows the move emptied go, found by primary key.
+                    for (table, map) in [("rollup_hour", &deltas.hour), ("rollup_day", &deltas.day)] {
+                        let sql = self.q(&format!(
+                            "delete from {table} where bucket = ? and tagset_id = ? and model = ? and provider = ? and calls = 0"
+                        ));
+                        for (bucket, tagset, model, provider) in map.keys().filter(|k| k.1 == old_rollup) {
+                            sqlx::query(&sql).bind(*bucket).bind(*tagset).bind(model).bind(provider).execute(&mut *tx).await?;
+                        }
                     }
                 }
                 let sql = self.q("update events set tagset_id = ? where tagset_id = ?");
