@@ -217,8 +217,8 @@ impl Taxonomy {
     pub fn apply(&self, tags: &mut TagSet) -> Result<Vec<Flag>, FieldError> {
         let mut flags = Vec::new();
         for rule in &self.keys {
-            let Ok(key) = TagKey::parse(&rule.key) else { continue };
-            let Some(value) = tags.0.get(&key).cloned() else {
+            // Found by name: no key is parsed or value copied for a call the rule leaves alone.
+            let Some(value) = tags.0.iter_mut().find(|(k, _)| k.as_str() == rule.key).map(|(_, v)| v) else {
                 if rule.required {
                     if rule.policy == Policy::Reject {
                         return Err(FieldError { field: format!("tags.{}", rule.key), reason: "required".into() });
@@ -227,17 +227,17 @@ impl Taxonomy {
                 }
                 continue;
             };
-            let value = rule.normalize(&value);
-            if !rule.allows(&value) {
+            let normal = rule.normalize(value);
+            if !rule.allows(&normal) {
                 if rule.policy == Policy::Reject {
                     return Err(FieldError {
                         field: format!("tags.{}", rule.key),
-                        reason: format!("{value:?} is not allowed; allowed values: {}", rule.allowed.join(", ")),
+                        reason: format!("{normal:?} is not allowed; allowed values: {}", rule.allowed.join(", ")),
                     });
                 }
-                flags.push(Flag::NotAllowed { key: rule.key.clone(), value: value.clone() });
+                flags.push(Flag::NotAllowed { key: rule.key.clone(), value: normal.clone() });
             }
-            tags.0.insert(key, value);
+            *value = normal;
         }
         Ok(flags)
     }

@@ -136,20 +136,8 @@ impl Governance {
         before: Option<Value>,
         after: Option<Value>,
     ) -> Result<(), StoreError> {
-        record(&self.store, actor, action, target, before, after).await
+        self.store.record_audit(&domain::audit::Entry::new(actor, action, target, before, after)).await
     }
-}
-
-/// Writes an audit entry to a store (for callers without the service).
-pub async fn record(
-    store: &Arc<dyn Store>,
-    actor: &str,
-    action: &str,
-    target: &str,
-    before: Option<Value>,
-    after: Option<Value>,
-) -> Result<(), StoreError> {
-    store.record_audit(&domain::audit::Entry::new(actor, action, target, before, after)).await
 }
 
 /// A value as JSON for the audit log.

@@ -188,31 +188,7 @@ macro_rules! impl_store {
                         .filter(|((e, _), _)| inserted.contains(&e.event.id))
                         .map(|((e, _), r)| (*e, *r)),
                 );
-                for (table, map) in [("rollup_hour", &deltas.hour), ("rollup_day", &deltas.day)] {
-                    let entries: Vec<_> = map.iter().collect();
-                    for chunk in entries.chunks(1000) {
-                        let mut qb = QueryBuilder::<$db>::new(format!(
-                            "insert into {table} (bucket, tagset_id, model, provider, calls, input_tokens, output_tokens, \
-                             cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_nanos, unpriced_calls) "
-                        ));
-                        qb.push_values(chunk, |mut b, ((bucket, tagset, model, provider), t)| {
-                            b.push_bind(*bucket)
-                                .push_bind(*tagset)
-                                .push_bind(model.clone())
-                                .push_bind(provider.clone())
-                                .push_bind(t.calls)
-                                .push_bind(t.input_tokens)
-                                .push_bind(t.output_tokens)
-                                .push_bind(t.cache_read_tokens)
-                                .push_bind(t.cache_write_tokens)
-                                .push_bind(t.reasoning_tokens)
-                                .push_bind(t.cost.0)
-                                .push_bind(t.unpriced_calls);
-                        });
-                        qb.push($crate::sql::rollup_conflict(table));
-                        qb.build().execute(&mut *tx).await?;
-                    }
-                }
+                self.g_add_rollups(&mut tx, &deltas).await?;
                 let new_events: Vec<&domain::PricedEvent> =
                     unique.iter().copied().filter(|e| inserted.contains(&e.event.id)).collect();
                 let (budget_changes, alerts) = self.b_apply(&mut tx, &new_events).await?;

@@ -358,11 +358,7 @@ macro_rules! impl_governance {
                     }
                     step.repriced += 1;
                     let t = domain::report::Totals { cost, unpriced_calls: -1, ..Default::default() };
-                    let secs = ts.div_euclid(1_000_000);
-                    let hour = secs.div_euclid(3600) * 3600;
-                    let day = secs.div_euclid(86_400) * 86_400;
-                    deltas.hour.entry((hour, rollup, model.to_string(), provider.clone())).or_default().add(&t);
-                    deltas.day.entry((day, rollup, model.to_string(), provider)).or_default().add(&t);
+                    deltas.add(ts.div_euclid(1_000_000), rollup, model, &provider, &t);
                 }
                 self.g_add_rollups(&mut tx, &deltas).await?;
                 tx.commit().await?;

@@ -22,15 +22,20 @@ pub struct Deltas {
 pub fn deltas<'a>(events: impl Iterator<Item = (&'a PricedEvent, i64)>) -> Deltas {
     let mut d = Deltas::default();
     for (e, tagset) in events {
-        let t = totals_of(e);
-        let secs = e.event.timestamp.timestamp();
-        let provider = e.event.provider.clone().unwrap_or_default();
-        let hour = secs.div_euclid(3600) * 3600;
-        let day = secs.div_euclid(86_400) * 86_400;
-        d.hour.entry((hour, tagset, e.event.model.clone(), provider.clone())).or_default().add(&t);
-        d.day.entry((day, tagset, e.event.model.clone(), provider)).or_default().add(&t);
+        let provider = e.event.provider.as_deref().unwrap_or_default();
+        d.add(e.event.timestamp.timestamp(), tagset, &e.event.model, provider, &totals_of(e));
     }
     d
+}
+
+impl Deltas {
+    /// Adds one call's sums (at Unix second `secs`) to its hour and day rows.
+    pub fn add(&mut self, secs: i64, tagset: i64, model: &str, provider: &str, t: &Totals) {
+        let hour = secs.div_euclid(3600) * 3600;
+        let day = secs.div_euclid(86_400) * 86_400;
+        self.hour.entry((hour, tagset, model.to_string(), provider.to_string())).or_default().add(t);
+        self.day.entry((day, tagset, model.to_string(), provider.to_string())).or_default().add(t);
+    }
 }
 
 /// One event's contribution to the sums.
