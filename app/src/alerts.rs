@@ -46,7 +46,8 @@ pub async fn get_alerts(status: String, kind: String, budget: String) -> Result<
         let ackable = person.role >= Role::Lead
             && match records.iter().find(|b| b.id == alert.budget_id) {
                 Some(b) => svc.may_edit(&actor, &b.spec),
-                None => admin,
+                // Signal rules watch the whole organisation: any lead may answer them.
+                None => admin || alert.kind.from_rule(),
             };
         rows.push(AlertRow { alert, attempts, ackable });
     }
@@ -68,7 +69,7 @@ pub async fn ack_alert(id: i64) -> Result<(), ServerFnError> {
     let budget = store.get_budget(&alert.budget_id).await.map_err(crate::budgets::store_failed)?;
     let allowed = match &budget {
         Some(b) => svc.may_edit(&budgets::Actor::Person(person.clone()), &b.spec),
-        None => person.is_admin(),
+        None => person.is_admin() || alert.kind.from_rule(),
     };
     if !allowed {
         if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
@@ -157,7 +158,7 @@ fn AlertsBody(
                         <thead>
                             <tr>
                                 <th>"Fired"</th>
-                                <th>"Budget"</th>
+                                <th>"Budget or rule"</th>
                                 <th>"Kind"</th>
                                 <th class="num">"Spent"</th>
                                 <th class="num">"Limit"</th>
@@ -184,8 +185,14 @@ fn AlertLine(row: AlertRow, exists: bool, ack: ServerAction<AckAlert>) -> impl I
             format!("forecast {}", a.forecast.map(crate::format::usd).unwrap_or_default())
         }
         AlertKind::Cap => "cap reached".to_string(),
+        AlertKind::Signal => "signal".to_string(),
+        AlertKind::Anomaly => "spend anomaly".to_string(),
     };
-    let budget_link = format!("/budgets/{}", a.budget_id);
+    let from_rule = a.kind.from_rule();
+    let budget_link = if from_rule { "/signals#rules".to_string() } else { format!("/budgets/{}", a.budget_id) };
+    let exists = exists || from_rule;
+    let message = a.message.clone().filter(|_| from_rule);
+    let money = move |n: domain::Nanos| if from_rule && n.0 == 0 { "—".to_string() } else { crate::format::usd(n) };
     let period = if a.period_end.timestamp() - a.period_start.timestamp() > 100 * 366 * 86_400 {
         "no reset".to_string()
     } else {
@@ -248,13 +255,14 @@ fn AlertLine(row: AlertRow, exists: bool, ack: ServerAction<AckAlert>) -> impl I
                         .into_any()
                 }}
                 {a.split_value.clone().map(|v| view! { <span class="subtle">" · " {v}</span> })}
+                {message.map(|m| view! { <div class="hint alert-message" data-testid="alert-message">{m}</div> })}
             </td>
             <td>
                 <span class=format!("badge {}", a.kind.as_str())>{what}</span>
                 <div class="hint">{period}</div>
             </td>
-            <td class="num">{crate::format::usd(a.spent)}</td>
-            <td class="num">{crate::format::usd(a.limit)}</td>
+            <td class="num">{money(a.spent)}</td>
+            <td class="num">{money(a.limit)}</td>
             <td>
                 <span class=delivery_class>{delivery_label}</span>
                 {attempts}

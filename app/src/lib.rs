@@ -15,8 +15,10 @@ pub mod chart;
 pub mod explore;
 pub mod format;
 pub mod keys;
+pub mod modeller;
 pub mod overview;
 pub mod prices;
+pub mod signals;
 pub mod tasks;
 pub mod taxonomy;
 pub mod untagged;
@@ -104,6 +106,8 @@ pub fn App() -> impl IntoView {
                         <A href="/untagged">"Untagged"</A>
                         <A href="/budgets">"Budgets"</A>
                         <A href="/alerts">"Alerts"</A>
+                        <A href="/signals">"Signals"</A>
+                        <A href="/model">"Cost model"</A>
                     </nav>
                     <span class="topbar-note">"LLM spend, attributed"</span>
                     <auth::UserMenu/>
@@ -122,6 +126,8 @@ pub fn App() -> impl IntoView {
                             view=budget_form::EditBudgetPage
                         />
                         <Route path=StaticSegment("alerts") view=alerts::AlertsPage/>
+                        <Route path=StaticSegment("signals") view=signals::SignalsPage/>
+                        <Route path=StaticSegment("model") view=modeller::ModellerPage/>
                         <Route path=StaticSegment("keys") view=keys::KeysPage/>
                         <Route path=StaticSegment("users") view=users::UsersPage/>
                         <Route path=StaticSegment("taxonomy") view=taxonomy::TaxonomyPage/>

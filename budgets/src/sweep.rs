@@ -42,6 +42,7 @@ impl Budgets {
                     forecast: Some(projected),
                     webhook: b.spec.webhook.clone(),
                     fired: now,
+                    message: None,
                 };
                 if self.store.fire_alert(&alert).await?.is_some() {
                     fired += 1;

@@ -18,25 +18,37 @@ pub enum AlertKind {
     Forecast,
     /// A hard cap was reached: checks now answer "not allowed".
     Cap,
+    /// A signal alert rule's condition started to hold.
+    Signal,
+    /// A day's spend was anomalous for its scope.
+    Anomaly,
 }
 
 impl AlertKind {
     /// Every kind, in filter order.
-    pub const ALL: [AlertKind; 3] = [AlertKind::Threshold, AlertKind::Forecast, AlertKind::Cap];
+    pub const ALL: [AlertKind; 5] =
+        [AlertKind::Threshold, AlertKind::Forecast, AlertKind::Cap, AlertKind::Signal, AlertKind::Anomaly];
 
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::Threshold => "threshold",
             AlertKind::Forecast => "forecast",
             AlertKind::Cap => "cap",
+            AlertKind::Signal => "signal",
+            AlertKind::Anomaly => "anomaly",
         }
+    }
+
+    /// Whether a signal rule fired it (rather than a budget).
+    pub fn from_rule(self) -> bool {
+        matches!(self, AlertKind::Signal | AlertKind::Anomaly)
     }
 
     pub fn parse(s: &str) -> Result<AlertKind, String> {
         AlertKind::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("must be one of threshold, forecast, cap (got {s:?})"))
+            .ok_or_else(|| format!("must be one of threshold, forecast, cap, signal, anomaly (got {s:?})"))
     }
 
     pub fn label(self) -> &'static str {
@@ -44,6 +56,8 @@ impl AlertKind {
             AlertKind::Threshold => "Threshold crossed",
             AlertKind::Forecast => "Forecast to breach",
             AlertKind::Cap => "Cap reached",
+            AlertKind::Signal => "Signal",
+            AlertKind::Anomaly => "Spend anomaly",
         }
     }
 }
@@ -108,6 +122,9 @@ pub struct Alert {
     pub attempts: u32,
     pub acked_by: Option<String>,
     pub acked_at: Option<DateTime<Utc>>,
+    /// For signal and anomaly alerts: what was seen, in one sentence.
+    #[serde(default)]
+    pub message: Option<String>,
 }
 
 impl Alert {
@@ -124,6 +141,9 @@ impl Alert {
             None => self.budget_name.clone(),
         };
         let (spent, limit) = (usd_display(self.spent), usd_display(self.limit));
+        if let (true, Some(m)) = (self.kind.from_rule(), &self.message) {
+            return format!("{}: {m}", self.budget_name);
+        }
         match self.kind {
             AlertKind::Threshold => format!("{who} crossed {}%: {spent} of {limit}", self.threshold),
             AlertKind::Cap => format!("{who} reached its hard cap: {spent} of {limit}; new calls are refused"),
@@ -131,6 +151,7 @@ impl Alert {
                 "{who} is forecast to spend {} by the period's end, over its {limit} (spent so far {spent})",
                 usd_display(self.forecast.unwrap_or(self.spent))
             ),
+            AlertKind::Signal | AlertKind::Anomaly => format!("{who}: a signal rule fired"),
         }
     }
 }
@@ -146,7 +167,7 @@ pub struct AlertQuery {
 }
 
 impl AlertQuery {
-    /// Reads `status=open|acked|all`, `budget=<id>`, `kind=threshold|forecast|cap`, `limit` (1-1000, default 100).
+    /// Reads `status=open|acked|all`, `budget=<id>` (a budget's or a signal rule's), `kind=threshold|forecast|cap|signal|anomaly`, `limit` (1-1000, default 100).
     pub fn from_params(params: &[(String, String)]) -> Result<AlertQuery, crate::FieldError> {
         let err = |f: &str, r: String| crate::FieldError { field: f.into(), reason: r };
         let get =
@@ -316,6 +337,7 @@ mod tests {
             attempts: 0,
             acked_by: None,
             acked_at: None,
+            message: None,
         };
         let body = webhook_body(&a, Some("http://bursar/alerts"));
         assert!(body["blocks"][1]["elements"][0]["text"]

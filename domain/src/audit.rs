@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// What kind of thing changed: the first part of an action (`budget.update`).
-pub const KINDS: [&str; 5] = ["budget", "taxonomy", "price", "key", "user"];
+pub const KINDS: [&str; 7] = ["budget", "taxonomy", "price", "key", "user", "signal", "scenario"];
 
 /// One recorded change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -5,9 +5,12 @@
 //! milliseconds. The store and the HTTP layer call into it; it calls nothing.
 
 pub mod alert;
+pub mod anomaly;
 pub mod audit;
 pub mod budget;
 pub mod budget_view;
+pub mod calibrate;
+pub mod costmodel;
 pub mod event;
 pub mod explore;
 pub mod litellm;
@@ -17,6 +20,9 @@ pub mod price_edit;
 pub mod pricing;
 pub mod query;
 pub mod report;
+pub mod signal_rule;
+pub mod signals;
+pub mod signals_report;
 pub mod tags;
 pub mod taxonomy;
 pub mod time;

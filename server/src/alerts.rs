@@ -1,6 +1,6 @@
 //! Background work for alerts: delivering them to webhooks (with retries
-//! and exponential backoff, every attempt recorded) and the periodic
-//! forecast sweep. Each process runs both; leases in the database make
+//! and exponential backoff, every attempt recorded), the periodic forecast
+//! sweep, and judging the signal alert rules. Each process runs all three; leases in the database make
 //! sure one process delivers each alert, and alert keys make a second
 //! sweep's forecasts no-ops.
 
@@ -23,6 +23,30 @@ const POLL: Duration = Duration::from_secs(1);
 pub fn spawn(state: &AppState) {
     tokio::spawn(deliver_forever(state.clone()));
     tokio::spawn(sweep_forever(state.clone()));
+    tokio::spawn(signals_forever(state.clone()));
+}
+
+/// How often the signal alert rules are judged.
+const SIGNALS_EVERY: Duration = Duration::from_secs(300);
+
+async fn signals_forever(state: AppState) {
+    let mut tick = tokio::time::interval(SIGNALS_EVERY);
+    loop {
+        tick.tick().await;
+        judge_signals(&state).await;
+    }
+}
+
+/// Judges the signal alert rules once and wakes delivery for what fired.
+pub async fn judge_signals(state: &AppState) {
+    match state.signals.evaluate(Utc::now()).await {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(alerts = n, "signal rules fired alerts");
+            state.alerts_fired.notify_one();
+        }
+        Err(e) => tracing::warn!(error = %e, "judging signal rules failed"),
+    }
 }
 
 async fn deliver_forever(state: AppState) {

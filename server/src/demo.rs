@@ -398,9 +398,12 @@ pub async fn load(state: &AppState, days: u32, seed: u64, scale: f64) -> anyhow:
     }
     let Sent { sent, accepted, unpriced, rejected } = counts;
     anyhow::ensure!(rejected == 0, "the demo generator produced {rejected} invalid events");
+    let rules_made = Utc::now() - Duration::days(BUDGETS_DAYS_AGO.min(days));
+    let (rules, signal_alerts) = crate::demo_signals::setup(state, rules_made).await?;
     Ok(format!(
         "demo organisation: {sent} events over {days} days sent through ingest, {accepted} new \
-         ({} already stored), {unpriced} unpriced (a fine-tuned model with no list price); {budgets} budgets",
+         ({} already stored), {unpriced} unpriced (a fine-tuned model with no list price); {budgets} budgets; \
+         {rules} signal rules, which fired {signal_alerts} alerts",
         sent - accepted
     ))
 }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod demo_budgets;
+pub mod demo_signals;
 pub mod export;
 pub mod ingest;
 pub mod keys;

@@ -14,6 +14,7 @@ pub fn router(state: AppState) -> Router {
     let store = state.store.clone();
     let budgets = state.budgets.clone();
     let governance = state.governance.clone();
+    let signals = state.signals.clone();
     let options = state.leptos_options.clone();
     Router::new()
         .nest("/api/v1", crate::api::router())
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
                 provide_context(store.clone());
                 provide_context(budgets.clone());
                 provide_context(governance.clone());
+                provide_context(signals.clone());
             },
             move || shell(options.clone()),
         )

@@ -27,6 +27,8 @@ pub struct AppState {
     pub budgets: Arc<Budgets>,
     /// Wakes the alert delivery worker when new alerts are recorded.
     pub alerts_fired: Arc<Notify>,
+    /// Signal reports and rules, model tiers and scenarios.
+    pub signals: Arc<signals::Signals>,
     /// API keys validated in the last second.
     pub api_keys: Arc<crate::api::KeyCache>,
 }
@@ -45,6 +47,7 @@ impl AppState {
             budgets,
             alerts_fired: Arc::new(Notify::new()),
             api_keys: Arc::default(),
+            signals: signals::Signals::new(store.clone()),
             store,
             governance,
             ingest_slots: Arc::new(Semaphore::new(config.ingest_concurrency)),

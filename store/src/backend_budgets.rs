@@ -3,7 +3,7 @@
 
 /// Columns of an alert row, in the order [`alert_from_row`] reads them.
 pub(crate) const ALERT_COLUMNS: &str = "id, budget_id, budget_name, split_value, period_start, period_end, kind, \
-    threshold, spent_nanos, limit_nanos, forecast_nanos, fired_us, delivery, webhook, attempts, acked_by, acked_us";
+    threshold, spent_nanos, limit_nanos, forecast_nanos, fired_us, delivery, webhook, attempts, acked_by, acked_us, message";
 
 /// Implements the budget and alert methods as an inherent `impl` that the
 /// trait impl forwards to, plus `b_apply`, which ingest calls in its transaction.
@@ -94,6 +94,7 @@ macro_rules! impl_budgets {
                             forecast: None,
                             webhook: b.spec.webhook.clone(),
                             fired: now,
+                            message: None,
                         };
                         if let Some(alert_id) = self.b_insert_alert(tx, &alert).await? {
                             fired.push(alert_id);
@@ -111,8 +112,8 @@ macro_rules! impl_budgets {
             ) -> Result<Option<i64>, $crate::StoreError> {
                 let sql = self.q(
                     "insert into alerts (budget_id, budget_name, split_value, period_start, period_end, kind, threshold, \
-                     spent_nanos, limit_nanos, forecast_nanos, fired_us, delivery, webhook, attempts, next_attempt_us) \
-                     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?) \
+                     spent_nanos, limit_nanos, forecast_nanos, fired_us, delivery, webhook, attempts, next_attempt_us, message) \
+                     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?) \
                      on conflict (budget_id, split_value, period_start, kind, threshold, limit_nanos) do nothing returning id",
                 );
                 let fired = $crate::rollup::micros(a.fired);
@@ -130,6 +131,7 @@ macro_rules! impl_budgets {
                     .bind(fired)
                     .bind(&a.webhook)
                     .bind(fired)
+                    .bind(&a.message)
                     .fetch_optional(&mut **tx)
                     .await?)
             }
@@ -223,6 +225,7 @@ macro_rules! impl_budgets {
                             forecast: None,
                             webhook: rec.spec.webhook.clone(),
                             fired: now,
+                            message: None,
                         };
                         self.b_insert_alert(tx, &alert).await?;
                     }
@@ -602,6 +605,7 @@ macro_rules! impl_budgets {
                 attempts: r.try_get::<i64, _>(14)? as u32,
                 acked_by: r.try_get(15)?,
                 acked_at: r.try_get::<Option<i64>, _>(16)?.map($crate::rollup::from_micros),
+                message: r.try_get(17)?,
             })
         }
 

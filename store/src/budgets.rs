@@ -74,6 +74,8 @@ pub struct NewAlert {
     pub forecast: Option<Nanos>,
     pub webhook: Option<String>,
     pub fired: DateTime<Utc>,
+    /// For signal and anomaly alerts: what was seen.
+    pub message: Option<String>,
 }
 
 /// A budget ready to count events: its zone parsed.

@@ -10,6 +10,7 @@ mod backend;
 mod backend_budgets;
 mod backend_governance;
 mod backend_people;
+mod backend_signals;
 mod budgets;
 mod error;
 mod governance;
@@ -17,6 +18,7 @@ mod mirror;
 mod people;
 mod postgres;
 mod rollup;
+mod signals;
 mod sql;
 mod sqlite;
 
@@ -26,6 +28,7 @@ pub use error::StoreError;
 pub use governance::{JobRecord, RepriceStep, UnpricedModel};
 pub use people::{EventQuery, StoredEvent, UserRecord};
 pub use postgres::PgStore;
+pub use signals::{ScenarioRecord, SignalRuleRecord};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -301,6 +304,53 @@ pub trait Store: Send + Sync + 'static {
 
     /// Audit entries matching a filter, newest first.
     async fn list_audit(&self, q: &domain::audit::Query) -> Result<Vec<domain::audit::Entry>, StoreError>;
+
+    /// Daily sums per model and per value of tag `key`, for the days `from..=to` (UTC), from the rollups.
+    async fn signal_days(
+        &self,
+        key: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<domain::signals::DayRow>, StoreError>;
+
+    /// Per-task sums of the calls made on the days `from..=to` (UTC), with
+    /// each task's value of tag `key`; only tasks of `value` when given.
+    async fn signal_tasks(
+        &self,
+        key: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        value: Option<&str>,
+    ) -> Result<Vec<domain::signals::TaskRow>, StoreError>;
+
+    /// The tiers admins have set, by model.
+    async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::ModelTier)>, StoreError>;
+
+    /// Sets a model's tier, or with `None` returns it to the default from its price.
+    async fn set_model_tier(
+        &self,
+        model: &str,
+        tier: Option<domain::signals::ModelTier>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Every signal alert rule, by name.
+    async fn list_signal_rules(&self) -> Result<Vec<SignalRuleRecord>, StoreError>;
+
+    /// Saves a signal alert rule (new or replacing the one with its id).
+    async fn put_signal_rule(&self, rule: &SignalRuleRecord) -> Result<(), StoreError>;
+
+    /// Deletes a signal alert rule; its alerts stay. False when there was none.
+    async fn delete_signal_rule(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Every saved scenario, by name.
+    async fn list_scenarios(&self) -> Result<Vec<ScenarioRecord>, StoreError>;
+
+    /// Saves a scenario (new or replacing the one with its id).
+    async fn put_scenario(&self, scenario: &ScenarioRecord) -> Result<(), StoreError>;
+
+    /// Deletes a scenario; false when there was none.
+    async fn delete_scenario(&self, id: &str) -> Result<bool, StoreError>;
 
     /// Answers a spend query from rollups, reading raw events only at the
     /// range's unaligned edges; a query on a key the rollups do not keep

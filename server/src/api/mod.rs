@@ -1,4 +1,4 @@
-//! The REST API under `/api/v1`: ingest, spend queries, budgets, alerts and the pre-call check, authenticated
+//! The REST API under `/api/v1`: ingest, spend queries, budgets, alerts, the pre-call check, governance, signals and the cost model, authenticated
 //! with API keys. Handlers are thin: authorise, parse, call the service or
 //! store, map errors.
 
@@ -9,6 +9,7 @@ mod check;
 mod error;
 mod events;
 mod governance;
+mod signals;
 mod spend;
 
 pub use auth::{authorize, KeyCache, KEY_CACHE_TTL};
@@ -37,6 +38,19 @@ pub fn router() -> Router<AppState> {
         .route("/prices/unpriced", get(governance::get_unpriced))
         .route("/prices/reprice", post(governance::reprice))
         .route("/audit", get(governance::get_audit))
+        .route("/signals", get(signals::get_signals))
+        .route("/signals/rules", get(signals::list_rules).post(signals::create_rule))
+        .route("/signals/rules/{id}", axum::routing::put(signals::replace_rule).delete(signals::delete_rule))
+        .route("/model/estimate", post(signals::estimate))
+        .route("/model/calibrate", get(signals::calibrate))
+        .route("/model/tiers", get(signals::get_tiers))
+        .route("/model/tiers/{model}", axum::routing::put(signals::put_tier))
+        .route("/scenarios", get(signals::list_scenarios).post(signals::create_scenario))
+        .route(
+            "/scenarios/{id}",
+            get(signals::get_scenario).put(signals::replace_scenario).delete(signals::delete_scenario),
+        )
+        .route("/scenarios/{id}/actual", get(signals::scenario_actual))
         .fallback(not_found)
 }
 

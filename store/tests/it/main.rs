@@ -9,6 +9,7 @@ mod budget_cases;
 mod cases;
 mod governance_cases;
 mod harness;
+mod signal_cases;
 
 /// Declares one test per backend for each case.
 macro_rules! conformance {
@@ -61,4 +62,6 @@ conformance!(
     repricing_reconciles_to_the_nano_dollar,
     jobs_record_progress_and_stale_ones_are_interrupted,
     the_audit_log_filters_and_keeps_order,
+    signal_sums_split_by_a_tag_key,
+    signal_rules_scenarios_and_tiers_round_trip,
 );

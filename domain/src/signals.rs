@@ -1,0 +1,570 @@
+//! Early-warning signals: how a workflow's (or any tag scope's) cost is
+//! drifting before the invoice shows it. From daily rollup rows and per-task
+//! sums this module computes, per scope and day or over any window:
+//!
+//! - escalation rate: the share of calls, and of spend, on premium-tier models;
+//! - cache hit rate: cache-read tokens over input tokens;
+//! - loops per task: calls per distinct task id (mean, p50, p95, the biggest task);
+//! - context depth: mean input tokens per call, and its growth per turn within tasks;
+//! - cost per task: mean and p95.
+//!
+//! Values are exact decimals (percentages, tokens, USD); a signal with no
+//! data behind it (no calls, no tasks) is `None`, never zero.
+
+use crate::money::Nanos;
+use chrono::{Duration, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A model's tier: escalation is traffic to premium models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelTier {
+    Routine,
+    Premium,
+}
+
+impl ModelTier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelTier::Routine => "routine",
+            ModelTier::Premium => "premium",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<ModelTier, String> {
+        match s {
+            "routine" => Ok(ModelTier::Routine),
+            "premium" => Ok(ModelTier::Premium),
+            other => Err(format!("must be routine or premium (got {other:?})")),
+        }
+    }
+}
+
+/// Input price (USD per 1M tokens) from which a model is premium by default.
+pub const PREMIUM_INPUT_PRICE: i64 = 5;
+
+/// A model's tier when no admin has set one: premium from $5 per 1M input tokens.
+pub fn default_tier(model: &crate::pricing::ModelPrice) -> ModelTier {
+    match model.prices.last() {
+        Some(v) if v.rates.input >= Decimal::from(PREMIUM_INPUT_PRICE) => ModelTier::Premium,
+        _ => ModelTier::Routine,
+    }
+}
+
+/// One day of one scope on one model, from the daily rollups.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayRow {
+    pub day: NaiveDate,
+    /// The scope key's value; `None` for calls without the key.
+    pub value: Option<String>,
+    pub model: String,
+    pub calls: i64,
+    pub cost: Nanos,
+    pub input_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub output_tokens: i64,
+}
+
+/// One task's sums (its calls in the window read).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRow {
+    pub task_id: String,
+    pub value: Option<String>,
+    /// The day of its first call.
+    pub day: NaiveDate,
+    pub calls: i64,
+    pub cost: Nanos,
+    pub min_input: i64,
+    pub max_input: i64,
+}
+
+/// Sums over some days of one scope.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Agg {
+    pub calls: i64,
+    pub cost: Nanos,
+    pub premium_calls: i64,
+    pub premium_cost: Nanos,
+    pub input_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub output_tokens: i64,
+    /// (calls, cost, growth per turn numerator, task id) of each task.
+    pub tasks: Vec<TaskSum>,
+}
+
+/// What the signals need of one task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskSum {
+    pub task_id: String,
+    pub calls: i64,
+    pub cost: Nanos,
+    pub min_input: i64,
+    pub max_input: i64,
+}
+
+/// A signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    EscalationCalls,
+    EscalationSpend,
+    CacheHit,
+    LoopsMean,
+    LoopsP50,
+    LoopsP95,
+    LoopsMax,
+    ContextDepth,
+    ContextGrowth,
+    CostPerTask,
+    CostPerTaskP95,
+    Spend,
+}
+
+impl Signal {
+    /// Every signal, in page order.
+    pub const ALL: [Signal; 12] = [
+        Signal::EscalationCalls,
+        Signal::EscalationSpend,
+        Signal::CacheHit,
+        Signal::LoopsMean,
+        Signal::LoopsP50,
+        Signal::LoopsP95,
+        Signal::LoopsMax,
+        Signal::ContextDepth,
+        Signal::ContextGrowth,
+        Signal::CostPerTask,
+        Signal::CostPerTaskP95,
+        Signal::Spend,
+    ];
+
+    /// The signals the page draws a sparkline for.
+    pub const SHOWN: [Signal; 8] = [
+        Signal::EscalationCalls,
+        Signal::CacheHit,
+        Signal::LoopsMean,
+        Signal::LoopsP95,
+        Signal::LoopsMax,
+        Signal::ContextDepth,
+        Signal::CostPerTask,
+        Signal::Spend,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::EscalationCalls => "escalation_calls",
+            Signal::EscalationSpend => "escalation_spend",
+            Signal::CacheHit => "cache_hit",
+            Signal::LoopsMean => "loops_mean",
+            Signal::LoopsP50 => "loops_p50",
+            Signal::LoopsP95 => "loops_p95",
+            Signal::LoopsMax => "loops_max",
+            Signal::ContextDepth => "context_depth",
+            Signal::ContextGrowth => "context_growth",
+            Signal::CostPerTask => "cost_per_task",
+            Signal::CostPerTaskP95 => "cost_per_task_p95",
+            Signal::Spend => "spend",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Signal, String> {
+        Signal::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
+            let names: Vec<&str> = Signal::ALL.iter().map(|x| x.as_str()).collect();
+            format!("must be one of {} (got {s:?})", names.join(", "))
+        })
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Signal::EscalationCalls => "escalation rate",
+            Signal::EscalationSpend => "escalation share of spend",
+            Signal::CacheHit => "cache hit rate",
+            Signal::LoopsMean => "loops per task",
+            Signal::LoopsP50 => "loops per task (p50)",
+            Signal::LoopsP95 => "loops per task (p95)",
+            Signal::LoopsMax => "calls in the longest task",
+            Signal::ContextDepth => "context depth",
+            Signal::ContextGrowth => "context growth per turn",
+            Signal::CostPerTask => "cost per task",
+            Signal::CostPerTaskP95 => "cost per task (p95)",
+            Signal::Spend => "spend",
+        }
+    }
+
+    /// How values of this signal read: `%`, `$` or a count of tokens/calls.
+    pub fn unit(self) -> Unit {
+        match self {
+            Signal::EscalationCalls | Signal::EscalationSpend | Signal::CacheHit => Unit::Percent,
+            Signal::CostPerTask | Signal::CostPerTaskP95 | Signal::Spend => Unit::Usd,
+            Signal::ContextDepth | Signal::ContextGrowth => Unit::Tokens,
+            _ => Unit::Calls,
+        }
+    }
+
+    /// Whether a rise is the bad direction (false: a fall is, as for the cache hit rate).
+    pub fn rise_is_bad(self) -> bool {
+        self != Signal::CacheHit
+    }
+
+    /// The signal's value over some sums; `None` when nothing stands behind it.
+    pub fn value(self, a: &Agg) -> Option<Decimal> {
+        let pct =
+            |n: i64, d: i64| (d > 0).then(|| (Decimal::from(n) * Decimal::from(100) / Decimal::from(d)).round_dp(1));
+        let loops: Vec<i64> = a.tasks.iter().map(|t| t.calls).collect();
+        match self {
+            Signal::EscalationCalls => pct(a.premium_calls, a.calls),
+            Signal::EscalationSpend => pct(a.premium_cost.0, a.cost.0),
+            Signal::CacheHit => pct(a.cache_read_tokens, a.input_tokens),
+            Signal::LoopsMean => mean(&loops),
+            Signal::LoopsP50 => percentile(&loops, 50).map(Decimal::from),
+            Signal::LoopsP95 => percentile(&loops, 95).map(Decimal::from),
+            Signal::LoopsMax => loops.iter().max().map(|&m| Decimal::from(m)),
+            Signal::ContextDepth => {
+                (a.calls > 0).then(|| (Decimal::from(a.input_tokens) / Decimal::from(a.calls)).round_dp(0))
+            }
+            Signal::ContextGrowth => {
+                let grown: Vec<Decimal> = a
+                    .tasks
+                    .iter()
+                    .filter(|t| t.calls > 1)
+                    .map(|t| Decimal::from(t.max_input - t.min_input) / Decimal::from(t.calls - 1))
+                    .collect();
+                (!grown.is_empty()).then(|| (grown.iter().sum::<Decimal>() / Decimal::from(grown.len())).round_dp(0))
+            }
+            Signal::CostPerTask => {
+                let costs: Vec<i64> = a.tasks.iter().map(|t| t.cost.0).collect();
+                mean(&costs).map(|c| Nanos(c.round().try_into().unwrap_or(i64::MAX)).to_usd())
+            }
+            Signal::CostPerTaskP95 => {
+                let costs: Vec<i64> = a.tasks.iter().map(|t| t.cost.0).collect();
+                percentile(&costs, 95).map(|c| Nanos(c).to_usd())
+            }
+            Signal::Spend => (a.calls > 0).then(|| a.cost.to_usd()),
+        }
+    }
+}
+
+/// How a signal's values read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Percent,
+    Usd,
+    Tokens,
+    Calls,
+}
+
+/// A value as a person reads it: "41.2%", "$1.23", "12,400 tokens", "9.5".
+pub fn show(unit: Unit, v: Decimal) -> String {
+    match unit {
+        Unit::Percent => format!("{}%", v.round_dp(1).normalize()),
+        Unit::Usd => match Nanos::from_usd(v.round_dp(9)) {
+            Ok(n) if v.abs() >= Decimal::ONE => crate::money::usd_display(n),
+            _ => format!("${}", v.round_dp(4).normalize()),
+        },
+        Unit::Tokens => format!("{} tokens", group(v.round_dp(0))),
+        Unit::Calls => v.round_dp(1).normalize().to_string(),
+    }
+}
+
+fn group(v: Decimal) -> String {
+    let s = v.normalize().to_string();
+    let (neg, digits) = s.strip_prefix('-').map_or((false, s.as_str()), |d| (true, d));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if neg {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+fn mean(v: &[i64]) -> Option<Decimal> {
+    (!v.is_empty()).then(|| {
+        (Decimal::from_i128_with_scale(v.iter().map(|&x| i128::from(x)).sum(), 0) / Decimal::from(v.len())).round_dp(2)
+    })
+}
+
+/// The nearest-rank percentile: the smallest value with at least `p`% of values at or below it.
+pub fn percentile(v: &[i64], p: u32) -> Option<i64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_unstable();
+    let rank = (s.len() * p as usize).div_ceil(100).max(1);
+    Some(s[rank - 1])
+}
+
+/// Daily sums of each scope value, built from rollup rows and task rows.
+#[derive(Clone, Debug, Default)]
+pub struct Daily {
+    /// By scope value (`None`: calls without the key), then day.
+    pub by_value: BTreeMap<Option<String>, BTreeMap<NaiveDate, Agg>>,
+}
+
+impl Daily {
+    /// Sums the rows; `premium` says which models are premium.
+    pub fn build(days: &[DayRow], tasks: &[TaskRow], premium: &dyn Fn(&str) -> bool) -> Daily {
+        let mut by_value: BTreeMap<Option<String>, BTreeMap<NaiveDate, Agg>> = BTreeMap::new();
+        for r in days {
+            let a = by_value.entry(r.value.clone()).or_default().entry(r.day).or_default();
+            a.calls += r.calls;
+            a.cost += r.cost;
+            if premium(&r.model) {
+                a.premium_calls += r.calls;
+                a.premium_cost += r.cost;
+            }
+            a.input_tokens += r.input_tokens;
+            a.cache_read_tokens += r.cache_read_tokens;
+            a.output_tokens += r.output_tokens;
+        }
+        for t in tasks {
+            let a = by_value.entry(t.value.clone()).or_default().entry(t.day).or_default();
+            a.tasks.push(TaskSum {
+                task_id: t.task_id.clone(),
+                calls: t.calls,
+                cost: t.cost,
+                min_input: t.min_input,
+                max_input: t.max_input,
+            });
+        }
+        Daily { by_value }
+    }
+
+    /// The sums of one value over the days `from..=to`.
+    pub fn window(&self, value: &Option<String>, from: NaiveDate, to: NaiveDate) -> Agg {
+        let mut out = Agg::default();
+        if let Some(days) = self.by_value.get(value) {
+            for (_, a) in days.range(from..=to) {
+                out.calls += a.calls;
+                out.cost += a.cost;
+                out.premium_calls += a.premium_calls;
+                out.premium_cost += a.premium_cost;
+                out.input_tokens += a.input_tokens;
+                out.cache_read_tokens += a.cache_read_tokens;
+                out.output_tokens += a.output_tokens;
+                out.tasks.extend(a.tasks.iter().cloned());
+            }
+        }
+        out
+    }
+
+    /// The scope values, biggest spend first (`None` last).
+    pub fn values_by_spend(&self) -> Vec<Option<String>> {
+        let mut v: Vec<(Option<String>, Nanos)> = self
+            .by_value
+            .iter()
+            .map(|(k, days)| (k.clone(), days.values().fold(Nanos::ZERO, |s, a| s + a.cost)))
+            .collect();
+        v.sort_by(|a, b| a.0.is_none().cmp(&b.0.is_none()).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+        v.into_iter().map(|(k, _)| k).collect()
+    }
+
+    /// The first day a value has calls.
+    pub fn first_day(&self, value: &Option<String>) -> Option<NaiveDate> {
+        self.by_value.get(value)?.iter().find(|(_, a)| a.calls > 0).map(|(d, _)| *d)
+    }
+
+    /// Daily spend of a value, one entry per day from `from` to `to` (zero on days without calls).
+    pub fn spend_series(&self, value: &Option<String>, from: NaiveDate, to: NaiveDate) -> Vec<(NaiveDate, Nanos)> {
+        let days = self.by_value.get(value);
+        dates(from, to).map(|d| (d, days.and_then(|m| m.get(&d)).map(|a| a.cost).unwrap_or(Nanos::ZERO))).collect()
+    }
+}
+
+/// Every day from `from` to `to`, inclusive.
+pub fn dates(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
+    let n = (to - from).num_days().max(-1) + 1;
+    (0..n).map(move |i| from + Duration::days(i))
+}
+
+/// A week-over-week change worth a person's attention.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    pub value: String,
+    pub signal: Signal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub before: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub after: Decimal,
+    /// Relative change in percent (negative for a fall).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub change_pct: Decimal,
+    /// "bug-triage: cache hit rate fell 41% → 12% this week".
+    pub sentence: String,
+}
+
+/// Relative change from `before` to `after` in percent; `None` from zero.
+pub fn change_pct(before: Decimal, after: Decimal) -> Option<Decimal> {
+    (!before.is_zero()).then(|| ((after - before) * Decimal::from(100) / before.abs()).round_dp(1))
+}
+
+/// Least calls in each week for a drift to count.
+pub const DRIFT_MIN_CALLS: i64 = 50;
+/// Least relative change, in percent, for a drift to count.
+pub const DRIFT_MIN_CHANGE: i64 = 25;
+
+/// The signals of `value` that moved the bad way by at least 25% from last
+/// week (`prev`) to this week (`this`), with enough calls in both.
+pub fn drifts(value: &str, prev: &Agg, this: &Agg) -> Vec<Drift> {
+    if prev.calls < DRIFT_MIN_CALLS || this.calls < DRIFT_MIN_CALLS {
+        return Vec::new();
+    }
+    let mut out: Vec<Drift> = [
+        Signal::EscalationCalls,
+        Signal::CacheHit,
+        Signal::LoopsMean,
+        Signal::LoopsP95,
+        Signal::ContextDepth,
+        Signal::CostPerTask,
+    ]
+    .into_iter()
+    .filter_map(|s| {
+        let (before, after) = (s.value(prev)?, s.value(this)?);
+        let change = change_pct(before, after)?;
+        let bad = if s.rise_is_bad() { change } else { -change };
+        // Percentages must also move by 5 points: 1% → 2% is not news.
+        let points = s.unit() != Unit::Percent || (after - before).abs() >= Decimal::from(5);
+        (bad >= Decimal::from(DRIFT_MIN_CHANGE) && points).then(|| Drift {
+            value: value.to_string(),
+            signal: s,
+            before,
+            after,
+            change_pct: change,
+            sentence: format!(
+                "{value}: {} {} {} → {} this week",
+                s.label(),
+                if after > before { "rose" } else { "fell" },
+                show(s.unit(), before),
+                show(s.unit(), after)
+            ),
+        })
+    })
+    .collect();
+    out.sort_by(|a, b| b.change_pct.abs().cmp(&a.change_pct.abs()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+    }
+
+    fn row(d: u32, model: &str, calls: i64, cost: i64, input: i64, cached: i64) -> DayRow {
+        DayRow {
+            day: day(d),
+            value: Some("wf".into()),
+            model: model.into(),
+            calls,
+            cost: Nanos(cost),
+            input_tokens: input,
+            cache_read_tokens: cached,
+            output_tokens: 0,
+        }
+    }
+
+    fn task(id: &str, d: u32, calls: i64, cost: i64, min: i64, max: i64) -> TaskRow {
+        TaskRow {
+            task_id: id.into(),
+            value: Some("wf".into()),
+            day: day(d),
+            calls,
+            cost: Nanos(cost),
+            min_input: min,
+            max_input: max,
+        }
+    }
+
+    #[test]
+    fn signals_over_a_hand_made_week() {
+        let days = [
+            row(1, "cheap", 90, 900, 9_000, 4_500),
+            row(1, "dear", 10, 1_100, 1_000, 0),
+            row(2, "cheap", 20, 200, 2_000, 0),
+        ];
+        let tasks = [task("a", 1, 1, 100, 10, 10), task("b", 1, 4, 400, 100, 400), task("c", 2, 10, 1_700, 50, 950)];
+        let d = Daily::build(&days, &tasks, &|m| m == "dear");
+        let a = d.window(&Some("wf".into()), day(1), day(2));
+        let v = |s: Signal| s.value(&a).unwrap();
+        // 10 of 120 calls, 1,100 of 2,200 nano-dollars on the premium model.
+        assert_eq!(v(Signal::EscalationCalls), Decimal::new(83, 1));
+        assert_eq!(v(Signal::EscalationSpend), Decimal::from(50));
+        // 4,500 of 12,000 input tokens read from cache.
+        assert_eq!(v(Signal::CacheHit), Decimal::new(375, 1));
+        // Loops 1, 4, 10: mean 5, p50 4, p95 10, max 10.
+        assert_eq!(v(Signal::LoopsMean), Decimal::from(5));
+        assert_eq!(v(Signal::LoopsP50), Decimal::from(4));
+        assert_eq!(v(Signal::LoopsP95), Decimal::from(10));
+        assert_eq!(v(Signal::LoopsMax), Decimal::from(10));
+        // 12,000 input tokens over 120 calls.
+        assert_eq!(v(Signal::ContextDepth), Decimal::from(100));
+        // Growth per turn: b (400 − 100) / 3 = 100, c (950 − 50) / 9 = 100.
+        assert_eq!(v(Signal::ContextGrowth), Decimal::from(100));
+        // Cost per task: (100 + 400 + 1,700) / 3 nano-dollars; p95 is c.
+        assert_eq!(v(Signal::CostPerTask), Nanos(733).to_usd());
+        assert_eq!(v(Signal::CostPerTaskP95), Nanos(1_700).to_usd());
+        // Nothing behind a signal is None, not zero.
+        assert_eq!(Signal::LoopsMean.value(&Agg::default()), None);
+        assert_eq!(Signal::CacheHit.value(&d.window(&Some("wf".into()), day(3), day(9))), None);
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let v: Vec<i64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 95), Some(95));
+        assert_eq!(percentile(&v, 50), Some(50));
+        assert_eq!(percentile(&[7], 95), Some(7));
+        assert_eq!(percentile(&[1, 2], 95), Some(2));
+    }
+
+    #[test]
+    fn a_cache_regression_is_a_drift_in_the_bad_direction_only() {
+        let week = |cached: i64| Agg { calls: 100, input_tokens: 100_000, cache_read_tokens: cached, ..Agg::default() };
+        let d = drifts("bug-triage", &week(41_000), &week(12_000));
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].sentence, "bug-triage: cache hit rate fell 41% → 12% this week");
+        assert!(drifts("bug-triage", &week(12_000), &week(41_000)).is_empty(), "a better cache is not a warning");
+        let small = Agg { calls: 10, ..week(0) };
+        assert!(drifts("x", &small, &week(41_000)).is_empty(), "too few calls to say");
+    }
+
+    #[test]
+    fn tiers_default_from_the_input_price() {
+        use crate::pricing::{ModelPrice, PriceVersion, Rates};
+        let m = |input: i64| ModelPrice {
+            model: "m".into(),
+            provider: "p".into(),
+            aliases: vec![],
+            prices: vec![PriceVersion {
+                effective_from: day(1),
+                rates: Rates {
+                    input: Decimal::from(input),
+                    output: Decimal::ZERO,
+                    cache_read: Decimal::ZERO,
+                    cache_write: Decimal::ZERO,
+                },
+                tiers: vec![],
+            }],
+        };
+        assert_eq!(default_tier(&m(15)), ModelTier::Premium);
+        assert_eq!(default_tier(&m(3)), ModelTier::Routine);
+    }
+
+    #[test]
+    fn values_show_in_their_units() {
+        assert_eq!(show(Unit::Percent, Decimal::new(412, 1)), "41.2%");
+        assert_eq!(show(Unit::Tokens, Decimal::from(1_234_567)), "1,234,567 tokens");
+        assert_eq!(show(Unit::Usd, Decimal::new(1234, 2)), "$12.34");
+        assert_eq!(show(Unit::Usd, Decimal::new(125, 5)), "$0.0012");
+    }
+}

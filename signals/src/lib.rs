@@ -1,0 +1,204 @@
+//! Early warnings and the cost model as a service, shared by the REST API,
+//! the pages and the background sweep:
+//!
+//! - signal reports per tag key (cached for a minute per process: they read
+//!   a range of daily rollups and the per-task sums of the raw calls);
+//! - model tiers (premium or routine), set by admins or defaulted from price;
+//! - signal alert rules, judged each day by [`Signals::evaluate`], which fires
+//!   through the budgets' alert history and webhook delivery;
+//! - saved scenarios, and what a workflow really did for model-vs-actual.
+//!
+//! Every change is written to the audit log.
+
+mod rules;
+mod scenarios;
+
+use chrono::{Duration, NaiveDate};
+use domain::anomaly::AnomalyParams;
+use domain::signal_rule::Condition;
+use domain::signals::{default_tier, Daily, ModelTier};
+use domain::signals_report::SignalsReport;
+use domain::{Catalog, FieldError};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use store::{Store, StoreError};
+
+pub use rules::{parse_condition, LOOKBACK_DAYS};
+
+/// Why a change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SigError {
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SigError {
+    fn field(field: &str, reason: impl Into<String>) -> SigError {
+        SigError::Invalid(vec![FieldError { field: field.into(), reason: reason.into() }])
+    }
+}
+
+/// A model's tier as the prices page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierRow {
+    pub model: String,
+    pub provider: String,
+    pub tier: ModelTier,
+    /// What its price alone would make it.
+    pub default: ModelTier,
+    /// Whether an admin set it.
+    pub set: bool,
+}
+
+/// How long a report is served from memory.
+const REPORT_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The service. Cheap to share: hold it in an `Arc`.
+pub struct Signals {
+    store: Arc<dyn Store>,
+    reports: Mutex<HashMap<(String, u32, NaiveDate), (Instant, Arc<SignalsReport>)>>,
+}
+
+fn new_id(prefix: &str) -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 8];
+    rand::thread_rng().fill_bytes(&mut b);
+    format!("{prefix}_{}", hex::encode(b))
+}
+
+impl Signals {
+    pub fn new(store: Arc<dyn Store>) -> Arc<Signals> {
+        Arc::new(Signals { store, reports: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The catalog as stored.
+    pub async fn catalog(&self) -> Result<Catalog, StoreError> {
+        Catalog::new(self.store.list_price_models().await?, "database".into())
+            .map_err(|e| StoreError::Config(format!("the price catalog is unreadable: {e}")))
+    }
+
+    /// Every catalog model's tier.
+    pub async fn tiers(&self) -> Result<Vec<TierRow>, StoreError> {
+        let set: HashMap<String, ModelTier> = self.store.model_tiers().await?.into_iter().collect();
+        Ok(self
+            .store
+            .list_price_models()
+            .await?
+            .iter()
+            .map(|m| {
+                let default = default_tier(m);
+                let chosen = set.get(&m.model).copied();
+                TierRow {
+                    model: m.model.clone(),
+                    provider: m.provider.clone(),
+                    tier: chosen.unwrap_or(default),
+                    default,
+                    set: chosen.is_some(),
+                }
+            })
+            .collect())
+    }
+
+    /// Sets a model's tier (`None`: back to its default), audited.
+    pub async fn set_tier(&self, actor: &str, model: &str, tier: Option<ModelTier>) -> Result<(), SigError> {
+        let before = self.tiers().await?.into_iter().find(|t| t.model == model);
+        let Some(before) = before else {
+            return Err(SigError::NotFound(format!("no model {model:?} in the price catalog")));
+        };
+        self.store.set_model_tier(model, tier, chrono::Utc::now()).await?;
+        let after = tier.unwrap_or(before.default);
+        self.store
+            .record_audit(&domain::audit::Entry::new(
+                actor,
+                "price.tier",
+                model,
+                Some(serde_json::json!({"tier": before.tier, "set": before.set})),
+                Some(serde_json::json!({"tier": after, "set": tier.is_some()})),
+            ))
+            .await?;
+        self.reports.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        Ok(())
+    }
+
+    /// Whether each sent model name is premium, as a closure over the catalog and tiers.
+    async fn premium(&self) -> Result<(impl Fn(&str) -> bool, Vec<String>), StoreError> {
+        let catalog = self.catalog().await?;
+        let tiers: HashMap<String, ModelTier> =
+            self.tiers().await?.into_iter().map(|t| (t.model.clone(), t.tier)).collect();
+        let premium_names: Vec<String> =
+            tiers.iter().filter(|(_, t)| **t == ModelTier::Premium).map(|(m, _)| m.clone()).collect();
+        let f = move |sent: &str| {
+            catalog.find(sent).is_some_and(|m| tiers.get(&m.model).copied() == Some(ModelTier::Premium))
+        };
+        let mut names = premium_names;
+        names.sort();
+        Ok((f, names))
+    }
+
+    /// Daily sums of tag `key` over `from..=to`, with per-task sums when `tasks`.
+    pub async fn daily(
+        &self,
+        key: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        tasks: bool,
+        value: Option<&str>,
+    ) -> Result<(Daily, Vec<String>), StoreError> {
+        let (premium, names) = self.premium().await?;
+        let mut days = self.store.signal_days(key, from, to).await?;
+        if let Some(v) = value {
+            days.retain(|d| d.value.as_deref() == Some(v));
+        }
+        let task_rows = if tasks { self.store.signal_tasks(key, from, to, value).await? } else { Vec::new() };
+        Ok((Daily::build(&days, &task_rows, &premium), names))
+    }
+
+    /// The Signals page for tag `key` over the `days` days to `today` (served from memory for a minute).
+    pub async fn report(&self, key: &str, days: u32, today: NaiveDate) -> Result<Arc<SignalsReport>, StoreError> {
+        let cache_key = (key.to_string(), days, today);
+        if let Some((at, r)) = self.reports.lock().unwrap_or_else(|p| p.into_inner()).get(&cache_key) {
+            if at.elapsed() < REPORT_TTL {
+                return Ok(r.clone());
+            }
+        }
+        let from = today - Duration::days(i64::from(days.max(7)) - 1);
+        // Anomalies need a baseline from before the range.
+        let read_from = from - Duration::days(domain::anomaly::BASELINE_DAYS as i64);
+        let (daily, premium) = self.daily(key, read_from, today, true, None).await?;
+        let params = self.anomaly_params(key).await?;
+        let report = Arc::new(domain::signals_report::build(key, &daily, from, today, &params, premium));
+        let mut cache = self.reports.lock().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|_, (at, _)| at.elapsed() < REPORT_TTL);
+        cache.insert(cache_key, (Instant::now(), report.clone()));
+        Ok(report)
+    }
+
+    /// The anomaly settings of the first anomaly rule covering every value of `key`, or the defaults.
+    pub async fn anomaly_params(&self, key: &str) -> Result<AnomalyParams, StoreError> {
+        Ok(self
+            .store
+            .list_signal_rules()
+            .await?
+            .into_iter()
+            .find_map(|r| match r.spec.condition {
+                Condition::Anomaly(p) if r.spec.key == key && r.spec.value.is_none() => Some(p),
+                _ => None,
+            })
+            .unwrap_or_default())
+    }
+
+    /// Forgets cached reports (after data or rules change in a test or the demo).
+    pub fn forget_reports(&self) {
+        self.reports.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}

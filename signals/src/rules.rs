@@ -1,0 +1,199 @@
+//! Signal alert rules: saving them (validated and audited) and judging them
+//! each day, firing through the alert history the budgets use.
+
+use crate::{new_id, SigError, Signals};
+use chrono::{DateTime, Duration, Utc};
+use domain::signal_rule::{evaluate, Condition, RuleSpec};
+use domain::signals::Signal;
+use store::{NewAlert, SignalRuleRecord, StoreError};
+
+/// Days back a rule is judged (from the later of this and the day it was made).
+pub const LOOKBACK_DAYS: i64 = 35;
+
+/// Whether a condition reads per-task sums.
+fn needs_tasks(c: &Condition) -> bool {
+    let task_signal = |s: &Signal| {
+        matches!(
+            s,
+            Signal::LoopsMean
+                | Signal::LoopsP50
+                | Signal::LoopsP95
+                | Signal::LoopsMax
+                | Signal::ContextGrowth
+                | Signal::CostPerTask
+                | Signal::CostPerTaskP95
+        )
+    };
+    match c {
+        Condition::Above { signal, .. }
+        | Condition::Below { signal, .. }
+        | Condition::Rise { signal, .. }
+        | Condition::Fall { signal, .. } => task_signal(signal),
+        Condition::Anomaly(_) => false,
+    }
+}
+
+impl Signals {
+    /// Every rule, by name.
+    pub async fn rules(&self) -> Result<Vec<SignalRuleRecord>, StoreError> {
+        self.store.list_signal_rules().await
+    }
+
+    /// Creates a rule (`id` `None`) or replaces one. `created` backdates a new
+    /// rule (the demo's rules are a month old); otherwise it is now.
+    pub async fn save_rule(
+        &self,
+        actor: &str,
+        id: Option<&str>,
+        spec: RuleSpec,
+        created: Option<DateTime<Utc>>,
+    ) -> Result<SignalRuleRecord, SigError> {
+        let spec = spec.validate().map_err(SigError::Invalid)?;
+        let now = Utc::now();
+        let existing = match id {
+            Some(id) => Some(
+                self.rules()
+                    .await?
+                    .into_iter()
+                    .find(|r| r.id == id)
+                    .ok_or_else(|| SigError::NotFound(format!("no signal rule {id:?}")))?,
+            ),
+            None => None,
+        };
+        let record = SignalRuleRecord {
+            id: existing.as_ref().map(|r| r.id.clone()).unwrap_or_else(|| new_id("sig")),
+            spec,
+            created_by: existing.as_ref().map(|r| r.created_by.clone()).unwrap_or_else(|| actor.to_string()),
+            created: existing.as_ref().map(|r| r.created).unwrap_or(created.unwrap_or(now)),
+            updated: now,
+        };
+        self.store.put_signal_rule(&record).await?;
+        let json = |r: &SignalRuleRecord| {
+            let mut spec = r.spec.clone();
+            spec.webhook = spec.webhook.as_deref().map(domain::budget::redact_webhook);
+            serde_json::to_value(spec).ok()
+        };
+        let action = if existing.is_some() { "signal.update" } else { "signal.create" };
+        self.store
+            .record_audit(&domain::audit::Entry::new(
+                actor,
+                action,
+                &record.id,
+                existing.as_ref().and_then(json),
+                json(&record),
+            ))
+            .await?;
+        self.forget_reports();
+        Ok(record)
+    }
+
+    /// Deletes a rule; the alerts it fired stay in the history.
+    pub async fn delete_rule(&self, actor: &str, id: &str) -> Result<(), SigError> {
+        let before = self.rules().await?.into_iter().find(|r| r.id == id);
+        let Some(before) = before else {
+            return Err(SigError::NotFound(format!("no signal rule {id:?}")));
+        };
+        self.store.delete_signal_rule(id).await?;
+        let mut spec = before.spec.clone();
+        spec.webhook = spec.webhook.as_deref().map(domain::budget::redact_webhook);
+        self.store
+            .record_audit(&domain::audit::Entry::new(actor, "signal.delete", id, serde_json::to_value(spec).ok(), None))
+            .await?;
+        self.forget_reports();
+        Ok(())
+    }
+
+    /// Judges every rule for each day from the later of its creation and
+    /// [`LOOKBACK_DAYS`] ago through today, and records what fired (an alert
+    /// already recorded for the same rule, value and window is not recorded
+    /// again, so any number of processes may run this). Returns how many alerts are new.
+    pub async fn evaluate(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let rules = self.rules().await?;
+        if rules.is_empty() {
+            return Ok(0);
+        }
+        let today = now.date_naive();
+        let first = today - Duration::days(LOOKBACK_DAYS);
+        // Windows of up to 28 days, compared with the 28 before, or a 28-day anomaly baseline.
+        let read_from = first - Duration::days(2 * 28 + 1);
+        let mut keys: Vec<(String, bool)> = Vec::new();
+        for r in &rules {
+            let tasks = needs_tasks(&r.spec.condition);
+            match keys.iter_mut().find(|(k, _)| *k == r.spec.key) {
+                Some(e) => e.1 |= tasks,
+                None => keys.push((r.spec.key.clone(), tasks)),
+            }
+        }
+        let mut fired = 0;
+        for (key, tasks) in keys {
+            let (daily, _) = self.daily(&key, read_from, today, tasks, None).await?;
+            for r in rules.iter().filter(|r| r.spec.key == key) {
+                let start = first.max(r.created.date_naive());
+                for day in domain::signals::dates(start, today) {
+                    for f in evaluate(&r.spec, &daily, day) {
+                        let at = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+                        let alert = NewAlert {
+                            budget_id: r.id.clone(),
+                            budget_name: r.spec.name.clone(),
+                            split_value: f.value.clone(),
+                            window: domain::window::Window { start: at(f.from), end: at(f.to + Duration::days(1)) },
+                            kind: r.spec.condition.kind(),
+                            threshold: 0,
+                            spent: f.spend,
+                            limit: domain::Nanos::ZERO,
+                            forecast: None,
+                            webhook: r.spec.webhook.clone(),
+                            fired: now,
+                            message: Some(f.message.clone()),
+                        };
+                        if self.store.fire_alert(&alert).await?.is_some() {
+                            fired += 1;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(fired)
+    }
+}
+
+/// Reads a rule from its form or API fields, naming the field a value is wrong in.
+pub fn parse_condition(
+    kind: &str,
+    signal: &str,
+    amount: &str,
+    window_days: &str,
+    min_amount: &str,
+) -> Result<Condition, SigError> {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let number = |field: &str, v: &str| {
+        Decimal::from_str(v.trim()).map_err(|_| SigError::field(field, format!("must be a number (got {v:?})")))
+    };
+    let window = || {
+        window_days.trim().parse::<u32>().map_err(|_| {
+            SigError::field("window_days", format!("must be a whole number of days (got {window_days:?})"))
+        })
+    };
+    let signal = || Signal::parse(signal.trim()).map_err(|r| SigError::field("signal", r));
+    Ok(match kind {
+        "above" => {
+            Condition::Above { signal: signal()?, threshold: number("threshold", amount)?, window_days: window()? }
+        }
+        "below" => {
+            Condition::Below { signal: signal()?, threshold: number("threshold", amount)?, window_days: window()? }
+        }
+        "rise" => Condition::Rise { signal: signal()?, percent: number("percent", amount)?, window_days: window()? },
+        "fall" => Condition::Fall { signal: signal()?, percent: number("percent", amount)?, window_days: window()? },
+        "anomaly" => Condition::Anomaly(domain::anomaly::AnomalyParams {
+            sensitivity: number("sensitivity", amount)?,
+            min_amount: domain::budget::parse_amount(min_amount).map_err(|r| SigError::field("min_amount", r))?,
+        }),
+        other => {
+            return Err(SigError::field(
+                "condition",
+                format!("must be above, below, rise, fall or anomaly (got {other:?})"),
+            ))
+        }
+    })
+}

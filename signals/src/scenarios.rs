@@ -1,0 +1,123 @@
+//! Saved cost-model scenarios, and what a linked workflow really did.
+
+use crate::{new_id, SigError, Signals};
+use chrono::{Duration, NaiveDate, Utc};
+use domain::calibrate::{Actual, Observed};
+use domain::costmodel::Scenario;
+use store::{ScenarioRecord, StoreError};
+
+impl Signals {
+    /// Every saved scenario, by name.
+    pub async fn scenarios(&self) -> Result<Vec<ScenarioRecord>, StoreError> {
+        self.store.list_scenarios().await
+    }
+
+    /// One scenario.
+    pub async fn scenario(&self, id: &str) -> Result<ScenarioRecord, SigError> {
+        self.scenarios()
+            .await?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| SigError::NotFound(format!("no scenario {id:?}")))
+    }
+
+    /// Saves a scenario (new when `id` is `None`), checked against the catalog.
+    pub async fn save_scenario(
+        &self,
+        actor: &str,
+        id: Option<&str>,
+        name: &str,
+        workflow: Option<&str>,
+        spec: Scenario,
+    ) -> Result<ScenarioRecord, SigError> {
+        let name = name.trim();
+        let mut errs = Vec::new();
+        if name.is_empty() || name.chars().count() > 120 {
+            errs.push(domain::FieldError {
+                field: "name".into(),
+                reason: "is required (at most 120 characters)".into(),
+            });
+        }
+        let workflow = workflow.map(str::trim).filter(|w| !w.is_empty());
+        if let Some(w) = workflow {
+            if let Err(r) = domain::tags::check_value(w) {
+                errs.push(domain::FieldError { field: "workflow".into(), reason: r });
+            }
+        }
+        errs.extend(spec.validate(&self.catalog().await?).into_iter().map(|mut e| {
+            e.field = format!("scenario.{}", e.field);
+            e
+        }));
+        if !errs.is_empty() {
+            return Err(SigError::Invalid(errs));
+        }
+        let existing = match id {
+            Some(id) => Some(self.scenario(id).await?),
+            None => None,
+        };
+        let now = Utc::now();
+        let record = ScenarioRecord {
+            id: existing.as_ref().map(|s| s.id.clone()).unwrap_or_else(|| new_id("scn")),
+            name: name.to_string(),
+            workflow: workflow.map(String::from),
+            spec,
+            created_by: existing.as_ref().map(|s| s.created_by.clone()).unwrap_or_else(|| actor.to_string()),
+            created: existing.as_ref().map(|s| s.created).unwrap_or(now),
+            updated: now,
+        };
+        self.store.put_scenario(&record).await?;
+        let json =
+            |s: &ScenarioRecord| Some(serde_json::json!({"name": s.name, "workflow": s.workflow, "scenario": s.spec}));
+        let action = if existing.is_some() { "scenario.update" } else { "scenario.create" };
+        self.store
+            .record_audit(&domain::audit::Entry::new(
+                actor,
+                action,
+                &record.id,
+                existing.as_ref().and_then(json),
+                json(&record),
+            ))
+            .await?;
+        Ok(record)
+    }
+
+    /// Deletes a scenario.
+    pub async fn delete_scenario(&self, actor: &str, id: &str) -> Result<(), SigError> {
+        let before = self.scenario(id).await?;
+        self.store.delete_scenario(id).await?;
+        self.store
+            .record_audit(&domain::audit::Entry::new(
+                actor,
+                "scenario.delete",
+                id,
+                Some(serde_json::json!({"name": before.name, "workflow": before.workflow, "scenario": before.spec})),
+                None,
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// What `workflow` did over the `days` days to `today`.
+    pub async fn actual(&self, workflow: &str, days: u32, today: NaiveDate) -> Result<Actual, SigError> {
+        if !(1..=365).contains(&days) {
+            return Err(SigError::field("days", "must be from 1 to 365"));
+        }
+        let from = today - Duration::days(i64::from(days) - 1);
+        let (daily, _) = self.daily("workflow", from, today, true, Some(workflow)).await?;
+        let value = Some(workflow.to_string());
+        let agg = daily.window(&value, from, today);
+        let (premium, _) = self.premium().await?;
+        let mut models: std::collections::BTreeMap<String, i64> = Default::default();
+        for r in self.store.signal_days("workflow", from, today).await? {
+            if r.value.as_deref() == Some(workflow) {
+                *models.entry(r.model).or_default() += r.calls;
+            }
+        }
+        let mut models: Vec<(String, i64, bool)> =
+            models.into_iter().map(|(m, c)| (m.clone(), c, premium(&m))).collect();
+        models.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let observed = Observed::of(&agg, days, models);
+        let calibrated = observed.calibrate(agg.cache_read_tokens);
+        Ok(Actual { workflow: workflow.to_string(), from, to: today, observed, calibrated })
+    }
+}
