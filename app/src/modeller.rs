@@ -107,6 +107,9 @@ pub async fn workflow_actual(workflow: String, days: u32) -> Result<Actual, Serv
         .map_err(crate::signals::refused)
 }
 
+/// A scenario and its estimate, or each field that stops it being priced.
+type Priced = Result<(Scenario, Estimate), Vec<(String, String)>>;
+
 /// The form: every field as typed.
 #[derive(Clone, Copy)]
 struct Form {
@@ -304,7 +307,7 @@ fn Modeller(
             loaded.set(Some(id));
         }
     });
-    let result = Memo::new(move |_| -> Result<(Scenario, Estimate), Vec<(String, String)>> {
+    let result = Memo::new(move |_| -> Priced {
         let s = form.scenario()?;
         let Some(cat) = catalog.get_value() else {
             return Err(vec![("catalog".into(), "the price catalog could not be read".into())]);
@@ -471,7 +474,7 @@ fn Modeller(
 }
 
 #[component]
-fn EstimateView(result: Memo<Result<(Scenario, Estimate), Vec<(String, String)>>>) -> impl IntoView {
+fn EstimateView(result: Memo<Priced>) -> impl IntoView {
     move || match result.get() {
         Err(errs) => {
             let items = errs.into_iter().map(|(f, r)| view! { <li><code>{f}</code> " " {r}</li> }).collect_view();
@@ -661,8 +664,8 @@ fn ScenarioList(
         .collect();
     let rows = priced
         .iter()
-        .cloned()
         .map(|(s, e)| {
+            let (s, e) = (s.clone(), e.clone());
             let id = s.id.clone();
             let id2 = s.id.clone();
             let id3 = s.id.clone();

@@ -4,6 +4,9 @@
 //! spend — as sparklines with this week against last, the drifts worth
 //! reading first, spend anomalies, and the signal alert rules.
 
+// A server function takes each form field as an argument.
+#![allow(clippy::too_many_arguments)]
+
 use crate::format;
 use domain::signals::{show, Signal, Unit};
 use domain::signals_report::{ScopeSignals, Series, SignalsReport};
@@ -89,7 +92,6 @@ pub async fn get_signals(key: String, days: u32) -> Result<SignalsData, ServerFn
 
 /// Saves a new signal rule from the form.
 #[server(endpoint = "save_signal_rule")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_signal_rule(
     name: String,
     key: String,

@@ -448,7 +448,7 @@ pub fn drifts(value: &str, prev: &Agg, this: &Agg) -> Vec<Drift> {
         })
     })
     .collect();
-    out.sort_by(|a, b| b.change_pct.abs().cmp(&a.change_pct.abs()));
+    out.sort_by_key(|d| std::cmp::Reverse(d.change_pct.abs()));
     out
 }
 

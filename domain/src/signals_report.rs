@@ -132,7 +132,7 @@ pub fn build(
             longest_task: top(&total),
         });
     }
-    all_drifts.sort_by(|a, b| b.change_pct.abs().cmp(&a.change_pct.abs()));
+    all_drifts.sort_by_key(|d| std::cmp::Reverse(d.change_pct.abs()));
     anomalies.sort_by(|a, b| b.anomaly.day.cmp(&a.anomaly.day).then(b.anomaly.spend.cmp(&a.anomaly.spend)));
     SignalsReport {
         key: key.to_string(),

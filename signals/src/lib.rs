@@ -59,10 +59,13 @@ pub struct TierRow {
 /// How long a report is served from memory.
 const REPORT_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Reports kept in memory, by (tag key, days, last day), with when they were built.
+type ReportCache = HashMap<(String, u32, NaiveDate), (Instant, Arc<SignalsReport>)>;
+
 /// The service. Cheap to share: hold it in an `Arc`.
 pub struct Signals {
     store: Arc<dyn Store>,
-    reports: Mutex<HashMap<(String, u32, NaiveDate), (Instant, Arc<SignalsReport>)>>,
+    reports: Mutex<ReportCache>,
 }
 
 fn new_id(prefix: &str) -> String {

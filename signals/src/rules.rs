@@ -7,7 +7,7 @@ use domain::signal_rule::{evaluate, Condition, RuleSpec};
 use domain::signals::Signal;
 use store::{NewAlert, SignalRuleRecord, StoreError};
 
-/// Days back a rule is judged (from the later of this and the day it was made).
+/// Days back a rule is judged (from the later of this and the day before it was made).
 pub const LOOKBACK_DAYS: i64 = 35;
 
 /// Whether a condition reads per-task sums.
@@ -103,8 +103,8 @@ impl Signals {
         Ok(())
     }
 
-    /// Judges every rule for each day from the later of its creation and
-    /// [`LOOKBACK_DAYS`] ago through today, and records what fired (an alert
+    /// Judges every rule for each day from the later of the day before its
+    /// creation and [`LOOKBACK_DAYS`] ago through today, and records what fired (an alert
     /// already recorded for the same rule, value and window is not recorded
     /// again, so any number of processes may run this). Returns how many alerts are new.
     pub async fn evaluate(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
@@ -128,7 +128,8 @@ impl Signals {
         for (key, tasks) in keys {
             let (daily, _) = self.daily(&key, read_from, today, tasks, None).await?;
             for r in rules.iter().filter(|r| r.spec.key == key) {
-                let start = first.max(r.created.date_naive());
+                // From the last whole day before the rule was made: a rule made today judges yesterday too.
+                let start = first.max(r.created.date_naive() - Duration::days(1));
                 for day in domain::signals::dates(start, today) {
                     for f in evaluate(&r.spec, &daily, day) {
                         let at = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();

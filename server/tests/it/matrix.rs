@@ -6,8 +6,10 @@ use crate::helpers::TestApp;
 use axum::body::Body;
 use axum::http::StatusCode;
 
-pub const PAGES: [&str; 9] = [
+pub const PAGES: [&str; 11] = [
     "/",
+    "/signals?key=workflow&days=30",
+    "/model",
     "/budgets",
     "/alerts?status=open",
     "/?period=last-month",
@@ -18,7 +20,10 @@ pub const PAGES: [&str; 9] = [
     "/no/such/page",
 ];
 /// Every server function with a body that is valid for it.
-pub const SERVER_FNS: [(&str, &str); 7] = [
+pub const SERVER_FNS: [(&str, &str); 10] = [
+    ("/api/signals", "key=workflow&days=30"),
+    ("/api/modeller", ""),
+    ("/api/workflow_actual", "workflow=bug-triage&days=7"),
     ("/api/overview", "period=30d"),
     ("/api/budgets", ""),
     ("/api/alerts", "status=open&kind=&budget="),

@@ -33,7 +33,7 @@ pub async fn signal_sums_split_by_a_tag_key(s: Arc<dyn Store>) {
 
     let mut days = s.signal_days("workflow", day(1), day(3)).await.unwrap();
     days.sort_by(|a, b| (a.day, &a.value, &a.model).cmp(&(b.day, &b.value, &b.model)));
-    let got: Vec<(NaiveDate, Option<&str>, &str, i64, i64, i64)> =
+    let got: Vec<_> =
         days.iter().map(|d| (d.day, d.value.as_deref(), d.model.as_str(), d.calls, d.cost.0, d.input_tokens)).collect();
     assert_eq!(
         got,
