@@ -51,7 +51,9 @@ pub async fn get_alerts(status: String, kind: String, budget: String) -> Result<
             };
         rows.push(AlertRow { alert, attempts, ackable });
     }
-    let budgets = records.into_iter().map(|b| (b.id, b.spec.name)).collect();
+    let mut budgets: Vec<(String, String)> = records.into_iter().map(|b| (b.id, b.spec.name)).collect();
+    let rules = crate::signals::service()?.rules().await.map_err(crate::budgets::store_failed)?;
+    budgets.extend(rules.into_iter().map(|r| (r.id, format!("Signal rule: {}", r.spec.name))));
     Ok(AlertsData { rows, budgets })
 }
 
@@ -95,7 +97,7 @@ pub fn AlertsPage() -> impl IntoView {
             <div>
                 <h1>"Alerts"</h1>
                 <p class="subtle">
-                    "Every threshold crossed, forecast breach and cap reached, once per budget, value and period."
+                    "Every threshold crossed, forecast breach and cap reached, once per budget, value and period; and every signal rule that started to hold, once per rule, value and window."
                 </p>
             </div>
         </div>
@@ -128,7 +130,7 @@ fn AlertsBody(
     let kinds = std::iter::once(option("", "Any kind", &kind))
         .chain(AlertKind::ALL.iter().map(|k| option(k.as_str(), k.label(), &kind)))
         .collect_view();
-    let budgets = std::iter::once(option("", "Any budget", &budget))
+    let budgets = std::iter::once(option("", "Any budget or rule", &budget))
         .chain(data.budgets.iter().map(|(id, name)| option(id, name, &budget)))
         .collect_view();
     let empty = data.rows.is_empty();
@@ -144,7 +146,7 @@ fn AlertsBody(
         <form class="filters card" method="get" action="/alerts">
             <label>"Status" <select name="status" onchange="this.form.submit()">{statuses}</select></label>
             <label>"Kind" <select name="kind" onchange="this.form.submit()">{kinds}</select></label>
-            <label>"Budget" <select name="budget" onchange="this.form.submit()">{budgets}</select></label>
+            <label>"Budget or rule" <select name="budget" onchange="this.form.submit()">{budgets}</select></label>
             <noscript>
                 <button type="submit" class="btn">"Filter"</button>
             </noscript>

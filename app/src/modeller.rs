@@ -417,7 +417,7 @@ fn Modeller(
                 </div>
             </section>
             <EstimateView result=result/>
-            <section class="card" data-testid="save-scenario">
+            <section class="card model-form" data-testid="save-scenario">
                 <div class="card-head">
                     <h2>"Save and link"</h2>
                     <span class="subtle">{move || match loaded.get() { Some(id) => format!("editing saved scenario {id}"), None => "not saved yet".into() }}</span>

@@ -30,6 +30,10 @@ pub struct ModelRow {
     pub aliases: Vec<String>,
     /// Oldest first; the last is in force from its date.
     pub versions: Vec<VersionRow>,
+    /// `premium` or `routine`: premium models count as escalation on the Signals page.
+    pub tier: String,
+    /// Whether an admin set the tier (else it follows the price).
+    pub tier_set: bool,
 }
 
 /// Calls stored without a cost, for one model name.
@@ -101,14 +105,20 @@ pub async fn get_prices() -> Result<PricesData, ServerFnError> {
     let (_, store) = crate::auth::require(domain::users::Role::Admin).await?;
     let gov = crate::taxonomy::governance()?;
     let catalog = gov.catalog();
+    let tiers = crate::signals::service()?.tiers().await.map_err(crate::budgets::store_failed)?;
     let models = catalog
         .models()
         .iter()
-        .map(|m| ModelRow {
-            model: m.model.clone(),
-            provider: m.provider.clone(),
-            aliases: m.aliases.clone(),
-            versions: m.prices.iter().map(version_row).collect(),
+        .map(|m| {
+            let tier = tiers.iter().find(|t| t.model == m.model);
+            ModelRow {
+                model: m.model.clone(),
+                provider: m.provider.clone(),
+                aliases: m.aliases.clone(),
+                versions: m.prices.iter().map(version_row).collect(),
+                tier: tier.map(|t| t.tier.as_str()).unwrap_or("routine").to_string(),
+                tier_set: tier.is_some_and(|t| t.set),
+            }
         })
         .collect();
     let unpriced = store
@@ -126,6 +136,17 @@ pub async fn get_prices() -> Result<PricesData, ServerFnError> {
         })
         .collect();
     Ok(PricesData { models, unpriced })
+}
+
+/// Sets a model's tier (`premium`, `routine`, or empty for the default from its price).
+#[server(endpoint = "set_model_tier")]
+pub async fn set_model_tier(model: String, tier: String) -> Result<(), ServerFnError> {
+    let (person, _) = crate::auth::require(domain::users::Role::Admin).await?;
+    let tier = match tier.as_str() {
+        "" => None,
+        t => Some(domain::signals::ModelTier::parse(t).map_err(|r| ServerFnError::new(format!("tier {r}")))?),
+    };
+    crate::signals::service()?.set_tier(&person.email, &model, tier).await.map_err(crate::signals::refused)
 }
 
 /// Adds a model to the catalog.
@@ -517,6 +538,7 @@ fn UnpricedCard(rows: Vec<UnpricedRow>, price: ServerAction<PriceUnpriced>) -> i
 
 #[component]
 fn ModelTable(models: Vec<ModelRow>) -> impl IntoView {
+    let set_tier = ServerAction::<SetModelTier>::new();
     let names = models.iter().map(|m| view! { <option value=m.model.clone()/> }).collect_view();
     let count = models.len();
     let rows = models
@@ -524,6 +546,7 @@ fn ModelTable(models: Vec<ModelRow>) -> impl IntoView {
         .map(|m| {
             let current = m.versions.last().cloned();
             let history = m.versions.len();
+            let model_name = m.model.clone();
             let versions = m
                 .versions
                 .iter()
@@ -542,6 +565,16 @@ fn ModelTable(models: Vec<ModelRow>) -> impl IntoView {
                         <td>{v.from} {(!v.tiers.is_empty()).then(|| view! { <div class="subtle">{v.tiers.join("; ")}</div> })}</td>
                     })}
                     <td>
+                        <ActionForm action=set_tier attr:class="inline-form">
+                            <input type="hidden" name="model" value=model_name.clone()/>
+                            <select name="tier" data-testid="tier" onchange="this.form.requestSubmit()" title="Premium models count as escalation on the Signals page">
+                                <option value="" selected=!m.tier_set>{format!("{} (from price)", if m.tier_set { "default" } else { m.tier.as_str() })}</option>
+                                <option value="premium" selected=m.tier_set && m.tier == "premium">"premium"</option>
+                                <option value="routine" selected=m.tier_set && m.tier == "routine">"routine"</option>
+                            </select>
+                        </ActionForm>
+                    </td>
+                    <td>
                         <details>
                             <summary>{format!("{history} version{}", if history == 1 { "" } else { "s" })}</summary>
                             <ul class="versions">{versions}</ul>
@@ -554,10 +587,11 @@ fn ModelTable(models: Vec<ModelRow>) -> impl IntoView {
     view! {
         <datalist id="model-names">{names}</datalist>
         <section class="card">
-            <div class="card-head"><h2>{format!("Models ({count})")}</h2></div>
+            <div class="card-head"><h2>{format!("Models ({count})")}</h2><span class="subtle">"Premium models count as escalation on the Signals page; by default a model is premium from $5 per 1M input tokens."</span></div>
+            {move || set_tier.value().get().and_then(|r| r.err()).map(|e| view! { <p class="form-error" role="alert">{crate::error_text(&e)}</p> })}
             <table class="table compact" data-testid="models">
                 <thead>
-                    <tr><th>"Model"</th><th>"Provider"</th><th class="num">"Input"</th><th class="num">"Output"</th><th class="num">"Cache read"</th><th class="num">"Cache write"</th><th>"In force from"</th><th>"History"</th></tr>
+                    <tr><th>"Model"</th><th>"Provider"</th><th class="num">"Input"</th><th class="num">"Output"</th><th class="num">"Cache read"</th><th class="num">"Cache write"</th><th>"In force from"</th><th>"Tier"</th><th>"History"</th></tr>
                 </thead>
                 <tbody>{rows}</tbody>
             </table>

@@ -132,7 +132,8 @@ pub fn build(
             longest_task: top(&total),
         });
     }
-    all_drifts.sort_by_key(|d| std::cmp::Reverse(d.change_pct.abs()));
+    // Named values first (calls without the key have their own page), each by the size of the change.
+    all_drifts.sort_by_key(|d| (d.value.starts_with("(no "), std::cmp::Reverse(d.change_pct.abs())));
     anomalies.sort_by(|a, b| b.anomaly.day.cmp(&a.anomaly.day).then(b.anomaly.spend.cmp(&a.anomaly.spend)));
     SignalsReport {
         key: key.to_string(),
