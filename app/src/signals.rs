@@ -325,7 +325,7 @@ fn value_text(unit: Unit, v: Option<Decimal>) -> String {
 }
 
 #[component]
-fn SignalTile(series: Series) -> impl IntoView {
+fn SignalTile(series: Series, href: Option<String>) -> impl IntoView {
     let unit = series.signal.unit();
     let change = series.change_pct.map(|c| {
         let bad = if series.signal.rise_is_bad() { c > Decimal::ZERO } else { c < Decimal::ZERO };
@@ -345,7 +345,12 @@ fn SignalTile(series: Series) -> impl IntoView {
                 <span class="signal-label">{series.signal.label()}</span>
                 {change}
             </div>
-            <div class="signal-value" title=title>{value_text(unit, series.this_week)}</div>
+            <div class="signal-value" title=title>
+                {match href {
+                    Some(h) => view! { <a href=h title="the calls this week">{value_text(unit, series.this_week)}</a> }.into_any(),
+                    None => view! { <span>{value_text(unit, series.this_week)}</span> }.into_any(),
+                }}
+            </div>
             {sparkline(&series.points, series.drifting)}
         </div>
     }
@@ -365,7 +370,8 @@ fn ScopeCard(key: String, scope: ScopeSignals, from: chrono::NaiveDate, to: chro
             </span>
         }
     });
-    let tiles = scope.series.into_iter().map(|s| view! { <SignalTile series=s/> }).collect_view();
+    let week = scope.value.as_deref().map(|v| explore_link(&key, v, to - chrono::Duration::days(6), to));
+    let tiles = scope.series.into_iter().map(|s| view! { <SignalTile series=s href=week.clone()/> }).collect_view();
     view! {
         <section class="card scope-card" class:drifting=drifting data-testid="scope" data-value=name.clone()>
             <div class="card-head">

@@ -268,9 +268,10 @@ fn holds(spec: &RuleSpec, daily: &Daily, value: &Option<String>, day: NaiveDate)
             // History starts at the value's first day with calls: a new workflow has no usual day yet.
             let hist_from = (day - Duration::days(anomaly::BASELINE_DAYS as i64)).max(daily.first_day(value)?);
             let series = daily.spend_series(value, hist_from, day);
-            let (history, today) = series.split_at(series.len() - 1);
+            // Empty when the day is before the value's first call.
+            let ((_, spend), history) = series.split_last()?;
             let history: Vec<Nanos> = history.iter().map(|(_, s)| *s).collect();
-            let a = anomaly::judge(&history, day, today[0].1, p)?;
+            let a = anomaly::judge(&history, day, *spend, p)?;
             Some((
                 format!(
                     "{name}: spend of {} on {day} is {} its usual day (median {}; anomalous above {})",
@@ -378,6 +379,10 @@ mod tests {
             f[0].message
         );
         assert!(evaluate(&r, &daily(), day(19)).is_empty());
+        // Days before the value's first call (and the day after them) judge nothing.
+        let before = NaiveDate::from_ymd_opt(2026, 9, 20).unwrap();
+        assert!(evaluate(&r, &daily(), before).is_empty());
+        assert!(evaluate(&r, &daily(), day(1)).is_empty());
     }
 
     #[test]

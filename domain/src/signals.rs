@@ -341,6 +341,9 @@ impl Daily {
     /// The sums of one value over the days `from..=to`.
     pub fn window(&self, value: &Option<String>, from: NaiveDate, to: NaiveDate) -> Agg {
         let mut out = Agg::default();
+        if from > to {
+            return out;
+        }
         if let Some(days) = self.by_value.get(value) {
             for (_, a) in days.range(from..=to) {
                 out.calls += a.calls;
