@@ -242,12 +242,40 @@ impl Form {
     }
 }
 
+/// What the user has typed and chosen: kept by the page, so that reloading
+/// the saved scenarios after a save or delete does not reset it.
+#[derive(Clone, Copy)]
+struct PageState {
+    form: Form,
+    loaded: RwSignal<Option<String>>,
+    name: RwSignal<String>,
+    workflow: RwSignal<String>,
+    days: RwSignal<u32>,
+    tolerance: RwSignal<String>,
+    compared: RwSignal<Vec<String>>,
+}
+
 /// The modeller page.
 #[component]
 pub fn ModellerPage() -> impl IntoView {
     let save = ServerAction::<SaveScenario>::new();
     let delete = ServerAction::<DeleteScenario>::new();
     let data = Resource::new(move || (save.version().get(), delete.version().get()), |_| get_modeller());
+    let state = PageState {
+        form: Form::new(&Scenario::example()),
+        loaded: RwSignal::new(None),
+        name: RwSignal::new("New scenario".to_string()),
+        workflow: RwSignal::new(String::new()),
+        days: RwSignal::new(30u32),
+        tolerance: RwSignal::new("25".to_string()),
+        compared: RwSignal::new(Vec::new()),
+    };
+    // After a save the list reloads; keep the saved scenario open.
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = save.value().get() {
+            state.loaded.set(Some(id));
+        }
+    });
     view! {
         <div class="page-head">
             <div>
@@ -260,7 +288,7 @@ pub fn ModellerPage() -> impl IntoView {
         <Transition fallback=|| view! { <div class="loading">"Loading the catalog…"</div> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(d) => view! { <Modeller data=d save=save delete=delete/> }.into_any(),
+                    Ok(d) => view! { <Modeller data=d state=state save=save delete=delete/> }.into_any(),
                     Err(e) => crate::error_box(&e),
                 }
             })}
@@ -290,23 +318,12 @@ fn field_input(label: &'static str, hint: &'static str, name: &'static str, sig:
 #[component]
 fn Modeller(
     data: ModellerData,
+    state: PageState,
     save: ServerAction<SaveScenario>,
     delete: ServerAction<DeleteScenario>,
 ) -> impl IntoView {
     let catalog = StoredValue::new(Catalog::new(data.models.clone(), "catalog".into()).ok());
-    let form = Form::new(&Scenario::example());
-    let loaded: RwSignal<Option<String>> = RwSignal::new(None);
-    let name = RwSignal::new("New scenario".to_string());
-    let workflow = RwSignal::new(String::new());
-    let days = RwSignal::new(30u32);
-    let tolerance = RwSignal::new("25".to_string());
-    let compared: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
-    // After a save the list reloads; keep the saved scenario open.
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = save.value().get() {
-            loaded.set(Some(id));
-        }
-    });
+    let PageState { form, loaded, name, workflow, days, tolerance, compared } = state;
     let result = Memo::new(move |_| -> Priced {
         let s = form.scenario()?;
         let Some(cat) = catalog.get_value() else {
@@ -447,9 +464,9 @@ fn Modeller(
                     <div class="form-row compact">
                         <label>"Window"
                             <select on:change=move |ev| days.set(event_target_value(&ev).parse().unwrap_or(30))>
-                                <option value="7">"7 days"</option>
-                                <option value="30" selected=true>"30 days"</option>
-                                <option value="90">"90 days"</option>
+                                <option value="7" selected=move || days.get() == 7>"7 days"</option>
+                                <option value="30" selected=move || days.get() == 30>"30 days"</option>
+                                <option value="90" selected=move || days.get() == 90>"90 days"</option>
                             </select>
                         </label>
                         <label>"Flag beyond (%)" <input type="text" class="narrow" prop:value=move || tolerance.get() on:input=move |ev| tolerance.set(event_target_value(&ev))/></label>
