@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, once, every tool that building and testing Bursar needs:
 # the wasm target, cargo-leptos, the wasm-bindgen CLI, wasm-opt, Chromium,
-# and the end-to-end test's npm packages. Each step is skipped when its tool
+# the end-to-end test's npm packages, and the OpenTelemetry Python SDK. Each step is skipped when its tool
 # is already present, so a second run costs nothing.
 # Tools go into $BURSAR_TOOLS (default ~/.cache/bursar/tools); add its bin/ to PATH.
 set -euo pipefail
@@ -46,5 +46,13 @@ ln -sf "$TOOLS/node_modules/.bin/wasm-opt" "$TOOLS/bin/wasm-opt"
 if [ -f "$ROOT/end2end/package.json" ] && [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
   log "installing the end-to-end test's npm packages"
   (cd "$ROOT/end2end" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --silent; else npm install --no-audit --no-fund --silent; fi)
+fi
+# The real-client OTLP test runs OpenTelemetry's own Python SDK and OTLP/HTTP exporter.
+OTEL_VENV="$TOOLS/otel-venv"
+if ! "$OTEL_VENV/bin/python" -c 'import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http' 2>/dev/null; then
+  log "installing the OpenTelemetry Python SDK and OTLP/HTTP exporter (PyPI)"
+  python3 -m venv "$OTEL_VENV"
+  "$OTEL_VENV/bin/pip" install --quiet --disable-pip-version-check \
+    'opentelemetry-sdk>=1.27,<2' 'opentelemetry-exporter-otlp-proto-http>=1.27,<2'
 fi
 log "tools ready in $TOOLS/bin"

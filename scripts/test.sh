@@ -3,7 +3,9 @@
 #   1. unit tests, the store conformance suite on SQLite and Postgres, and the
 #      HTTP API tests (cargo test);
 #   2. the browser test: builds the site with cargo-leptos, starts Bursar on a
-#      fresh demo store, and drives it with Playwright in Debian's Chromium.
+#      fresh demo store, and drives it with Playwright in Debian's Chromium;
+#   3. the OTLP real-client test: OpenTelemetry's Python SDK exports GenAI
+#      spans to that server, and the spend API must attribute them to the cent.
 # Postgres: BURSAR_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test).
 # Without a reachable Postgres its cases print SKIPPED, unless CI or
 # BURSAR_REQUIRE_POSTGRES is set, when they fail.
@@ -71,12 +73,24 @@ set +e
 (cd end2end && npx playwright test) 2>&1 | tee -a "$LOG"
 e2e_status=${PIPESTATUS[0]}
 set -e
-kill $SERVER_PID 2>/dev/null || true
 if [ "$e2e_status" -ne 0 ]; then
+  kill $SERVER_PID 2>/dev/null || true
   echo "the browser test failed; the server's log is in $E2E_DIR/server.log" >&2
   exit "$e2e_status"
 fi
 e2e_passed=$(grep -Eo '^ *[0-9]+ passed' "$LOG" | tail -n 1 | awk '{print $1}')
 
-total=$((cargo_passed + ${e2e_passed:-0}))
+echo "== OTLP real-client test (OpenTelemetry Python SDK)"
+set +e
+"$BURSAR_TOOLS/otel-venv/bin/python" end2end/otlp_client.py 2>&1 | tee -a "$LOG"
+otlp_status=${PIPESTATUS[0]}
+set -e
+kill $SERVER_PID 2>/dev/null || true
+if [ "$otlp_status" -ne 0 ]; then
+  echo "the OTLP real-client test failed; the server's log is in $E2E_DIR/server.log" >&2
+  exit "$otlp_status"
+fi
+otlp_passed=$(grep -c '^otlp real-client test: 1 passed' "$LOG" || true)
+
+total=$((cargo_passed + ${e2e_passed:-0} + otlp_passed))
 echo "bursar: $total passed, 0 failed, $skipped skipped"

@@ -15,6 +15,7 @@ pub mod event;
 pub mod explore;
 pub mod litellm;
 pub mod money;
+pub mod otlp;
 pub mod period;
 pub mod price_edit;
 pub mod pricing;

@@ -28,6 +28,10 @@ pub struct Config {
     pub alert_webhook: Option<String>,
     /// How often the forecast sweep runs.
     pub forecast_every: Duration,
+    /// `BURSAR_OTLP_TAGS` (`attribute=tag,…`, e.g. `app.feature=workflow`) and
+    /// `BURSAR_OTLP_TASK_ATTRIBUTE` (e.g. `gen_ai.conversation.id`): where OTLP
+    /// spans' tags and task ids come from, beyond the defaults.
+    pub otlp_mapping: domain::otlp::Mapping,
 }
 
 impl Config {
@@ -50,8 +54,27 @@ impl std::fmt::Debug for Config {
             // Webhook URLs carry secrets (Slack's do): say only whether one is set.
             .field("alert_webhook", &self.alert_webhook.as_ref().map(|_| "(set)"))
             .field("forecast_every", &self.forecast_every)
+            .field("otlp_mapping", &self.otlp_mapping)
             .finish()
     }
+}
+
+/// Reads the OTLP tag mapping (`attribute=tag,…`) and task attribute.
+fn otlp_mapping(tags: Option<String>, task: Option<String>) -> Result<domain::otlp::Mapping, ConfigError> {
+    let mut out = domain::otlp::Mapping::default();
+    for pair in tags.unwrap_or_default().split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (attr, key) = pair.split_once('=').map(|(a, k)| (a.trim(), k.trim())).unwrap_or(("", ""));
+        let key = domain::TagKey::parse(key).map_err(|r| ConfigError {
+            var: "BURSAR_OTLP_TAGS",
+            reason: format!("{pair:?} must be attribute=tag with a valid tag key ({r})"),
+        })?;
+        if attr.is_empty() {
+            return Err(ConfigError { var: "BURSAR_OTLP_TAGS", reason: format!("{pair:?} names no attribute") });
+        }
+        out.tags.push((attr.to_string(), key.as_str().to_string()));
+    }
+    out.task_attribute = task.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    Ok(out)
 }
 
 /// A database URL with any password hidden, for logs and messages.
@@ -132,6 +155,7 @@ impl Config {
             time_zone,
             alert_webhook,
             forecast_every: Duration::from_secs(num("BURSAR_FORECAST_EVERY_SECS", 300, 1)?),
+            otlp_mapping: otlp_mapping(get("BURSAR_OTLP_TAGS"), get("BURSAR_OTLP_TASK_ATTRIBUTE"))?,
         })
     }
 }

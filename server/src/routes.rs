@@ -19,6 +19,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", crate::api::router())
         .route("/explore.csv", axum::routing::get(crate::export::explore_csv))
+        .route("/api/otlp/v1/traces", axum::routing::post(crate::api::otlp::post_traces))
+        .route("/healthz", axum::routing::get(crate::api::healthz))
+        .route("/readyz", axum::routing::get(crate::api::readyz))
         .leptos_routes_with_context(
             &state,
             routes,

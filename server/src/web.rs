@@ -45,6 +45,9 @@ fn is_public(path: &str) -> bool {
     matches!(path, "/login" | "/setup" | "/api/login" | "/api/setup" | "/favicon.svg" | "/echarts.min.js")
         || path.starts_with("/pkg/")
         || path.starts_with("/api/v1/")
+        || path.starts_with("/api/otlp/")
+        || path == "/healthz"
+        || path == "/readyz"
 }
 
 /// Whether a request comes from a page of this site (Origin, else Referer,
@@ -68,7 +71,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
 pub async fn guard(State(state): State<AppState>, session: Session, req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && !path.starts_with("/api/v1/") && !same_origin(req.headers()) {
+    if !safe && !path.starts_with("/api/v1/") && !path.starts_with("/api/otlp/") && !same_origin(req.headers()) {
         return (StatusCode::FORBIDDEN, "cross-site request refused: the Origin header must name this site")
             .into_response();
     }

@@ -129,6 +129,19 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn readiness(&self) -> Result<(), String> {
+                let latest = $migrator.iter().map(|m| m.version).max().unwrap_or(0);
+                let applied: Option<i64> =
+                    sqlx::query_scalar("select max(version) from _sqlx_migrations where success")
+                        .fetch_one(&self.reader)
+                        .await
+                        .map_err(|e| format!("the database does not answer or is not migrated: {e}"))?;
+                match applied {
+                    Some(v) if v >= latest => Ok(()),
+                    v => Err(format!("migrations pending: the database is at {}, this build needs {latest}", v.unwrap_or(0))),
+                }
+            }
+
             #[tracing::instrument(skip_all, fields(events = events.len()))]
             async fn insert_events(&self, events: &[domain::PricedEvent]) -> Result<$crate::InsertOutcome, $crate::StoreError> {
                 use sqlx::QueryBuilder;

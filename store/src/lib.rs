@@ -80,6 +80,10 @@ pub trait Store: Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> Result<(), StoreError>;
 
+    /// Whether the database answers and every migration this build knows is
+    /// applied; the reason when not.
+    async fn readiness(&self) -> Result<(), String>;
+
     /// Stores a batch of events and their rollups atomically. Events whose id
     /// is already stored are skipped, so a replay is counted once. Returns
     /// only after the transaction has committed.

@@ -9,6 +9,7 @@ mod check;
 mod error;
 mod events;
 mod governance;
+pub mod otlp;
 mod signals;
 mod spend;
 
@@ -56,6 +57,24 @@ pub fn router() -> Router<AppState> {
 
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /healthz`: the process is up (liveness).
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the database answers and every migration this build knows is applied (readiness).
+pub async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.store.readiness().await {
+        Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Err(reason) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "not ready", "reason": reason })),
+        )
+            .into_response(),
+    }
 }
 
 async fn not_found() -> ApiError {

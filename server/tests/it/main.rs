@@ -4,6 +4,7 @@
 mod api_budgets;
 mod api_events;
 mod api_governance;
+mod api_otlp;
 mod api_signals;
 mod api_spend;
 mod auth;

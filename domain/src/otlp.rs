@@ -1,0 +1,284 @@
+//! OpenTelemetry GenAI spans as Bursar events. The HTTP layer decodes OTLP
+//! (protobuf or JSON) into [`Span`]s; this module decides which spans are
+//! LLM calls and turns each into an ingest event (the same JSON shape
+//! `POST /api/v1/events` takes), so every event goes through the one
+//! validation path and bad token counts are refused with the same words.
+//!
+//! Attribute names follow the OpenTelemetry GenAI semantic conventions, new
+//! spellings first and the older ones as fallbacks:
+//!
+//! | event field | span attributes |
+//! |---|---|
+//! | model | `gen_ai.response.model`, else `gen_ai.request.model` |
+//! | provider | `gen_ai.provider.name`, else `gen_ai.system` |
+//! | input tokens | `gen_ai.usage.input_tokens`, else `gen_ai.usage.prompt_tokens` |
+//! | output tokens | `gen_ai.usage.output_tokens`, else `gen_ai.usage.completion_tokens` |
+//! | cache read | `gen_ai.usage.cache_read.input_tokens`, `gen_ai.usage.cache_read_input_tokens`, `gen_ai.usage.input_tokens.cached` |
+//! | cache write | `gen_ai.usage.cache_creation.input_tokens`, `gen_ai.usage.cache_creation_input_tokens` |
+//! | task id | the trace id, or a configured attribute (e.g. `gen_ai.conversation.id`) |
+//! | id | trace id + span id, so an exporter's retry is counted once |
+//!
+//! Tags come from span and resource attributes: `service.name` → product,
+//! `gen_ai.agent.name` or `gen_ai.workflow.name` → workflow, any
+//! `bursar.<key>` → tag `<key>`, plus the mapping an admin configures.
+
+use serde_json::{json, Map, Value};
+
+/// An attribute value as OTLP carries it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttrValue {
+    Str(String),
+    Int(i64),
+    Double(f64),
+    Bool(bool),
+    /// Arrays, maps and bytes: never a field Bursar reads.
+    Other,
+}
+
+impl AttrValue {
+    fn as_text(&self) -> Option<String> {
+        match self {
+            AttrValue::Str(s) => Some(s.clone()),
+            AttrValue::Int(i) => Some(i.to_string()),
+            AttrValue::Bool(b) => Some(b.to_string()),
+            AttrValue::Double(d) => Some(d.to_string()),
+            AttrValue::Other => None,
+        }
+    }
+
+    /// A token count as JSON: integers as they are; anything else is passed
+    /// on as sent, so validation names the field and the value.
+    fn as_count(&self) -> Value {
+        match self {
+            AttrValue::Int(i) => json!(i),
+            AttrValue::Double(d) if d.fract() == 0.0 && d.abs() < 9.0e15 => json!(*d as i64),
+            AttrValue::Double(d) => json!(d),
+            AttrValue::Str(s) => match s.trim().parse::<i64>() {
+                Ok(i) => json!(i),
+                Err(_) => json!(s),
+            },
+            AttrValue::Bool(b) => json!(b),
+            AttrValue::Other => json!("(not a number)"),
+        }
+    }
+}
+
+/// One span, decoded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Span {
+    /// Lower-case hex, as OTLP JSON spells it.
+    pub trace_id: String,
+    pub span_id: String,
+    pub name: String,
+    pub end_unix_nano: u64,
+    pub attributes: Vec<(String, AttrValue)>,
+    /// The resource's attributes (`service.name`, …).
+    pub resource: Vec<(String, AttrValue)>,
+}
+
+/// Where tags and the task id come from, beyond the defaults.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Mapping {
+    /// Attribute → tag key (span attributes first, then resource ones).
+    pub tags: Vec<(String, String)>,
+    /// The attribute that names a task (`None`: the trace id).
+    pub task_attribute: Option<String>,
+}
+
+const MODEL: [&str; 2] = ["gen_ai.response.model", "gen_ai.request.model"];
+const PROVIDER: [&str; 2] = ["gen_ai.provider.name", "gen_ai.system"];
+const INPUT: [&str; 2] = ["gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"];
+const OUTPUT: [&str; 2] = ["gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"];
+const CACHE_READ: [&str; 3] = [
+    "gen_ai.usage.cache_read.input_tokens",
+    "gen_ai.usage.cache_read_input_tokens",
+    "gen_ai.usage.input_tokens.cached",
+];
+const CACHE_WRITE: [&str; 2] = ["gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens"];
+const REASONING: [&str; 1] = ["gen_ai.usage.reasoning_tokens"];
+
+/// Default tag sources: (attribute, tag key), span attributes before resource ones.
+pub const DEFAULT_TAGS: [(&str, &str); 3] =
+    [("service.name", "product"), ("gen_ai.agent.name", "workflow"), ("gen_ai.workflow.name", "workflow")];
+
+impl Span {
+    fn get(&self, name: &str) -> Option<&AttrValue> {
+        self.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    fn first(&self, names: &[&str]) -> Option<&AttrValue> {
+        names.iter().find_map(|n| self.get(n))
+    }
+
+    fn text(&self, names: &[&str]) -> Option<String> {
+        self.first(names).and_then(AttrValue::as_text).filter(|s| !s.trim().is_empty())
+    }
+
+    /// Whether the span describes an LLM call: it names a model or carries token usage.
+    pub fn is_genai(&self) -> bool {
+        self.first(&MODEL).is_some() || self.first(&INPUT).is_some() || self.first(&OUTPUT).is_some()
+    }
+
+    /// The ingest event for a GenAI span (`None` for any other span).
+    pub fn to_event(&self, mapping: &Mapping) -> Option<Value> {
+        if !self.is_genai() {
+            return None;
+        }
+        let mut e = Map::new();
+        e.insert("id".into(), json!(format!("otlp-{}-{}", self.trace_id, self.span_id)));
+        let secs = (self.end_unix_nano / 1_000_000_000) as i64;
+        let nanos = (self.end_unix_nano % 1_000_000_000) as u32;
+        let ts = chrono::DateTime::from_timestamp(secs, nanos)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+            .unwrap_or_default();
+        e.insert("timestamp".into(), json!(ts));
+        // A span without a model still goes to validation, which names the missing field.
+        if let Some(m) = self.text(&MODEL) {
+            e.insert("model".into(), json!(m));
+        }
+        if let Some(p) = self.text(&PROVIDER) {
+            e.insert("provider".into(), json!(p));
+        }
+        for (field, names) in [
+            ("input_tokens", &INPUT[..]),
+            ("output_tokens", &OUTPUT[..]),
+            ("cache_read_tokens", &CACHE_READ[..]),
+            ("cache_write_tokens", &CACHE_WRITE[..]),
+            ("reasoning_tokens", &REASONING[..]),
+        ] {
+            match self.first(names) {
+                Some(v) => e.insert(field.into(), v.as_count()),
+                None if field == "input_tokens" || field == "output_tokens" => e.insert(field.into(), json!(0)),
+                None => None,
+            };
+        }
+        let task = match &mapping.task_attribute {
+            Some(a) => self.text(&[a.as_str()]).or_else(|| Some(self.trace_id.clone())),
+            None => Some(self.trace_id.clone()),
+        };
+        e.insert("task_id".into(), json!(task));
+        e.insert("tags".into(), Value::Object(self.tags(mapping)));
+        Some(Value::Object(e))
+    }
+
+    fn tags(&self, mapping: &Mapping) -> Map<String, Value> {
+        let mut tags = Map::new();
+        let lookup = |name: &str| -> Option<String> {
+            self.get(name)
+                .or_else(|| self.resource.iter().find(|(k, _)| k == name).map(|(_, v)| v))
+                .and_then(AttrValue::as_text)
+                .filter(|s| !s.trim().is_empty())
+        };
+        // Configured mappings win over the defaults; `bursar.<key>` wins over both.
+        let pairs = mapping.tags.iter().map(|(a, k)| (a.as_str(), k.as_str())).chain(DEFAULT_TAGS.iter().copied());
+        for (attr, key) in pairs {
+            if tags.contains_key(key) {
+                continue;
+            }
+            if let Some(v) = lookup(attr) {
+                tags.insert(key.to_string(), json!(v));
+            }
+        }
+        for (k, v) in self.resource.iter().chain(self.attributes.iter()) {
+            if let (Some(key), Some(value)) = (k.strip_prefix("bursar."), v.as_text()) {
+                if !key.is_empty() {
+                    tags.insert(key.to_string(), json!(value));
+                }
+            }
+        }
+        tags
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(k: &str, v: &str) -> (String, AttrValue) {
+        (k.into(), AttrValue::Str(v.into()))
+    }
+    fn i(k: &str, v: i64) -> (String, AttrValue) {
+        (k.into(), AttrValue::Int(v))
+    }
+
+    fn span(attributes: Vec<(String, AttrValue)>) -> Span {
+        Span {
+            trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
+            span_id: "b7ad6b7169203331".into(),
+            name: "chat gpt-4o".into(),
+            end_unix_nano: 1_764_400_000_123_456_789,
+            attributes,
+            resource: vec![s("service.name", "support-bot"), s("bursar.team", "support")],
+        }
+    }
+
+    #[test]
+    fn new_attribute_names_map_to_an_event() {
+        let sp = span(vec![
+            s("gen_ai.provider.name", "openai"),
+            s("gen_ai.request.model", "gpt-4o"),
+            s("gen_ai.response.model", "gpt-4o-2024-08-06"),
+            i("gen_ai.usage.input_tokens", 1200),
+            i("gen_ai.usage.output_tokens", 300),
+            i("gen_ai.usage.cache_read.input_tokens", 1000),
+            s("gen_ai.agent.name", "refund-agent"),
+            s("bursar.user", "ana"),
+        ]);
+        let e = sp.to_event(&Mapping::default()).unwrap();
+        assert_eq!(e["id"], "otlp-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331");
+        assert_eq!(e["model"], "gpt-4o-2024-08-06");
+        assert_eq!(e["provider"], "openai");
+        assert_eq!((e["input_tokens"].clone(), e["output_tokens"].clone()), (json!(1200), json!(300)));
+        assert_eq!(e["cache_read_tokens"], 1000);
+        assert_eq!(e["task_id"], "0af7651916cd43dd8448eb211c80319c");
+        assert_eq!(e["timestamp"], "2025-11-29T07:06:40.123456Z");
+        assert_eq!(
+            e["tags"],
+            json!({"product": "support-bot", "workflow": "refund-agent", "team": "support", "user": "ana"})
+        );
+        let parsed = crate::event::parse_event(&e).unwrap();
+        assert_eq!(parsed.usage.cache_read_tokens, 1000);
+    }
+
+    #[test]
+    fn old_attribute_names_are_read_too() {
+        let sp = span(vec![
+            s("gen_ai.system", "anthropic"),
+            s("gen_ai.request.model", "claude-sonnet-4-5"),
+            i("gen_ai.usage.prompt_tokens", 50),
+            i("gen_ai.usage.completion_tokens", 7),
+            i("gen_ai.usage.cache_read_input_tokens", 20),
+            i("gen_ai.usage.cache_creation_input_tokens", 30),
+            s("gen_ai.conversation.id", "conv-9"),
+        ]);
+        let mapping = Mapping { task_attribute: Some("gen_ai.conversation.id".into()), ..Mapping::default() };
+        let e = sp.to_event(&mapping).unwrap();
+        assert_eq!((e["provider"].as_str(), e["model"].as_str()), (Some("anthropic"), Some("claude-sonnet-4-5")));
+        assert_eq!((e["input_tokens"].as_i64(), e["output_tokens"].as_i64()), (Some(50), Some(7)));
+        assert_eq!((e["cache_read_tokens"].as_i64(), e["cache_write_tokens"].as_i64()), (Some(20), Some(30)));
+        assert_eq!(e["task_id"], "conv-9");
+        let cached = span(vec![s("gen_ai.request.model", "gpt-4o"), i("gen_ai.usage.input_tokens.cached", 5)]);
+        assert_eq!(cached.to_event(&Mapping::default()).unwrap()["cache_read_tokens"], 5);
+    }
+
+    #[test]
+    fn other_spans_are_not_calls_and_bad_counts_reach_validation() {
+        assert!(span(vec![s("http.method", "GET")]).to_event(&Mapping::default()).is_none());
+        let bad = span(vec![s("gen_ai.request.model", "gpt-4o"), i("gen_ai.usage.input_tokens", -5)]);
+        let err = crate::event::parse_event(&bad.to_event(&Mapping::default()).unwrap()).unwrap_err();
+        assert_eq!(err.field, "input_tokens");
+    }
+
+    #[test]
+    fn configured_tags_win_over_the_defaults() {
+        let sp = span(vec![s("gen_ai.request.model", "gpt-4o"), s("app.feature", "triage")]);
+        let m = Mapping {
+            tags: vec![("app.feature".into(), "workflow".into()), ("service.name".into(), "team".into())],
+            task_attribute: None,
+        };
+        let tags = &sp.to_event(&m).unwrap()["tags"];
+        assert_eq!(tags["workflow"], "triage");
+        // bursar.team (resource) overrides the configured service.name → team.
+        assert_eq!(tags["team"], "support");
+    }
+}

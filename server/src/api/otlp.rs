@@ -1,0 +1,246 @@
+//! `POST /api/otlp/v1/traces`: OTLP/HTTP trace export, so that an
+//! application already instrumented with OpenTelemetry only needs
+//! `OTEL_EXPORTER_OTLP_ENDPOINT=http://host:port/api/otlp` and
+//! `OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer <key>` (scope `ingest`).
+//!
+//! Bodies are `application/x-protobuf` (the exporters' default) or
+//! `application/json`, optionally gzip-encoded (decompressed size bounded).
+//! Decoding is the opentelemetry-proto crate's; each GenAI span becomes an
+//! event through `domain::otlp` and then the ordinary ingest path. The answer
+//! is an `ExportTraceServiceResponse` in the request's encoding, with a
+//! partial success naming how many spans were rejected and why; other spans
+//! are ignored and counted. Errors are a `google.rpc.Status`, as OTLP says.
+
+use super::authorize;
+use crate::keys::Scope;
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::otlp::{AttrValue, Span};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{any_value, KeyValue};
+use prost::Message;
+use std::io::Read;
+
+/// `google.rpc.Status`, the body of an OTLP error.
+#[derive(Clone, PartialEq, prost::Message, serde::Serialize)]
+pub struct Status {
+    #[prost(int32, tag = "1")]
+    pub code: i32,
+    #[prost(string, tag = "2")]
+    pub message: String,
+}
+
+/// The two encodings OTLP/HTTP allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Protobuf,
+    Json,
+}
+
+impl Encoding {
+    fn content_type(self) -> &'static str {
+        match self {
+            Encoding::Protobuf => "application/x-protobuf",
+            Encoding::Json => "application/json",
+        }
+    }
+}
+
+/// An OTLP error answer in the request's encoding (JSON when it could not be told).
+fn error(status: StatusCode, encoding: Encoding, message: impl Into<String>) -> Response {
+    // gRPC codes: 3 invalid argument, 16 unauthenticated, 7 permission denied, 8 resource exhausted.
+    let code = match status {
+        StatusCode::UNAUTHORIZED => 16,
+        StatusCode::FORBIDDEN => 7,
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => 8,
+        s if s.is_server_error() => 13,
+        _ => 3,
+    };
+    let s = Status { code, message: message.into() };
+    let body = match encoding {
+        Encoding::Protobuf => s.encode_to_vec(),
+        Encoding::Json => serde_json::to_vec(&s).unwrap_or_default(),
+    };
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(encoding.content_type()));
+    r
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn attrs(kvs: &[KeyValue]) -> Vec<(String, AttrValue)> {
+    kvs.iter()
+        .map(|kv| {
+            let v = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                Some(any_value::Value::StringValue(s)) => AttrValue::Str(s.clone()),
+                Some(any_value::Value::IntValue(i)) => AttrValue::Int(*i),
+                Some(any_value::Value::DoubleValue(d)) => AttrValue::Double(*d),
+                Some(any_value::Value::BoolValue(b)) => AttrValue::Bool(*b),
+                _ => AttrValue::Other,
+            };
+            (kv.key.clone(), v)
+        })
+        .collect()
+}
+
+/// Every span of a request, with its resource's attributes.
+pub fn spans(req: &ExportTraceServiceRequest) -> Vec<Span> {
+    let mut out = Vec::new();
+    for rs in &req.resource_spans {
+        let resource = rs.resource.as_ref().map(|r| attrs(&r.attributes)).unwrap_or_default();
+        for ss in &rs.scope_spans {
+            for s in &ss.spans {
+                out.push(Span {
+                    trace_id: hex(&s.trace_id),
+                    span_id: hex(&s.span_id),
+                    name: s.name.clone(),
+                    end_unix_nano: if s.end_time_unix_nano > 0 { s.end_time_unix_nano } else { s.start_time_unix_nano },
+                    attributes: attrs(&s.attributes),
+                    resource: resource.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Reads the body, undoing gzip, never past `limit` bytes either way.
+fn read_body(bytes: &[u8], gzip: bool, limit: usize) -> Result<Vec<u8>, (StatusCode, String)> {
+    if !gzip {
+        return Ok(bytes.to_vec());
+    }
+    let mut out = Vec::new();
+    let mut d = flate2::read::GzDecoder::new(bytes).take(limit as u64 + 1);
+    d.read_to_end(&mut out).map_err(|e| (StatusCode::BAD_REQUEST, format!("body: not valid gzip ({e})")))?;
+    if out.len() > limit {
+        return Err((StatusCode::PAYLOAD_TOO_LARGE, format!("body: more than {limit} bytes once decompressed")));
+    }
+    Ok(out)
+}
+
+/// Decodes an export request.
+pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<ExportTraceServiceRequest, String> {
+    match encoding {
+        Encoding::Protobuf => ExportTraceServiceRequest::decode(bytes)
+            .map_err(|e| format!("body: not a valid OTLP protobuf ExportTraceServiceRequest ({e})")),
+        Encoding::Json => serde_json::from_slice(bytes)
+            .map_err(|e| format!("body: not a valid OTLP JSON ExportTraceServiceRequest ({e})")),
+    }
+}
+
+/// Handles one export.
+pub async fn post_traces(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let encoding = match ctype.split(';').next().unwrap_or("").trim() {
+        "application/x-protobuf" | "application/protobuf" => Encoding::Protobuf,
+        "application/json" => Encoding::Json,
+        other => {
+            return error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Encoding::Json,
+                format!("content-type: must be application/x-protobuf or application/json (got {other:?})"),
+            )
+        }
+    };
+    if let Err(e) = authorize(&state, &headers, Scope::Ingest).await {
+        let status = e.status();
+        return error(status, encoding, e.to_string());
+    }
+    let gzip = match headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::trim) {
+        None | Some("") | Some("identity") => false,
+        Some(e) if e.eq_ignore_ascii_case("gzip") => true,
+        Some(other) => {
+            return error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                encoding,
+                format!("content-encoding: must be gzip or none (got {other:?})"),
+            )
+        }
+    };
+    let limit = state.config.max_body_bytes;
+    let raw = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, encoding, format!("body: more than {limit} bytes")),
+    };
+    let bytes = match read_body(&raw, gzip, limit) {
+        Ok(b) => b,
+        Err((status, m)) => return error(status, encoding, m),
+    };
+    let req = match decode(&bytes, encoding) {
+        Ok(r) => r,
+        Err(m) => return error(StatusCode::BAD_REQUEST, encoding, m),
+    };
+    let mapping = state.config.otlp_mapping.clone();
+    let all = spans(&req);
+    let events: Vec<serde_json::Value> = all.iter().filter_map(|s| s.to_event(&mapping)).collect();
+    let ignored = all.len() - events.len();
+    if events.len() > domain::event::MAX_EVENTS_PER_REQUEST {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            encoding,
+            format!("at most {} GenAI spans per request (got {})", domain::event::MAX_EVENTS_PER_REQUEST, events.len()),
+        );
+    }
+    let parsed: domain::event::IngestBody = events
+        .iter()
+        .map(|v| {
+            domain::event::parse_event(v).map_err(|error| domain::event::Invalid {
+                id: v.get("id").and_then(|i| i.as_str()).map(String::from),
+                error,
+            })
+        })
+        .collect();
+    let report = if parsed.is_empty() {
+        crate::ingest::IngestReport::default()
+    } else {
+        let _slot = match tokio::time::timeout(
+            state.config.ingest_queue_wait,
+            state.ingest_slots.clone().acquire_owned(),
+        )
+        .await
+        {
+            Ok(Ok(s)) => s,
+            _ => {
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    encoding,
+                    "too many ingest requests in flight; retry shortly",
+                )
+            }
+        };
+        match crate::ingest::ingest(&state, parsed).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "OTLP ingest failed");
+                return error(StatusCode::SERVICE_UNAVAILABLE, encoding, "the store could not take the spans; retry");
+            }
+        }
+    };
+    tracing::debug!(spans = all.len(), ignored, accepted = report.accepted, "OTLP export");
+    let partial = (!report.rejected.is_empty()).then(|| ExportTracePartialSuccess {
+        rejected_spans: report.rejected.len() as i64,
+        error_message: report
+            .rejected
+            .iter()
+            .take(5)
+            .map(|r| format!("span {}: {}", r.id.as_deref().unwrap_or("?"), r.error))
+            .collect::<Vec<_>>()
+            .join("; "),
+    });
+    let resp = ExportTraceServiceResponse { partial_success: partial };
+    let body = match encoding {
+        Encoding::Protobuf => resp.encode_to_vec(),
+        Encoding::Json => serde_json::to_vec(&resp).unwrap_or_default(),
+    };
+    let mut r = (StatusCode::OK, body).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(encoding.content_type()));
+    r.headers_mut().insert("x-bursar-ignored-spans", HeaderValue::from(ignored as u64));
+    r
+}
