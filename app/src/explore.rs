@@ -239,6 +239,12 @@ fn ExploreBody(data: ExploreData) -> impl IntoView {
         })
         .collect_view();
     let csv_href = format!("/explore.csv?{}", s.to_query());
+    // FOCUS covers whole UTC days: those the view's range touches.
+    let focus_href = format!(
+        "/focus.csv?from={}&to={}",
+        data.from.date_naive(),
+        (data.to - chrono::Duration::microseconds(1)).date_naive()
+    );
     let (keep_filters, keep_by, keep_then) = (s.filters.clone(), s.by.clone(), s.then.clone());
     let change = format::change(data.total.cost, data.previous_total);
     view! {
@@ -275,6 +281,10 @@ fn ExploreBody(data: ExploreData) -> impl IntoView {
             <button type="submit" class="btn primary">"Apply"</button>
             <a class="btn secondary" href=csv_href data-testid="export-csv" download="bursar-explore.csv">
                 "Export CSV"
+            </a>
+            <a class="btn secondary" href=focus_href data-testid="export-focus" download="bursar-focus.csv"
+                title="FOCUS 1.2: one row per day, model, token class and tag set, for FinOps tools">
+                "FOCUS export"
             </a>
         </form>
         <div class="chips">{chips}</div>

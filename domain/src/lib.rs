@@ -13,6 +13,7 @@ pub mod calibrate;
 pub mod costmodel;
 pub mod event;
 pub mod explore;
+pub mod focus;
 pub mod litellm;
 pub mod money;
 pub mod otlp;

@@ -88,6 +88,12 @@ pub async fn deliver_due(
         } else {
             (Delivery::Pending, Some(now.max(Utc::now()) + backoff(attempt.attempt)))
         };
+        let outcome = if delivery == Delivery::Delivered {
+            &state.metrics.alerts_delivered
+        } else {
+            &state.metrics.alert_delivery_failures
+        };
+        outcome.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if delivery != Delivery::Delivered {
             tracing::warn!(alert = alert.id, attempt = attempt.attempt, error = ?attempt.error, "webhook delivery failed");
         }

@@ -19,8 +19,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", crate::api::router())
         .route("/explore.csv", axum::routing::get(crate::export::explore_csv))
+        .route("/focus.csv", axum::routing::get(crate::focus::page_focus))
         .route("/api/otlp/v1/traces", axum::routing::post(crate::api::otlp::post_traces))
         .route("/healthz", axum::routing::get(crate::api::healthz))
+        .route("/metrics", axum::routing::get(crate::metrics::get_metrics))
         .route("/readyz", axum::routing::get(crate::api::readyz))
         .leptos_routes_with_context(
             &state,

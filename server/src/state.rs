@@ -27,6 +27,8 @@ pub struct AppState {
     pub budgets: Arc<Budgets>,
     /// Wakes the alert delivery worker when new alerts are recorded.
     pub alerts_fired: Arc<Notify>,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Signal reports and rules, model tiers and scenarios.
     pub signals: Arc<signals::Signals>,
     /// API keys validated in the last second.
@@ -48,6 +50,7 @@ impl AppState {
             alerts_fired: Arc::new(Notify::new()),
             api_keys: Arc::default(),
             signals: signals::Signals::new(store.clone()),
+            metrics: Arc::default(),
             store,
             governance,
             ingest_slots: Arc::new(Semaphore::new(config.ingest_concurrency)),

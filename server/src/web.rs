@@ -47,6 +47,7 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/api/v1/")
         || path.starts_with("/api/otlp/")
         || path == "/healthz"
+        || path == "/metrics"
         || path == "/readyz"
 }
 

@@ -129,6 +129,13 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
+                vec![
+                    ("writer", self.writer.size(), self.writer.num_idle()),
+                    ("reader", self.reader.size(), self.reader.num_idle()),
+                ]
+            }
+
             async fn readiness(&self) -> Result<(), String> {
                 let latest = $migrator.iter().map(|m| m.version).max().unwrap_or(0);
                 let applied: Option<i64> =
@@ -545,6 +552,13 @@ macro_rules! impl_store {
                 value: Option<&str>,
             ) -> Result<Vec<domain::signals::TaskRow>, $crate::StoreError> {
                 self.s_signal_tasks(key, from, to, value).await
+            }
+
+            async fn day_sums(
+                &self,
+                day: chrono::NaiveDate,
+            ) -> Result<Vec<(i64, domain::focus::DaySum)>, $crate::StoreError> {
+                self.s_day_sums(day).await
             }
 
             async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::ModelTier)>, $crate::StoreError> {

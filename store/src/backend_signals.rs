@@ -86,6 +86,37 @@ macro_rules! impl_signals {
                     .collect())
             }
 
+            pub(crate) async fn s_day_sums(
+                &self,
+                day: chrono::NaiveDate,
+            ) -> Result<Vec<(i64, domain::focus::DaySum)>, $crate::StoreError> {
+                let sql = self.q(
+                    "select tagset_id, model, provider, input_tokens, output_tokens, cache_read_tokens, \
+                     cache_write_tokens, cost_nanos from rollup_day where bucket = ? order by tagset_id, model, provider",
+                );
+                let bucket = day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp();
+                let rows: Vec<(i64, String, String, i64, i64, i64, i64, i64)> =
+                    sqlx::query_as(&sql).bind(bucket).fetch_all(&self.reader).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(tagset, model, provider, input, output, cache_read, cache_write, cost)| {
+                        (
+                            tagset,
+                            domain::focus::DaySum {
+                                day,
+                                model,
+                                provider,
+                                input_tokens: input,
+                                output_tokens: output,
+                                cache_read_tokens: cache_read,
+                                cache_write_tokens: cache_write,
+                                cost: domain::Nanos(cost),
+                            },
+                        )
+                    })
+                    .collect())
+            }
+
             pub(crate) async fn s_model_tiers(&self) -> Result<Vec<(String, domain::signals::ModelTier)>, $crate::StoreError> {
                 let rows: Vec<(String, String)> =
                     sqlx::query_as("select model, tier from model_tiers order by model").fetch_all(&self.reader).await?;

@@ -80,6 +80,9 @@ pub trait Store: Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> Result<(), StoreError>;
 
+    /// Each connection pool's (name, open connections, idle connections).
+    fn pool_stats(&self) -> Vec<(&'static str, u32, usize)>;
+
     /// Whether the database answers and every migration this build knows is
     /// applied; the reason when not.
     async fn readiness(&self) -> Result<(), String>;
@@ -326,6 +329,9 @@ pub trait Store: Send + Sync + 'static {
         to: chrono::NaiveDate,
         value: Option<&str>,
     ) -> Result<Vec<domain::signals::TaskRow>, StoreError>;
+
+    /// The daily rollup rows of one UTC day, each with its tag set's id (for FOCUS exports).
+    async fn day_sums(&self, day: chrono::NaiveDate) -> Result<Vec<(i64, domain::focus::DaySum)>, StoreError>;
 
     /// The tiers admins have set, by model.
     async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::ModelTier)>, StoreError>;

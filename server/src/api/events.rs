@@ -16,6 +16,20 @@ pub async fn post_events(
     body: Body,
 ) -> Result<Json<IngestReport>, ApiError> {
     authorize(&state, &headers, Scope::Ingest).await?;
+    let started = std::time::Instant::now();
+    let answer = receive(&state, &headers, body).await;
+    state.metrics.ingest_latency.observe(started.elapsed());
+    match &answer {
+        Ok(report) => state.metrics.record_ingest(report),
+        Err(_) => {
+            state.metrics.requests_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    answer.map(Json)
+}
+
+/// Reads, validates and stores one request's events.
+async fn receive(state: &AppState, headers: &HeaderMap, body: Body) -> Result<IngestReport, ApiError> {
     let limit = state.config.max_body_bytes;
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
@@ -28,7 +42,7 @@ pub async fn post_events(
         .map_err(|_| ApiError::Overloaded("the server is shutting down".into()))?;
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| body_error(e, limit))?;
     let parsed = ingest::parse(&bytes).map_err(ApiError::Body)?;
-    Ok(Json(ingest::ingest(&state, parsed).await?))
+    Ok(ingest::ingest(state, parsed).await?)
 }
 
 /// A body over the limit is 413; a body that could not be read (the client

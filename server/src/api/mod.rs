@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/prices/unpriced", get(governance::get_unpriced))
         .route("/prices/reprice", post(governance::reprice))
         .route("/audit", get(governance::get_audit))
+        .route("/export/focus.csv", get(crate::focus::api_focus))
         .route("/signals", get(signals::get_signals))
         .route("/signals/rules", get(signals::list_rules).post(signals::create_rule))
         .route("/signals/rules/{id}", axum::routing::put(signals::replace_rule).delete(signals::delete_rule))

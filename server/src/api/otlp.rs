@@ -135,8 +135,18 @@ pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<ExportTraceServiceRequ
     }
 }
 
-/// Handles one export.
+/// Handles one export, timing it for `/metrics`.
 pub async fn post_traces(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let started = std::time::Instant::now();
+    let r = export(&state, &headers, body).await;
+    state.metrics.otlp_latency.observe(started.elapsed());
+    if !r.status().is_success() {
+        state.metrics.requests_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    r
+}
+
+async fn export(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
     let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let encoding = match ctype.split(';').next().unwrap_or("").trim() {
         "application/x-protobuf" | "application/protobuf" => Encoding::Protobuf,
@@ -149,7 +159,7 @@ pub async fn post_traces(State(state): State<AppState>, headers: HeaderMap, body
             )
         }
     };
-    if let Err(e) = authorize(&state, &headers, Scope::Ingest).await {
+    if let Err(e) = authorize(state, headers, Scope::Ingest).await {
         let status = e.status();
         return error(status, encoding, e.to_string());
     }
@@ -215,7 +225,7 @@ pub async fn post_traces(State(state): State<AppState>, headers: HeaderMap, body
                 )
             }
         };
-        match crate::ingest::ingest(&state, parsed).await {
+        match crate::ingest::ingest(state, parsed).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(error = %e, "OTLP ingest failed");
@@ -224,6 +234,8 @@ pub async fn post_traces(State(state): State<AppState>, headers: HeaderMap, body
         }
     };
     tracing::debug!(spans = all.len(), ignored, accepted = report.accepted, "OTLP export");
+    state.metrics.record_ingest(&report);
+    state.metrics.otlp_spans_ignored.fetch_add(ignored as u64, std::sync::atomic::Ordering::Relaxed);
     let partial = (!report.rejected.is_empty()).then(|| ExportTracePartialSuccess {
         rejected_spans: report.rejected.len() as i64,
         error_message: report

@@ -3,6 +3,7 @@
 
 mod api_budgets;
 mod api_events;
+mod api_focus;
 mod api_governance;
 mod api_otlp;
 mod api_signals;
@@ -12,5 +13,6 @@ mod explore;
 mod helpers;
 mod keys_page;
 mod matrix;
+mod metrics;
 mod pages;
 mod users_page;

@@ -1,0 +1,277 @@
+//! FOCUS 1.2 rows: one per charge period (a UTC day) × model × token class
+//! × tag set, with the columns FinOps tools read.
+//!
+//! Quantities are the day's tokens of that class. `ListCost` is the
+//! catalog's list rate in force that day × the quantity (the base rate; a
+//! long-context tier is not applied to a day's sum). `EffectiveCost` (=
+//! `BilledCost` = `ContractedCost`) is what Bursar recorded for those calls,
+//! shared among the token classes in proportion to their list cost (by
+//! tokens when there is no list price), to the nano-dollar, so that the
+//! classes of a day, model and tag set add up to exactly what was recorded
+//! and the file reconciles with the spend API. They differ from `ListCost`
+//! when a caller sent its own cost, e.g. a negotiated discount.
+
+use crate::money::Nanos;
+use crate::pricing::Rates;
+use crate::TagSet;
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+
+/// The columns, in file order.
+pub const COLUMNS: [&str; 36] = [
+    "BilledCost",
+    "EffectiveCost",
+    "ListCost",
+    "ContractedCost",
+    "BillingCurrency",
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "PricingQuantity",
+    "PricingUnit",
+    "ListUnitPrice",
+    "ContractedUnitPrice",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ProviderName",
+    "PublisherName",
+    "InvoiceIssuerName",
+    "ServiceCategory",
+    "ServiceSubcategory",
+    "ServiceName",
+    "BillingAccountId",
+    "BillingAccountName",
+    "SubAccountId",
+    "SubAccountName",
+    "SkuId",
+    "SkuPriceId",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "RegionId",
+    "Tags",
+];
+
+/// One day's sums of one model and tag set (a daily rollup row).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DaySum {
+    pub day: NaiveDate,
+    pub model: String,
+    pub provider: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub cache_write_tokens: i64,
+    /// What was recorded (priced calls only).
+    pub cost: Nanos,
+}
+
+/// The account the file is billed to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+}
+
+fn usd(d: Decimal) -> String {
+    d.round_dp(9).normalize().to_string()
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The header line.
+pub fn header() -> String {
+    COLUMNS.join(",") + "\n"
+}
+
+/// Shares `total` among weights in proportion, exactly (largest remainder).
+fn apportion(total: i64, weights: &[Decimal]) -> Vec<i64> {
+    let sum: Decimal = weights.iter().sum();
+    if weights.is_empty() {
+        return Vec::new();
+    }
+    if sum.is_zero() {
+        let mut out = vec![0; weights.len()];
+        out[0] = total;
+        return out;
+    }
+    let exact: Vec<Decimal> = weights.iter().map(|w| Decimal::from(total) * w / sum).collect();
+    let mut out: Vec<i64> = exact.iter().map(|e| i64::try_from(e.floor()).unwrap_or(0)).collect();
+    let mut left = total - out.iter().sum::<i64>();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    for i in order.into_iter().cycle() {
+        if left <= 0 {
+            break;
+        }
+        out[i] += 1;
+        left -= 1;
+    }
+    out
+}
+
+/// The CSV lines for one day sum: one per token class with tokens.
+pub fn lines(s: &DaySum, rates: Option<&Rates>, tags: &TagSet, account: &Account) -> String {
+    let classes = [
+        ("input", s.input_tokens - s.cache_read_tokens - s.cache_write_tokens, rates.map(|r| r.input)),
+        ("cache_read", s.cache_read_tokens, rates.map(|r| r.cache_read)),
+        ("cache_write", s.cache_write_tokens, rates.map(|r| r.cache_write)),
+        ("output", s.output_tokens, rates.map(|r| r.output)),
+    ];
+    let used: Vec<_> = classes.iter().filter(|(_, t, _)| *t > 0).collect();
+    if used.is_empty() {
+        return String::new();
+    }
+    let million = Decimal::from(1_000_000);
+    let list: Vec<Decimal> =
+        used.iter().map(|(_, t, r)| r.map(|r| Decimal::from(*t) * r / million).unwrap_or_default()).collect();
+    let weights: Vec<Decimal> = if list.iter().any(|l| !l.is_zero()) {
+        list.clone()
+    } else {
+        used.iter().map(|(_, t, _)| Decimal::from(*t)).collect()
+    };
+    let effective = apportion(s.cost.0, &weights);
+    let month = NaiveDate::from_ymd_opt(s.day.year(), s.day.month(), 1).unwrap_or(s.day);
+    let next_month = if s.day.month() == 12 {
+        NaiveDate::from_ymd_opt(s.day.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(s.day.year(), s.day.month() + 1, 1)
+    }
+    .unwrap_or(s.day);
+    let ts = |d: NaiveDate| format!("{d}T00:00:00Z");
+    let team = tags.get("team").unwrap_or("").to_string();
+    let tags_json = tags.canonical();
+    let provider = if s.provider.is_empty() { "unknown".to_string() } else { s.provider.clone() };
+    let mut out = String::new();
+    for (i, (class, tokens, rate)) in used.iter().enumerate() {
+        let eff = Nanos(effective[i]).to_usd();
+        let quantity = Decimal::from(*tokens) / million;
+        let fields: [String; 36] = [
+            usd(eff),
+            usd(eff),
+            usd(list[i]),
+            usd(eff),
+            "USD".into(),
+            ts(month),
+            ts(next_month),
+            ts(s.day),
+            ts(s.day + chrono::Duration::days(1)),
+            "Usage".into(),
+            String::new(),
+            format!("{} {} tokens", s.model, class.replace('_', " ")),
+            "Usage-Based".into(),
+            quantity.normalize().to_string(),
+            "1M Tokens".into(),
+            rate.map(usd).unwrap_or_default(),
+            rate.map(usd).unwrap_or_default(),
+            tokens.to_string(),
+            "Tokens".into(),
+            provider.clone(),
+            provider.clone(),
+            provider.clone(),
+            "AI and Machine Learning".into(),
+            "Generative AI".into(),
+            format!("{provider} LLM API"),
+            account.id.clone(),
+            account.name.clone(),
+            team.clone(),
+            team.clone(),
+            format!("{provider}/{}/{class}", s.model),
+            format!("{provider}/{}/{class}/{}", s.model, rate.map(usd).unwrap_or_else(|| "unpriced".into())),
+            s.model.clone(),
+            s.model.clone(),
+            "LLM model".into(),
+            String::new(),
+            tags_json.clone(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TagKey;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn sum(cost: i64) -> DaySum {
+        DaySum {
+            day: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+            model: "gpt-4o".into(),
+            provider: "openai".into(),
+            input_tokens: 1_000_000,
+            output_tokens: 100_000,
+            cache_read_tokens: 200_000,
+            cache_write_tokens: 0,
+            cost: Nanos(cost),
+        }
+    }
+
+    fn rates() -> Rates {
+        Rates { input: d("2.50"), output: d("10"), cache_read: d("1.25"), cache_write: d("2.50") }
+    }
+
+    fn parse(text: &str) -> Vec<Vec<String>> {
+        text.lines().map(|l| l.split(',').map(String::from).collect()).collect()
+    }
+
+    #[test]
+    fn list_and_effective_costs_per_token_class() {
+        let mut tags = TagSet::new();
+        tags.insert(TagKey::parse("team").unwrap(), "support");
+        let acct = Account { id: "acme".into(), name: "Acme".into() };
+        // List: 800,000 × 2.50 = 2.00; 200,000 × 1.25 = 0.25; 100,000 × 10 = 1.00. Total 3.25,
+        // recorded at a 20% discount: 2.60, shared 1.60 / 0.20 / 0.80.
+        let text = lines(&sum(2_600_000_000), Some(&rates()), &tags, &acct);
+        let rows = parse(&text);
+        assert_eq!(rows.len(), 3);
+        let col = |r: &Vec<String>, name: &str| r[COLUMNS.iter().position(|c| *c == name).unwrap()].clone();
+        assert_eq!(rows.iter().map(|r| col(r, "ListCost")).collect::<Vec<_>>(), vec!["2", "0.25", "1"]);
+        assert_eq!(rows.iter().map(|r| col(r, "BilledCost")).collect::<Vec<_>>(), vec!["1.6", "0.2", "0.8"]);
+        assert_eq!(col(&rows[1], "SkuId"), "openai/gpt-4o/cache_read");
+        assert_eq!(col(&rows[1], "ConsumedQuantity"), "200000");
+        assert_eq!(col(&rows[1], "PricingQuantity"), "0.2");
+        assert_eq!(col(&rows[0], "SubAccountName"), "support");
+        assert_eq!(col(&rows[0], "ChargePeriodEnd"), "2027-01-01T00:00:00Z");
+        assert_eq!(col(&rows[0], "BillingPeriodStart"), "2026-12-01T00:00:00Z");
+        assert_eq!(col(&rows[0], "BillingPeriodEnd"), "2027-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn shares_add_up_to_what_was_recorded_to_the_nano_dollar() {
+        for cost in [1, 2, 3, 7, 1_000_000_001, 999_999_999_999] {
+            let text = lines(&sum(cost), Some(&rates()), &TagSet::new(), &Account { id: "a".into(), name: "a".into() });
+            let total: i64 = parse(&text).iter().map(|r| Nanos::from_usd(d(&r[0])).unwrap().0).sum();
+            assert_eq!(total, cost);
+        }
+        // No list price: shared by tokens; still exact.
+        let text = lines(&sum(1_000), None, &TagSet::new(), &Account { id: "a".into(), name: "a".into() });
+        let total: i64 = parse(&text).iter().map(|r| Nanos::from_usd(d(&r[0])).unwrap().0).sum();
+        assert_eq!(total, 1_000);
+    }
+
+    #[test]
+    fn fields_with_commas_are_quoted() {
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(header().split(',').count(), 36);
+    }
+}

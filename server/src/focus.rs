@@ -1,0 +1,128 @@
+//! FOCUS 1.2 export: `GET /api/v1/export/focus.csv?from=&to=` (scope `read`)
+//! and `GET /focus.csv?from=&to=` for a signed-in person (the Explore
+//! button). Dates are UTC days, both included. The file is streamed a day at
+//! a time, so a year of data never sits in memory; see `domain::focus` for
+//! the columns and how costs are split.
+
+use crate::api::{authorize, ApiError};
+use crate::keys::Scope;
+use crate::AppState;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use domain::focus::Account;
+use domain::FieldError;
+use std::collections::HashMap;
+use tower_sessions::Session;
+
+/// The longest range one file covers.
+pub const MAX_DAYS: i64 = 400;
+
+fn invalid(field: &str, reason: impl Into<String>) -> ApiError {
+    ApiError::Invalid(FieldError { field: field.into(), reason: reason.into() })
+}
+
+/// Reads `from` and `to` (`YYYY-MM-DD`, both included).
+pub fn range(params: &HashMap<String, String>) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let day = |name: &str| -> Result<NaiveDate, ApiError> {
+        let v = params
+            .get(name)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| invalid(name, "required: a date, YYYY-MM-DD"))?;
+        NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map_err(|_| invalid(name, format!("must be a date, YYYY-MM-DD (got {v:?})")))
+    };
+    let (from, to) = (day("from")?, day("to")?);
+    if to < from {
+        return Err(invalid("to", "must not be before from"));
+    }
+    if (to - from).num_days() >= MAX_DAYS {
+        return Err(invalid("to", format!("a file covers at most {MAX_DAYS} days")));
+    }
+    Ok((from, to))
+}
+
+/// The streamed file.
+fn stream(state: AppState, from: NaiveDate, to: NaiveDate) -> Response {
+    let account = Account { id: "bursar".into(), name: "Bursar".into() };
+    let days = domain::signals::dates(from, to).collect::<Vec<_>>();
+    let init = (state, days.into_iter(), None::<HashMap<i64, domain::TagSet>>, true);
+    let body = futures_util::stream::unfold(init, move |(state, mut days, tagsets, first)| {
+        let account = account.clone();
+        async move {
+            if first {
+                return Some((
+                    Ok::<Bytes, std::io::Error>(Bytes::from(domain::focus::header())),
+                    (state, days, tagsets, false),
+                ));
+            }
+            let day = days.next()?;
+            let tagsets = match tagsets {
+                Some(t) => t,
+                None => match state.store.tagsets_with_events().await {
+                    Ok(t) => t.into_iter().collect(),
+                    Err(e) => return Some((Err(std::io::Error::other(e.to_string())), (state, days, None, false))),
+                },
+            };
+            let rows = match state.store.day_sums(day).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "FOCUS export failed");
+                    return Some((Err(std::io::Error::other(e.to_string())), (state, days, Some(tagsets), false)));
+                }
+            };
+            let catalog = state.governance.catalog();
+            let at = day.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();
+            let empty = domain::TagSet::new();
+            let mut chunk = String::new();
+            for (tagset, sum) in &rows {
+                let rates = catalog.version_at(&sum.model, at).map(|v| v.rates.clone());
+                chunk.push_str(&domain::focus::lines(
+                    sum,
+                    rates.as_ref(),
+                    tagsets.get(tagset).unwrap_or(&empty),
+                    &account,
+                ));
+            }
+            Some((Ok(Bytes::from(chunk)), (state, days, Some(tagsets), false)))
+        }
+    });
+    let name = format!("bursar-focus-{from}-{to}.csv");
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
+
+/// `GET /api/v1/export/focus.csv` with an API key.
+pub async fn api_focus(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Scope::Read).await?;
+    let (from, to) = range(&params)?;
+    Ok(stream(state, from, to))
+}
+
+/// `GET /focus.csv` for a signed-in person.
+pub async fn page_focus(
+    State(state): State<AppState>,
+    session: Session,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    if accounts::current_person(&state.store, &session).await.is_none() {
+        return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
+    }
+    match range(&params) {
+        Ok((from, to)) => stream(state, from, to),
+        Err(e) => e.into_response(),
+    }
+}
