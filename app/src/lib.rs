@@ -7,6 +7,7 @@
 #![recursion_limit = "512"]
 
 pub mod alerts;
+pub mod api_page;
 pub mod audit;
 pub mod auth;
 pub mod budget_form;
@@ -133,12 +134,14 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("taxonomy") view=taxonomy::TaxonomyPage/>
                         <Route path=StaticSegment("prices") view=prices::PricesPage/>
                         <Route path=StaticSegment("audit") view=audit::AuditPage/>
+                        <Route path=StaticSegment("developers") view=api_page::ApiPage/>
                         <Route path=StaticSegment("login") view=auth::LoginPage/>
                         <Route path=StaticSegment("setup") view=auth::SetupPage/>
                     </Routes>
                 </main>
                 <footer class="footer">
-                    "Bursar · costs in USD, exact to the nano-dollar · prices from the catalog admins keep"
+                    "Bursar · costs in USD, exact to the nano-dollar · prices from the catalog admins keep · "
+                    <a href="/developers">"API"</a>
                 </footer>
             </div>
         </Router>

@@ -6,6 +6,7 @@
 
 pub mod alert;
 pub mod anomaly;
+pub mod api_catalog;
 pub mod audit;
 pub mod budget;
 pub mod budget_view;

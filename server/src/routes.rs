@@ -16,14 +16,9 @@ pub fn router(state: AppState) -> Router {
     let governance = state.governance.clone();
     let signals = state.signals.clone();
     let options = state.leptos_options.clone();
-    Router::new()
+    crate::api::top_level(Router::new())
         .nest("/api/v1", crate::api::router())
         .route("/explore.csv", axum::routing::get(crate::export::explore_csv))
-        .route("/focus.csv", axum::routing::get(crate::focus::page_focus))
-        .route("/api/otlp/v1/traces", axum::routing::post(crate::api::otlp::post_traces))
-        .route("/healthz", axum::routing::get(crate::api::healthz))
-        .route("/metrics", axum::routing::get(crate::metrics::get_metrics))
-        .route("/readyz", axum::routing::get(crate::api::readyz))
         .leptos_routes_with_context(
             &state,
             routes,

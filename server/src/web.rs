@@ -48,6 +48,7 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/api/otlp/")
         || path == "/healthz"
         || path == "/metrics"
+        || path == "/api/openapi.json"
         || path == "/readyz"
 }
 

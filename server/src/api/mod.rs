@@ -12,48 +12,27 @@ mod governance;
 pub mod otlp;
 mod signals;
 mod spend;
+mod table;
 
 pub use auth::{authorize, KeyCache, KEY_CACHE_TTL};
 pub use error::ApiError;
 
 use crate::AppState;
-use axum::routing::{get, post};
 use axum::{Json, Router};
 
-/// Every `/api/v1` route.
+/// Every `/api/v1` route, from the endpoint table.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(health))
-        .route("/events", post(events::post_events))
-        .route("/spend", get(spend::get_spend))
-        .route("/check", post(check::post_check))
-        .route("/budgets", get(budgets::list).post(budgets::create))
-        .route("/budgets/{id}", get(budgets::get).put(budgets::replace).delete(budgets::delete))
-        .route("/alerts", get(alerts::list))
-        .route("/alerts/{id}", get(alerts::get))
-        .route("/alerts/{id}/ack", post(alerts::ack))
-        .route("/taxonomy", get(governance::get_taxonomy).put(governance::put_taxonomy))
-        .route("/jobs/{id}", get(governance::get_job))
-        .route("/prices", get(governance::get_prices))
-        .route("/prices/import", post(governance::import_prices))
-        .route("/prices/unpriced", get(governance::get_unpriced))
-        .route("/prices/reprice", post(governance::reprice))
-        .route("/audit", get(governance::get_audit))
-        .route("/export/focus.csv", get(crate::focus::api_focus))
-        .route("/signals", get(signals::get_signals))
-        .route("/signals/rules", get(signals::list_rules).post(signals::create_rule))
-        .route("/signals/rules/{id}", axum::routing::put(signals::replace_rule).delete(signals::delete_rule))
-        .route("/model/estimate", post(signals::estimate))
-        .route("/model/calibrate", get(signals::calibrate))
-        .route("/model/tiers", get(signals::get_tiers))
-        .route("/model/tiers/{model}", axum::routing::put(signals::put_tier))
-        .route("/scenarios", get(signals::list_scenarios).post(signals::create_scenario))
-        .route(
-            "/scenarios/{id}",
-            get(signals::get_scenario).put(signals::replace_scenario).delete(signals::delete_scenario),
-        )
-        .route("/scenarios/{id}/actual", get(signals::scenario_actual))
-        .fallback(not_found)
+    table::register(Router::new(), Some("/api/v1")).fallback(not_found)
+}
+
+/// Adds the described endpoints outside `/api/v1` (OTLP, health, metrics, the OpenAPI document, FOCUS for people).
+pub fn top_level(router: Router<AppState>) -> Router<AppState> {
+    table::register(router, None)
+}
+
+/// `GET /api/openapi.json`: every endpoint, as OpenAPI 3.1.
+pub async fn openapi_json() -> Json<serde_json::Value> {
+    Json(domain::api_catalog::openapi(env!("CARGO_PKG_VERSION")))
 }
 
 async fn health() -> Json<serde_json::Value> {

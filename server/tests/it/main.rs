@@ -14,5 +14,6 @@ mod helpers;
 mod keys_page;
 mod matrix;
 mod metrics;
+mod openapi;
 mod pages;
 mod users_page;

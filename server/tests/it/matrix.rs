@@ -6,8 +6,9 @@ use crate::helpers::TestApp;
 use axum::body::Body;
 use axum::http::StatusCode;
 
-pub const PAGES: [&str; 12] = [
+pub const PAGES: [&str; 13] = [
     "/",
+    "/developers",
     "/focus.csv?from=2026-11-01&to=2026-11-02",
     "/signals?key=workflow&days=30",
     "/model",
