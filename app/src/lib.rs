@@ -17,6 +17,7 @@ pub mod explore;
 pub mod format;
 pub mod keys;
 pub mod modeller;
+pub mod otlp_mapping;
 pub mod overview;
 pub mod prices;
 pub mod signals;

@@ -243,6 +243,7 @@ pub fn TaxonomyPage() -> impl IntoView {
         {move || other_error().map(|e| view! { <div class="error-box" role="alert">{e}</div> })}
         {move || editing.get().map(|(original, r)| view! { <RuleForm original=original rule=r save=save error=Signal::derive(save_error) on_cancel=move || editing.set(None)/> })}
         <JobsPanel kind="taxonomy.apply" trigger=Signal::derive(move || apply.version().get()) finished=finished/>
+        <crate::otlp_mapping::OtlpMappingCard/>
         <Transition fallback=|| view! { <div class="loading">"Loading the taxonomy…"</div> }>
             {move || Suspend::new(async move {
                 match data.await {

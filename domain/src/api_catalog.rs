@@ -44,7 +44,7 @@ const I: Option<&str> = Some("ingest");
 const A: Option<&str> = Some("admin");
 
 /// Every endpoint, in the README's order.
-pub const ENDPOINTS: [Endpoint; 42] = [
+pub const ENDPOINTS: [Endpoint; 44] = [
     ep("get", "/api/v1/health", None, "Liveness (kept for older probes; see /healthz)"),
     b(ep("post", "/api/v1/events", I, "Ingest a batch of LLM call events"), "{\"events\": [event, …]} (at most 5,000)"),
     q(
@@ -77,6 +77,11 @@ pub const ENDPOINTS: [Endpoint; 42] = [
     ep("get", "/api/v1/taxonomy", R, "The tag taxonomy"),
     b(ep("put", "/api/v1/taxonomy", A, "Replace the tag taxonomy"), "{\"keys\": [rule, …], \"apply_to_stored\": bool}"),
     ep("get", "/api/v1/jobs/{id}", R, "A background job's progress"),
+    ep("get", "/api/v1/otlp/mapping", R, "Where OpenTelemetry spans' tags and task ids come from"),
+    b(
+        ep("put", "/api/v1/otlp/mapping", A, "Replace the OpenTelemetry mapping"),
+        "{\"tags\": [{\"attribute\", \"tag\"}], \"task_attribute\"}",
+    ),
     ep("get", "/api/v1/prices", R, "The price catalog"),
     b(
         q(

@@ -77,12 +77,49 @@ pub struct Span {
 }
 
 /// Where tags and the task id come from, beyond the defaults.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Mapping {
     /// Attribute → tag key (span attributes first, then resource ones).
     pub tags: Vec<(String, String)>,
     /// The attribute that names a task (`None`: the trace id).
     pub task_attribute: Option<String>,
+}
+
+impl Mapping {
+    /// Reads `attribute => tag` lines (blank lines ignored), naming the bad line.
+    pub fn parse(lines: &str, task_attribute: &str) -> Result<Mapping, crate::FieldError> {
+        let mut tags = Vec::new();
+        for (i, line) in lines.lines().map(str::trim).enumerate().filter(|(_, l)| !l.is_empty()) {
+            let err = |r: String| crate::FieldError { field: format!("tags[{i}]"), reason: r };
+            let (attr, key) = line.split_once("=>").ok_or_else(|| err(format!("{line:?} must be attribute => tag")))?;
+            let attr = attr.trim();
+            if attr.is_empty() || attr.len() > 256 {
+                return Err(err(format!("{line:?} names no attribute")));
+            }
+            let key = crate::TagKey::parse(key.trim()).map_err(err)?;
+            tags.push((attr.to_string(), key.as_str().to_string()));
+        }
+        let task = task_attribute.trim();
+        Ok(Mapping { tags, task_attribute: (!task.is_empty()).then(|| task.to_string()) })
+    }
+
+    /// The tag lines as an admin writes them.
+    pub fn lines(&self) -> String {
+        self.tags.iter().map(|(a, k)| format!("{a} => {k}")).collect::<Vec<_>>().join("\n")
+    }
+
+    /// This mapping, then `fallback`'s entries for attributes it does not name.
+    pub fn then(mut self, fallback: &Mapping) -> Mapping {
+        for (a, k) in &fallback.tags {
+            if !self.tags.iter().any(|(x, _)| x == a) {
+                self.tags.push((a.clone(), k.clone()));
+            }
+        }
+        if self.task_attribute.is_none() {
+            self.task_attribute = fallback.task_attribute.clone();
+        }
+        self
+    }
 }
 
 const MODEL: [&str; 2] = ["gen_ai.response.model", "gen_ai.request.model"];
@@ -267,6 +304,27 @@ mod tests {
         let bad = span(vec![s("gen_ai.request.model", "gpt-4o"), i("gen_ai.usage.input_tokens", -5)]);
         let err = crate::event::parse_event(&bad.to_event(&Mapping::default()).unwrap()).unwrap_err();
         assert_eq!(err.field, "input_tokens");
+    }
+
+    #[test]
+    fn mappings_read_from_lines_and_fall_back() {
+        let m = Mapping::parse("app.feature => workflow\n\n  deployment.environment=>env ", "gen_ai.conversation.id")
+            .unwrap();
+        assert_eq!(
+            m.tags,
+            vec![("app.feature".into(), "workflow".into()), ("deployment.environment".into(), "env".into())]
+        );
+        assert_eq!(m.lines(), "app.feature => workflow\ndeployment.environment => env");
+        assert_eq!(Mapping::parse("no arrow", "").unwrap_err().field, "tags[0]");
+        assert!(Mapping::parse("a => bad key", "").is_err());
+        let env = Mapping {
+            tags: vec![("app.feature".into(), "team".into()), ("x".into(), "y".into())],
+            task_attribute: Some("t".into()),
+        };
+        let merged = m.then(&env);
+        assert_eq!(merged.tags.len(), 3);
+        assert_eq!(merged.tags[0].1, "workflow", "the saved mapping wins");
+        assert_eq!(merged.task_attribute.as_deref(), Some("gen_ai.conversation.id"));
     }
 
     #[test]

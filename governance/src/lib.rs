@@ -9,6 +9,7 @@
 //! a change made through this process).
 
 pub mod jobs;
+pub mod otlp;
 pub mod prices;
 pub mod taxonomy;
 

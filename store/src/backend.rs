@@ -561,6 +561,25 @@ macro_rules! impl_store {
                 self.s_day_sums(day).await
             }
 
+            async fn setting(&self, name: &str) -> Result<Option<String>, $crate::StoreError> {
+                let sql = self.q("select value from settings where name = ?");
+                Ok(sqlx::query_scalar(&sql).bind(name).fetch_optional(&self.reader).await?)
+            }
+
+            async fn put_setting(
+                &self,
+                name: &str,
+                value: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::StoreError> {
+                let sql = self.q(
+                    "insert into settings (name, value, updated_us) values (?, ?, ?) \
+                     on conflict (name) do update set value = excluded.value, updated_us = excluded.updated_us",
+                );
+                sqlx::query(&sql).bind(name).bind(value).bind($crate::rollup::micros(at)).execute(&self.writer).await?;
+                Ok(())
+            }
+
             async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::ModelTier)>, $crate::StoreError> {
                 self.s_model_tiers().await
             }

@@ -333,6 +333,12 @@ pub trait Store: Send + Sync + 'static {
     /// The daily rollup rows of one UTC day, each with its tag set's id (for FOCUS exports).
     async fn day_sums(&self, day: chrono::NaiveDate) -> Result<Vec<(i64, domain::focus::DaySum)>, StoreError>;
 
+    /// A run-time setting's JSON value, if one was saved.
+    async fn setting(&self, name: &str) -> Result<Option<String>, StoreError>;
+
+    /// Saves a run-time setting.
+    async fn put_setting(&self, name: &str, value: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
     /// The tiers admins have set, by model.
     async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::ModelTier)>, StoreError>;
 

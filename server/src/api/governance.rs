@@ -28,6 +28,53 @@ fn refused(e: GovError) -> ApiError {
     }
 }
 
+/// `GET /otlp/mapping`: the saved OpenTelemetry mapping.
+pub async fn get_otlp_mapping(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, Scope::Read).await?;
+    let m = state.governance.otlp_mapping().await?;
+    Ok(Json(
+        json!({ "tags": m.tags.iter().map(|(a, k)| json!({"attribute": a, "tag": k})).collect::<Vec<_>>(), "task_attribute": m.task_attribute }),
+    ))
+}
+
+/// `PUT /otlp/mapping`: `{"tags": [{"attribute": "app.feature", "tag": "workflow"}], "task_attribute": "gen_ai.conversation.id"}`.
+pub async fn put_otlp_mapping(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let key = authorize(&state, &headers, Scope::Admin).await?;
+    let v: Value = serde_json::from_slice(&body).map_err(|e| invalid("body", format!("is not valid JSON: {e}")))?;
+    let tags = v
+        .get("tags")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid("tags", "required: an array of {attribute, tag}"))?;
+    let mut lines = Vec::new();
+    for (i, t) in tags.iter().enumerate() {
+        let (Some(a), Some(k)) = (t.get("attribute").and_then(Value::as_str), t.get("tag").and_then(Value::as_str))
+        else {
+            return Err(invalid(&format!("tags[{i}]"), "must be {\"attribute\": …, \"tag\": …}"));
+        };
+        if a.contains("=>") {
+            return Err(invalid(&format!("tags[{i}].attribute"), "must not contain =>"));
+        }
+        lines.push(format!("{a} => {k}"));
+    }
+    let task = match v.get("task_attribute") {
+        None | Some(Value::Null) => "",
+        Some(Value::String(s)) => s.as_str(),
+        Some(_) => return Err(invalid("task_attribute", "must be a string or null")),
+    };
+    let m = state
+        .governance
+        .save_otlp_mapping(&format!("key:{}", key.name), &lines.join("\n"), task)
+        .await
+        .map_err(refused)?;
+    Ok(Json(
+        json!({ "tags": m.tags.iter().map(|(a, k)| json!({"attribute": a, "tag": k})).collect::<Vec<_>>(), "task_attribute": m.task_attribute }),
+    ))
+}
+
 /// The taxonomy: `{"keys": [rule, …]}`.
 pub async fn get_taxonomy(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Taxonomy>, ApiError> {
     authorize(&state, &headers, Scope::Read).await?;

@@ -187,7 +187,13 @@ async fn export(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
         Ok(r) => r,
         Err(m) => return error(StatusCode::BAD_REQUEST, encoding, m),
     };
-    let mapping = state.config.otlp_mapping.clone();
+    let mapping = match state.governance.otlp_mapping().await {
+        Ok(saved) => saved.then(&state.config.otlp_mapping),
+        Err(e) => {
+            tracing::error!(error = %e, "reading the OpenTelemetry mapping failed");
+            return error(StatusCode::SERVICE_UNAVAILABLE, encoding, "the store could not be read; retry");
+        }
+    };
     let all = spans(&req);
     let events: Vec<serde_json::Value> = all.iter().filter_map(|s| s.to_event(&mapping)).collect();
     let ignored = all.len() - events.len();

@@ -27,6 +27,8 @@ fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
         ("get", "/api/v1/taxonomy") => get(governance::get_taxonomy),
         ("put", "/api/v1/taxonomy") => put(governance::put_taxonomy),
         ("get", "/api/v1/jobs/{id}") => get(governance::get_job),
+        ("get", "/api/v1/otlp/mapping") => get(governance::get_otlp_mapping),
+        ("put", "/api/v1/otlp/mapping") => put(governance::put_otlp_mapping),
         ("get", "/api/v1/prices") => get(governance::get_prices),
         ("post", "/api/v1/prices/import") => post(governance::import_prices),
         ("get", "/api/v1/prices/unpriced") => get(governance::get_unpriced),

@@ -247,3 +247,50 @@ async fn health_and_readiness() {
     let (st, v) = app.get("/readyz", None).await;
     assert_eq!((st, v["status"].as_str()), (StatusCode::OK, Some("ready")), "{v}");
 }
+
+#[tokio::test]
+async fn the_mapping_admins_save_tags_spans_and_names_tasks() {
+    let app = TestApp::new().await;
+    let admin = app.admin_key.clone();
+    let (st, b) = app
+        .json("PUT", "/api/v1/otlp/mapping", &admin, json!({"tags": [{"attribute": "app.feature", "tag": "bad key"}]}))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(b.to_string().contains("tags[0]"), "{b}");
+    let mapping =
+        json!({"tags": [{"attribute": "app.feature", "tag": "workflow"}], "task_attribute": "gen_ai.conversation.id"});
+    let (st, b) = app.json("PUT", "/api/v1/otlp/mapping", &admin, mapping.clone()).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b, mapping);
+    let read = app.read_key.clone();
+    let (_, got) = app.get("/api/v1/otlp/mapping", Some(&read)).await;
+    assert_eq!(got, mapping);
+    let sp = span(
+        5,
+        1,
+        vec![
+            s("gen_ai.request.model", "gpt-4o"),
+            i("gen_ai.usage.input_tokens", 10),
+            s("app.feature", "triage"),
+            s("gen_ai.conversation.id", "conv-42"),
+        ],
+    );
+    let key = app.ingest_key.clone();
+    let (st, _) = post(&app, "application/x-protobuf", None, request(vec![sp]).encode_to_vec(), Some(&key)).await;
+    assert_eq!(st, StatusCode::OK);
+    let r = spend_by(&app, "workflow").await;
+    assert_eq!(r["groups"][0]["key"]["workflow"], "triage", "{r}");
+    let calls = app
+        .store
+        .list_events(&store::EventQuery {
+            spend: domain::SpendQuery::new(chrono::Utc::now() - chrono::Duration::days(1), chrono::Utc::now()),
+            task_id: Some("conv-42".into()),
+            limit: 10,
+            offset: 0,
+        })
+        .await
+        .unwrap();
+    assert_eq!(calls.len(), 1);
+    let (_, audit) = app.get("/api/v1/audit?kind=taxonomy", Some(&admin)).await;
+    assert_eq!(audit["entries"][0]["action"], "taxonomy.otlp", "{audit}");
+}

@@ -39,7 +39,8 @@ pub const ROLES: [&str; 3] = ["viewer", "lead", "admin"];
 pub const LEAD_PAGES: [&str; 1] = ["/budgets/new"];
 pub const LEAD_FNS: [(&str, &str); 1] = [("/api/budget_form", "")];
 /// Server functions for admins only.
-pub const ADMIN_FNS: [(&str, &str); 6] = [
+pub const ADMIN_FNS: [(&str, &str); 7] = [
+    ("/api/otlp_mapping", ""),
     ("/api/keys", ""),
     ("/api/users", ""),
     ("/api/taxonomy", ""),
