@@ -16,4 +16,5 @@ mod matrix;
 mod metrics;
 mod openapi;
 mod pages;
+mod replay;
 mod users_page;
