@@ -67,6 +67,18 @@ pub fn usd_string(n: Nanos) -> String {
     }
 }
 
+/// Digits with a comma every three from the right: `1234567` → `1,234,567`.
+pub fn group_digits(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Dollars for people: `$12,345.67`; amounts under a dollar keep four places (`$0.0042`).
 pub fn usd_display(n: Nanos) -> String {
     let d = n.to_usd();
@@ -74,13 +86,7 @@ pub fn usd_display(n: Nanos) -> String {
     let r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
     let text = format!("{:.*}", places as usize, r.abs());
     let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
+    let grouped = group_digits(int);
     let sign = if r.is_sign_negative() && !r.is_zero() { "-" } else { "" };
     format!("{sign}${grouped}.{frac}")
 }

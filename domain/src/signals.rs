@@ -271,13 +271,7 @@ pub fn show(unit: Unit, v: Decimal) -> String {
 fn group(v: Decimal) -> String {
     let s = v.normalize().to_string();
     let (neg, digits) = s.strip_prefix('-').map_or((false, s.as_str()), |d| (true, d));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
+    let out = crate::money::group_digits(digits);
     if neg {
         format!("-{out}")
     } else {

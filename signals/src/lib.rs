@@ -92,11 +92,14 @@ impl Signals {
 
     /// Every catalog model's tier.
     pub async fn tiers(&self) -> Result<Vec<TierRow>, StoreError> {
+        let models = self.store.list_price_models().await?;
+        self.tiers_of(&models).await
+    }
+
+    /// The tiers of these catalog models (admins' choices, else the default from price).
+    async fn tiers_of(&self, models: &[domain::pricing::ModelPrice]) -> Result<Vec<TierRow>, StoreError> {
         let set: HashMap<String, ModelTier> = self.store.model_tiers().await?.into_iter().collect();
-        Ok(self
-            .store
-            .list_price_models()
-            .await?
+        Ok(models
             .iter()
             .map(|m| {
                 let default = default_tier(m);
@@ -135,9 +138,12 @@ impl Signals {
 
     /// Whether each sent model name is premium, as a closure over the catalog and tiers.
     async fn premium(&self) -> Result<(impl Fn(&str) -> bool, Vec<String>), StoreError> {
-        let catalog = self.catalog().await?;
+        // One read of the catalog serves both the name lookup and the tiers.
+        let models = self.store.list_price_models().await?;
         let tiers: HashMap<String, ModelTier> =
-            self.tiers().await?.into_iter().map(|t| (t.model.clone(), t.tier)).collect();
+            self.tiers_of(&models).await?.into_iter().map(|t| (t.model.clone(), t.tier)).collect();
+        let catalog = Catalog::new(models, "database".into())
+            .map_err(|e| StoreError::Config(format!("the price catalog is unreadable: {e}")))?;
         let premium_names: Vec<String> =
             tiers.iter().filter(|(_, t)| **t == ModelTier::Premium).map(|(m, _)| m.clone()).collect();
         let f = move |sent: &str| {

@@ -103,15 +103,17 @@ impl Signals {
             return Err(SigError::field("days", "must be from 1 to 365"));
         }
         let from = today - Duration::days(i64::from(days) - 1);
-        let (daily, _) = self.daily("workflow", from, today, true, Some(workflow)).await?;
+        // One read each of the day sums, the task sums and the tiers.
+        let (premium, _) = self.premium().await?;
+        let mut day_rows = self.store.signal_days("workflow", from, today).await?;
+        day_rows.retain(|d| d.value.as_deref() == Some(workflow));
+        let tasks = self.store.signal_tasks("workflow", from, today, Some(workflow)).await?;
+        let daily = domain::signals::Daily::build(&day_rows, &tasks, &premium);
         let value = Some(workflow.to_string());
         let agg = daily.window(&value, from, today);
-        let (premium, _) = self.premium().await?;
         let mut models: std::collections::BTreeMap<String, i64> = Default::default();
-        for r in self.store.signal_days("workflow", from, today).await? {
-            if r.value.as_deref() == Some(workflow) {
-                *models.entry(r.model).or_default() += r.calls;
-            }
+        for r in day_rows {
+            *models.entry(r.model).or_default() += r.calls;
         }
         let mut models: Vec<(String, i64, bool)> =
             models.into_iter().map(|(m, c)| (m.clone(), c, premium(&m))).collect();

@@ -71,10 +71,6 @@ fn error(status: StatusCode, encoding: Encoding, message: impl Into<String>) -> 
     r
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn attrs(kvs: &[KeyValue]) -> Vec<(String, AttrValue)> {
     kvs.iter()
         .map(|kv| {
@@ -98,8 +94,8 @@ pub fn spans(req: &ExportTraceServiceRequest) -> Vec<Span> {
         for ss in &rs.scope_spans {
             for s in &ss.spans {
                 out.push(Span {
-                    trace_id: hex(&s.trace_id),
-                    span_id: hex(&s.span_id),
+                    trace_id: hex::encode(&s.trace_id),
+                    span_id: hex::encode(&s.span_id),
                     name: s.name.clone(),
                     end_unix_nano: if s.end_time_unix_nano > 0 { s.end_time_unix_nano } else { s.start_time_unix_nano },
                     attributes: attrs(&s.attributes),
