@@ -145,12 +145,18 @@ async fn run_clients(
 }
 
 /// Times the check at full speed and at the paced rate; prints both.
-pub async fn run(base: &str, key: &str, args: &CheckArgs) -> anyhow::Result<()> {
+/// The paced run's figures, for the bench's closing table.
+pub struct CheckFigures {
+    pub paced_rate: f64,
+    pub paced_p99: Duration,
+}
+
+pub async fn run(base: &str, key: &str, args: &CheckArgs) -> anyhow::Result<CheckFigures> {
     let url = format!("{base}/api/v1/check");
     let secs = (args.check_warmup_secs, args.check_secs);
     let (n, wall, lat, blocked) = run_clients(&url, key, args.check_connections, secs, None).await?;
     println!(
-        "check   {:>9} checks  full speed, {} connections  {:>7.0} checks/s  p50 {}  p99 {}  ({blocked} refused)",
+        "  check {:>9} checks  full speed, {} connections  {:>7.0} checks/s  p50 {}  p99 {}  ({blocked} refused)",
         n,
         args.check_connections,
         n as f64 / wall.as_secs_f64(),
@@ -159,7 +165,7 @@ pub async fn run(base: &str, key: &str, args: &CheckArgs) -> anyhow::Result<()> 
     );
     let (n, wall, lat, _) = run_clients(&url, key, args.check_paced_connections, secs, Some(args.check_rate)).await?;
     println!(
-        "check   {:>9} checks  paced at {}/s over {} connections  achieved {:>7.0}/s  p50 {}  p99 {}  max {}",
+        "  check {:>9} checks  paced at {}/s over {} connections  achieved {:>7.0}/s  p50 {}  p99 {}  max {}",
         n,
         args.check_rate,
         args.check_paced_connections,
@@ -168,5 +174,5 @@ pub async fn run(base: &str, key: &str, args: &CheckArgs) -> anyhow::Result<()> 
         ms(pct(&lat, 0.99)),
         ms(pct(&lat, 1.0)),
     );
-    Ok(())
+    Ok(CheckFigures { paced_rate: n as f64 / wall.as_secs_f64(), paced_p99: pct(&lat, 0.99) })
 }

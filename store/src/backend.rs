@@ -67,6 +67,36 @@ macro_rules! impl_store {
                 Ok(query.fetch_all(&self.reader).await?)
             }
 
+            async fn plan_rows(&self, built: &$crate::sql::Built) -> Result<Vec<String>, $crate::StoreError> {
+                use sqlx::Row;
+                let mut tx = self.reader.begin().await?;
+                let explain = match $dialect {
+                    $crate::sql::Dialect::Sqlite => format!("explain query plan {}", built.sql),
+                    $crate::sql::Dialect::Postgres => {
+                        sqlx::query("set local enable_seqscan = off").execute(&mut *tx).await?;
+                        format!("explain {}", built.sql)
+                    }
+                };
+                let mut query = sqlx::query(&explain);
+                for b in &built.binds {
+                    query = match b {
+                        $crate::sql::Bind::Int(i) => query.bind(*i),
+                        $crate::sql::Bind::Text(s) => query.bind(s.clone()),
+                    };
+                }
+                let rows = query.fetch_all(&mut *tx).await?;
+                let detail = match $dialect {
+                    $crate::sql::Dialect::Sqlite => 3,
+                    $crate::sql::Dialect::Postgres => 0,
+                };
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    out.push(r.try_get::<String, _>(detail)?);
+                }
+                tx.rollback().await?;
+                Ok(out)
+            }
+
             /// Ids of the batch's tag sets, creating the new ones. New sets are
             /// created in key order, so concurrent batches lock them in one order.
             async fn tagset_ids(
@@ -147,6 +177,10 @@ macro_rules! impl_store {
                     Some(v) if v >= latest => Ok(()),
                     v => Err(format!("migrations pending: the database is at {}, this build needs {latest}", v.unwrap_or(0))),
                 }
+            }
+
+            async fn query_plan(&self, built: &$crate::sql::Built) -> Result<Vec<String>, $crate::StoreError> {
+                self.plan_rows(built).await
             }
 
             #[tracing::instrument(skip_all, fields(events = events.len()))]

@@ -19,7 +19,7 @@ mod people;
 mod postgres;
 mod rollup;
 mod signals;
-mod sql;
+pub mod sql;
 mod sqlite;
 
 pub use budgets::{BudgetRecord, Counter, CounterChange, CounterKey, NewAlert};
@@ -98,6 +98,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many events are stored.
     async fn count_events(&self) -> Result<i64, StoreError>;
+
+    /// The plan the database chooses for a built statement, one line per step
+    /// (`EXPLAIN QUERY PLAN` on SQLite; `EXPLAIN` on Postgres, with sequential
+    /// scans priced out so that any usable index shows). Tests of the hot
+    /// queries use it to catch a lost index.
+    async fn query_plan(&self, built: &sql::Built) -> Result<Vec<String>, StoreError>;
 
     /// Saves a new API key.
     async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;

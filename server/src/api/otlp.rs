@@ -108,7 +108,7 @@ pub fn spans(req: &ExportTraceServiceRequest) -> Vec<Span> {
 }
 
 /// Reads the body, undoing gzip, never past `limit` bytes either way.
-fn read_body(bytes: &[u8], gzip: bool, limit: usize) -> Result<Vec<u8>, (StatusCode, String)> {
+pub fn read_body(bytes: &[u8], gzip: bool, limit: usize) -> Result<Vec<u8>, (StatusCode, String)> {
     if !gzip {
         return Ok(bytes.to_vec());
     }
@@ -145,20 +145,22 @@ pub async fn post_traces(State(state): State<AppState>, headers: HeaderMap, body
 async fn export(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
     let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let encoding = match ctype.split(';').next().unwrap_or("").trim() {
-        "application/x-protobuf" | "application/protobuf" => Encoding::Protobuf,
-        "application/json" => Encoding::Json,
-        other => {
-            return error(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                Encoding::Json,
-                format!("content-type: must be application/x-protobuf or application/json (got {other:?})"),
-            )
-        }
+        "application/x-protobuf" | "application/protobuf" => Some(Encoding::Protobuf),
+        "application/json" => Some(Encoding::Json),
+        _ => None,
     };
+    // The key first: a caller without one learns nothing else about the endpoint.
     if let Err(e) = authorize(state, headers, Scope::Ingest).await {
-        let status = e.status();
-        return error(status, encoding, e.to_string());
+        return error(e.status(), encoding.unwrap_or(Encoding::Json), e.to_string());
     }
+    let Some(encoding) = encoding else {
+        let got = ctype.split(';').next().unwrap_or("").trim().to_string();
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Encoding::Json,
+            format!("content-type: must be application/x-protobuf or application/json (got {got:?})"),
+        );
+    };
     let gzip = match headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::trim) {
         None | Some("") | Some("identity") => false,
         Some(e) if e.eq_ignore_ascii_case("gzip") => true,

@@ -52,9 +52,22 @@ impl TestApp {
         }
     }
 
+    /// A test app on a fresh SQLite store, with settings changed by `edit`.
+    pub async fn with_config(edit: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::from_lookup(|_| None).unwrap();
+        config.database_url = format!("sqlite:{}", dir.path().join("t.db").display());
+        edit(&mut config);
+        TestApp::on_config(config, dir).await
+    }
+
     async fn on(url: String, dir: tempfile::TempDir) -> TestApp {
         let mut config = Config::from_lookup(|_| None).unwrap();
         config.database_url = url;
+        TestApp::on_config(config, dir).await
+    }
+
+    async fn on_config(config: Config, dir: tempfile::TempDir) -> TestApp {
         let store = store::connect(&config.database_url).await.unwrap();
         store.migrate().await.unwrap();
         let options = leptos::prelude::get_configuration(None).unwrap().leptos_options;

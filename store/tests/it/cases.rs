@@ -9,6 +9,7 @@ use store::{ApiKeyRecord, Store};
 
 pub use crate::budget_cases::*;
 pub use crate::governance_cases::*;
+pub use crate::plan_cases::*;
 pub use crate::signal_cases::*;
 
 pub(crate) fn t(s: &str) -> DateTime<Utc> {

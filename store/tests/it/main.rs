@@ -9,6 +9,7 @@ mod budget_cases;
 mod cases;
 mod governance_cases;
 mod harness;
+mod plan_cases;
 mod signal_cases;
 
 /// Declares one test per backend for each case.
@@ -64,4 +65,6 @@ conformance!(
     the_audit_log_filters_and_keeps_order,
     signal_sums_split_by_a_tag_key,
     signal_rules_scenarios_and_tiers_round_trip,
+    hot_queries_use_indexes,
+    the_plan_check_sees_a_full_scan,
 );
