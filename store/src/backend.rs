@@ -97,6 +97,80 @@ macro_rules! impl_store {
                 Ok(out)
             }
 
+            #[tracing::instrument(skip_all, fields(events = events.len()))]
+            /// Stores a batch in one transaction: events, rollups, budget counters.
+            /// Also returns the budgets it counted against.
+            async fn insert_now(
+                &self,
+                events: &[domain::PricedEvent],
+            ) -> Result<($crate::InsertOutcome, Vec<$crate::budgets::Loaded>), $crate::StoreError> {
+                use sqlx::QueryBuilder;
+                // One row per id (the first wins), in id order, so that concurrent
+                // batches meet each other's rows in one order and cannot deadlock.
+                let mut seen = std::collections::HashSet::new();
+                let mut unique: Vec<&domain::PricedEvent> =
+                    events.iter().filter(|e| seen.insert(e.event.id.as_str())).collect();
+                unique.sort_by(|a, b| a.event.id.cmp(&b.event.id));
+                if unique.is_empty() {
+                    return Ok(($crate::InsertOutcome::default(), Vec::new()));
+                }
+                let began = std::time::Instant::now();
+                let mut tx = self.writer.begin().await?;
+                // Shared with other batches, exclusive for budget recounts and tag-set
+                // moves (Postgres): taken first, so those never meet a half-written batch.
+                self.b_lock(&mut tx, false).await?;
+                // Each event's full tag set, then the smaller set its rollup rows are keyed by.
+                let n = unique.len();
+                let sets: Vec<domain::TagSet> = unique
+                    .iter()
+                    .map(|e| e.event.tags.clone())
+                    .chain(unique.iter().map(|e| e.event.tags.rollup_part()))
+                    .collect();
+                let (all_ids, fresh) = self.tagset_ids(&mut tx, &sets).await?;
+                let (tagset_ids, rollup_ids) = all_ids.split_at(n);
+                let tagset_ids = tagset_ids.to_vec();
+                let received = $crate::rollup::micros(chrono::Utc::now());
+                let rows: Vec<(&domain::PricedEvent, i64)> = unique.iter().copied().zip(tagset_ids).collect();
+                let mut inserted = std::collections::HashSet::new();
+                for chunk in rows.chunks(1000) {
+                    let mut qb = QueryBuilder::<$db>::new(format!("insert into events ({}) ", $crate::sql::EVENT_COLUMNS));
+                    qb.push_values(chunk, |mut b, (e, tagset)| {
+                        let ev = &e.event;
+                        b.push_bind(ev.id.clone())
+                            .push_bind($crate::rollup::micros(ev.timestamp))
+                            .push_bind(ev.model.clone())
+                            .push_bind(ev.provider.clone().unwrap_or_default())
+                            .push_bind(ev.usage.input_tokens)
+                            .push_bind(ev.usage.output_tokens)
+                            .push_bind(ev.usage.cache_read_tokens)
+                            .push_bind(ev.usage.cache_write_tokens)
+                            .push_bind(ev.usage.reasoning_tokens)
+                            .push_bind(e.cost.map(|c| c.0))
+                            .push_bind(e.source.as_str())
+                            .push_bind(ev.task_id.clone())
+                            .push_bind(*tagset)
+                            .push_bind(received);
+                    });
+                    qb.push(" on conflict (id) do nothing returning id");
+                    let ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
+                    inserted.extend(ids);
+                }
+                let deltas = $crate::rollup::deltas(
+                    rows.iter()
+                        .zip(rollup_ids)
+                        .filter(|((e, _), _)| inserted.contains(&e.event.id))
+                        .map(|((e, _), r)| (*e, *r)),
+                );
+                self.g_add_rollups(&mut tx, &deltas).await?;
+                let new_events: Vec<&domain::PricedEvent> =
+                    unique.iter().copied().filter(|e| inserted.contains(&e.event.id)).collect();
+                let (budget_changes, alerts, budgets) = self.b_apply(&mut tx, &new_events).await?;
+                tx.commit().await?;
+                self.counters_committed(&budget_changes, began);
+                self.tagsets.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend(fresh);
+                Ok(($crate::InsertOutcome { inserted, budget_changes, alerts }, budgets))
+            }
+
             /// Ids of the batch's tag sets, creating the new ones. New sets are
             /// created in key order, so concurrent batches lock them in one order.
             async fn tagset_ids(
@@ -183,73 +257,21 @@ macro_rules! impl_store {
                 self.plan_rows(built).await
             }
 
-            #[tracing::instrument(skip_all, fields(events = events.len()))]
             async fn insert_events(&self, events: &[domain::PricedEvent]) -> Result<$crate::InsertOutcome, $crate::StoreError> {
-                use sqlx::QueryBuilder;
-                // One row per id (the first wins), in id order, so that concurrent
-                // batches meet each other's rows in one order and cannot deadlock.
-                let mut seen = std::collections::HashSet::new();
-                let mut unique: Vec<&domain::PricedEvent> =
-                    events.iter().filter(|e| seen.insert(e.event.id.as_str())).collect();
-                unique.sort_by(|a, b| a.event.id.cmp(&b.event.id));
-                if unique.is_empty() {
-                    return Ok($crate::InsertOutcome::default());
+                let Some(group) = self.group_commit() else {
+                    return self.insert_now(events).await.map(|(outcome, _)| outcome);
+                };
+                let mut reply = group.enqueue(events);
+                let writer = group.writer.lock().await;
+                // A writer before us may have committed our batch with its own.
+                if let Ok(done) = reply.try_recv() {
+                    return done;
                 }
-                let began = std::time::Instant::now();
-                let mut tx = self.writer.begin().await?;
-                // Shared with other batches, exclusive for budget recounts and tag-set
-                // moves (Postgres): taken first, so those never meet a half-written batch.
-                self.b_lock(&mut tx, false).await?;
-                // Each event's full tag set, then the smaller set its rollup rows are keyed by.
-                let n = unique.len();
-                let sets: Vec<domain::TagSet> = unique
-                    .iter()
-                    .map(|e| e.event.tags.clone())
-                    .chain(unique.iter().map(|e| e.event.tags.rollup_part()))
-                    .collect();
-                let (all_ids, fresh) = self.tagset_ids(&mut tx, &sets).await?;
-                let (tagset_ids, rollup_ids) = all_ids.split_at(n);
-                let tagset_ids = tagset_ids.to_vec();
-                let received = $crate::rollup::micros(chrono::Utc::now());
-                let rows: Vec<(&domain::PricedEvent, i64)> = unique.iter().copied().zip(tagset_ids).collect();
-                let mut inserted = std::collections::HashSet::new();
-                for chunk in rows.chunks(1000) {
-                    let mut qb = QueryBuilder::<$db>::new(format!("insert into events ({}) ", $crate::sql::EVENT_COLUMNS));
-                    qb.push_values(chunk, |mut b, (e, tagset)| {
-                        let ev = &e.event;
-                        b.push_bind(ev.id.clone())
-                            .push_bind($crate::rollup::micros(ev.timestamp))
-                            .push_bind(ev.model.clone())
-                            .push_bind(ev.provider.clone().unwrap_or_default())
-                            .push_bind(ev.usage.input_tokens)
-                            .push_bind(ev.usage.output_tokens)
-                            .push_bind(ev.usage.cache_read_tokens)
-                            .push_bind(ev.usage.cache_write_tokens)
-                            .push_bind(ev.usage.reasoning_tokens)
-                            .push_bind(e.cost.map(|c| c.0))
-                            .push_bind(e.source.as_str())
-                            .push_bind(ev.task_id.clone())
-                            .push_bind(*tagset)
-                            .push_bind(received);
-                    });
-                    qb.push(" on conflict (id) do nothing returning id");
-                    let ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
-                    inserted.extend(ids);
-                }
-                let deltas = $crate::rollup::deltas(
-                    rows.iter()
-                        .zip(rollup_ids)
-                        .filter(|((e, _), _)| inserted.contains(&e.event.id))
-                        .map(|((e, _), r)| (*e, *r)),
-                );
-                self.g_add_rollups(&mut tx, &deltas).await?;
-                let new_events: Vec<&domain::PricedEvent> =
-                    unique.iter().copied().filter(|e| inserted.contains(&e.event.id)).collect();
-                let (budget_changes, alerts) = self.b_apply(&mut tx, &new_events).await?;
-                tx.commit().await?;
-                self.counters_committed(&budget_changes, began);
-                self.tagsets.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend(fresh);
-                Ok($crate::InsertOutcome { inserted, budget_changes, alerts })
+                let taken = group.take();
+                let all = taken.events();
+                taken.deliver(self.insert_now(&all).await);
+                drop(writer);
+                reply.await.unwrap_or_else(|_| Err($crate::StoreError::Unavailable("the batch's writer stopped".into())))
             }
 
             #[tracing::instrument(skip_all, fields(source = ?segment.source))]

@@ -33,7 +33,7 @@ macro_rules! impl_budgets {
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
                 events: &[&domain::PricedEvent],
-            ) -> Result<(Vec<$crate::budgets::CounterChange>, Vec<i64>), $crate::StoreError> {
+            ) -> Result<(Vec<$crate::budgets::CounterChange>, Vec<i64>, Vec<$crate::budgets::Loaded>), $crate::StoreError> {
                 use $crate::budgets::{firings, increments, Loaded};
                 let rows: Vec<(String, String, i64)> =
                     sqlx::query_as("select id, spec, counted_from_us from budgets order by id").fetch_all(&mut **tx).await?;
@@ -43,7 +43,7 @@ macro_rules! impl_budgets {
                 }
                 let incs = increments(&budgets, events.iter().copied());
                 if incs.is_empty() {
-                    return Ok((vec![], vec![]));
+                    return Ok((vec![], vec![], budgets));
                 }
                 let entries: Vec<_> = incs.iter().collect();
                 let mut after: std::collections::HashMap<(String, String, i64), i64> = std::collections::HashMap::new();
@@ -101,7 +101,7 @@ macro_rules! impl_budgets {
                         }
                     }
                 }
-                Ok((changes, fired))
+                Ok((changes, fired, budgets))
             }
 
             /// Records an alert unless the same one (budget, split value, period, kind, threshold) exists.

@@ -14,6 +14,7 @@ mod backend_signals;
 mod budgets;
 mod error;
 mod governance;
+mod group;
 mod mirror;
 mod people;
 mod postgres;

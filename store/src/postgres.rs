@@ -36,6 +36,11 @@ impl PgStore {
         Ok(self.b_cap_spent(keys).await?.into_iter().map(|v| domain::Nanos(v.unwrap_or(0))).collect())
     }
 
+    /// Postgres takes concurrent writers: each batch commits on its own.
+    fn group_commit(&self) -> Option<&crate::group::GroupCommit> {
+        None
+    }
+
     fn counters_committed(&self, _changes: &[crate::CounterChange], _began: std::time::Instant) {}
 
     fn counters_forget(&self, _budget_id: &str) {}
