@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, once, every tool that building and testing Bursar needs:
-# the wasm target, cargo-leptos, the wasm-bindgen CLI, wasm-opt, Chromium,
+# the wasm target, cargo-leptos, the wasm-bindgen CLI, cargo-deny, wasm-opt, Chromium,
 # the end-to-end test's npm packages, and the OpenTelemetry Python SDK. Each step is skipped when its tool
 # is already present, so a second run costs nothing.
 # Tools go into $BURSAR_TOOLS (default ~/.cache/bursar/tools); add its bin/ to PATH.
@@ -26,6 +26,12 @@ fi
 if ! wasm-bindgen --version 2>/dev/null | grep -q '0.2.130'; then
   log "installing wasm-bindgen-cli 0.2.130"
   env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version 0.2.130 --root "$TOOLS"
+fi
+
+if ! cargo-deny --version 2>/dev/null | grep -q '0.20.2'; then
+  log "installing cargo-deny 0.20.2 (the dependency audit)"
+  env -u CARGO_TARGET_DIR cargo install cargo-deny --locked --version 0.20.2 --root "$TOOLS" \
+    || env -u CARGO_TARGET_DIR cargo install cargo-deny --version 0.20.2 --root "$TOOLS"
 fi
 
 if ! command -v chromium >/dev/null 2>&1; then

@@ -5,7 +5,12 @@
 #   2. the browser test: builds the site with cargo-leptos, starts Bursar on a
 #      fresh demo store, and drives it with Playwright in Debian's Chromium;
 #   3. the OTLP real-client test: OpenTelemetry's Python SDK exports GenAI
-#      spans to that server, and the spend API must attribute them to the cent.
+#      spans to that server, and the spend API must attribute them to the cent;
+#   4. the dependency audit: cargo-deny over licenses, versions, sources and
+#      (where the RustSec database can be fetched) advisories.
+# cargo test includes the reliability suite: kill -9 during ingest on both
+# backends, overload, reconciliation, a short fuzz run over the checked-in
+# corpus (BURSAR_FUZZ_CASES), security, and the hot queries' EXPLAIN plans.
 # Postgres: BURSAR_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test).
 # Without a reachable Postgres its cases print SKIPPED, unless CI or
 # BURSAR_REQUIRE_POSTGRES is set, when they fail.
@@ -17,12 +22,15 @@ bash scripts/setup-tools.sh
 LOG="$(mktemp)"
 trap 'rm -f "$LOG"' EXIT
 
+echo "== dependency audit (cargo deny)"
+bash scripts/audit.sh 2>&1 | tee "$LOG"
+
 echo "== cargo test (domain, store on SQLite + Postgres, accounts, budgets, app, server)"
 # Tests run one at a time: side by side in one process (each on its own
 # runtime) a server request occasionally never finished; see the notes in
 # server/tests/pg_matrix.rs.
 LEPTOS_JS_MINIFY=false RUSTFLAGS="--cfg erase_components" \
-  cargo test -p domain -p store -p accounts -p budgets -p governance -p signals -p app -p server -- --test-threads=1 2>&1 | tee "$LOG"
+  cargo test -p domain -p store -p accounts -p budgets -p governance -p signals -p app -p server -- --test-threads=1 2>&1 | tee -a "$LOG"
 cargo_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$LOG" | awk '{s+=$4} END {print s+0}')
 skipped=$(grep -c '^SKIPPED' "$LOG" || true)
 
