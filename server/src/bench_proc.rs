@@ -26,7 +26,7 @@ impl ServerProc {
             .arg("serve")
             .env("BURSAR_DATABASE_URL", database_url)
             .env("LEPTOS_SITE_ADDR", addr.to_string())
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env("BURSAR_LOG", std::env::var("BURSAR_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()?;

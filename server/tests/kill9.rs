@@ -37,7 +37,7 @@ impl Server {
             .arg("serve")
             .env("BURSAR_DATABASE_URL", &self.url)
             .env("LEPTOS_SITE_ADDR", &self.addr)
-            .env("RUST_LOG", "warn")
+            .env("BURSAR_LOG", "warn")
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
             .spawn()
@@ -82,7 +82,7 @@ fn cli(url: &str, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_bursar"))
         .args(args)
         .env("BURSAR_DATABASE_URL", url)
-        .env("RUST_LOG", "warn")
+        .env("BURSAR_LOG", "warn")
         .output()
         .unwrap();
     assert!(out.status.success(), "bursar {args:?}: {}", String::from_utf8_lossy(&out.stderr));
