@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds Bursar in release mode and runs `bursar bench` on a fresh SQLite
 # store, then (when BURSAR_BENCH_POSTGRES_URL names an empty database) on
-# Postgres. Extra arguments go to the bench, e.g. --events 100000 --query-events 1000000.
+# Postgres. Extra arguments go to the bench, e.g. --store-events 10000000
+# (see BENCHMARKS.md for what it measures and the figures).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"

@@ -200,6 +200,19 @@ impl TestApp {
     }
 }
 
+/// Posts an ingest body through a router from a client task of its own:
+/// the status, headers and body of the answer.
+pub async fn post_ingest(router: &Router, key: &str, body: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let req = Request::post("/api/v1/events")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {key}"))
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let resp = router.clone().oneshot(req).await.unwrap();
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    (status, headers, resp.into_body().collect().await.unwrap().to_bytes().to_vec())
+}
+
 /// A new, empty Postgres database: (admin URL, its name, its URL); `None`
 /// (after saying SKIPPED) when Postgres is unreachable and neither CI nor
 /// BURSAR_REQUIRE_POSTGRES is set. Postgres comes from BURSAR_TEST_POSTGRES_URL.

@@ -3,14 +3,11 @@
 //! by the ingest slots), nothing acknowledged is lost, and once the load
 //! passes the server answers at once again, without a restart.
 
-use crate::helpers::{event_with, TestApp};
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use crate::helpers::{event_with, post_ingest, TestApp};
+use axum::http::StatusCode;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tower::ServiceExt;
 
 const CLIENTS: usize = 16;
 const BATCHES: usize = 6;
@@ -34,14 +31,7 @@ async fn overload_is_refused_with_retry_after_and_nothing_acknowledged_is_lost()
                     (0..BATCH).map(|i| event_with(&format!("o-{c}-{b}-{i}"), "cost", json!("0.01"))).collect();
                 let body = json!({ "events": events }).to_string();
                 loop {
-                    let req = Request::post("/api/v1/events")
-                        .header("content-type", "application/json")
-                        .header("authorization", format!("Bearer {key}"))
-                        .body(Body::from(body.clone()))
-                        .unwrap();
-                    let resp = router.clone().oneshot(req).await.unwrap();
-                    let (status, headers) = (resp.status(), resp.headers().clone());
-                    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+                    let (status, headers, bytes) = post_ingest(&router, &key, &body).await;
                     if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
                         let after = headers.get("retry-after").map(|v| v.to_str().unwrap().to_string());
                         let secs: u64 = after

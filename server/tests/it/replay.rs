@@ -2,12 +2,9 @@
 //! request may carry) sent 20 times at once is stored once, and spend counts
 //! it once. Clients retry a 503 (ingest saturated), as real ones do.
 
-use crate::helpers::{event_with, TestApp};
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use crate::helpers::{event_with, post_ingest, TestApp};
+use axum::http::StatusCode;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_sent_twenty_times_at_once_is_counted_once() {
@@ -28,14 +25,7 @@ async fn a_batch_sent_twenty_times_at_once_is_counted_once() {
             let mut accepted = 0u64;
             for body in halves {
                 loop {
-                    let req = Request::post("/api/v1/events")
-                        .header("content-type", "application/json")
-                        .header("authorization", format!("Bearer {key}"))
-                        .body(Body::from(body.clone()))
-                        .unwrap();
-                    let resp = router.clone().oneshot(req).await.unwrap();
-                    let status = resp.status();
-                    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+                    let (status, _, bytes) = post_ingest(&router, &key, &body).await;
                     if status == StatusCode::SERVICE_UNAVAILABLE {
                         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                         continue;
