@@ -52,49 +52,27 @@ macro_rules! impl_store {
                 $crate::backend::placeholders($dialect, sql)
             }
 
+            /// `sql` (a built statement's text, or a wrapper of it) with the statement's binds.
+            fn bound<'q>(
+                sql: &'q str,
+                binds: &[$crate::sql::Bind],
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+                let mut query = sqlx::query(sql);
+                for b in binds {
+                    query = match b {
+                        $crate::sql::Bind::Int(i) => query.bind(*i),
+                        $crate::sql::Bind::Text(s) => query.bind(s.clone()),
+                    };
+                }
+                query
+            }
+
             /// Runs a statement built by `sql.rs` with its binds, on the readers.
             async fn fetch_built(
                 &self,
                 built: &$crate::sql::Built,
             ) -> Result<Vec<<$db as sqlx::Database>::Row>, $crate::StoreError> {
-                let mut query = sqlx::query(&built.sql);
-                for b in &built.binds {
-                    query = match b {
-                        $crate::sql::Bind::Int(i) => query.bind(*i),
-                        $crate::sql::Bind::Text(s) => query.bind(s.clone()),
-                    };
-                }
-                Ok(query.fetch_all(&self.reader).await?)
-            }
-
-            async fn plan_rows(&self, built: &$crate::sql::Built) -> Result<Vec<String>, $crate::StoreError> {
-                use sqlx::Row;
-                let mut tx = self.reader.begin().await?;
-                let explain = match $dialect {
-                    $crate::sql::Dialect::Sqlite => format!("explain query plan {}", built.sql),
-                    $crate::sql::Dialect::Postgres => {
-                        sqlx::query("set local enable_seqscan = off").execute(&mut *tx).await?;
-                        format!("explain {}", built.sql)
-                    }
-                };
-                let mut query = sqlx::query(&explain);
-                for b in &built.binds {
-                    query = match b {
-                        $crate::sql::Bind::Int(i) => query.bind(*i),
-                        $crate::sql::Bind::Text(s) => query.bind(s.clone()),
-                    };
-                }
-                let rows = query.fetch_all(&mut *tx).await?;
-                let detail = match $dialect {
-                    $crate::sql::Dialect::Sqlite => 3,
-                    $crate::sql::Dialect::Postgres => 0,
-                };
-                let mut out = Vec::with_capacity(rows.len());
-                for r in rows {
-                    out.push(r.try_get::<String, _>(detail)?);
-                }
-                tx.rollback().await?;
-                Ok(out)
+                Ok(Self::bound(&built.sql, &built.binds).fetch_all(&self.reader).await?)
             }
 
             #[tracing::instrument(skip_all, fields(events = events.len()))]
@@ -253,8 +231,28 @@ macro_rules! impl_store {
                 }
             }
 
+            // In a read transaction that is rolled back (Postgres sets a planner option in it).
             async fn query_plan(&self, built: &$crate::sql::Built) -> Result<Vec<String>, $crate::StoreError> {
-                self.plan_rows(built).await
+                use sqlx::Row;
+                let mut tx = self.reader.begin().await?;
+                let explain = match $dialect {
+                    $crate::sql::Dialect::Sqlite => format!("explain query plan {}", built.sql),
+                    $crate::sql::Dialect::Postgres => {
+                        sqlx::query("set local enable_seqscan = off").execute(&mut *tx).await?;
+                        format!("explain {}", built.sql)
+                    }
+                };
+                let rows = Self::bound(&explain, &built.binds).fetch_all(&mut *tx).await?;
+                let detail = match $dialect {
+                    $crate::sql::Dialect::Sqlite => 3,
+                    $crate::sql::Dialect::Postgres => 0,
+                };
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    out.push(r.try_get::<String, _>(detail)?);
+                }
+                tx.rollback().await?;
+                Ok(out)
             }
 
             async fn insert_events(&self, events: &[domain::PricedEvent]) -> Result<$crate::InsertOutcome, $crate::StoreError> {
@@ -268,8 +266,8 @@ macro_rules! impl_store {
                     return done;
                 }
                 let taken = group.take();
-                let all = taken.events();
-                taken.deliver(self.insert_now(&all).await);
+                let result = self.insert_now(&taken.events).await;
+                taken.deliver(result);
                 drop(writer);
                 reply.await.unwrap_or_else(|_| Err($crate::StoreError::Unavailable("the batch's writer stopped".into())))
             }

@@ -27,7 +27,10 @@ pub(crate) struct GroupCommit {
 
 /// Batches taken from the queue to be written together.
 pub(crate) struct Group {
-    batches: Vec<(Vec<PricedEvent>, Reply)>,
+    /// Every event of the group, batch after batch (moved out of the queue, not copied).
+    pub events: Vec<PricedEvent>,
+    /// Where each batch ends in `events`, and where its answer goes.
+    ends: Vec<(usize, Reply)>,
 }
 
 impl GroupCommit {
@@ -41,38 +44,41 @@ impl GroupCommit {
     /// Takes waiting batches, oldest first, up to the group's size (always at least one).
     pub fn take(&self) -> Group {
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        let (mut n, mut events) = (0, 0);
-        while n < queue.len() && (n == 0 || events + queue[n].0.len() <= MAX_GROUP_EVENTS) {
-            events += queue[n].0.len();
+        let (mut n, mut total) = (0, 0);
+        while n < queue.len() && (n == 0 || total + queue[n].0.len() <= MAX_GROUP_EVENTS) {
+            total += queue[n].0.len();
             n += 1;
         }
-        Group { batches: queue.drain(..n).collect() }
+        let mut group = Group { events: Vec::with_capacity(total), ends: Vec::with_capacity(n) };
+        for (batch, reply) in queue.drain(..n) {
+            group.events.extend(batch);
+            group.ends.push((group.events.len(), reply));
+        }
+        group
     }
 }
 
 impl Group {
-    /// Every event of the group, batch after batch.
-    pub fn events(&self) -> Vec<PricedEvent> {
-        self.batches.iter().flat_map(|(b, _)| b.iter().cloned()).collect()
-    }
-
     /// Answers each batch: its own share of the outcome, or the error (the
     /// others in a failed group are told to retry).
     pub fn deliver(self, result: Result<(InsertOutcome, Vec<Loaded>), StoreError>) {
         match result {
             Ok((outcome, budgets)) => {
-                let shares = {
-                    let events: Vec<&[PricedEvent]> = self.batches.iter().map(|(b, _)| b.as_slice()).collect();
-                    split(&events, outcome, &budgets)
-                };
-                for ((_, reply), share) in self.batches.into_iter().zip(shares) {
+                let mut start = 0;
+                let mut batches = Vec::with_capacity(self.ends.len());
+                for (end, _) in &self.ends {
+                    batches.push(&self.events[start..*end]);
+                    start = *end;
+                }
+                let shares = split(&batches, outcome, &budgets);
+                for ((_, reply), share) in self.ends.into_iter().zip(shares) {
                     let _ = reply.send(Ok(share));
                 }
             }
             Err(e) => {
                 let text = e.to_string();
                 let mut first = Some(e);
-                for (_, reply) in self.batches {
+                for (_, reply) in self.ends {
                     let err = first.take().unwrap_or_else(|| {
                         StoreError::Unavailable(format!("a batch committed with this one failed ({text})"))
                     });

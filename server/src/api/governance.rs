@@ -28,13 +28,17 @@ fn refused(e: GovError) -> ApiError {
     }
 }
 
+/// A mapping as the API shows it: `{"tags": [{"attribute", "tag"}], "task_attribute"}`.
+fn mapping_json(m: &domain::otlp::Mapping) -> Value {
+    let tags: Vec<Value> = m.tags.iter().map(|(a, k)| json!({"attribute": a, "tag": k})).collect();
+    json!({ "tags": tags, "task_attribute": m.task_attribute })
+}
+
 /// `GET /otlp/mapping`: the saved OpenTelemetry mapping.
 pub async fn get_otlp_mapping(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, Scope::Read).await?;
     let m = state.governance.otlp_mapping().await?;
-    Ok(Json(
-        json!({ "tags": m.tags.iter().map(|(a, k)| json!({"attribute": a, "tag": k})).collect::<Vec<_>>(), "task_attribute": m.task_attribute }),
-    ))
+    Ok(Json(mapping_json(&m)))
 }
 
 /// `PUT /otlp/mapping`: `{"tags": [{"attribute": "app.feature", "tag": "workflow"}], "task_attribute": "gen_ai.conversation.id"}`.
@@ -70,9 +74,7 @@ pub async fn put_otlp_mapping(
         .save_otlp_mapping(&format!("key:{}", key.name), &lines.join("\n"), task)
         .await
         .map_err(refused)?;
-    Ok(Json(
-        json!({ "tags": m.tags.iter().map(|(a, k)| json!({"attribute": a, "tag": k})).collect::<Vec<_>>(), "task_attribute": m.task_attribute }),
-    ))
+    Ok(Json(mapping_json(&m)))
 }
 
 /// The taxonomy: `{"keys": [rule, …]}`.
