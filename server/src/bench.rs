@@ -336,10 +336,10 @@ struct Row {
     figure: String,
     target: &'static str,
     measured: String,
-    met: Option<bool>,
+    met: bool,
 }
 
-fn row(figure: impl Into<String>, target: &'static str, measured: impl Into<String>, met: Option<bool>) -> Row {
+fn row(figure: impl Into<String>, target: &'static str, measured: impl Into<String>, met: bool) -> Row {
     Row { figure: figure.into(), target, measured: measured.into(), met }
 }
 
@@ -370,9 +370,9 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         format!("{backend} ingest, empty store (median of {})", args.rounds),
         if backend == "SQLite" { ">= 50,000 events/s" } else { ">= 30,000 events/s" },
         format!("{empty_rate:.0} events/s"),
-        Some(empty_rate >= if backend == "SQLite" { 50_000.0 } else { 30_000.0 }),
+        empty_rate >= if backend == "SQLite" { 50_000.0 } else { 30_000.0 },
     ));
-    rows.push(row("ingest ack p99, empty store", "<= 100 ms", ms(p99), Some(p99 <= Duration::from_millis(100))));
+    rows.push(row("ingest ack p99, empty store", "<= 100 ms", ms(p99), p99 <= Duration::from_millis(100)));
     server.stop().await?;
 
     let stored = grow(&config, args.store_events).await?;
@@ -391,7 +391,7 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         format!("cold start to ready at {stored} events"),
         "<= 1 s",
         format!("{cold:.0} ms"),
-        Some(cold <= 1000.0),
+        cold <= 1000.0,
     ));
 
     println!("store of {stored} events:");
@@ -403,7 +403,7 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         format!("ingest at {stored} events (median of {})", args.rounds),
         ">= 60% of empty",
         format!("{full_rate:.0} events/s = {:.0}%; ack p99 {}", ratio * 100.0, ms(pct(&lat, 0.99))),
-        Some(ratio >= 0.6),
+        ratio >= 0.6,
     ));
 
     let (lat, total) = spend_runs(&server.base, &key, args.query_runs).await?;
@@ -417,7 +417,7 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         format!("spend query p95 at {stored} events"),
         "<= 50 ms",
         format!("{} (p50 {})", ms(p95), ms(pct(&lat, 0.5))),
-        Some(p95 <= Duration::from_millis(50)),
+        p95 <= Duration::from_millis(50),
     ));
 
     let (ttfb, whole) = explore_runs(&server.base, args.query_runs).await?;
@@ -433,7 +433,7 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         format!("Explore SSR TTFB p95 at {stored} events"),
         "<= 150 ms",
         format!("{} (whole page p95 {})", ms(p95), ms(pct(&whole, 0.95))),
-        Some(p95 <= Duration::from_millis(150)),
+        p95 <= Duration::from_millis(150),
     ));
 
     let check = crate::bench_check::run(&server.base, &key, &args.check).await?;
@@ -441,9 +441,7 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         format!("check p99 paced at {}/s", args.check.check_rate),
         "<= 2 ms",
         format!("{} at {:.0} checks/s achieved", ms(check.paced_p99), check.paced_rate),
-        Some(
-            check.paced_p99 <= Duration::from_millis(2) && check.paced_rate >= 0.98 * f64::from(args.check.check_rate),
-        ),
+        check.paced_p99 <= Duration::from_millis(2) && check.paced_rate >= 0.98 * f64::from(args.check.check_rate),
     ));
 
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -452,17 +450,13 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         format!("server resident memory at {stored} events"),
         "<= 256 MiB",
         format!("{rss:.0} MiB steady (peak {peak:.0} MiB)"),
-        Some(rss <= 256.0),
+        rss <= 256.0,
     ));
     server.stop().await?;
 
     println!("\n| figure | target | measured | met |\n|---|---|---|---|");
     for r in rows {
-        let met = match r.met {
-            Some(true) => "yes",
-            Some(false) => "**no**",
-            None => "",
-        };
+        let met = if r.met { "yes" } else { "**no**" };
         println!("| {} | {} | {} | {met} |", r.figure, r.target, r.measured);
     }
     Ok(())
