@@ -57,7 +57,53 @@ FALLBACKS = {
 }
 
 PROVIDERS = {"openai": "openai", "anthropic": "anthropic", "gemini": "google",
-             "deepseek": "deepseek", "mistral": "mistral", "xai": "xai"}
+             "deepseek": "deepseek", "mistral": "mistral", "xai": "xai",
+             "bedrock": "bedrock", "bedrock_converse": "bedrock",
+             "vertex_ai-language-models": "vertex_ai", "vertex_ai-anthropic_models": "vertex_ai",
+             "azure": "azure"}
+
+# Dated snapshots are models of their own, with their own price history
+# (history.json dates them): never aliases of the undated name, whose price
+# followed whichever snapshot it pointed to at the time.
+SNAPSHOTS = {
+    "gpt-4o": ["gpt-4o-2024-05-13", "gpt-4o-2024-08-06", "gpt-4o-2024-11-20"],
+    "o3": ["o3-2025-04-16"],
+}
+
+# Clouds' own entries, at the clouds' own rates (Bedrock's in-region
+# cross-region prefixes us./eu./jp./au. cost 10% more than global.).
+# litellm key -> (Bursar's model name, aliases). Bedrock ids are unique as
+# they are; Vertex AI and Azure reuse the maker's names, so their entries are
+# named with their route prefix and list the maker's spellings as aliases.
+CLOUD = {
+    "anthropic.claude-sonnet-4-5-20250929-v1:0": ("anthropic.claude-sonnet-4-5-20250929-v1:0", []),
+    "global.anthropic.claude-sonnet-4-5-20250929-v1:0": ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", []),
+    "us.anthropic.claude-sonnet-4-5-20250929-v1:0": ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", []),
+    "eu.anthropic.claude-sonnet-4-5-20250929-v1:0": ("eu.anthropic.claude-sonnet-4-5-20250929-v1:0", []),
+    "jp.anthropic.claude-sonnet-4-5-20250929-v1:0": ("jp.anthropic.claude-sonnet-4-5-20250929-v1:0", []),
+    "au.anthropic.claude-sonnet-4-5-20250929-v1:0": ("au.anthropic.claude-sonnet-4-5-20250929-v1:0", []),
+    "anthropic.claude-opus-4-5-20251101-v1:0": ("anthropic.claude-opus-4-5-20251101-v1:0", []),
+    "global.anthropic.claude-opus-4-5-20251101-v1:0": ("global.anthropic.claude-opus-4-5-20251101-v1:0", []),
+    "us.anthropic.claude-opus-4-5-20251101-v1:0": ("us.anthropic.claude-opus-4-5-20251101-v1:0", []),
+    "eu.anthropic.claude-opus-4-5-20251101-v1:0": ("eu.anthropic.claude-opus-4-5-20251101-v1:0", []),
+    "anthropic.claude-haiku-4-5-20251001-v1:0": ("anthropic.claude-haiku-4-5-20251001-v1:0", []),
+    "amazon.nova-pro-v1:0": ("amazon.nova-pro-v1:0", []),
+    "us.amazon.nova-pro-v1:0": ("us.amazon.nova-pro-v1:0", []),
+    "eu.amazon.nova-pro-v1:0": ("eu.amazon.nova-pro-v1:0", []),
+    "apac.amazon.nova-pro-v1:0": ("apac.amazon.nova-pro-v1:0", []),
+    "vertex_ai/claude-sonnet-4-5": ("vertex_ai/claude-sonnet-4-5", ["claude-sonnet-4-5", "claude-sonnet-4-5@20250929"]),
+    "vertex_ai/claude-opus-4-5": ("vertex_ai/claude-opus-4-5", ["claude-opus-4-5", "claude-opus-4-5@20251101"]),
+    "gemini-2.5-pro": ("vertex_ai/gemini-2.5-pro", ["gemini-2.5-pro"]),
+    "gemini-2.5-flash": ("vertex_ai/gemini-2.5-flash", ["gemini-2.5-flash"]),
+    "azure/gpt-4o": ("azure/gpt-4o", ["gpt-4o"]),
+    "azure/gpt-4o-2024-05-13": ("azure/gpt-4o-2024-05-13", ["gpt-4o-2024-05-13"]),
+    "azure/gpt-4o-2024-08-06": ("azure/gpt-4o-2024-08-06", ["gpt-4o-2024-08-06"]),
+    "azure/gpt-4o-2024-11-20": ("azure/gpt-4o-2024-11-20", ["gpt-4o-2024-11-20"]),
+    "azure/gpt-4o-mini": ("azure/gpt-4o-mini", ["gpt-4o-mini"]),
+    "azure/gpt-4.1": ("azure/gpt-4.1", ["gpt-4.1"]),
+    "azure/gpt-5": ("azure/gpt-5", ["gpt-5"]),
+    "azure/gpt-5.1": ("azure/gpt-5.1", ["gpt-5.1", "gpt-5.1-2025-11-13"]),
+}
 FIELDS = {"input": "input_cost_per_token", "output": "output_cost_per_token",
           "cache_read": "cache_read_input_token_cost",
           "cache_write": "cache_creation_input_token_cost"}
@@ -153,6 +199,16 @@ def main():
         name = strip(key)
         models.append({"model": name, "provider": PROVIDERS[e["litellm_provider"]],
                        "aliases": aliases(db, key, name, p), "prices": [p]})
+    for m in models:
+        m["aliases"] = [a for a in m["aliases"] if a not in SNAPSHOTS.get(m["model"], [])]
+    for snapshots in SNAPSHOTS.values():
+        for key in snapshots:
+            models.append({"model": key, "provider": PROVIDERS[db[key]["litellm_provider"]],
+                           "aliases": [], "prices": [price(db[key])]})
+    for key, (name, extra) in CLOUD.items():
+        e = db[key]  # KeyError = litellm renamed or dropped the model
+        models.append({"model": name, "provider": PROVIDERS[e["litellm_provider"]],
+                       "aliases": extra, "prices": [price(e)]})
     for name, (key, api_id) in FALLBACKS.items():
         models.append({"model": name, "provider": "anthropic",
                        "aliases": [api_id], "prices": [price(db[key])]})

@@ -71,9 +71,8 @@ pub fn parse(text: &str, from: NaiveDate) -> Result<Parsed, String> {
             Some(version) => {
                 let litellm = e.get("litellm_provider").and_then(Value::as_str).unwrap_or("");
                 let provider = match litellm {
-                    "gemini" => "google".to_string(),
-                    "" => key.split_once('/').map(|(p, _)| p).unwrap_or("unknown").to_string(),
-                    other => other.to_string(),
+                    "" => crate::model_id::canonical_provider(key.split_once('/').map(|(p, _)| p).unwrap_or("unknown")),
+                    other => crate::model_id::canonical_provider(other),
                 };
                 out.entries.push(Entry { key: key.clone(), provider, version });
             }
@@ -191,7 +190,7 @@ pub fn diff(catalog: &Catalog, parsed: Parsed, today: NaiveDate) -> Diff {
     let mut claimed: HashSet<String> = HashSet::new();
     let mut new_names: HashSet<String> = HashSet::new();
     for e in entries {
-        let existing = catalog.find(&e.key).filter(|m| m.provider == e.provider);
+        let existing = catalog.find_for(Some(&e.provider), &e.key).filter(|m| m.provider == e.provider);
         match existing {
             Some(m) => {
                 if !claimed.insert(m.model.clone()) {
@@ -381,22 +380,29 @@ mod tests {
         let d = diff(&cat, parse(FRAGMENT, day("2026-12-01")).unwrap(), day("2026-11-29"));
         // The shipped catalog came from this file's numbers, so its models are unchanged…
         assert_eq!(d.unchanged, 4, "{d:?}");
-        assert!(d.changed.is_empty(), "{:?}", d.changed);
-        // …and azure/gpt-4o is a model of its own, not OpenAI's gpt-4o.
-        assert_eq!(d.new.iter().map(|m| m.model.as_str()).collect::<Vec<_>>(), vec!["azure/gpt-4o"]);
+        // …and azure/gpt-4o is Azure's own entry, not OpenAI's gpt-4o: the
+        // file's $2.75 moves it, and only it.
+        assert_eq!(d.changed.iter().map(|c| c.model.as_str()).collect::<Vec<_>>(), vec!["azure/gpt-4o"]);
+        assert_eq!(d.changed[0].next.rates.input, dec("2.75"));
+        assert!(d.new.is_empty(), "{:?}", d.new);
 
         let cheaper = FRAGMENT.replace("\"input_cost_per_token\": 2.5e-06", "\"input_cost_per_token\": 2e-06");
         let d = diff(&cat, parse(&cheaper, day("2026-12-01")).unwrap(), day("2026-11-29"));
-        assert_eq!(d.changed.len(), 1);
-        let c = &d.changed[0];
-        assert_eq!(c.model, "gpt-4o");
+        assert_eq!(d.changed.len(), 2);
+        let c = d.changed.iter().find(|c| c.model == "gpt-4o").unwrap();
         assert_eq!(c.current.as_ref().unwrap().rates.input, dec("2.50"));
         assert_eq!(c.next.rates.input, dec("2"));
         let applied = apply(&cat, &d, false);
-        assert_eq!(applied.len(), 1, "new models wait for the admin's say-so");
-        let gpt = &applied[0];
+        assert_eq!(applied.len(), 2);
+        let gpt = applied.iter().find(|m| m.model == "gpt-4o").unwrap();
         assert_eq!(gpt.prices.last().unwrap().effective_from, day("2026-12-01"));
         assert!(gpt.prices.len() >= 2, "history is kept: {:?}", gpt.prices);
+        let mut fragment: serde_json::Value = serde_json::from_str(FRAGMENT).unwrap();
+        fragment["mistral/my-new-model"] = fragment["gemini/gemini-2.5-pro"].clone();
+        fragment["mistral/my-new-model"]["litellm_provider"] = "mistral".into();
+        let d = diff(&cat, parse(&fragment.to_string(), day("2026-12-01")).unwrap(), day("2026-11-29"));
+        assert_eq!(d.new.iter().map(|m| m.model.as_str()).collect::<Vec<_>>(), vec!["my-new-model"]);
+        assert_eq!(apply(&cat, &d, false).len(), 1, "new models wait for the admin's say-so");
         assert_eq!(apply(&cat, &d, true).len(), 2);
     }
 

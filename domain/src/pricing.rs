@@ -109,7 +109,10 @@ pub struct PricedEvent {
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     models: Vec<ModelPrice>,
-    index: HashMap<String, usize>,
+    /// Lower-case model name → entries of that name (one per provider).
+    names: HashMap<String, Vec<usize>>,
+    /// Lower-case alias → entries listing it. A name beats an alias.
+    aliases: HashMap<String, Vec<usize>>,
     /// Where the numbers came from.
     pub source: String,
 }
@@ -123,7 +126,8 @@ impl Catalog {
 
     /// Builds a catalog, checking rates are non-negative and versions distinct.
     pub fn new(mut models: Vec<ModelPrice>, source: String) -> Result<Catalog, CatalogError> {
-        let mut index = HashMap::new();
+        let mut names: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut aliases: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, m) in models.iter_mut().enumerate() {
             let invalid = |reason: &str| CatalogError::Invalid { model: m.model.clone(), reason: reason.into() };
             if m.prices.is_empty() {
@@ -144,11 +148,18 @@ impl Catalog {
             for p in &mut m.prices {
                 p.tiers.sort_by_key(|t| t.above_input_tokens);
             }
-            for name in std::iter::once(&m.model).chain(m.aliases.iter()) {
-                index.insert(name.to_lowercase(), i);
+            m.provider = crate::model_id::canonical_provider(&m.provider);
+            names.entry(m.model.to_lowercase()).or_default().push(i);
+            // A dated snapshot is a model of its own: listed as the alias of a
+            // model whose price changed over time, it would take that model's
+            // history (gpt-4o-2024-08-06 priced at gpt-4o's May 2024 rate), so
+            // such an alias is not followed; the snapshot needs its own entry.
+            let history = m.prices.len() > 1;
+            for a in m.aliases.iter().filter(|a| !(history && crate::model_id::is_dated_snapshot(a))) {
+                aliases.entry(a.to_lowercase()).or_default().push(i);
             }
         }
-        Ok(Catalog { models, index, source })
+        Ok(Catalog { models, names, aliases, source })
     }
 
     /// Every model, in file order.
@@ -156,15 +167,39 @@ impl Catalog {
         &self.models
     }
 
-    /// Finds a model by the name a caller sent: exact spelling or alias (any
-    /// case), then without a `provider/` prefix. Dated snapshots match only
-    /// when listed as aliases: a snapshot may carry another price
-    /// (gpt-4o-2024-05-13 is $5/$15, gpt-4o $2.50/$10), and an unknown one is
-    /// better flagged unpriced than priced wrong.
+    /// Finds a model by the name a caller sent, whatever the provider: see
+    /// [`Catalog::find_for`].
     pub fn find(&self, model: &str) -> Option<&ModelPrice> {
-        let lower = model.trim().to_lowercase();
-        let unprefixed = lower.rsplit('/').next().unwrap_or(&lower).to_string();
-        [lower, unprefixed].iter().find_map(|name| self.index.get(name)).map(|&i| &self.models[i])
+        self.find_for(None, model)
+    }
+
+    /// Finds the entry that prices `model` called through `provider`.
+    ///
+    /// Each spelling from [`crate::model_id::candidates`] is tried in turn
+    /// (the id as sent, then without route prefixes, Bedrock's region and
+    /// version, Vertex's `@date`), first as a model name and then as an alias
+    /// (any case). Among the entries of one spelling, the provider's own wins;
+    /// a cloud without its own entry (see [`crate::model_id::ROUTES`]) is
+    /// priced at the model maker's list price; with no provider, the maker's
+    /// entry wins over a cloud's. Dated snapshots are their own models, so
+    /// `gpt-4o-2024-08-06` never takes `gpt-4o`'s history.
+    pub fn find_for(&self, provider: Option<&str>, model: &str) -> Option<&ModelPrice> {
+        use crate::model_id::{candidates, canonical_provider, infer_provider, ROUTES};
+        let provider = provider.map(canonical_provider).or_else(|| infer_provider(model).map(String::from));
+        let route = |i: usize| ROUTES.contains(&self.models[i].provider.as_str());
+        let names = candidates(model);
+        let hits = |name: &String| -> Vec<usize> {
+            let mut found = self.names.get(name).cloned().unwrap_or_default();
+            found.extend(self.aliases.get(name).into_iter().flatten());
+            found
+        };
+        let first = |keep: &dyn Fn(usize) -> bool| names.iter().find_map(|n| hits(n).into_iter().find(|&i| keep(i)));
+        let own = provider.as_deref().and_then(|p| first(&|i| self.models[i].provider == p));
+        let maker = || first(&|i| !route(i));
+        // With no provider, a model only a cloud lists is still found.
+        let any = || if provider.is_none() { first(&|_| true) } else { None };
+        let pick = own.or_else(maker).or_else(any);
+        pick.map(|i| &self.models[i])
     }
 
     /// The rates in force for `model` at `at`, if the catalog has any.
@@ -172,10 +207,21 @@ impl Catalog {
         version_in(self.find(model)?, at)
     }
 
-    /// Settles an event's cost (see [`Catalog::cost_of`]).
-    /// A call without a provider gets the catalog's provider for its model.
+    /// The rates in force for `model` called through `provider` at `at`.
+    pub fn version_for(&self, provider: Option<&str>, model: &str, at: DateTime<Utc>) -> Option<&PriceVersion> {
+        version_in(self.find_for(provider, model)?, at)
+    }
+
+    /// Settles an event's cost (see [`Catalog::cost_of`]). The provider is
+    /// spelled as Bursar spells it; a call without one gets the provider its
+    /// id's shape names, else the catalog's for its model.
     pub fn price(&self, mut event: crate::event::Event) -> PricedEvent {
-        let model = self.find(&event.model);
+        event.provider = event
+            .provider
+            .as_deref()
+            .map(crate::model_id::canonical_provider)
+            .or_else(|| crate::model_id::infer_provider(&event.model).map(String::from));
+        let model = self.find_for(event.provider.as_deref(), &event.model);
         if event.provider.is_none() {
             event.provider = model.map(|m| m.provider.clone());
         }
@@ -186,12 +232,13 @@ impl Catalog {
     /// Prices a call: the caller's cost when sent, else the catalog's, else unpriced.
     pub fn cost_of(
         &self,
+        provider: Option<&str>,
         model: &str,
         at: DateTime<Utc>,
         usage: &Usage,
         sent: Option<Nanos>,
     ) -> (Option<Nanos>, CostSource) {
-        settle(self.find(model), at, usage, sent)
+        settle(self.find_for(provider, model), at, usage, sent)
     }
 }
 
@@ -298,6 +345,7 @@ mod tests {
         // Sonnet 4.5, 10k input of which 6k cache read and 2k cache write, 1k output:
         // 2000×$3 + 6000×$0.30 + 2000×$3.75 + 1000×$15 per 1M = $0.006+$0.0018+$0.0075+$0.015 = $0.0303
         let (c, src) = catalog().cost_of(
+            None,
             "claude-sonnet-4-5",
             at("2026-01-01T00:00:00Z"),
             &usage(10_000, 1_000, 6_000, 2_000),
@@ -310,11 +358,17 @@ mod tests {
     #[test]
     fn long_context_tier_prices_the_whole_call() {
         // 250k input, 2k output over the 200k threshold: 250000×$6 + 2000×$22.50 per 1M = $1.545
-        let (c, _) =
-            catalog().cost_of("claude-sonnet-4-5", at("2026-01-01T00:00:00Z"), &usage(250_000, 2_000, 0, 0), None);
+        let (c, _) = catalog().cost_of(
+            None,
+            "claude-sonnet-4-5",
+            at("2026-01-01T00:00:00Z"),
+            &usage(250_000, 2_000, 0, 0),
+            None,
+        );
         assert_eq!(c, Some(Nanos(1_545_000_000)));
         // Exactly at the threshold stays on the base rate: 200000×$3 = $0.60
-        let (c, _) = catalog().cost_of("claude-sonnet-4-5", at("2026-01-01T00:00:00Z"), &usage(200_000, 0, 0, 0), None);
+        let (c, _) =
+            catalog().cost_of(None, "claude-sonnet-4-5", at("2026-01-01T00:00:00Z"), &usage(200_000, 0, 0, 0), None);
         assert_eq!(c, Some(Nanos(600_000_000)));
     }
 
@@ -322,9 +376,9 @@ mod tests {
     fn a_price_change_does_not_rewrite_history() {
         let cat = catalog();
         let u = usage(1_000_000, 0, 0, 0);
-        assert_eq!(cat.cost_of("gpt-4o", at("2025-05-31T23:59:59Z"), &u, None).0, Some(Nanos(5_000_000_000)));
-        assert_eq!(cat.cost_of("gpt-4o", at("2025-06-01T00:00:00Z"), &u, None).0, Some(Nanos(2_500_000_000)));
-        assert_eq!(cat.cost_of("gpt-4o", at("2023-12-31T00:00:00Z"), &u, None), (None, CostSource::Unpriced));
+        assert_eq!(cat.cost_of(None, "gpt-4o", at("2025-05-31T23:59:59Z"), &u, None).0, Some(Nanos(5_000_000_000)));
+        assert_eq!(cat.cost_of(None, "gpt-4o", at("2025-06-01T00:00:00Z"), &u, None).0, Some(Nanos(2_500_000_000)));
+        assert_eq!(cat.cost_of(None, "gpt-4o", at("2023-12-31T00:00:00Z"), &u, None), (None, CostSource::Unpriced));
     }
 
     #[test]
@@ -332,7 +386,7 @@ mod tests {
         let cat = catalog();
         assert_eq!(cat.find("claude-sonnet-4-5-20250929").unwrap().model, "claude-sonnet-4-5");
         assert_eq!(cat.find("anthropic/Claude-Sonnet-4-5").unwrap().model, "claude-sonnet-4-5");
-        assert!(cat.find("gpt-4o-2024-05-13").is_none(), "an unlisted snapshot is not guessed");
+        assert!(cat.find("gpt-4o-2099-01-01").is_none(), "an unlisted snapshot is not guessed");
         assert!(cat.find("llama-3-70b").is_none());
     }
 
@@ -341,10 +395,13 @@ mod tests {
         let cat = catalog();
         let u = usage(100, 10, 0, 0);
         assert_eq!(
-            cat.cost_of("gpt-4o", at("2026-01-01T00:00:00Z"), &u, Some(Nanos(7))),
+            cat.cost_of(None, "gpt-4o", at("2026-01-01T00:00:00Z"), &u, Some(Nanos(7))),
             (Some(Nanos(7)), CostSource::Caller)
         );
-        assert_eq!(cat.cost_of("my-finetune", at("2026-01-01T00:00:00Z"), &u, None), (None, CostSource::Unpriced));
+        assert_eq!(
+            cat.cost_of(None, "my-finetune", at("2026-01-01T00:00:00Z"), &u, None),
+            (None, CostSource::Unpriced)
+        );
     }
 
     #[test]

@@ -79,7 +79,9 @@ fn stream(state: AppState, from: NaiveDate, to: NaiveDate) -> Response {
             let empty = domain::TagSet::new();
             let mut chunk = String::new();
             for (tagset, sum) in &rows {
-                let rates = catalog.version_at(&sum.model, at).map(|v| v.rates.clone());
+                let rates = catalog
+                    .version_for(Some(sum.provider.as_str()).filter(|p| !p.is_empty()), &sum.model, at)
+                    .map(|v| v.rates.clone());
                 chunk.push_str(&domain::focus::lines(
                     sum,
                     rates.as_ref(),

@@ -342,7 +342,7 @@ macro_rules! impl_governance {
                         cache_write_tokens: cw,
                         reasoning_tokens: r,
                     };
-                    match catalog.cost_of(model, $crate::rollup::from_micros(ts), &usage, None) {
+                    match catalog.cost_of(Some(provider.as_str()), model, $crate::rollup::from_micros(ts), &usage, None) {
                         (Some(cost), _) => priced.push((seq, ts, provider, tags_key, cost)),
                         (None, _) => step.still_unpriced += 1,
                     }

@@ -156,7 +156,9 @@ pub async fn repricing_reconciles_to_the_nano_dollar(s: Arc<dyn Store>) {
     let mut expected = domain::Nanos(0);
     let mut expected_priced = 0;
     for e in batch.iter().filter(|e| e.event.model == "acme-1") {
-        if let (Some(c), _) = catalog.cost_of("acme-1", e.event.timestamp, &e.event.usage, None) {
+        if let (Some(c), _) =
+            catalog.cost_of(e.event.provider.as_deref(), "acme-1", e.event.timestamp, &e.event.usage, None)
+        {
             expected += c;
             expected_priced += 1;
         }
