@@ -22,12 +22,31 @@ pub struct CallRow {
     pub id: String,
     pub at: DateTime<Utc>,
     pub model: String,
+    /// The provider the call went through (`bedrock`, `anthropic`, …).
+    pub provider: Option<String>,
     pub input_tokens: i64,
     pub cached_tokens: i64,
     pub output_tokens: i64,
     pub cost: Option<Nanos>,
     pub task_id: Option<String>,
     pub tags: Vec<(String, String)>,
+    /// How the counts were read when the sender's convention differed.
+    pub usage_note: Option<String>,
+}
+
+/// The model cell of a call list: the model, its provider beside it.
+pub fn model_cell(c: &CallRow) -> impl IntoView {
+    let provider = c.provider.clone().map(|p| view! { <span class="subtle provider">{format!(" via {p}")}</span> });
+    view! { <td>{c.model.clone()}{provider}</td> }
+}
+
+/// The input-tokens text, marked when Bursar read the sender's counts its own way.
+pub fn input_text(c: &CallRow) -> (String, Option<String>) {
+    let n = format::count(c.input_tokens);
+    match &c.usage_note {
+        Some(note) => (format!("{n}*"), Some(format!("Read as {note}: see README, Instrumentations"))),
+        None => (n, None),
+    }
 }
 
 /// Everything the Explore page shows.
@@ -97,12 +116,14 @@ pub fn call_row(e: store::StoredEvent) -> CallRow {
         id: e.id,
         at: e.timestamp,
         model: e.model,
+        provider: e.provider,
         input_tokens: e.usage.input_tokens,
         cached_tokens: e.usage.cache_read_tokens,
         output_tokens: e.usage.output_tokens,
         cost: e.cost,
         task_id: e.task_id,
         tags: e.tags.0.iter().map(|(k, v)| (k.as_str().to_string(), v.clone())).collect(),
+        usage_note: e.usage_note,
     }
 }
 
@@ -416,8 +437,8 @@ fn CallsList(data: ExploreData) -> impl IntoView {
             view! {
                 <tr>
                     <td class="mono">{c.at.format("%b %d %H:%M:%S").to_string()}</td>
-                    <td>{c.model.clone()}</td>
-                    <td class="num">{format::count(c.input_tokens)}</td>
+                    {model_cell(&c)}
+                    <td class="num" title=input_text(&c).1>{input_text(&c).0}</td>
                     <td class="num">{format::count(c.cached_tokens)}</td>
                     <td class="num">{format::count(c.output_tokens)}</td>
                     <td class="num">{c.cost.map(format::usd).unwrap_or_else(|| "unpriced".into())}</td>

@@ -60,6 +60,7 @@ fn call(id: &str, cost: i64, tags: TagSet, task: Option<&str>) -> PricedEvent {
             cost: Some(Nanos(cost)),
             task_id: task.map(String::from),
             tags,
+            usage_note: None,
         },
         cost: Some(Nanos(cost)),
         source: CostSource::Caller,

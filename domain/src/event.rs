@@ -56,6 +56,10 @@ pub struct Event {
     pub cost: Option<Nanos>,
     pub task_id: Option<String>,
     pub tags: TagSet,
+    /// How the counts were read when the sender's convention differed from
+    /// Bursar's (`openlit/input_excludes_cache`; see [`crate::conventions`]).
+    #[serde(default)]
+    pub usage_note: Option<String>,
 }
 
 /// What is wrong with one field of one event, e.g. `input_tokens: must be a
@@ -174,7 +178,8 @@ pub fn parse_event(v: &Value) -> Result<Event, FieldError> {
     if usage.cache_read_tokens > usage.input_tokens {
         return Err(FieldError::new(
             "cache_read_tokens",
-            "must be ≤ input_tokens (input_tokens includes cached tokens)",
+            "must be ≤ input_tokens (input_tokens includes cached tokens; Anthropic's API reports input_tokens \
+             without them, so send input_tokens + cache_read_input_tokens + cache_creation_input_tokens)",
         ));
     }
     if usage.cache_read_tokens + usage.cache_write_tokens > usage.input_tokens {
@@ -194,7 +199,11 @@ pub fn parse_event(v: &Value) -> Result<Event, FieldError> {
         }
     }
     let tags = tags(o)?;
-    Ok(Event { id: id.to_string(), timestamp, model, provider, usage, cost, task_id, tags })
+    let usage_note = optional_str(o, "usage_note")?.map(str::to_string);
+    if let Some(n) = &usage_note {
+        crate::conventions::UsageNote::check(n).map_err(|r| FieldError::new("usage_note", r))?;
+    }
+    Ok(Event { id: id.to_string(), timestamp, model, provider, usage, cost, task_id, tags, usage_note })
 }
 
 fn required_str<'a>(o: &'a Map<String, Value>, field: &str) -> Result<&'a str, FieldError> {

@@ -22,6 +22,7 @@
 //! `gen_ai.agent.name` or `gen_ai.workflow.name` → workflow, any
 //! `bursar.<key>` → tag `<key>`, plus the mapping an admin configures.
 
+use crate::event::Usage;
 use serde_json::{json, Map, Value};
 
 /// An attribute value as OTLP carries it.
@@ -122,17 +123,14 @@ impl Mapping {
     }
 }
 
-const MODEL: [&str; 2] = ["gen_ai.response.model", "gen_ai.request.model"];
-const PROVIDER: [&str; 2] = ["gen_ai.provider.name", "gen_ai.system"];
-const INPUT: [&str; 2] = ["gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"];
-const OUTPUT: [&str; 2] = ["gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"];
-const CACHE_READ: [&str; 3] = [
-    "gen_ai.usage.cache_read.input_tokens",
-    "gen_ai.usage.cache_read_input_tokens",
-    "gen_ai.usage.input_tokens.cached",
-];
-const CACHE_WRITE: [&str; 2] = ["gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens"];
-const REASONING: [&str; 1] = ["gen_ai.usage.reasoning_tokens"];
+/// The span attributes read for one event field (see [`crate::conventions::FIELDS`]).
+fn names(field: &str) -> &'static [&'static str] {
+    crate::conventions::FIELDS.iter().find(|f| f.field == field).map(|f| f.attributes).unwrap_or(&[])
+}
+
+/// The token fields, in event order.
+const COUNTS: [&str; 5] =
+    ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens"];
 
 /// Default tag sources: (attribute, tag key), span attributes before resource ones.
 pub const DEFAULT_TAGS: [(&str, &str); 3] =
@@ -153,7 +151,20 @@ impl Span {
 
     /// Whether the span describes an LLM call: it names a model or carries token usage.
     pub fn is_genai(&self) -> bool {
-        self.first(&MODEL).is_some() || self.first(&INPUT).is_some() || self.first(&OUTPUT).is_some()
+        ["model", "input_tokens", "output_tokens"].iter().any(|f| self.first(names(f)).is_some())
+    }
+
+    /// The instrumentation library that made this span.
+    pub fn instrumentation(&self) -> &'static crate::conventions::Instrumentation {
+        fn text(v: &AttrValue) -> Option<&str> {
+            match v {
+                AttrValue::Str(s) => Some(s.as_str()),
+                _ => None,
+            }
+        }
+        crate::conventions::identify(
+            self.attributes.iter().chain(self.resource.iter()).map(|(k, v)| (k.as_str(), text(v))),
+        )
     }
 
     /// The ingest event for a GenAI span (`None` for any other span).
@@ -170,24 +181,45 @@ impl Span {
             .unwrap_or_default();
         e.insert("timestamp".into(), json!(ts));
         // A span without a model still goes to validation, which names the missing field.
-        if let Some(m) = self.text(&MODEL) {
+        let model = self.text(names("model"));
+        let provider = self.text(names("provider"));
+        if let Some(m) = &model {
             e.insert("model".into(), json!(m));
         }
-        if let Some(p) = self.text(&PROVIDER) {
+        if let Some(p) = &provider {
             e.insert("provider".into(), json!(p));
         }
-        for (field, names) in [
-            ("input_tokens", &INPUT[..]),
-            ("output_tokens", &OUTPUT[..]),
-            ("cache_read_tokens", &CACHE_READ[..]),
-            ("cache_write_tokens", &CACHE_WRITE[..]),
-            ("reasoning_tokens", &REASONING[..]),
-        ] {
-            match self.first(names) {
-                Some(v) => e.insert(field.into(), v.as_count()),
-                None if field == "input_tokens" || field == "output_tokens" => e.insert(field.into(), json!(0)),
-                None => None,
-            };
+        let counts: Vec<Option<Value>> = COUNTS.iter().map(|f| self.first(names(f)).map(AttrValue::as_count)).collect();
+        let int = |i: usize| counts[i].as_ref().map_or(Some(0), |v| v.as_i64().filter(|n| *n >= 0));
+        let ints: Option<Vec<i64>> = (0..COUNTS.len()).map(int).collect();
+        match ints {
+            // Well-formed counts are read by the library's convention, losing no token.
+            Some(n) => {
+                let raw = Usage {
+                    input_tokens: n[0],
+                    output_tokens: n[1],
+                    cache_read_tokens: n[2],
+                    cache_write_tokens: n[3],
+                    reasoning_tokens: n[4],
+                };
+                let anthropic =
+                    crate::conventions::anthropic_style(provider.as_deref(), model.as_deref().unwrap_or(""));
+                let (u, note) = crate::conventions::normalise(self.instrumentation(), anthropic, raw);
+                let values =
+                    [u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens, u.reasoning_tokens];
+                for (field, v) in COUNTS.iter().zip(values) {
+                    e.insert((*field).into(), json!(v));
+                }
+                if let Some(note) = note {
+                    e.insert("usage_note".into(), json!(note));
+                }
+            }
+            // Anything else goes to validation as sent, which names the field and the value.
+            None => {
+                for (field, v) in COUNTS.iter().zip(counts) {
+                    e.insert((*field).into(), v.unwrap_or(json!(0)));
+                }
+            }
         }
         let task = match &mapping.task_attribute {
             Some(a) => self.text(&[a.as_str()]).or_else(|| Some(self.trace_id.clone())),

@@ -38,6 +38,7 @@ fn call(id: &str, minutes_ago: i64, model: &str, workflow: &str) -> PricedEvent 
         cost: None,
         task_id: None,
         tags,
+        usage_note: None,
     };
     let catalog = Catalog::from_json(SHIPPED).unwrap();
     catalog.price(event)

@@ -29,6 +29,7 @@ fn call(id: &str, days_ago: i64, cost_usd: i64) -> PricedEvent {
             cost,
             task_id: Some(id.into()),
             tags,
+            usage_note: None,
         },
         cost,
         source: CostSource::Caller,

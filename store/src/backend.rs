@@ -127,7 +127,8 @@ macro_rules! impl_store {
                             .push_bind(e.source.as_str())
                             .push_bind(ev.task_id.clone())
                             .push_bind(*tagset)
-                            .push_bind(received);
+                            .push_bind(received)
+                            .push_bind(ev.usage_note.clone());
                     });
                     qb.push(" on conflict (id) do nothing returning id");
                     let ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;

@@ -135,6 +135,7 @@ macro_rules! impl_people {
                         task_id: r.try_get(10)?,
                         cost_source: $crate::people::cost_source(&source),
                         tags: $crate::people::tags_from_key(&tags),
+                        usage_note: r.try_get(13)?,
                     });
                 }
                 Ok(out)

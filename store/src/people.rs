@@ -41,6 +41,9 @@ pub struct StoredEvent {
     pub cost_source: CostSource,
     pub task_id: Option<String>,
     pub tags: TagSet,
+    /// How the counts were read, when the sender's convention differed
+    /// (`domain::conventions::UsageNote`).
+    pub usage_note: Option<String>,
 }
 
 /// Which calls to list: a range, filters, and a page.

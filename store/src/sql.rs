@@ -180,8 +180,8 @@ pub fn list_events(dialect: Dialect, eq: &crate::EventQuery) -> Built {
     let offset = b.bind(Bind::Int(i64::from(eq.offset)));
     let sql = format!(
         "select r.id, r.ts_us, r.model, r.provider, r.input_tokens, r.output_tokens, r.cache_read_tokens, \
-         r.cache_write_tokens, r.reasoning_tokens, r.cost_nanos, r.task_id, r.cost_source, t.tags_key \
-         from events r join tagsets t on t.id = r.tagset_id where {} order by {order} limit {limit} offset {offset}",
+         r.cache_write_tokens, r.reasoning_tokens, r.cost_nanos, r.task_id, r.cost_source, t.tags_key, \
+         r.usage_note from events r join tagsets t on t.id = r.tagset_id where {} order by {order} limit {limit} offset {offset}",
         wheres.join(" and ")
     );
     Built { sql, binds: b.binds, has_bucket: false, n_keys: 0 }
@@ -189,7 +189,7 @@ pub fn list_events(dialect: Dialect, eq: &crate::EventQuery) -> Built {
 
 /// Columns of `events`, in insert order.
 pub const EVENT_COLUMNS: &str = "id, ts_us, model, provider, input_tokens, output_tokens, cache_read_tokens, \
-     cache_write_tokens, reasoning_tokens, cost_nanos, cost_source, task_id, tagset_id, received_us";
+     cache_write_tokens, reasoning_tokens, cost_nanos, cost_source, task_id, tagset_id, received_us, usage_note";
 
 /// The upsert tail for a rollup table.
 pub fn rollup_conflict(table: &str) -> String {

@@ -41,6 +41,7 @@ pub(crate) fn ev(id: &str, at: &str, model: &str, cost: Option<i64>, tags_: TagS
             cost: cost.map(Nanos),
             task_id: None,
             tags: tags_,
+            usage_note: None,
         },
         cost: cost.map(Nanos),
         source: if cost.is_some() { CostSource::Catalog } else { CostSource::Unpriced },
