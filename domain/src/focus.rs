@@ -129,9 +129,16 @@ pub fn lines(s: &DaySum, rates: Option<&Rates>, tags: &TagSet, account: &Account
         ("cache_write", s.cache_write_tokens, rates.map(|r| r.cache_write)),
         ("output", s.output_tokens, rates.map(|r| r.output)),
     ];
-    let used: Vec<_> = classes.iter().filter(|(_, t, _)| *t > 0).collect();
+    // A day whose calls carry a cost but no tokens (a caller-priced call with
+    // zero counts, an image or embedding billed per request) still gets a row,
+    // so BilledCost sums to what the spend API reports.
+    let no_tokens = [("request", 0, None)];
+    let mut used: Vec<_> = classes.iter().filter(|(_, t, _)| *t > 0).collect();
     if used.is_empty() {
-        return String::new();
+        if s.cost.0 == 0 {
+            return String::new();
+        }
+        used = no_tokens.iter().collect();
     }
     let million = Decimal::from(1_000_000);
     let list: Vec<Decimal> =
@@ -266,6 +273,30 @@ mod tests {
         let text = lines(&sum(1_000), None, &TagSet::new(), &Account { id: "a".into(), name: "a".into() });
         let total: i64 = parse(&text).iter().map(|r| Nanos::from_usd(d(&r[0])).unwrap().0).sum();
         assert_eq!(total, 1_000);
+    }
+
+    #[test]
+    fn a_cost_without_tokens_still_gets_its_row() {
+        // The case: one call of $0.25 with no tokens beside $0.23 of
+        // ordinary calls; BilledCost must sum to $0.48, as the spend API says.
+        let acct = Account { id: "a".into(), name: "a".into() };
+        let none = DaySum { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, ..sum(250_000_000) };
+        let rows = parse(&lines(&none, Some(&rates()), &TagSet::new(), &acct));
+        assert_eq!(rows.len(), 1);
+        let col = |r: &Vec<String>, name: &str| r[COLUMNS.iter().position(|c| *c == name).unwrap()].clone();
+        assert_eq!(col(&rows[0], "BilledCost"), "0.25");
+        assert_eq!(col(&rows[0], "ListCost"), "0");
+        assert_eq!(col(&rows[0], "ConsumedQuantity"), "0");
+        assert_eq!(col(&rows[0], "SkuId"), "openai/gpt-4o/request");
+        let ordinary = lines(&sum(230_000_000), Some(&rates()), &TagSet::new(), &acct);
+        let billed: i64 = parse(&ordinary)
+            .iter()
+            .chain(rows.iter())
+            .map(|r| Nanos::from_usd(d(&col(r, "BilledCost"))).unwrap().0)
+            .sum();
+        assert_eq!(Nanos(billed).to_usd(), d("0.48"));
+        // Neither tokens nor cost: nothing to bill, no row.
+        assert_eq!(lines(&DaySum { cost: Nanos(0), ..none }, None, &TagSet::new(), &acct), "");
     }
 
     #[test]
