@@ -277,12 +277,12 @@ fn BudgetForm(data: FormData) -> impl IntoView {
                     <input type="checkbox" name="hard_cap" value="true" checked=d.hard_cap/>
                     "Hard cap: refuse calls (via the check API) once the amount is reached"
                 </label>
-                <label>
-                    "Webhook URL (optional)"
-                    <input type="url" name="webhook" value=d.webhook.clone() placeholder="https://hooks.slack.com/services/…"/>
-                    <span class="hint">"Alerts are posted here; empty uses the server's global webhook."</span>
-                    {error_for("webhook")}
-                </label>
+                <crate::webhook_field::WebhookField
+                    label="Webhook URL (optional)"
+                    value=d.webhook.clone()
+                    hint="Alerts are posted here; empty uses the server's global webhook."
+                    error=error_for("webhook").into_any()
+                />
                 <div class="form-row">
                     <label>
                         "Owner"

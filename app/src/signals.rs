@@ -470,7 +470,7 @@ fn RulesCard(
                         <label>"Window (days)" <input type="text" name="window_days" value="7"/></label>
                         <label>"Least excess (anomaly, USD)" <input type="text" name="min_amount" value="25"/></label>
                     </div>
-                    <label>"Webhook (optional)" <input type="url" name="webhook" placeholder="https://hooks.slack.com/services/…"/></label>
+                    <crate::webhook_field::WebhookField label="Webhook (optional)" value="" hint="Alerts also go to the alert history."/>
                     {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
                     <div class="form-actions">
                         <button type="submit" class="btn primary" data-testid="save-signal-rule">"Add rule"</button>

@@ -6,6 +6,7 @@
 
 pub mod caps;
 pub mod sweep;
+pub mod webhook;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::audit::Entry;

@@ -128,6 +128,31 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// The sample alert **Send test alert** posts, so that people can check a
+    /// webhook when they save it: an 80% threshold of a $100 budget.
+    pub fn sample(now: DateTime<Utc>, budget_name: &str) -> Alert {
+        Alert {
+            id: 0,
+            budget_id: "test".into(),
+            budget_name: budget_name.into(),
+            split_value: None,
+            kind: AlertKind::Threshold,
+            threshold: 80,
+            spent: Nanos(80_000_000_000),
+            limit: Nanos(100_000_000_000),
+            forecast: None,
+            period_start: now,
+            period_end: now,
+            fired_at: now,
+            delivery: Delivery::Pending,
+            webhook: None,
+            attempts: 0,
+            acked_by: None,
+            acked_at: None,
+            message: Some("A test alert from Bursar: this webhook receives alerts.".into()),
+        }
+    }
+
     /// The alert for a reader who is not an admin: its webhook's secret hidden.
     pub fn for_reader(mut self) -> Alert {
         self.webhook = self.webhook.as_deref().map(crate::budget::redact_webhook);

@@ -44,7 +44,7 @@ const I: Option<&str> = Some("ingest");
 const A: Option<&str> = Some("admin");
 
 /// Every endpoint, in the README's order.
-pub const ENDPOINTS: [Endpoint; 44] = [
+pub const ENDPOINTS: [Endpoint; 45] = [
     ep("get", "/api/v1/health", None, "Liveness (kept for older probes; see /healthz)"),
     b(ep("post", "/api/v1/events", I, "Ingest a batch of LLM call events"), "{\"events\": [event, …]} (at most 5,000)"),
     q(
@@ -74,6 +74,10 @@ pub const ENDPOINTS: [Endpoint; 44] = [
     ),
     ep("get", "/api/v1/alerts/{id}", R, "One alert with its delivery attempts"),
     ep("post", "/api/v1/alerts/{id}/ack", A, "Acknowledge an alert"),
+    b(
+        ep("post", "/api/v1/webhooks/test", A, "Post a sample alert to a webhook now; answers its status or error"),
+        "{\"url\": \"https://hooks.slack.com/services/…\"}",
+    ),
     ep("get", "/api/v1/taxonomy", R, "The tag taxonomy"),
     b(ep("put", "/api/v1/taxonomy", A, "Replace the tag taxonomy"), "{\"keys\": [rule, …], \"apply_to_stored\": bool}"),
     ep("get", "/api/v1/jobs/{id}", R, "A background job's progress"),

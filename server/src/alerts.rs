@@ -6,8 +6,8 @@
 
 use crate::AppState;
 use chrono::Utc;
-use domain::alert::{backoff, webhook_body, Alert, Attempt, Delivery, MAX_ATTEMPTS};
-use std::time::{Duration, Instant};
+use domain::alert::{backoff, Alert, Attempt, Delivery, MAX_ATTEMPTS};
+use std::time::Duration;
 
 /// How long a process may hold an alert before another may retry it: longer
 /// than a whole claim's deliveries can take ([`CLAIM`] × [`WEBHOOK_TIMEOUT`]).
@@ -15,7 +15,7 @@ const LEASE: chrono::Duration = chrono::Duration::seconds(120);
 /// Alerts claimed at once.
 const CLAIM: i64 = 5;
 /// How long a webhook may take to answer.
-const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the worker looks for due alerts when nothing wakes it.
 const POLL: Duration = Duration::from_secs(1);
 
@@ -50,15 +50,8 @@ pub async fn judge_signals(state: &AppState) {
 }
 
 async fn deliver_forever(state: AppState) {
-    let client = match reqwest::Client::builder().timeout(WEBHOOK_TIMEOUT).build() {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot build the webhook client; alerts will not be delivered");
-            return;
-        }
-    };
     loop {
-        if let Err(e) = deliver_due(&state, &client, Utc::now()).await {
+        if let Err(e) = deliver_due(&state, Utc::now()).await {
             tracing::warn!(error = %e, "alert delivery pass failed; retrying");
         }
         let _ = tokio::time::timeout(POLL, state.alerts_fired.notified()).await;
@@ -66,11 +59,7 @@ async fn deliver_forever(state: AppState) {
 }
 
 /// Delivers every alert due at `now`; returns how many were attempted.
-pub async fn deliver_due(
-    state: &AppState,
-    client: &reqwest::Client,
-    now: chrono::DateTime<Utc>,
-) -> Result<usize, store::StoreError> {
+pub async fn deliver_due(state: &AppState, now: chrono::DateTime<Utc>) -> Result<usize, store::StoreError> {
     let lease_until = now + LEASE;
     let due = state.store.claim_alerts(now, lease_until, CLAIM).await?;
     let n = due.len();
@@ -80,7 +69,7 @@ pub async fn deliver_due(
             state.store.finish_attempt(alert.id, lease_until, None, Delivery::None, None).await?;
             continue;
         };
-        let attempt = post(state, client, &url, &alert).await;
+        let attempt = post(state, &url, &alert).await;
         let (delivery, next) = if attempt.error.is_none() {
             (Delivery::Delivered, None)
         } else if attempt.attempt >= MAX_ATTEMPTS {
@@ -104,46 +93,23 @@ pub async fn deliver_due(
     Ok(n)
 }
 
-async fn post(state: &AppState, client: &reqwest::Client, url: &str, alert: &Alert) -> Attempt {
-    let link = state.config.public_url.as_deref().map(|u| format!("{u}/alerts"));
-    let started = Instant::now();
-    let at = Utc::now();
-    let result = client.post(url).json(&webhook_body(alert, link.as_deref())).send().await;
-    let duration_ms = started.elapsed().as_millis() as i64;
-    let attempt = alert.attempts + 1;
-    match result {
-        Ok(resp) if resp.status().is_success() => {
-            Attempt { attempt, at, status: Some(resp.status().as_u16()), error: None, duration_ms }
-        }
-        // The receiver's body is not kept: it is not ours to show to everyone who reads alerts.
-        Ok(resp) => {
-            let status = resp.status();
-            Attempt { attempt, at, status: Some(status.as_u16()), error: Some(format!("HTTP {status}")), duration_ms }
-        }
-        Err(e) => Attempt { attempt, at, status: None, error: Some(describe(&e)), duration_ms },
-    }
+/// The link to the alert history that alerts carry, when the public URL is known.
+pub fn history_link(state: &AppState) -> Option<String> {
+    state.config.public_url.as_deref().map(|u| format!("{u}/alerts"))
 }
 
-/// A transport error in words, without the URL (which may hold a secret).
-fn describe(e: &reqwest::Error) -> String {
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    let mut detail = String::new();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        what.to_string()
-    } else {
-        format!("{what}: {detail}")
-    }
+/// Posts a sample alert to `url` now (**Send test alert**). Errors, in words,
+/// when the URL is not an absolute http(s) URL.
+pub async fn send_test(state: &AppState, url: &str) -> Result<budgets::webhook::Outcome, String> {
+    domain::budget::check_webhook(url)?;
+    let sample = Alert::sample(Utc::now(), "Bursar test alert");
+    Ok(state.webhooks.post(url, &sample, history_link(state).as_deref()).await)
+}
+
+async fn post(state: &AppState, url: &str, alert: &Alert) -> Attempt {
+    let at = Utc::now();
+    let out = state.webhooks.post(url, alert, history_link(state).as_deref()).await;
+    Attempt { attempt: alert.attempts + 1, at, status: out.status, error: out.error, duration_ms: out.duration_ms }
 }
 
 async fn sweep_forever(state: AppState) {

@@ -15,6 +15,7 @@ pub fn router(state: AppState) -> Router {
     let budgets = state.budgets.clone();
     let governance = state.governance.clone();
     let signals = state.signals.clone();
+    let webhooks = state.webhooks.clone();
     let options = state.leptos_options.clone();
     crate::api::top_level(Router::new())
         .nest("/api/v1", crate::api::router())
@@ -27,6 +28,7 @@ pub fn router(state: AppState) -> Router {
                 provide_context(budgets.clone());
                 provide_context(governance.clone());
                 provide_context(signals.clone());
+                provide_context(webhooks.clone());
             },
             move || shell(options.clone()),
         )

@@ -33,6 +33,8 @@ pub struct AppState {
     pub signals: Arc<signals::Signals>,
     /// API keys validated in the last second.
     pub api_keys: Arc<crate::api::KeyCache>,
+    /// Posts alerts to webhooks (HTTPS with the system's roots or `SSL_CERT_FILE`).
+    pub webhooks: Arc<budgets::webhook::Sender>,
 }
 
 impl AppState {
@@ -44,7 +46,9 @@ impl AppState {
         let budgets = Budgets::new(store.clone(), &config.time_zone);
         let rules = governance.clone();
         budgets.set_tag_rules(std::sync::Arc::new(move |scope| rules.taxonomy().remap(scope)));
+        let webhooks = budgets::webhook::Sender::new(crate::alerts::WEBHOOK_TIMEOUT).map_err(anyhow::Error::msg)?;
         Ok(AppState {
+            webhooks: Arc::new(webhooks),
             leptos_options,
             budgets,
             alerts_fired: Arc::new(Notify::new()),

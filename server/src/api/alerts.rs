@@ -64,6 +64,33 @@ pub async fn ack(
     Ok(Json(alert))
 }
 
+/// What `POST /api/v1/webhooks/test` takes.
+#[derive(serde::Deserialize)]
+pub struct TestWebhook {
+    pub url: String,
+}
+
+/// Posts a sample alert to `url` at once and answers how it went:
+/// `{"delivered": bool, "status": 200|null, "error": "…"|null, "duration_ms"}`.
+/// A URL that is not http(s) is a 400 naming `url`.
+pub async fn test_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<TestWebhook>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&state, &headers, Scope::Admin).await?;
+    let Json(body) = body.map_err(|e| ApiError::Invalid(FieldError { field: "body".into(), reason: e.body_text() }))?;
+    let out = crate::alerts::send_test(&state, body.url.trim())
+        .await
+        .map_err(|reason| ApiError::Invalid(FieldError { field: "url".into(), reason }))?;
+    Ok(Json(serde_json::json!({
+        "delivered": out.error.is_none(),
+        "status": out.status,
+        "error": out.error,
+        "duration_ms": out.duration_ms,
+    })))
+}
+
 fn alert_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse().map_err(|_| {
         ApiError::Invalid(FieldError { field: "id".into(), reason: format!("must be an alert's number (got {raw:?})") })

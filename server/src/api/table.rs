@@ -24,6 +24,7 @@ fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
         ("get", "/api/v1/alerts") => get(alerts::list),
         ("get", "/api/v1/alerts/{id}") => get(alerts::get),
         ("post", "/api/v1/alerts/{id}/ack") => post(alerts::ack),
+        ("post", "/api/v1/webhooks/test") => post(alerts::test_webhook),
         ("get", "/api/v1/taxonomy") => get(governance::get_taxonomy),
         ("put", "/api/v1/taxonomy") => put(governance::put_taxonomy),
         ("get", "/api/v1/jobs/{id}") => get(governance::get_job),

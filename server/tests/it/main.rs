@@ -23,3 +23,4 @@ mod reconciliation;
 mod replay;
 mod security;
 mod users_page;
+mod webhooks_tls;
