@@ -21,6 +21,19 @@ pub struct TaskData {
     pub unpriced: usize,
     /// Whether more calls exist than are listed.
     pub truncated: bool,
+    /// The hard cap this task reached, if one did: from then on the check
+    /// refuses its calls, which is where a well-behaved agent stops.
+    pub stopped_by: Option<StoppedBy>,
+}
+
+/// A hard cap a task reached.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoppedBy {
+    pub budget_id: String,
+    pub budget_name: String,
+    pub limit: Nanos,
+    pub spent: Nanos,
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Reads a task's calls, oldest first.
@@ -42,7 +55,30 @@ pub async fn get_task(id: String) -> Result<TaskData, ServerFnError> {
     let calls: Vec<CallRow> = events.into_iter().map(crate::explore::call_row).collect();
     let total = calls.iter().filter_map(|c| c.cost).fold(Nanos::ZERO, |a, b| a + b);
     let unpriced = calls.iter().filter(|c| c.cost.is_none()).count();
-    Ok(TaskData { id, calls, total, unpriced, truncated })
+    // The cap alert for this task (a budget split by task keys its alerts by task id).
+    let caps = domain::alert::AlertQuery {
+        acked: None,
+        budget_id: None,
+        kind: Some(domain::alert::AlertKind::Cap),
+        limit: 1000,
+    };
+    let stopped_by = store
+        .list_alerts(&caps)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "task cap alerts query failed");
+            ServerFnError::new("The task could not be read; the server log has the details.")
+        })?
+        .into_iter()
+        .find(|a| a.split_value.as_deref() == Some(id.as_str()))
+        .map(|a| StoppedBy {
+            budget_id: a.budget_id,
+            budget_name: a.budget_name,
+            limit: a.limit,
+            spent: a.spent,
+            at: a.fired_at,
+        });
+    Ok(TaskData { id, calls, total, unpriced, truncated, stopped_by })
 }
 
 /// The task page.
@@ -92,10 +128,10 @@ fn TaskBody(task: TaskData) -> impl IntoView {
                 <tr>
                     <td class="num">{i + 1}</td>
                     <td class="mono">{c.at.format("%b %d %H:%M:%S").to_string()}</td>
-                    <td>{c.model.clone()}</td>
-                    <td class="context">
+                    {crate::explore::model_cell(&c)}
+                    <td class="context" title=crate::explore::input_text(&c).1>
                         <div class="bar"><div class="bar-fill" style=format!("width:{width:.1}%")></div></div>
-                        <span>{format::count(c.input_tokens)}</span>
+                        <span>{crate::explore::input_text(&c).0}</span>
                     </td>
                     <td class="num">{format::count(c.cached_tokens)}</td>
                     <td class="num">{format::count(c.output_tokens)}</td>
@@ -113,6 +149,17 @@ fn TaskBody(task: TaskData) -> impl IntoView {
             </div>
             <a class="btn secondary" href="/explore">"← Explore"</a>
         </div>
+        {task.stopped_by.clone().map(|b| {
+            let link = format!("/budgets/{}", b.budget_id);
+            view! {
+                <section class="card notice" data-testid="task-stopped">
+                    <strong>"Stopped by a hard cap. "</strong>
+                    "The task reached " <a href=link>{b.budget_name}</a> " (" {format::usd(b.limit)} ") at "
+                    {format::usd(b.spent)} " on " {b.at.format("%b %d %H:%M:%S UTC").to_string()}
+                    "; from then on the check refused its calls and the cap alert fired."
+                </section>
+            }
+        })}
         <section class="kpis">
             <div class="kpi kpi-main">
                 <div class="kpi-label">"Task cost"</div>
