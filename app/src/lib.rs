@@ -25,6 +25,7 @@ pub mod tasks;
 pub mod taxonomy;
 pub mod untagged;
 pub mod users;
+pub mod webhook_field;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -92,6 +93,13 @@ pub fn App() -> impl IntoView {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+    let menu: NodeRef<leptos::html::Input> = NodeRef::new();
+    // A link chosen from the phone menu closes it (client-side navigation keeps the page).
+    let close_menu = move |_| {
+        if let Some(m) = menu.get() {
+            m.set_checked(false);
+        }
+    };
     view! {
         <Stylesheet id="leptos" href="/pkg/bursar.css"/>
         <Title text="Bursar · LLM spend"/>
@@ -102,17 +110,23 @@ pub fn App() -> impl IntoView {
                         <span class="brand-mark">"B"</span>
                         <span class="brand-name">"Bursar"</span>
                     </a>
-                    <nav class="nav">
-                        <A href="/" exact=true>"Overview"</A>
-                        <A href="/explore">"Explore"</A>
-                        <A href="/untagged">"Untagged"</A>
-                        <A href="/budgets">"Budgets"</A>
-                        <A href="/alerts">"Alerts"</A>
-                        <A href="/signals">"Signals"</A>
-                        <A href="/model">"Cost model"</A>
-                    </nav>
-                    <span class="topbar-note">"LLM spend, attributed"</span>
-                    <auth::UserMenu/>
+                    // On a phone the links fold into a menu: a checkbox and its
+                    // label open it, so it works before hydration and without JavaScript.
+                    <input type="checkbox" id="menu-toggle" class="menu-toggle" node_ref=menu aria-hidden="true"/>
+                    <label for="menu-toggle" class="menu-button" data-testid="menu-button">"Menu"</label>
+                    <div class="menu-panel" on:click=close_menu>
+                        <nav class="nav">
+                            <A href="/" exact=true>"Overview"</A>
+                            <A href="/explore">"Explore"</A>
+                            <A href="/untagged">"Untagged"</A>
+                            <A href="/budgets">"Budgets"</A>
+                            <A href="/alerts">"Alerts"</A>
+                            <A href="/signals">"Signals"</A>
+                            <A href="/model">"Cost model"</A>
+                        </nav>
+                        <span class="topbar-note">"LLM spend, attributed"</span>
+                        <auth::UserMenu/>
+                    </div>
                 </header>
                 <main class="content">
                     <Routes fallback=NotFound>
