@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
-bash scripts/setup-tools.sh
+bash scripts/setup-tools.sh demo
 cargo leptos build --release
 export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 echo "Bursar will serve on http://$LEPTOS_SITE_ADDR"

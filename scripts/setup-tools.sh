@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Installs, once, every tool that building and testing Bursar needs:
-# the wasm target, cargo-leptos, the wasm-bindgen CLI, cargo-deny, wasm-opt, Chromium,
-# the end-to-end test's npm packages, and the OpenTelemetry Python SDK. Each step is skipped when its tool
-# is already present, so a second run costs nothing.
+# Installs, once, the tools that building (and, with `test`, testing) Bursar needs.
+#   setup-tools.sh demo   the build only: the wasm target, cargo-leptos, the
+#                         wasm-bindgen CLI and wasm-opt (what ./scripts/demo.sh needs)
+#   setup-tools.sh test   all of that, plus what the tests use: cargo-deny,
+#                         Chromium, the end-to-end test's npm packages and the
+#                         OpenTelemetry Python SDK (the default)
+# Each step is skipped when its tool is already present, so a second run costs nothing.
 # Tools go into $BURSAR_TOOLS (default ~/.cache/bursar/tools); add its bin/ to PATH.
 set -euo pipefail
+MODE="${1:-test}"
+case "$MODE" in
+  demo|test) ;;
+  *) echo "usage: setup-tools.sh [demo|test]" >&2; exit 2 ;;
+esac
 
 TOOLS="${BURSAR_TOOLS:-$HOME/.cache/bursar/tools}"
 mkdir -p "$TOOLS/bin"
@@ -28,6 +36,17 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q '0.2.130'; then
   env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version 0.2.130 --root "$TOOLS"
 fi
 
+if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ]; then
+  log "installing wasm-opt (npm binaryen@132)"
+  (cd "$TOOLS" && npm install --no-audit --no-fund --silent binaryen@132)
+fi
+ln -sf "$TOOLS/node_modules/.bin/wasm-opt" "$TOOLS/bin/wasm-opt"
+
+if [ "$MODE" = demo ]; then
+  log "build tools ready in $TOOLS/bin"
+  exit 0
+fi
+
 if ! cargo-deny --version 2>/dev/null | grep -q '0.20.2'; then
   log "installing cargo-deny 0.20.2 (the dependency audit)"
   env -u CARGO_TARGET_DIR cargo install cargo-deny --locked --version 0.20.2 --root "$TOOLS" \
@@ -42,12 +61,6 @@ if ! command -v chromium >/dev/null 2>&1; then
     sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
 fi
-
-if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ]; then
-  log "installing wasm-opt (npm binaryen@132)"
-  (cd "$TOOLS" && npm install --no-audit --no-fund --silent binaryen@132)
-fi
-ln -sf "$TOOLS/node_modules/.bin/wasm-opt" "$TOOLS/bin/wasm-opt"
 
 if [ -f "$ROOT/end2end/package.json" ] && [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
   log "installing the end-to-end test's npm packages"

@@ -17,7 +17,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
-bash scripts/setup-tools.sh
+bash scripts/setup-tools.sh test
 
 LOG="$(mktemp)"
 trap 'rm -f "$LOG"' EXIT
