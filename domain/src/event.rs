@@ -178,8 +178,7 @@ pub fn parse_event(v: &Value) -> Result<Event, FieldError> {
     if usage.cache_read_tokens > usage.input_tokens {
         return Err(FieldError::new(
             "cache_read_tokens",
-            "must be ≤ input_tokens (input_tokens includes cached tokens; Anthropic's API reports input_tokens \
-             without them, so send input_tokens + cache_read_input_tokens + cache_creation_input_tokens)",
+            "must be ≤ input_tokens (input_tokens includes cached tokens)",
         ));
     }
     if usage.cache_read_tokens + usage.cache_write_tokens > usage.input_tokens {

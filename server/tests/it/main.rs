@@ -10,6 +10,7 @@ mod api_signals;
 mod api_spend;
 mod auth;
 mod explore;
+mod exports;
 mod fuzz;
 mod helpers;
 mod keys_page;
