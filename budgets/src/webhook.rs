@@ -58,6 +58,18 @@ impl Sender {
             Err(e) => Outcome { status: None, error: Some(describe(&e)), duration_ms },
         }
     }
+
+    /// **Send test alert**: checks `url` is an absolute http(s) URL (the reason
+    /// in words if not) and posts a sample alert to it now.
+    pub async fn send_test(&self, url: &str, link: Option<&str>) -> Result<Outcome, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("type the webhook URL first".into());
+        }
+        domain::budget::check_webhook(url)?;
+        let sample = Alert::sample(chrono::Utc::now(), "Bursar test alert");
+        Ok(self.post(url, &sample, link).await)
+    }
 }
 
 /// A transport error in words, without the URL (which may hold a secret).

@@ -98,14 +98,6 @@ pub fn history_link(state: &AppState) -> Option<String> {
     state.config.public_url.as_deref().map(|u| format!("{u}/alerts"))
 }
 
-/// Posts a sample alert to `url` now (**Send test alert**). Errors, in words,
-/// when the URL is not an absolute http(s) URL.
-pub async fn send_test(state: &AppState, url: &str) -> Result<budgets::webhook::Outcome, String> {
-    domain::budget::check_webhook(url)?;
-    let sample = Alert::sample(Utc::now(), "Bursar test alert");
-    Ok(state.webhooks.post(url, &sample, history_link(state).as_deref()).await)
-}
-
 async fn post(state: &AppState, url: &str, alert: &Alert) -> Attempt {
     let at = Utc::now();
     let out = state.webhooks.post(url, alert, history_link(state).as_deref()).await;

@@ -80,7 +80,10 @@ pub async fn test_webhook(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorize(&state, &headers, Scope::Admin).await?;
     let Json(body) = body.map_err(|e| ApiError::Invalid(FieldError { field: "body".into(), reason: e.body_text() }))?;
-    let out = crate::alerts::send_test(&state, body.url.trim())
+    let link = crate::alerts::history_link(&state);
+    let out = state
+        .webhooks
+        .send_test(&body.url, link.as_deref())
         .await
         .map_err(|reason| ApiError::Invalid(FieldError { field: "url".into(), reason }))?;
     Ok(Json(serde_json::json!({

@@ -56,18 +56,9 @@ async fn the_focus_file_reconciles_with_the_spend_api() {
     ]);
     let (status, body) = app.post_events(events).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let read = app.read_key.clone();
-    let (status, headers, bytes) = app
-        .send(
-            axum::http::Request::get("/api/v1/export/focus.csv?from=2026-11-01&to=2026-11-03")
-                .header("authorization", format!("Bearer {read}"))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let (status, headers, text) = app.focus_csv("2026-11-01", "2026-11-03").await;
     assert_eq!(status, StatusCode::OK);
     assert!(headers["content-type"].to_str().unwrap().starts_with("text/csv"));
-    let text = String::from_utf8(bytes).unwrap();
     let mut lines = text.lines();
     let head = fields(lines.next().unwrap());
     for col in [
@@ -132,6 +123,7 @@ async fn the_focus_file_reconciles_with_the_spend_api() {
     assert!(rows.iter().all(|r| r[col("ChargeCategory")] == "Usage" && r[col("ConsumedUnit")] == "Tokens"));
 
     // Bad ranges.
+    let read = app.read_key.clone();
     for (q, field) in
         [("to=2026-11-03", "from"), ("from=2026-11-05&to=2026-11-03", "to"), ("from=nov&to=2026-11-03", "from")]
     {

@@ -50,17 +50,8 @@ async fn check(calls: Vec<(u8, u32, i64)>) {
     let events: Vec<Value> = calls.iter().enumerate().map(|(i, &(s, d, n))| shaped(i, s, d, n)).collect();
     let (status, body) = app.post_events(json!(events)).await;
     assert_eq!((status, body["rejected"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{body}");
-    let read = app.read_key.clone();
-    let (status, _, bytes) = app
-        .send(
-            axum::http::Request::get("/api/v1/export/focus.csv?from=2026-11-01&to=2026-11-30")
-                .header("authorization", format!("Bearer {read}"))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let (status, _, text) = app.focus_csv("2026-11-01", "2026-11-30").await;
     assert_eq!(status, StatusCode::OK);
-    let text = String::from_utf8(bytes).unwrap();
     // BilledCost is the first column and never quoted.
     let billed: Decimal = text.lines().skip(1).map(|l| Decimal::from_str(l.split(',').next().unwrap()).unwrap()).sum();
     let (_, spend) = app.spend("from=2026-11-01&to=2026-11-30").await;
@@ -100,16 +91,7 @@ async fn the_issue_s_case_a_cost_with_no_tokens_beside_ordinary_calls() {
     let mut b = shaped(2, 4, 6, 0);
     b["cost"] = json!("0.03");
     app.post_events(json!([zero, a, b])).await;
-    let read = app.read_key.clone();
-    let (_, _, bytes) = app
-        .send(
-            axum::http::Request::get("/api/v1/export/focus.csv?from=2026-11-01&to=2026-11-30")
-                .header("authorization", format!("Bearer {read}"))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
-    let text = String::from_utf8(bytes).unwrap();
+    let (_, _, text) = app.focus_csv("2026-11-01", "2026-11-30").await;
     let billed: Decimal = text.lines().skip(1).map(|l| Decimal::from_str(l.split(',').next().unwrap()).unwrap()).sum();
     assert_eq!(billed, Decimal::from_str("0.48").unwrap(), "{text}");
     let (_, spend) = app.spend("from=2026-11-01&to=2026-11-30").await;

@@ -194,6 +194,20 @@ impl TestApp {
         (status, String::from_utf8_lossy(&body).into_owned())
     }
 
+    /// The FOCUS export for `from..=to` (dates) with the read key: status, headers and text.
+    pub async fn focus_csv(&self, from: &str, to: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+        let read = self.read_key.clone();
+        let (status, headers, bytes) = self
+            .send(
+                Request::get(format!("/api/v1/export/focus.csv?from={from}&to={to}"))
+                    .header("authorization", format!("Bearer {read}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        (status, headers, String::from_utf8(bytes).unwrap())
+    }
+
     pub async fn spend(&self, query: &str) -> (StatusCode, Value) {
         let key = self.read_key.clone();
         self.get(&format!("/api/v1/spend?{query}"), Some(&key)).await
