@@ -3,8 +3,9 @@
 #   setup-tools.sh demo   the build only: the wasm target, cargo-leptos, the
 #                         wasm-bindgen CLI and wasm-opt (what ./scripts/demo.sh needs)
 #   setup-tools.sh test   all of that, plus what the tests use: cargo-deny,
-#                         Chromium, the end-to-end test's npm packages and the
-#                         OpenTelemetry Python SDK (the default)
+#                         Chromium, the end-to-end test's npm packages, the
+#                         OpenTelemetry Python SDK and, each in a venv of its own,
+#                         the LLM instrumentation libraries (the default)
 # Each step is skipped when its tool is already present, so a second run costs nothing.
 # Tools go into $BURSAR_TOOLS (default ~/.cache/bursar/tools); add its bin/ to PATH.
 set -euo pipefail
@@ -74,4 +75,28 @@ if ! "$OTEL_VENV/bin/python" -c 'import opentelemetry.sdk, opentelemetry.exporte
   "$OTEL_VENV/bin/pip" install --quiet --disable-pip-version-check \
     'opentelemetry-sdk>=1.27,<2' 'opentelemetry-exporter-otlp-proto-http>=1.27,<2'
 fi
+# The instrumentation real-client test: each library from PyPI in a venv of
+# its own (their OpenTelemetry pins conflict), at versions that work together.
+inst_venv() {
+  local name="$1"; shift
+  local dir="$TOOLS/inst-$name"
+  if [ "$(cat "$dir/.spec" 2>/dev/null)" != "$*" ] || ! "$dir/bin/python" -c 'import opentelemetry.sdk' 2>/dev/null; then
+    log "installing the $name instrumentation (PyPI): $*"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "$@"
+    echo "$*" > "$dir/.spec"
+  fi
+}
+OTEL_PINS="opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2"
+# shellcheck disable=SC2086
+inst_venv openllmetry opentelemetry-instrumentation-anthropic==0.62.4 opentelemetry-instrumentation-openai==0.62.4 \
+  anthropic==2.14.0 openai==3.57.0 $OTEL_PINS
+# shellcheck disable=SC2086
+inst_venv openinference openinference-instrumentation-anthropic==3.1.0 anthropic==2.14.0 $OTEL_PINS
+inst_venv openlit openlit==1.45.0 anthropic==0.125.0 openai==2.54.0 \
+  opentelemetry-sdk==1.45.1 opentelemetry-exporter-otlp-proto-http==1.45.1
+# shellcheck disable=SC2086
+inst_venv otel-openai-v2 opentelemetry-instrumentation-openai-v2==2.4b0 opentelemetry-util-genai==1.1b0 \
+  openai==3.57.0 httpx==0.28.1 $OTEL_PINS
 log "tools ready in $TOOLS/bin"

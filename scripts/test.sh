@@ -4,8 +4,12 @@
 #      HTTP API tests (cargo test);
 #   2. the browser test: builds the site with cargo-leptos, starts Bursar on a
 #      fresh demo store, and drives it with Playwright in Debian's Chromium;
-#   3. the OTLP real-client test: OpenTelemetry's Python SDK exports GenAI
+#   3. the OTLP real-client tests: OpenTelemetry's Python SDK exports GenAI
 #      spans to that server, and the spend API must attribute them to the cent;
+#      then OpenLLMetry, OpenInference, OpenLIT and OpenTelemetry's OpenAI
+#      instrumentation wrap the anthropic and openai SDKs (talking to a local
+#      server with the providers' documented responses) and their spans must
+#      come out with every token and the exact cost;
 #   4. the dependency audit: cargo-deny over licenses, versions, sources and
 #      (where the RustSec database can be fetched) advisories.
 # cargo test includes the reliability suite: kill -9 during ingest on both
@@ -93,12 +97,25 @@ set +e
 "$BURSAR_TOOLS/otel-venv/bin/python" end2end/otlp_client.py 2>&1 | tee -a "$LOG"
 otlp_status=${PIPESTATUS[0]}
 set -e
+echo "== instrumentation real-client tests (OpenLLMetry, OpenInference, OpenLIT, OpenTelemetry's OpenAI instrumentation)"
+inst_failed=0
+for lib in openllmetry openinference openlit otel-openai-v2; do
+  set +e
+  "$BURSAR_TOOLS/inst-$lib/bin/python" end2end/instrumentations_client.py "$lib" 2>&1 | tee -a "$LOG"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || inst_failed=1
+  set -e
+done
 kill $SERVER_PID 2>/dev/null || true
+if [ "$inst_failed" -ne 0 ]; then
+  echo "an instrumentation real-client test failed; the server's log is in $E2E_DIR/server.log" >&2
+  exit 1
+fi
 if [ "$otlp_status" -ne 0 ]; then
   echo "the OTLP real-client test failed; the server's log is in $E2E_DIR/server.log" >&2
   exit "$otlp_status"
 fi
 otlp_passed=$(grep -c '^otlp real-client test: 1 passed' "$LOG" || true)
+inst_passed=$(grep -c '^instrumentation real-client test (.*): 1 passed' "$LOG" || true)
 
-total=$((cargo_passed + ${e2e_passed:-0} + otlp_passed))
+total=$((cargo_passed + ${e2e_passed:-0} + otlp_passed + inst_passed))
 echo "bursar: $total passed, 0 failed, $skipped skipped"

@@ -75,6 +75,7 @@ pub const FIELDS: [Field; 7] = [
         attributes: &[
             "gen_ai.usage.cache_creation.input_tokens",
             "gen_ai.usage.cache_creation_input_tokens",
+            "gen_ai.usage.cache_write.input_tokens",
             "llm.token_count.prompt_details.cache_write",
             "ai.usage.inputTokenDetails.cacheWriteTokens",
             "gen_ai.usage.prompt_tokens_details.cache_creation_tokens",

@@ -154,6 +154,25 @@ impl Span {
         ["model", "input_tokens", "output_tokens"].iter().any(|f| self.first(names(f)).is_some())
     }
 
+    /// The event id of this span's call. One LLM call can arrive as two spans:
+    /// the Anthropic Python SDK traces its own calls, and an instrumentation
+    /// library wrapping the same SDK adds a span of its own. Both carry the
+    /// provider's response id (`gen_ai.response.id`, or the `id` of
+    /// OpenInference's JSON `output.value`), which names the call once, so the
+    /// second is stored as a duplicate. Without one, the trace and span ids.
+    pub fn call_id(&self) -> String {
+        let from_output = || {
+            let json = self.text(&["output.mime_type"]).is_some_and(|m| m.contains("json"));
+            let out = self.text(&["output.value"]).filter(|v| json && v.len() <= 1 << 20)?;
+            serde_json::from_str::<Value>(&out).ok()?.get("id")?.as_str().map(str::to_string)
+        };
+        let response = self.text(&["gen_ai.response.id"]).or_else(from_output);
+        match response.map(|r| r.trim().to_string()).filter(|r| !r.is_empty() && r.len() <= 100) {
+            Some(r) => format!("otlp-response-{r}"),
+            None => format!("otlp-{}-{}", self.trace_id, self.span_id),
+        }
+    }
+
     /// The instrumentation library that made this span.
     pub fn instrumentation(&self) -> &'static crate::conventions::Instrumentation {
         fn text(v: &AttrValue) -> Option<&str> {
@@ -173,7 +192,7 @@ impl Span {
             return None;
         }
         let mut e = Map::new();
-        e.insert("id".into(), json!(format!("otlp-{}-{}", self.trace_id, self.span_id)));
+        e.insert("id".into(), json!(self.call_id()));
         let secs = (self.end_unix_nano / 1_000_000_000) as i64;
         let nanos = (self.end_unix_nano % 1_000_000_000) as u32;
         let ts = chrono::DateTime::from_timestamp(secs, nanos)

@@ -215,3 +215,46 @@ fn every_library_s_anthropic_span_comes_to_the_same_usage() {
     );
     assert_eq!(read(&v5), (1_200, 300, 1_000, 0, 0, Some("vercel-ai-5/input_excludes_cache".into())));
 }
+
+#[test]
+fn one_call_traced_by_the_sdk_and_a_library_is_one_call() {
+    // The anthropic Python SDK 2.x traces its own calls (span
+    // `anthropic.messages.create`, attributes as it writes them), and
+    // OpenInference, wrapping the same SDK, adds its own span whose only
+    // trace of the response id is the JSON it records as output.value.
+    let sdk = span(
+        vec![
+            s("gen_ai.provider.name", "anthropic"),
+            s("gen_ai.operation.name", "chat"),
+            s("gen_ai.request.model", "claude-opus-4-5-20251101"),
+            s("gen_ai.response.model", "claude-opus-4-5-20251101"),
+            s("gen_ai.response.id", "msg_01XFDUDYJgAACzvnptvVoYEL"),
+            i("gen_ai.usage.input_tokens", 98_805),
+            i("gen_ai.usage.cache_read.input_tokens", 66_360),
+            i("gen_ai.usage.cache_write.input_tokens", 32_435),
+            i("gen_ai.usage.output_tokens", 5_120),
+        ],
+        vec![],
+    );
+    let mut oi = span(
+        vec![
+            s("openinference.span.kind", "LLM"),
+            s("llm.provider", "anthropic"),
+            s("llm.model_name", "claude-opus-4-5-20251101"),
+            i("llm.token_count.prompt", 98_805),
+            i("llm.token_count.completion", 5_120),
+            i("llm.token_count.prompt_details.cache_read", 66_360),
+            i("llm.token_count.prompt_details.cache_write", 32_435),
+            s("output.mime_type", "application/json"),
+            s("output.value", r#"{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","usage":{"input_tokens":10}}"#),
+        ],
+        vec![],
+    );
+    oi.span_id = "b7ad6b7169203331".into();
+    assert_eq!(read(&sdk), (98_805, 5_120, 66_360, 32_435, 0, None));
+    assert_eq!(priced_usd(&sdk), Decimal::from_str("0.36394875").unwrap());
+    assert_eq!(sdk.call_id(), "otlp-response-msg_01XFDUDYJgAACzvnptvVoYEL");
+    assert_eq!(oi.call_id(), sdk.call_id(), "the second span is the same call");
+    let plain = span(vec![s("gen_ai.request.model", "gpt-4o"), i("gen_ai.usage.input_tokens", 1)], vec![]);
+    assert_eq!(plain.call_id(), "otlp-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7");
+}
