@@ -334,33 +334,9 @@ fn runaway(today: NaiveDate) -> Vec<Value> {
         .collect()
 }
 
-/// Runs one agent's calls as a real agent does: before each call it asks the
-/// cap check (as `POST /api/v1/check` would, at the call's own time) and
-/// stops when refused. Returns the calls made and the cap that stopped it.
-async fn run_checked(
-    state: &AppState,
-    counts: &mut Sent,
-    calls: Vec<Value>,
-) -> anyhow::Result<Option<(usize, budgets::caps::BlockedBy)>> {
-    for (made, call) in calls.into_iter().enumerate() {
-        let e = domain::event::parse_event(&call).map_err(|e| anyhow::anyhow!("demo call: {e}"))?;
-        let ask = budgets::caps::CheckRequest {
-            tags: e.tags,
-            task_id: e.task_id,
-            model: Some(e.model),
-            estimated_cost: None,
-        };
-        if let Some(cap) = state.budgets.caps.check(&ask, e.timestamp).await?.into_iter().next() {
-            return Ok(Some((made, cap)));
-        }
-        counts.send(state, &mut vec![call]).await?;
-    }
-    Ok(None)
-}
-
 /// Running counts of what the demo sent.
 #[derive(Default)]
-struct Sent {
+pub(crate) struct Sent {
     sent: usize,
     accepted: usize,
     unpriced: usize,
@@ -369,7 +345,7 @@ struct Sent {
 
 impl Sent {
     /// Sends one request body through the ingest path and counts the answer.
-    async fn send(&mut self, state: &AppState, events: &mut Vec<Value>) -> anyhow::Result<()> {
+    pub(crate) async fn send(&mut self, state: &AppState, events: &mut Vec<Value>) -> anyhow::Result<()> {
         let body = serde_json::to_vec(&json!({ "events": events }))?;
         events.clear();
         let parsed = ingest::parse(&body)?;
@@ -393,7 +369,7 @@ pub async fn load(state: &AppState, days: u32, seed: u64, scale: f64) -> anyhow:
     let mut counts = Sent::default();
     let mut batch: Vec<Value> = Vec::with_capacity(2_000);
     let mut budgets = 0;
-    let mut stopped = None;
+    let mut stopped = crate::demo_agents::Stopped::default();
     demo_taxonomy(state).await?;
     for days_ago in (0..days).rev() {
         let date = today - Duration::days(days_ago);
@@ -406,16 +382,21 @@ pub async fn load(state: &AppState, days: u32, seed: u64, scale: f64) -> anyhow:
             let until = Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default());
             budgets = crate::demo_budgets::create(state, Utc::now(), until).await?;
         }
+        let mut day: Vec<Value> = Vec::new();
         for (wi, w) in WORKFLOWS.iter().enumerate() {
-            batch.extend(day_events(w, wi, date, days_ago, days, seed, scale));
+            day.extend(day_events(w, wi, date, days_ago, days, seed, scale));
         }
         if days_ago == 19 {
-            // The runaway agent asks the check before each call, as real agents
-            // do: its earlier traffic goes first, so the check sees it.
+            day.extend(runaway(today));
+        }
+        if budgets > 0 {
+            // Budgets exist: agents ask the check before each call. Earlier traffic goes first.
             if !batch.is_empty() {
                 counts.send(state, &mut batch).await?;
             }
-            stopped = run_checked(state, &mut counts, runaway(today)).await?;
+            crate::demo_agents::run(state, &mut counts, day, &mut stopped).await?;
+        } else {
+            batch.extend(day);
         }
         while batch.len() >= 1_000 {
             let mut rest = batch.split_off(1_000);
@@ -430,10 +411,7 @@ pub async fn load(state: &AppState, days: u32, seed: u64, scale: f64) -> anyhow:
     anyhow::ensure!(rejected == 0, "the demo generator produced {rejected} invalid events");
     let rules_made = Utc::now() - Duration::days(BUDGETS_DAYS_AGO.min(days));
     let (rules, signal_alerts) = crate::demo_signals::setup(state, rules_made).await?;
-    let stopped = match stopped {
-        Some((calls, b)) => format!("; the runaway agent was stopped by the cap {:?} after {calls} calls", b.name),
-        None => String::new(),
-    };
+    let stopped = stopped.summary();
     Ok(format!(
         "demo organisation: {sent} events over {days} days sent through ingest, {accepted} new \
          ({} already stored), {unpriced} unpriced (a fine-tuned model with no list price); {budgets} budgets; \

@@ -12,6 +12,7 @@ pub mod bench_proc;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod demo_agents;
 pub mod demo_budgets;
 pub mod demo_signals;
 pub mod export;
