@@ -33,7 +33,6 @@ pub struct StoppedBy {
     pub budget_name: String,
     pub limit: Nanos,
     pub spent: Nanos,
-    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Reads a task's calls, oldest first.
@@ -71,13 +70,7 @@ pub async fn get_task(id: String) -> Result<TaskData, ServerFnError> {
         })?
         .into_iter()
         .find(|a| a.split_value.as_deref() == Some(id.as_str()))
-        .map(|a| StoppedBy {
-            budget_id: a.budget_id,
-            budget_name: a.budget_name,
-            limit: a.limit,
-            spent: a.spent,
-            at: a.fired_at,
-        });
+        .map(|a| StoppedBy { budget_id: a.budget_id, budget_name: a.budget_name, limit: a.limit, spent: a.spent });
     Ok(TaskData { id, calls, total, unpriced, truncated, stopped_by })
 }
 
@@ -151,12 +144,13 @@ fn TaskBody(task: TaskData) -> impl IntoView {
         </div>
         {task.stopped_by.clone().map(|b| {
             let link = format!("/budgets/{}", b.budget_id);
+            // The call that reached the cap is the task's last: the check refused the next.
+            let last = task.calls.last().map(|c| c.at.format("%b %d %H:%M:%S UTC").to_string()).unwrap_or_default();
             view! {
                 <section class="card notice" data-testid="task-stopped">
                     <strong>"Stopped by a hard cap. "</strong>
-                    "The task reached " <a href=link>{b.budget_name}</a> " (" {format::usd(b.limit)} ") at "
-                    {format::usd(b.spent)} " on " {b.at.format("%b %d %H:%M:%S UTC").to_string()}
-                    "; from then on the check refused its calls and the cap alert fired."
+                    "Call " {loops} " (" {last} ") took the task to " {format::usd(b.spent)} ", reaching "
+                    <a href=link>{b.budget_name}</a> " (" {format::usd(b.limit)} "): the cap alert fired and the check refused its next call."
                 </section>
             }
         })}

@@ -74,7 +74,7 @@ pub fn WebhookField(
             {label}
             <span class="webhook-row">
                 <input type="url" name="webhook" value=value node_ref=input placeholder="https://hooks.slack.com/services/…"/>
-                <button type="button" class="button secondary" on:click=send disabled=move || test.pending().get()
+                <button type="button" class="btn secondary small" on:click=send disabled=move || test.pending().get()
                     data-testid="webhook-test">
                     {move || if test.pending().get() { "Sending…" } else { "Send test alert" }}
                 </button>

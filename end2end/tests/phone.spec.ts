@@ -11,24 +11,22 @@ const PAGES = [
 
 test.use({ viewport: { width: 390, height: 844 } });
 
-test('every page opens at 390 px with its top bar inside the screen', async ({ page }) => {
+test('every page is usable at 390 px: nothing wider than the screen', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await signIn(page, '/');
-  const overflowing: string[] = [];
+  const tooWide: string[] = [];
   for (const path of PAGES) {
     await page.goto(path);
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
     await expect(page.getByTestId('menu-button')).toBeVisible();
-    for (const sel of ['.topbar', '.brand', '[data-testid=menu-button]']) {
-      const box = await page.locator(sel).first().boundingBox();
-      if (!box || box.x + box.width > 390) overflowing.push(`${path} ${sel}`);
-    }
-    // Pages are checked by eye from these (end2end/.tmp); wide tables scroll in their cards.
+    // Wide tables scroll inside their cards; the page itself never does sideways.
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (width > 390) tooWide.push(`${path}: ${width}px`);
     const name = path === '/' ? 'overview' : path.slice(1).replace(/\//g, '-');
-    await page.screenshot({ path: `.tmp/phone-${name}.png` });
+    await page.screenshot({ path: `.tmp/phone-${name}.png`, fullPage: true });
   }
-  expect(overflowing, 'top bar parts past the right edge').toEqual([]);
+  expect(tooWide, 'pages wider than the screen').toEqual([]);
   expect(errors).toEqual([]);
 });
 
