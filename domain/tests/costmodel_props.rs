@@ -22,7 +22,9 @@ fn catalog(input: u32, output: u32, read: u32, write: u32) -> Catalog {
                 input: r(input + extra),
                 output: r(output + extra),
                 cache_read: r(read),
-                cache_write: r(write),
+                // A charged write costs at least the model's own input rate,
+                // for the escalation model too (its input is `extra` higher).
+                cache_write: r(if write == 0 { 0 } else { write + extra }),
             },
             tiers: vec![],
         }],
