@@ -28,8 +28,16 @@ pub struct Sender {
 
 impl Sender {
     /// A client that gives up after `timeout` (connecting and answering).
-    /// Errors when the TLS roots cannot be loaded.
+    /// Errors when `SSL_CERT_FILE` is set but cannot be read, or when the
+    /// system's root store holds only invalid certificates.
     pub fn new(timeout: Duration) -> Result<Sender, String> {
+        // rustls-native-certs quietly loads nothing from a file it cannot read,
+        // and every HTTPS webhook would then fail: say so at start-up instead.
+        if let Some(path) = std::env::var_os("SSL_CERT_FILE").filter(|p| !p.is_empty()) {
+            std::fs::metadata(&path).map_err(|e| {
+                format!("SSL_CERT_FILE names {}, which cannot be read: {e}", std::path::Path::new(&path).display())
+            })?;
+        }
         let client = reqwest::Client::builder()
             .use_rustls_tls()
             .timeout(timeout)
@@ -106,4 +114,18 @@ fn chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     detail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_ssl_cert_file_is_refused_at_start_up() {
+        std::env::set_var("SSL_CERT_FILE", "/nonexistent/bursar-ca.pem");
+        let err = Sender::new(Duration::from_secs(1)).unwrap_err();
+        std::env::remove_var("SSL_CERT_FILE");
+        assert!(err.starts_with("SSL_CERT_FILE names /nonexistent/bursar-ca.pem, which cannot be read"), "{err}");
+        assert!(Sender::new(Duration::from_secs(1)).is_ok());
+    }
 }
