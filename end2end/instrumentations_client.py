@@ -153,7 +153,14 @@ def run(library, tp, base):
         import openlit
 
         # OpenLIT copies Anthropic's input_tokens as they are (without the cache).
-        openlit.init(disable_metrics=True, disable_batch=True, disable_events=True)
+        # Its own price list comes from a local file: by default it fetches one
+        # from GitHub, which a test must not reach for.
+        import tempfile
+
+        prices = os.path.join(tempfile.mkdtemp(), "openlit-pricing.json")
+        with open(prices, "w") as f:
+            json.dump({"chat": {}, "embeddings": {}, "images": {}, "audio": {}}, f)
+        openlit.init(disable_metrics=True, disable_batch=True, disable_events=True, pricing_json=prices)
         call_anthropic(base)
         call_openai(base)
         return [("anthropic", WANT_ANTHROPIC), ("openai", WANT_OPENAI)]

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod modeller;
 pub mod otlp_mapping;
 pub mod overview;
+pub mod price_names;
 pub mod prices;
 pub mod signals;
 pub mod tasks;

@@ -307,6 +307,7 @@ pub fn PricesPage() -> impl IntoView {
     let preview = ServerAction::<PreviewImport>::new();
     let import = ServerAction::<ApplyImport>::new();
     let price = ServerAction::<PriceUnpriced>::new();
+    let names = ServerAction::<crate::price_names::AddAliases>::new();
     let finished = RwSignal::new(0usize);
     let data = Resource::new(
         move || {
@@ -315,6 +316,7 @@ pub fn PricesPage() -> impl IntoView {
                 version.version().get(),
                 import.version().get(),
                 price.version().get(),
+                names.version().get(),
                 finished.get(),
             )
         },
@@ -364,6 +366,7 @@ pub fn PricesPage() -> impl IntoView {
                 </ActionForm>
             </section>
         </div>
+        <crate::price_names::ModelNamesForm action=names/>
         <section class="card form-card">
             <div class="card-head"><h2>"Import LiteLLM's catalog"</h2></div>
             <p class="subtle">

@@ -133,6 +133,51 @@ impl PriceDraft {
     }
 }
 
+impl PriceDraft {
+    /// The model `self.model` (its exact name) with the names in
+    /// `self.aliases` (comma separated) added as other names for it: how an
+    /// admin maps Azure OpenAI deployment names, which Azure sends as the
+    /// model, to the model they run. A name another model of the same
+    /// provider already answers to is refused, naming that model.
+    pub fn add_aliases(&self, catalog: &Catalog) -> Result<ModelPrice, Vec<FieldError>> {
+        let mut errs = Vec::new();
+        let wanted = self.model.trim().to_lowercase();
+        let found = catalog.models().iter().find(|m| m.model == wanted);
+        if found.is_none() {
+            errs.push(err("model", format!("{:?} is not in the catalog", self.model.trim())));
+        }
+        let names: Vec<String> =
+            self.aliases.split(',').map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect();
+        if names.is_empty() {
+            errs.push(err("aliases", "required: one or more names, comma separated"));
+        }
+        let provider = found.map(|m| m.provider.as_str()).unwrap_or_default();
+        for a in &names {
+            if a.len() > 128 || a.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                errs.push(err("aliases", format!("{a:?} is not a model name (1-128 characters, no spaces)")));
+            } else if let Some(other) = catalog
+                .models()
+                .iter()
+                .find(|m| m.provider == provider && (m.model == *a || m.aliases.contains(a)) && m.model != wanted)
+            {
+                errs.push(err("aliases", format!("{a:?} already names {:?}", other.model)));
+            }
+        }
+        match found {
+            Some(m) if errs.is_empty() => {
+                let mut m = m.clone();
+                for a in names {
+                    if !m.aliases.contains(&a) {
+                        m.aliases.push(a);
+                    }
+                }
+                Ok(m)
+            }
+            _ => Err(errs),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +244,21 @@ mod tests {
         sonnet.effective_from = "2027-01-01".into();
         let m = sonnet.new_version(&cat).unwrap();
         assert_eq!(m.prices.last().unwrap().tiers[0].above_input_tokens, 200_000, "the 200k tier carries over");
+    }
+
+    #[test]
+    fn an_azure_deployment_name_maps_to_the_model_it_runs() {
+        let cat = catalog();
+        let d = PriceDraft { model: "azure/gpt-4o".into(), aliases: "Prod-4o, eastus-4o".into(), ..Default::default() };
+        let m = d.add_aliases(&cat).unwrap();
+        assert_eq!(m.aliases, vec!["gpt-4o", "prod-4o", "eastus-4o"]);
+        let mapped = Catalog::new(vec![m], "t".into()).unwrap();
+        assert_eq!(mapped.find_for(Some("azure"), "prod-4o").unwrap().model, "azure/gpt-4o");
+        // A name another Azure model answers to is refused, naming it.
+        let taken = PriceDraft { model: "azure/gpt-4o".into(), aliases: "gpt-5.1".into(), ..Default::default() };
+        assert_eq!(taken.add_aliases(&cat).unwrap_err()[0].reason, "\"gpt-5.1\" already names \"azure/gpt-5.1\"");
+        let missing = PriceDraft { model: "azure/nope".into(), aliases: "".into(), ..Default::default() };
+        let fields: Vec<String> = missing.add_aliases(&cat).unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, vec!["model", "aliases"]);
     }
 }

@@ -34,6 +34,18 @@ impl Governance {
         Ok(m)
     }
 
+    /// Adds other names to a model (Azure deployment names, say). Audited,
+    /// as the model before and after.
+    pub async fn add_aliases(&self, actor: &str, draft: &PriceDraft) -> Result<ModelPrice, GovError> {
+        let catalog = self.catalog();
+        let m = draft.add_aliases(&catalog).map_err(GovError::Invalid)?;
+        let before = catalog.models().iter().find(|b| b.model == m.model).cloned();
+        self.store.put_price_models(std::slice::from_ref(&m), chrono::Utc::now(), false).await?;
+        self.audit(actor, "price.add_aliases", &m.model, json(&before), json(&m)).await?;
+        self.refresh().await?;
+        Ok(m)
+    }
+
     /// What importing a LiteLLM file would change, with prices from `from`.
     pub fn preview_import(&self, text: &str, from: NaiveDate) -> Result<Diff, GovError> {
         if text.len() > MAX_IMPORT_BYTES {

@@ -1,6 +1,7 @@
 //! Every export reconciles with the spend API for every shape of call, to
-//! the nano-dollar: a property test over random mixes of the shapes that
-//! once broke one (a cost with no tokens dropped its FOCUS row).
+//! the nano-dollar: FOCUS, the Explore CSV and the calls list, in a property
+//! test over random mixes of the shapes that once broke one (a cost with no
+//! tokens dropped its FOCUS row).
 
 use crate::helpers::{event, TestApp};
 use axum::http::StatusCode;
@@ -45,6 +46,15 @@ fn shaped(i: usize, shape: u8, day: u32, n: i64) -> Value {
     e
 }
 
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 async fn check(calls: Vec<(u8, u32, i64)>) {
     let app = TestApp::new().await;
     let events: Vec<Value> = calls.iter().enumerate().map(|(i, &(s, d, n))| shaped(i, s, d, n)).collect();
@@ -57,6 +67,34 @@ async fn check(calls: Vec<(u8, u32, i64)>) {
     let (_, spend) = app.spend("from=2026-11-01&to=2026-11-30").await;
     let total = Decimal::from_str(spend["total"]["cost"].as_str().unwrap()).unwrap();
     assert_eq!(billed, total, "FOCUS against the spend API for {calls:?}");
+    // The Explore CSV of the same days, as a signed-in person downloads it.
+    let cookie = app.sign_in_as("viewer").await;
+    let view = "by=team&period=custom&from=2026-11-01&to=2026-11-30";
+    let (status, _, bytes) = app
+        .send(
+            TestApp::browser("GET", &format!("/explore.csv?{view}"), Some(&cookie))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = String::from_utf8(bytes).unwrap();
+    let explored: Decimal = csv.lines().skip(1).map(|l| Decimal::from_str(l.split(',').nth(1).unwrap()).unwrap()).sum();
+    assert_eq!(explored, total, "the Explore CSV against the spend API: {csv}");
+    // The calls list behind the view, every page of it.
+    let mut listed = Decimal::ZERO;
+    for page in 0.. {
+        let form = format!("query={}", urlencode(&format!("{view}&p={page}")));
+        let (status, body) = app.server_fn("/api/explore", &form, Some(&cookie)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let data: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let nanos: i64 = data["calls"].as_array().unwrap().iter().filter_map(|c| c["cost"].as_i64()).sum();
+        listed += Decimal::from(nanos) / Decimal::from(1_000_000_000);
+        if data["more_calls"] != true {
+            break;
+        }
+    }
+    assert_eq!(listed, total, "the calls list against the spend API");
     // Grouped by team and by model the groups add up to the total too.
     for group in ["team", "model,provider"] {
         let (_, g) = app.spend(&format!("from=2026-11-01&to=2026-11-30&group_by={group}")).await;
