@@ -434,11 +434,12 @@ fn CallsList(data: ExploreData) -> impl IntoView {
                 let link = format!("/tasks/{}", domain::explore::encode(&t));
                 view! { <a href=link data-testid="task-link">{t}</a> }
             });
+            let (input, how) = input_text(c);
             view! {
                 <tr>
                     <td class="mono">{c.at.format("%b %d %H:%M:%S").to_string()}</td>
-                    {model_cell(&c)}
-                    <td class="num" title=input_text(&c).1>{input_text(&c).0}</td>
+                    {model_cell(c)}
+                    <td class="num" title=how>{input}</td>
                     <td class="num">{format::count(c.cached_tokens)}</td>
                     <td class="num">{format::count(c.output_tokens)}</td>
                     <td class="num">{c.cost.map(format::usd).unwrap_or_else(|| "unpriced".into())}</td>

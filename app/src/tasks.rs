@@ -117,14 +117,15 @@ fn TaskBody(task: TaskData) -> impl IntoView {
         .map(|(i, c)| {
             running += c.cost.unwrap_or_default();
             let width = if max_input > 0 { c.input_tokens as f64 * 100.0 / max_input as f64 } else { 0.0 };
+            let (input, how) = crate::explore::input_text(c);
             view! {
                 <tr>
                     <td class="num">{i + 1}</td>
                     <td class="mono">{c.at.format("%b %d %H:%M:%S").to_string()}</td>
-                    {crate::explore::model_cell(&c)}
-                    <td class="context" title=crate::explore::input_text(&c).1>
+                    {crate::explore::model_cell(c)}
+                    <td class="context" title=how>
                         <div class="bar"><div class="bar-fill" style=format!("width:{width:.1}%")></div></div>
-                        <span>{crate::explore::input_text(&c).0}</span>
+                        <span>{input}</span>
                     </td>
                     <td class="num">{format::count(c.cached_tokens)}</td>
                     <td class="num">{format::count(c.output_tokens)}</td>
