@@ -95,6 +95,20 @@ async fn a_budget_alert_reaches_an_https_webhook_signed_by_a_private_ca() {
     let (url, got) = https_receiver(pki.server).await;
     // The client is built at start-up, reading SSL_CERT_FILE then.
     let app = trusting(&pki.ca_pem, TestApp::new()).await;
+    delivered_over_https(&app, &url, &got).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_alert_reaches_an_https_webhook_on_postgres() {
+    let pki = pki();
+    let (url, got) = https_receiver(pki.server).await;
+    let Some(app) = trusting(&pki.ca_pem, TestApp::postgres("webhooks_tls")).await else { return };
+    delivered_over_https(&app, &url, &got).await;
+    app.finish().await;
+}
+
+/// A budget alert, then Send test alert, both delivered to the HTTPS receiver.
+async fn delivered_over_https(app: &TestApp, url: &str, got: &Mutex<Vec<Value>>) {
     let admin = app.admin_key.clone();
     let budget = json!({"name": "Platform monthly", "scope": {"team": "platform"}, "period": "month",
         "amount": "100", "thresholds": [50], "hard_cap": false, "webhook": url});
