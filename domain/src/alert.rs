@@ -273,10 +273,22 @@ pub fn backoff(failures: u32) -> chrono::Duration {
 /// Attempts before a delivery is given up as failed.
 pub const MAX_ATTEMPTS: u32 = 8;
 
+/// Text escaped for Slack's `text` and `mrkdwn` fields: `&`, `<` and `>`
+/// become `&amp;`, `&lt;` and `&gt;`, the only three Slack decodes
+/// (<https://api.slack.com/reference/surfaces/formatting#escaping>). Tag
+/// values and names come from whoever holds an ingest key or edits a budget;
+/// unescaped, `<!channel>` would notify a whole channel and
+/// `<https://evil.example|Alert history>` would forge a link.
+pub fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
 /// The webhook body: `text` and `blocks` that a Slack incoming webhook
-/// accepts as-is, and the whole alert beside them for other receivers.
+/// accepts as-is ([`slack_escape`]d), and the whole alert beside them, as
+/// data, for other receivers.
 pub fn webhook_body(alert: &Alert, link: Option<&str>) -> Value {
-    let text = format!("Bursar: {}", alert.headline());
+    let headline = slack_escape(&alert.headline());
+    let text = format!("Bursar: {headline}");
     let period = format!(
         "Period {} to {}",
         alert.period_start.format("%Y-%m-%d %H:%M UTC"),
@@ -285,9 +297,9 @@ pub fn webhook_body(alert: &Alert, link: Option<&str>) -> Value {
     json!({
         "text": text,
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": format!("*{}*\n{}", alert.kind.label(), alert.headline())}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": format!("*{}*\n{headline}", alert.kind.label())}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": match link {
-                Some(link) => format!("{period} · <{link}|Alert history>"),
+                Some(link) => format!("{period} · <{}|Alert history>", slack_escape(link)),
                 None => period,
             }}]}
         ],
@@ -298,6 +310,26 @@ pub fn webhook_body(alert: &Alert, link: Option<&str>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slack_text_cannot_mention_or_link_through_a_tag_value() {
+        let now = chrono::Utc::now();
+        let mut a = Alert::sample(now, "Search & <b>");
+        a.message = None;
+        a.split_value = Some("<!channel> <https://evil.example|Alert history>".into());
+        let body = webhook_body(&a, Some("https://bursar.example.com/alerts"));
+        let text = body["text"].as_str().unwrap();
+        assert!(!text.contains('<') && !text.contains('>'), "{text}");
+        assert!(text.contains("&lt;!channel&gt; &lt;https://evil.example|Alert history&gt;"), "{text}");
+        assert!(text.contains("Search &amp; &lt;b&gt;"), "{text}");
+        let section = body["blocks"][0]["text"]["text"].as_str().unwrap();
+        assert!(section.contains("&lt;!channel&gt;") && !section.contains("<!channel>"), "{section}");
+        // The link Bursar itself adds stays a link; the data beside the text is the raw value.
+        let context = body["blocks"][1]["elements"][0]["text"].as_str().unwrap();
+        assert!(context.ends_with("<https://bursar.example.com/alerts|Alert history>"), "{context}");
+        assert_eq!(body["alert"]["split_value"], "<!channel> <https://evil.example|Alert history>");
+        assert_eq!(slack_escape("a&b<c>d"), "a&amp;b&lt;c&gt;d");
+    }
 
     const LIMIT: Nanos = Nanos(100_000_000_000); // $100
 

@@ -15,6 +15,8 @@ use std::str::FromStr;
 
 /// Longest event id accepted.
 pub const MAX_ID_LEN: usize = 128;
+/// The longest provider name accepted (`azure_ai`, `vertex_ai-anthropic_models`…).
+pub const MAX_PROVIDER_LEN: usize = 64;
 /// Most tokens one field may claim (10⁹): far above any real call, and
 /// small enough that sums over billions of events cannot overflow.
 pub const MAX_TOKENS: i64 = 1_000_000_000;
@@ -97,6 +99,9 @@ pub enum BodyError {
     Empty,
     #[error("events: at most {max} events per request (got {got})")]
     TooMany { max: usize, got: usize },
+    /// More JSON values than [`crate::request_size::MAX_VALUES_PER_REQUEST`]; counted before parsing.
+    #[error("{0}")]
+    TooBig(crate::request_size::TooBig),
 }
 
 /// An event that failed validation, with its id when one could be read.
@@ -111,6 +116,8 @@ pub type IngestBody = Vec<Result<Event, Invalid>>;
 
 /// Parses a request body `{"events":[...]}`.
 pub fn parse_body(bytes: &[u8]) -> Result<IngestBody, BodyError> {
+    let limits = crate::request_size::Limits { max_values: crate::request_size::MAX_VALUES_PER_REQUEST, under: None };
+    crate::request_size::check_json(bytes, limits).map_err(BodyError::TooBig)?;
     let value: Value = serde_json::from_slice(bytes).map_err(|e| BodyError::Malformed {
         line: e.line(),
         column: e.column(),
@@ -148,6 +155,7 @@ pub fn parse_event(v: &Value) -> Result<Event, FieldError> {
     if id_len == 0 || id_len > MAX_ID_LEN {
         return Err(FieldError::new("id", format!("must be 1-{MAX_ID_LEN} characters (got {id_len})")));
     }
+    no_controls("id", id)?;
     let ts_raw = required_str(o, "timestamp")?;
     let timestamp = DateTime::parse_from_rfc3339(ts_raw)
         .map_err(|_| {
@@ -167,7 +175,14 @@ pub fn parse_event(v: &Value) -> Result<Event, FieldError> {
     if model.is_empty() || model.len() > 256 {
         return Err(FieldError::new("model", "must be 1-256 characters"));
     }
+    no_controls("model", &model)?;
     let provider = optional_str(o, "provider")?.map(|p| p.trim().to_lowercase()).filter(|p| !p.is_empty());
+    if let Some(p) = &provider {
+        if p.chars().count() > MAX_PROVIDER_LEN {
+            return Err(FieldError::new("provider", format!("must be at most {MAX_PROVIDER_LEN} characters")));
+        }
+        no_controls("provider", p)?;
+    }
     let usage = Usage {
         input_tokens: tokens(o, "input_tokens", true)?,
         output_tokens: tokens(o, "output_tokens", true)?,
@@ -196,6 +211,7 @@ pub fn parse_event(v: &Value) -> Result<Event, FieldError> {
         if t.is_empty() || t.chars().count() > 256 {
             return Err(FieldError::new("task_id", "must be 1-256 characters"));
         }
+        no_controls("task_id", t)?;
     }
     let tags = tags(o)?;
     let usage_note = optional_str(o, "usage_note")?.map(str::to_string);
@@ -203,6 +219,18 @@ pub fn parse_event(v: &Value) -> Result<Event, FieldError> {
         crate::conventions::UsageNote::check(n).map_err(|r| FieldError::new("usage_note", r))?;
     }
     Ok(Event { id: id.to_string(), timestamp, model, provider, usage, cost, task_id, tags, usage_note })
+}
+
+/// Refuses control characters (a newline, an escape, NUL…) in a text field,
+/// as tag values already are: they would break log lines, CSV cells and
+/// terminals that show the value.
+fn no_controls(field: &str, v: &str) -> Result<(), FieldError> {
+    match v.chars().find(|c| c.is_control()) {
+        Some(c) => {
+            Err(FieldError::new(field, format!("must not contain control characters (found U+{:04X})", c as u32)))
+        }
+        None => Ok(()),
+    }
 }
 
 fn required_str<'a>(o: &'a Map<String, Value>, field: &str) -> Result<&'a str, FieldError> {

@@ -233,10 +233,9 @@ pub fn csv(dims: &[String], rows: &[Row]) -> String {
     let mut out = String::new();
     let mut header: Vec<String> = dims.to_vec();
     header.extend(["cost_usd", "calls", "tokens", "share", "previous_cost_usd"].map(String::from));
-    out.push_str(&header.iter().map(|h| csv_field(h)).collect::<Vec<_>>().join(","));
-    out.push('\n');
+    out.push_str(&crate::csv_cell::row(&header));
     for r in rows {
-        let mut f: Vec<String> = r.values.iter().map(|v| csv_field(v.as_deref().unwrap_or("(untagged)"))).collect();
+        let mut f: Vec<String> = r.values.iter().map(|v| v.as_deref().unwrap_or("(untagged)").to_string()).collect();
         f.extend([
             usd_string(r.cost),
             r.calls.to_string(),
@@ -244,20 +243,9 @@ pub fn csv(dims: &[String], rows: &[Row]) -> String {
             r.share.clone(),
             usd_string(r.previous),
         ]);
-        out.push_str(&f.join(","));
-        out.push('\n');
+        out.push_str(&crate::csv_cell::row(&f));
     }
     out
-}
-
-fn csv_field(s: &str) -> String {
-    // Quote when needed, and defuse spreadsheet formulas.
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
 }
 
 /// Percent-encodes a URL query value.
@@ -347,6 +335,6 @@ mod tests {
             text,
             "team,workflow,cost_usd,calls,tokens,share,previous_cost_usd\n\"a,b\",(untagged),1.50,3,10,1,0.00\n"
         );
-        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(crate::csv_cell::row(&["=SUM(A1)"]), "'=SUM(A1)\n");
     }
 }

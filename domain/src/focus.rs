@@ -82,14 +82,6 @@ fn usd(d: Decimal) -> String {
     d.round_dp(9).normalize().to_string()
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 /// The header line.
 pub fn header() -> String {
     COLUMNS.join(",") + "\n"
@@ -202,9 +194,7 @@ pub fn lines(s: &DaySum, rates: Option<&Rates>, tags: &TagSet, account: &Account
             String::new(),
             tags_json.clone(),
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
+        out.push_str(&crate::csv_cell::row(&fields));
     }
     out
 }
@@ -301,8 +291,8 @@ mod tests {
 
     #[test]
     fn fields_with_commas_are_quoted() {
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(crate::csv_cell::row(&["a,b"]), "\"a,b\"\n");
+        assert_eq!(crate::csv_cell::row(&["say \"hi\""]), "\"say \"\"hi\"\"\"\n");
         assert_eq!(header().split(',').count(), 36);
     }
 }

@@ -13,9 +13,11 @@ pub mod budget_view;
 pub mod calibrate;
 pub mod conventions;
 pub mod costmodel;
+pub mod csv_cell;
 pub mod event;
 pub mod explore;
 pub mod focus;
+pub mod key_limits;
 pub mod litellm;
 pub mod model_id;
 pub mod money;
@@ -25,6 +27,7 @@ pub mod price_edit;
 pub mod pricing;
 pub mod query;
 pub mod report;
+pub mod request_size;
 pub mod signal_rule;
 pub mod signals;
 pub mod signals_report;
@@ -32,6 +35,7 @@ pub mod tags;
 pub mod taxonomy;
 pub mod time;
 pub mod users;
+pub mod webhook_target;
 #[cfg(feature = "tz")]
 pub mod window;
 

@@ -73,8 +73,9 @@ pub struct Span {
     pub name: String,
     pub end_unix_nano: u64,
     pub attributes: Vec<(String, AttrValue)>,
-    /// The resource's attributes (`service.name`, …).
-    pub resource: Vec<(String, AttrValue)>,
+    /// The resource's attributes (`service.name`, …), shared by every span
+    /// of the resource rather than copied into each.
+    pub resource: std::sync::Arc<[(String, AttrValue)]>,
 }
 
 /// Where tags and the task id come from, beyond the defaults.
@@ -296,7 +297,7 @@ mod tests {
             name: "chat gpt-4o".into(),
             end_unix_nano: 1_764_400_000_123_456_789,
             attributes,
-            resource: vec![s("service.name", "support-bot"), s("bursar.team", "support")],
+            resource: vec![s("service.name", "support-bot"), s("bursar.team", "support")].into(),
         }
     }
 

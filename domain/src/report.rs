@@ -87,6 +87,39 @@ pub struct SpendReport {
     pub series: Option<Vec<Point>>,
 }
 
+/// Most rows one spend query reads from the store (each a group in a bucket).
+pub const MAX_SPEND_ROWS: usize = 200_000;
+/// Most cells (groups × buckets) one report may build; a year of daily
+/// buckets for 500 groups is 182,500.
+pub const MAX_REPORT_CELLS: usize = 200_000;
+
+/// Refuses, before anything is built, a query whose rows or groups ×
+/// buckets pass [`MAX_SPEND_ROWS`] or [`MAX_REPORT_CELLS`], naming the
+/// parameter to change (`group_by` when grouped, else `granularity`).
+pub fn check_size(q: &SpendQuery, rows: &[SpendRow]) -> Result<(), crate::FieldError> {
+    let field = if q.group_by.is_empty() { "granularity" } else { "group_by" };
+    let refuse = |reason: String| crate::FieldError { field: field.into(), reason };
+    if rows.len() > MAX_SPEND_ROWS {
+        return Err(refuse(format!(
+            "more than {MAX_SPEND_ROWS} groups and buckets; narrow the range (from, to), group by fewer \
+             dimensions or filter"
+        )));
+    }
+    let buckets = q.granularity.map(|g| g.buckets(q.from, q.to).len()).unwrap_or(1).max(1);
+    if buckets == 1 {
+        return Ok(());
+    }
+    let groups = rows.iter().map(|r| &r.key).collect::<std::collections::HashSet<_>>().len().max(1);
+    let cells = groups.saturating_mul(buckets);
+    if cells > MAX_REPORT_CELLS {
+        return Err(refuse(format!(
+            "{groups} groups × {buckets} buckets is {cells} cells, over the limit of {MAX_REPORT_CELLS}; \
+             narrow the range (from, to), group by fewer dimensions or use a coarser granularity"
+        )));
+    }
+    Ok(())
+}
+
 /// Builds a report from store rows: re-buckets them to the query's
 /// granularity, merges rows from different segments, fills empty buckets
 /// with zeros and sorts groups by cost (then calls, then key).

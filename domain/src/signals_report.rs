@@ -9,6 +9,10 @@ use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+/// The periods the Signals page offers, in days; the API and the page read
+/// only these, so each is one cached report rather than one per number.
+pub const PERIODS: [u32; 2] = [30, 90];
+
 /// One signal of one scope value over the range.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Series {

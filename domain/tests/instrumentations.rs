@@ -26,7 +26,7 @@ fn span(attributes: Vec<(String, AttrValue)>, resource: Vec<(String, AttrValue)>
         name: "chat".into(),
         end_unix_nano: 1_764_400_000_000_000_000,
         attributes,
-        resource,
+        resource: resource.into(),
     }
 }
 
