@@ -99,13 +99,15 @@ pub fn generate_by(name: &str, scopes: &[Scope], created_by: &str) -> (ApiKeyRec
         created: Utc::now(),
         last_used: None,
         revoked: None,
+        tag_limits: None,
     };
     (record, KeySecret(text))
 }
 
 /// A key as the audit log records it (never its hash or text).
 pub fn audit_view(k: &ApiKeyRecord) -> serde_json::Value {
-    serde_json::json!({ "name": k.name, "prefix": k.prefix, "scopes": k.scopes, "revoked": k.revoked.is_some() })
+    let tags = k.tag_limits.as_ref().map(|l| l.text());
+    serde_json::json!({ "name": k.name, "prefix": k.prefix, "scopes": k.scopes, "tags": tags, "revoked": k.revoked.is_some() })
 }
 
 /// Makes and stores a key on someone's behalf (an email or `cli`), and audits it.
@@ -115,7 +117,19 @@ pub async fn create_audited(
     scopes: &[Scope],
     actor: &str,
 ) -> Result<(ApiKeyRecord, KeySecret), store::StoreError> {
-    let (record, secret) = generate_by(name, scopes, actor);
+    create_restricted(store, name, scopes, None, actor).await
+}
+
+/// [`create_audited`], bound to tag values (`None` or empty: unrestricted).
+pub async fn create_restricted(
+    store: &std::sync::Arc<dyn store::Store>,
+    name: &str,
+    scopes: &[Scope],
+    tag_limits: Option<domain::key_limits::TagLimits>,
+    actor: &str,
+) -> Result<(ApiKeyRecord, KeySecret), store::StoreError> {
+    let (mut record, secret) = generate_by(name, scopes, actor);
+    record.tag_limits = tag_limits.filter(|l| !l.is_empty());
     store.create_api_key(&record).await?;
     let entry = domain::audit::Entry::new(actor, "key.create", &record.prefix, None, Some(audit_view(&record)));
     store.record_audit(&entry).await?;

@@ -7,8 +7,8 @@ pub mod keys;
 mod password;
 mod sessions;
 
-pub use password::{hash_password, verify_password};
-pub use sessions::{current_person, DbSessionStore, USER_KEY};
+pub use password::{hash_password, verify_password, Busy, HASH_QUEUE_WAIT};
+pub use sessions::{current_person, restamp, start_session, DbSessionStore, SessionPolicy, USER_KEY};
 
 use chrono::{DateTime, Duration, Utc};
 use domain::users::{check_password, parse_teams, Email, Person, Role};
@@ -17,10 +17,21 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use store::{Store, StoreError, UserRecord};
 
-/// Failed sign-ins allowed per email within [`THROTTLE_WINDOW`].
+/// Failed sign-ins allowed per email from one client address within [`THROTTLE_WINDOW`].
 pub const MAX_FAILURES: i64 = 5;
-/// The window failed sign-ins are counted over.
+/// Failed sign-ins allowed from one client address, over every email, within
+/// [`THROTTLE_WINDOW`]: guessing across many accounts stops here, while the
+/// per-email count is per address, so knowing an admin's email is not
+/// enough to lock them out from everywhere.
+pub const MAX_CLIENT_FAILURES: i64 = 20;
+/// The window failed sign-ins are counted over; older rows are pruned.
 pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+/// The longest email accepted anywhere (RFC 5321 §4.5.3.1.3: a path is at most 256 octets).
+pub const MAX_EMAIL_LEN: usize = 254;
+/// The longest password a sign-in reads; longer is refused before hashing.
+pub const MAX_PASSWORD_LEN: usize = 1024;
+/// How long a setup token works after it is issued.
+pub const SETUP_TOKEN_TTL: Duration = Duration::hours(24);
 
 /// Why an account operation failed, in words a person can act on.
 #[derive(Debug, thiserror::Error)]
@@ -31,13 +42,23 @@ pub enum AccountError {
     EmailTaken,
     #[error("the email or password is wrong")]
     BadCredentials,
-    #[error("too many failed sign-ins for this email; try again in 15 minutes")]
+    #[error("too many failed sign-ins from this address; try again in 15 minutes")]
     Throttled,
-    #[error("this setup link is invalid or has been used")]
+    /// Every hashing slot is busy: answered 429 with `Retry-After`.
+    #[error(transparent)]
+    Busy(#[from] Busy),
+    #[error("this setup link is invalid, has been used, or has expired (it works for 24 hours); restart Bursar to print a new one")]
     BadSetupToken,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// The client address a request came from, as the server judged it (the
+/// peer address, or the last hop of `BURSAR_CLIENT_IP_HEADER` behind a
+/// proxy); put in the request's extensions for sign-in throttling. Empty
+/// when unknown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientAddress(pub String);
 
 /// What a new account needs.
 pub struct NewAccount<'a> {
@@ -69,11 +90,12 @@ pub async fn create_account(store: &Arc<dyn Store>, new: NewAccount<'_>) -> Resu
     let record = UserRecord {
         id: hex::encode(id),
         email: email.as_str().to_string(),
-        password_hash: hash_password(new.password),
+        password_hash: password::hash(new.password).await?,
         role: role.as_str().to_string(),
         teams: if role == Role::Lead { teams } else { Vec::new() },
         created: Utc::now(),
         deactivated: None,
+        password_changed: None,
     };
     match store.create_user(&record).await {
         Ok(()) => Ok(person(&record).ok_or(AccountError::BadCredentials)?),
@@ -146,38 +168,117 @@ pub async fn change_account(
     Ok(())
 }
 
-/// Checks an email and password. Failures are counted per email in the
-/// database; past [`MAX_FAILURES`] in [`THROTTLE_WINDOW`] even a right
-/// password is refused until the window passes.
+/// Checks an email and password from a client address (`""` when unknown).
+///
+/// Every attempt is recorded before it is counted; past [`MAX_FAILURES`] for
+/// this email from this address, or [`MAX_CLIENT_FAILURES`] from this
+/// address, within [`THROTTLE_WINDOW`], even a right password is refused
+/// until the window passes. A success forgets the email's failures.
+///
+/// Errors: `Invalid` for an email over [`MAX_EMAIL_LEN`] or a password over
+/// [`MAX_PASSWORD_LEN`] (nothing recorded), `Throttled`, `Busy` when the
+/// hashing pool is full, `BadCredentials`.
 pub async fn sign_in(
     store: &Arc<dyn Store>,
     email: &str,
     password: &str,
+    client: &str,
     now: DateTime<Utc>,
 ) -> Result<Person, AccountError> {
     let email = email.trim().to_lowercase();
-    if store.count_login_failures(&email, now - THROTTLE_WINDOW).await? >= MAX_FAILURES {
+    if email.chars().count() > MAX_EMAIL_LEN {
+        return Err(AccountError::Invalid { field: "email", reason: format!("at most {MAX_EMAIL_LEN} characters") });
+    }
+    if password.len() > MAX_PASSWORD_LEN {
+        return Err(AccountError::Invalid { field: "password", reason: format!("at most {MAX_PASSWORD_LEN} bytes") });
+    }
+    let client: String = client.chars().take(64).collect();
+    let (for_email, for_client) = store.record_login_attempt(&email, &client, now, now - THROTTLE_WINDOW).await?;
+    if for_email > MAX_FAILURES || for_client > MAX_CLIENT_FAILURES {
         return Err(AccountError::Throttled);
     }
     let found = store.find_user_by_email(&email).await?;
-    let ok = match &found {
-        Some(u) => verify_password(password, &u.password_hash),
-        // Spend the same time as a real check, so timing does not reveal which emails exist.
-        None => {
-            let _ = verify_password(password, password::DUMMY_HASH);
-            false
-        }
-    };
+    // An unknown email spends the same time as a real check, so timing does not reveal which emails exist.
+    let hash = found.as_ref().map_or(password::DUMMY_HASH, |u| u.password_hash.as_str());
+    let ok = password::verify(password, hash).await? && found.is_some();
     match found.as_ref().filter(|_| ok).and_then(person) {
         Some(p) => {
             store.clear_login_failures(&email).await?;
             Ok(p)
         }
-        None => {
-            store.record_login_failure(&email, now).await?;
-            Err(AccountError::BadCredentials)
-        }
+        None => Err(AccountError::BadCredentials),
     }
+}
+
+/// Forgets failed sign-ins older than [`THROTTLE_WINDOW`]; returns how many.
+pub async fn prune_login_failures(store: &Arc<dyn Store>, now: DateTime<Utc>) -> Result<u64, AccountError> {
+    Ok(store.prune_login_failures(now - THROTTLE_WINDOW).await?)
+}
+
+/// A person changes their own password, giving the current one. Their other
+/// sessions end (the caller re-stamps the session making the change); audited
+/// as `user.password_change`.
+///
+/// Errors: `BadCredentials` when `current` is wrong, `Invalid` naming
+/// `password` for a new password the rules refuse, `Busy`.
+pub async fn change_own_password(
+    store: &Arc<dyn Store>,
+    by: &Person,
+    current: &str,
+    new: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    let user = store.find_user(&by.id).await?.ok_or(AccountError::BadCredentials)?;
+    if current.len() > MAX_PASSWORD_LEN || !password::verify(current, &user.password_hash).await? {
+        return Err(AccountError::Invalid { field: "current", reason: "is not your current password".into() });
+    }
+    set_password(store, &by.email, &user, new, "user.password_change", now).await
+}
+
+/// An admin sets someone else's password; that person is signed out
+/// everywhere. Audited as `user.password_reset`.
+///
+/// Errors: `Invalid` naming `id` (no such person, or the admin themselves:
+/// they change their own on the account page) or `password`, `Busy`.
+pub async fn reset_password(
+    store: &Arc<dyn Store>,
+    by: &Person,
+    id: &str,
+    new: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    if by.id == id {
+        return Err(AccountError::Invalid {
+            field: "id",
+            reason: "change your own password on the Account page, with your current one".into(),
+        });
+    }
+    let user = store
+        .find_user(id)
+        .await?
+        .ok_or(AccountError::Invalid { field: "id", reason: "there is no such person".into() })?;
+    set_password(store, &by.email, &user, new, "user.password_reset", now).await
+}
+
+async fn set_password(
+    store: &Arc<dyn Store>,
+    actor: &str,
+    user: &UserRecord,
+    new: &str,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    check_password(new).map_err(|reason| AccountError::Invalid { field: "password", reason })?;
+    if new.len() > MAX_PASSWORD_LEN {
+        return Err(AccountError::Invalid { field: "password", reason: format!("at most {MAX_PASSWORD_LEN} bytes") });
+    }
+    let hash = password::hash(new).await?;
+    store.set_password(&user.id, &hash, now).await?;
+    // The audit says that it changed and when, never the hash.
+    let note = serde_json::json!({ "password": "changed", "sessions": "signed out" });
+    let entry = domain::audit::Entry::new(actor, action, &user.email, None, Some(note));
+    store.record_audit(&entry).await?;
+    Ok(())
 }
 
 /// Issues a one-time token for creating the first admin; returns the token.
@@ -203,7 +304,8 @@ pub async fn redeem_setup_token(
     // Validate first, so a typo does not burn the token.
     Email::parse(email).map_err(|reason| AccountError::Invalid { field: "email", reason })?;
     check_password(password).map_err(|reason| AccountError::Invalid { field: "password", reason })?;
-    if !store.use_setup_token(&token_hash(token.trim()), Utc::now()).await? {
+    let now = Utc::now();
+    if !store.use_setup_token(&token_hash(token.trim()), now, now - SETUP_TOKEN_TTL).await? {
         return Err(AccountError::BadSetupToken);
     }
     create_account_by(store, NewAccount { email, password, role: "admin", teams: "" }, "setup").await

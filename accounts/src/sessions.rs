@@ -11,6 +11,48 @@ use tower_sessions::session_store::{self, SessionStore};
 
 /// The session key holding the signed-in person's id.
 pub const USER_KEY: &str = "user_id";
+/// The session key holding when the person signed in (Unix microseconds).
+const SIGNED_IN_KEY: &str = "signed_in_us";
+/// The session key holding when the session ends however active it is (Unix microseconds).
+const ENDS_KEY: &str = "ends_us";
+
+/// How long a session may last from sign-in, however active: the absolute
+/// lifetime beside the idle one (OWASP ASVS 3.3.1, 3.3.2). Provided to the
+/// web app as context; `BURSAR_SESSION_MAX_DAYS` sets it (default 7 days).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub absolute: chrono::Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> SessionPolicy {
+        SessionPolicy { absolute: chrono::Duration::days(7) }
+    }
+}
+
+/// Signs a person in on this session: a fresh session id (so an id planted
+/// before is worthless), who they are, and when the session must end.
+pub async fn start_session(
+    session: &tower_sessions::Session,
+    person_id: &str,
+    policy: SessionPolicy,
+    now: DateTime<Utc>,
+) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    session.insert(USER_KEY, person_id).await?;
+    restamp(session, policy, now).await
+}
+
+/// Marks this session as signed in `now` (after the person changed their own
+/// password, so this session outlives the change while their others end).
+pub async fn restamp(
+    session: &tower_sessions::Session,
+    policy: SessionPolicy,
+    now: DateTime<Utc>,
+) -> Result<(), tower_sessions::session::Error> {
+    session.insert(SIGNED_IN_KEY, now.timestamp_micros()).await?;
+    session.insert(ENDS_KEY, (now + policy.absolute).timestamp_micros()).await
+}
 
 /// Sessions kept in the `sessions` table.
 #[derive(Clone)]
@@ -60,13 +102,23 @@ impl SessionStore for DbSessionStore {
     }
 }
 
-/// The person a session belongs to, if it is signed in and the person is
-/// still active (looked up on every request, so deactivation takes effect at once).
+/// The person a session belongs to, if it is signed in, within its absolute
+/// lifetime, signed in after the person's password last changed, and the
+/// person is still active (looked up on every request, so deactivation and
+/// a password reset take effect at once). A session past any of these is
+/// forgotten.
 pub async fn current_person(
     store: &Arc<dyn Store>,
     session: &tower_sessions::Session,
 ) -> Option<domain::users::Person> {
     let id: String = session.get(USER_KEY).await.ok().flatten()?;
+    let signed_in: i64 = session.get(SIGNED_IN_KEY).await.ok().flatten().unwrap_or(0);
+    let ends: i64 = session.get(ENDS_KEY).await.ok().flatten().unwrap_or(0);
     let user = store.find_user(&id).await.ok().flatten()?;
+    let stale = user.password_changed.is_some_and(|t| t.timestamp_micros() > signed_in);
+    if Utc::now().timestamp_micros() >= ends || stale {
+        let _ = session.flush().await;
+        return None;
+    }
     crate::person(&user)
 }

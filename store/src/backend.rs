@@ -22,14 +22,15 @@ pub fn placeholders(dialect: crate::sql::Dialect, sql: &str) -> String {
 
 /// Columns of an API key row, in [`ApiKeyRow`]'s order.
 pub(crate) const API_KEY_COLUMNS: &str =
-    "id, name, prefix, key_hash, scopes, created_us, last_used_us, revoked_us, created_by";
+    "id, name, prefix, key_hash, scopes, created_us, last_used_us, revoked_us, created_by, tag_limits";
 
 /// An API key row as read.
-pub(crate) type ApiKeyRow = (String, String, String, String, String, i64, Option<i64>, Option<i64>, String);
+pub(crate) type ApiKeyRow =
+    (String, String, String, String, String, i64, Option<i64>, Option<i64>, String, Option<String>);
 
 /// An API key from its row.
 pub(crate) fn api_key(row: ApiKeyRow) -> crate::ApiKeyRecord {
-    let (id, name, prefix, key_hash, scopes, created, last_used, revoked, created_by) = row;
+    let (id, name, prefix, key_hash, scopes, created, last_used, revoked, created_by, tag_limits) = row;
     crate::ApiKeyRecord {
         id,
         name,
@@ -40,6 +41,12 @@ pub(crate) fn api_key(row: ApiKeyRow) -> crate::ApiKeyRecord {
         created: crate::rollup::from_micros(created),
         last_used: last_used.map(crate::rollup::from_micros),
         revoked: revoked.map(crate::rollup::from_micros),
+        // A restriction that cannot be read restricts to nothing: the key writes no call rather than any.
+        tag_limits: tag_limits.map(|t| {
+            serde_json::from_str(&t).unwrap_or_else(|_| {
+                domain::key_limits::TagLimits([("team".to_string(), Vec::new())].into_iter().collect())
+            })
+        }),
     }
 }
 
@@ -225,7 +232,11 @@ macro_rules! impl_store {
                     sqlx::query_scalar("select max(version) from _sqlx_migrations where success")
                         .fetch_one(&self.reader)
                         .await
-                        .map_err(|e| format!("the database does not answer or is not migrated: {e}"))?;
+                        .map_err(|e| {
+                            // The database's own words (hosts, users, SQL) go to the log, not to whoever asks.
+                            tracing::warn!(error = %e, "readiness check failed");
+                            "the database does not answer or is not migrated; the server log has the details".to_string()
+                        })?;
                 match applied {
                     Some(v) if v >= latest => Ok(()),
                     v => Err(format!("migrations pending: the database is at {}, this build needs {latest}", v.unwrap_or(0))),
@@ -384,8 +395,28 @@ macro_rules! impl_store {
                 self.p_delete_expired_sessions($crate::rollup::micros(now)).await
             }
 
-            async fn record_login_failure(&self, email: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), $crate::StoreError> {
-                self.p_record_login_failure(email, $crate::rollup::micros(at)).await
+            async fn record_login_attempt(
+                &self,
+                email: &str,
+                client: &str,
+                at: chrono::DateTime<chrono::Utc>,
+                since: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(i64, i64), $crate::StoreError> {
+                let (at, since) = ($crate::rollup::micros(at), $crate::rollup::micros(since));
+                self.p_record_login_attempt(email, client, at, since).await
+            }
+
+            async fn prune_login_failures(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, $crate::StoreError> {
+                self.p_prune_login_failures($crate::rollup::micros(before)).await
+            }
+
+            async fn set_password(
+                &self,
+                id: &str,
+                hash: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, $crate::StoreError> {
+                self.p_set_password(id, hash, $crate::rollup::micros(at)).await
             }
 
             async fn count_login_failures(
@@ -404,8 +435,13 @@ macro_rules! impl_store {
                 self.p_create_setup_token(hash, $crate::rollup::micros(at)).await
             }
 
-            async fn use_setup_token(&self, hash: &str, at: chrono::DateTime<chrono::Utc>) -> Result<bool, $crate::StoreError> {
-                self.p_use_setup_token(hash, $crate::rollup::micros(at)).await
+            async fn use_setup_token(
+                &self,
+                hash: &str,
+                at: chrono::DateTime<chrono::Utc>,
+                issued_after: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, $crate::StoreError> {
+                self.p_use_setup_token(hash, $crate::rollup::micros(at), $crate::rollup::micros(issued_after)).await
             }
 
             async fn list_events(&self, q: &$crate::EventQuery) -> Result<Vec<$crate::StoredEvent>, $crate::StoreError> {
@@ -682,8 +718,8 @@ macro_rules! impl_store {
 
             async fn create_api_key(&self, k: &$crate::ApiKeyRecord) -> Result<(), $crate::StoreError> {
                 let sql = self.q(
-                    "insert into api_keys (id, name, prefix, key_hash, scopes, created_us, last_used_us, revoked_us, created_by) \
-                     values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "insert into api_keys (id, name, prefix, key_hash, scopes, created_us, last_used_us, revoked_us, created_by, tag_limits) \
+                     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 );
                 sqlx::query(&sql)
                     .bind(&k.id)
@@ -695,6 +731,7 @@ macro_rules! impl_store {
                     .bind(k.last_used.map($crate::rollup::micros))
                     .bind(k.revoked.map($crate::rollup::micros))
                     .bind(&k.created_by)
+                    .bind(k.tag_limits.as_ref().filter(|l| !l.is_empty()).and_then(|l| serde_json::to_string(l).ok()))
                     .execute(&self.writer)
                     .await?;
                 Ok(())

@@ -30,16 +30,16 @@ macro_rules! impl_people {
                 value: &str,
             ) -> Result<Option<$crate::UserRecord>, $crate::StoreError> {
                 let sql = self.q(&format!(
-                    "select id, email, password_hash, role, teams, created_us, deactivated_us from users where {column} = ?"
+                    "select id, email, password_hash, role, teams, created_us, deactivated_us, password_changed_us from users where {column} = ?"
                 ));
-                let row: Option<(String, String, String, String, String, i64, Option<i64>)> =
+                let row: Option<(String, String, String, String, String, i64, Option<i64>, Option<i64>)> =
                     sqlx::query_as(&sql).bind(value).fetch_optional(&self.reader).await?;
                 Ok(row.map(user_from_row))
             }
 
             pub(crate) async fn p_list_users(&self) -> Result<Vec<$crate::UserRecord>, $crate::StoreError> {
-                let rows: Vec<(String, String, String, String, String, i64, Option<i64>)> = sqlx::query_as(
-                    "select id, email, password_hash, role, teams, created_us, deactivated_us from users order by email",
+                let rows: Vec<(String, String, String, String, String, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+                    "select id, email, password_hash, role, teams, created_us, deactivated_us, password_changed_us from users order by email",
                 )
                 .fetch_all(&self.reader)
                 .await?;
@@ -79,10 +79,33 @@ macro_rules! impl_people {
                 Ok(sqlx::query(&sql).bind(now_us).execute(&self.writer).await?.rows_affected())
             }
 
-            pub(crate) async fn p_record_login_failure(&self, email: &str, at_us: i64) -> Result<(), $crate::StoreError> {
-                let sql = self.q("insert into login_failures (email, at_us) values (?, ?)");
-                sqlx::query(&sql).bind(email).bind(at_us).execute(&self.writer).await?;
-                Ok(())
+            pub(crate) async fn p_record_login_attempt(
+                &self,
+                email: &str,
+                client: &str,
+                at_us: i64,
+                since_us: i64,
+            ) -> Result<(i64, i64), $crate::StoreError> {
+                // Recorded before it is counted: parallel guesses each see
+                // every guess recorded before theirs, so no more than the
+                // limit get through (a check-then-record would let them all).
+                let sql = self.q("insert into login_failures (email, client, at_us) values (?, ?, ?)");
+                sqlx::query(&sql).bind(email).bind(client).bind(at_us).execute(&self.writer).await?;
+                let sql = self.q(
+                    "select count(*) filter (where email = ?), count(*) from login_failures \
+                     where client = ? and at_us > ?",
+                );
+                Ok(sqlx::query_as(&sql).bind(email).bind(client).bind(since_us).fetch_one(&self.writer).await?)
+            }
+
+            pub(crate) async fn p_prune_login_failures(&self, before_us: i64) -> Result<u64, $crate::StoreError> {
+                let sql = self.q("delete from login_failures where at_us <= ?");
+                Ok(sqlx::query(&sql).bind(before_us).execute(&self.writer).await?.rows_affected())
+            }
+
+            pub(crate) async fn p_set_password(&self, id: &str, hash: &str, at_us: i64) -> Result<bool, $crate::StoreError> {
+                let sql = self.q("update users set password_hash = ?, password_changed_us = ? where id = ?");
+                Ok(sqlx::query(&sql).bind(hash).bind(at_us).bind(id).execute(&self.writer).await?.rows_affected() == 1)
             }
 
             pub(crate) async fn p_count_login_failures(&self, email: &str, since_us: i64) -> Result<i64, $crate::StoreError> {
@@ -102,9 +125,17 @@ macro_rules! impl_people {
                 Ok(())
             }
 
-            pub(crate) async fn p_use_setup_token(&self, hash: &str, at_us: i64) -> Result<bool, $crate::StoreError> {
-                let sql = self.q("update setup_tokens set used_us = ? where token_hash = ? and used_us is null");
-                Ok(sqlx::query(&sql).bind(at_us).bind(hash).execute(&self.writer).await?.rows_affected() == 1)
+            pub(crate) async fn p_use_setup_token(
+                &self,
+                hash: &str,
+                at_us: i64,
+                issued_after_us: i64,
+            ) -> Result<bool, $crate::StoreError> {
+                let sql = self.q(
+                    "update setup_tokens set used_us = ? where token_hash = ? and used_us is null and created_us > ?",
+                );
+                let done = sqlx::query(&sql).bind(at_us).bind(hash).bind(issued_after_us).execute(&self.writer).await?;
+                Ok(done.rows_affected() == 1)
             }
 
             pub(crate) async fn p_list_events(
@@ -142,8 +173,8 @@ macro_rules! impl_people {
             }
         }
 
-        fn user_from_row(r: (String, String, String, String, String, i64, Option<i64>)) -> $crate::UserRecord {
-            let (id, email, password_hash, role, teams, created, deactivated) = r;
+        fn user_from_row(r: (String, String, String, String, String, i64, Option<i64>, Option<i64>)) -> $crate::UserRecord {
+            let (id, email, password_hash, role, teams, created, deactivated, password_changed) = r;
             $crate::UserRecord {
                 id,
                 email,
@@ -152,6 +183,7 @@ macro_rules! impl_people {
                 teams: teams.split(',').filter(|t| !t.is_empty()).map(String::from).collect(),
                 created: $crate::rollup::from_micros(created),
                 deactivated: deactivated.map($crate::rollup::from_micros),
+                password_changed: password_changed.map($crate::rollup::from_micros),
             }
         }
     };

@@ -15,6 +15,10 @@ pub enum StoreError {
     /// Migrations could not be applied.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The request would build more than a limit allows; nothing was built.
+    /// A 400 naming the parameter to change.
+    #[error("{0}")]
+    Refused(domain::FieldError),
     /// Any other database error.
     #[error("database error: {0}")]
     Database(sqlx::Error),

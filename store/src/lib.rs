@@ -70,6 +70,8 @@ pub struct ApiKeyRecord {
     pub created: DateTime<Utc>,
     pub last_used: Option<DateTime<Utc>>,
     pub revoked: Option<DateTime<Utc>>,
+    /// The tag values the key may write and check; `None`: any.
+    pub tag_limits: Option<domain::key_limits::TagLimits>,
 }
 
 /// The operations Bursar needs from a database.
@@ -157,8 +159,25 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets every expired session; returns how many.
     async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 
-    /// Records a failed sign-in for an email.
-    async fn record_login_failure(&self, email: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Records a sign-in attempt for an email from a client address (kept as a
+    /// failure unless [`Store::clear_login_failures`] follows a success), and
+    /// answers, counting it, the attempts since `since` for that email from
+    /// that client and for that client over every email. Recording comes
+    /// first, so parallel attempts cannot all pass one stale count.
+    async fn record_login_attempt(
+        &self,
+        email: &str,
+        client: &str,
+        at: DateTime<Utc>,
+        since: DateTime<Utc>,
+    ) -> Result<(i64, i64), StoreError>;
+
+    /// Forgets failed sign-ins recorded at or before `before`; returns how many.
+    async fn prune_login_failures(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Replaces a person's password hash and records when (sessions signed in
+    /// before then stop working); false when there is no such person.
+    async fn set_password(&self, id: &str, hash: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
 
     /// Failed sign-ins for an email since a time.
     async fn count_login_failures(&self, email: &str, since: DateTime<Utc>) -> Result<i64, StoreError>;
@@ -169,8 +188,14 @@ pub trait Store: Send + Sync + 'static {
     /// Saves the hash of a one-time setup token.
     async fn create_setup_token(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 
-    /// Marks a setup token used; true only the first time, for a token that exists.
-    async fn use_setup_token(&self, token_hash: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Marks a setup token used; true only the first time, for a token that
+    /// exists and was issued after `issued_after` (older tokens have expired).
+    async fn use_setup_token(
+        &self,
+        token_hash: &str,
+        at: DateTime<Utc>,
+        issued_after: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// Lists calls: newest first, or a task's calls oldest first.
     async fn list_events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, StoreError>;
@@ -386,6 +411,7 @@ pub trait Store: Send + Sync + 'static {
         let mut rows = Vec::new();
         for seg in plan_segments(q.from, q.to, allow_days) {
             rows.extend(self.spend_rows(seg, q).await?);
+            domain::report::check_size(q, &rows).map_err(StoreError::Refused)?;
         }
         Ok(build_report(q, rows))
     }
@@ -394,7 +420,9 @@ pub trait Store: Send + Sync + 'static {
     /// the rollups are checked against.
     async fn spend_from_events(&self, q: &SpendQuery) -> Result<SpendReport, StoreError> {
         let seg = Segment { source: Source::Raw, from: q.from, to: q.to };
-        Ok(build_report(q, self.spend_rows(seg, q).await?))
+        let rows = self.spend_rows(seg, q).await?;
+        domain::report::check_size(q, &rows).map_err(StoreError::Refused)?;
+        Ok(build_report(q, rows))
     }
 }
 

@@ -15,6 +15,8 @@ pub struct UserRecord {
     pub teams: Vec<String>,
     pub created: DateTime<Utc>,
     pub deactivated: Option<DateTime<Utc>>,
+    /// When the password last changed; `None` if never since the account was made.
+    pub password_changed: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for UserRecord {

@@ -115,6 +115,8 @@ pub fn spend(dialect: Dialect, seg: &Segment, q: &SpendQuery) -> Built {
         let cols: Vec<String> = (1..=n_group).map(|i| i.to_string()).collect();
         sql.push_str(&format!(" group by {}", cols.join(", ")));
     }
+    // One row past the limit tells the caller to refuse, without reading more.
+    sql.push_str(&format!(" limit {}", domain::report::MAX_SPEND_ROWS + 1));
     Built { sql, binds: b.binds, has_bucket, n_keys: q.group_by.len() }
 }
 
@@ -231,6 +233,6 @@ mod tests {
         assert!(b.sql.contains("r.bucket >= $2 and r.bucket < $3"), "{}", b.sql);
         assert!(b.sql.contains("f.key = $4 and f.value in ($5)"), "{}", b.sql);
         assert_eq!(b.binds.len(), 5);
-        assert!(b.sql.ends_with("group by 1, 2"));
+        assert!(b.sql.ends_with("group by 1, 2 limit 200001"), "{}", b.sql);
     }
 }

@@ -258,6 +258,7 @@ pub async fn api_keys_round_trip(s: Arc<dyn Store>) {
         created: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
         last_used: None,
         revoked: None,
+        tag_limits: None,
     };
     s.create_api_key(&k).await.unwrap();
     assert_eq!(s.find_api_key("deadbeef").await.unwrap(), Some(k.clone()));
@@ -270,9 +271,11 @@ pub async fn api_keys_round_trip(s: Arc<dyn Store>) {
         id: "k2".into(),
         key_hash: "feedface".into(),
         created: Utc.with_ymd_and_hms(2026, 11, 3, 0, 0, 0).unwrap(),
+        tag_limits: Some(domain::key_limits::TagLimits::parse("team=search, team=search-infra").unwrap()),
         ..k.clone()
     };
     s.create_api_key(&newer).await.unwrap();
+    assert_eq!(s.find_api_key("feedface").await.unwrap(), Some(newer.clone()), "a key's tag restriction round-trips");
     let listed: Vec<String> = s.list_api_keys().await.unwrap().into_iter().map(|k| k.id).collect();
     assert_eq!(listed, vec!["k2", "k1"], "newest first");
     assert!(s.revoke_api_key("k1", at).await.unwrap());
@@ -326,6 +329,7 @@ fn user(id: &str, email: &str) -> store::UserRecord {
         teams: vec!["platform".into(), "search".into()],
         created: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
         deactivated: None,
+        password_changed: None,
     }
 }
 
@@ -350,6 +354,11 @@ pub async fn people_round_trip(s: Arc<dyn Store>) {
         ("lead", vec!["platform".to_string(), "data".to_string()], Some(off))
     );
     assert!(!s.update_user("nobody", "viewer", &[], None).await.unwrap());
+    let reset = Utc.with_ymd_and_hms(2026, 11, 6, 0, 0, 0).unwrap();
+    assert!(s.set_password("u1", "$argon2id$new", reset).await.unwrap());
+    let after = s.find_user("u1").await.unwrap().unwrap();
+    assert_eq!((after.password_hash.as_str(), after.password_changed), ("$argon2id$new", Some(reset)));
+    assert!(!s.set_password("nobody", "x", reset).await.unwrap());
 }
 
 pub async fn sessions_expire_and_are_deleted(s: Arc<dyn Store>) {
@@ -367,16 +376,27 @@ pub async fn sessions_expire_and_are_deleted(s: Arc<dyn Store>) {
 
 pub async fn login_failures_and_setup_tokens(s: Arc<dyn Store>) {
     let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+    let since = now - Duration::minutes(15);
     for i in 0..3 {
-        s.record_login_failure("ana@example.com", now - Duration::minutes(i * 10)).await.unwrap();
+        s.record_login_attempt("ana@example.com", "10.0.0.1", now - Duration::minutes(i * 10), since).await.unwrap();
     }
-    assert_eq!(s.count_login_failures("ana@example.com", now - Duration::minutes(15)).await.unwrap(), 2);
+    // Counted with the attempt being recorded: per email from this client, and per client.
+    let counts = s.record_login_attempt("bo@example.com", "10.0.0.1", now, since).await.unwrap();
+    assert_eq!(counts, (1, 3), "bo once from 10.0.0.1; 10.0.0.1 three times in the window");
+    assert_eq!(s.record_login_attempt("ana@example.com", "10.0.0.2", now, since).await.unwrap(), (1, 1));
+    assert_eq!(s.count_login_failures("ana@example.com", since).await.unwrap(), 3);
+    // Rows older than the window are pruned; the rest stay.
+    assert_eq!(s.prune_login_failures(since).await.unwrap(), 1);
+    assert_eq!(s.count_login_failures("ana@example.com", now - Duration::days(1)).await.unwrap(), 3);
     s.clear_login_failures("ana@example.com").await.unwrap();
     assert_eq!(s.count_login_failures("ana@example.com", now - Duration::days(1)).await.unwrap(), 0);
     s.create_setup_token("h1", now).await.unwrap();
-    assert!(s.use_setup_token("h1", now).await.unwrap());
-    assert!(!s.use_setup_token("h1", now).await.unwrap(), "a setup token works once");
-    assert!(!s.use_setup_token("nope", now).await.unwrap());
+    let issued_after = now - Duration::hours(24);
+    assert!(s.use_setup_token("h1", now, issued_after).await.unwrap());
+    assert!(!s.use_setup_token("h1", now, issued_after).await.unwrap(), "a setup token works once");
+    assert!(!s.use_setup_token("nope", now, issued_after).await.unwrap());
+    s.create_setup_token("old", now - Duration::hours(25)).await.unwrap();
+    assert!(!s.use_setup_token("old", now, issued_after).await.unwrap(), "an expired setup token does not work");
 }
 
 pub async fn calls_list_by_filter_and_task(s: Arc<dyn Store>) {
