@@ -78,6 +78,8 @@ pub struct Budgets {
     default_zone: String,
     /// Applied to each saved scope, so a budget names tags as calls carry them.
     tag_rules: std::sync::RwLock<Option<TagRules>>,
+    /// Which internal webhook destinations the operator allows.
+    webhook_policy: std::sync::RwLock<domain::webhook_target::Policy>,
     /// Hard-capped budgets, for the pre-call check.
     pub caps: caps::CapIndex,
 }
@@ -90,7 +92,13 @@ impl Budgets {
             store,
             default_zone: default_zone.to_string(),
             tag_rules: Default::default(),
+            webhook_policy: Default::default(),
         })
+    }
+
+    /// Sets which internal webhook destinations are allowed (`BURSAR_WEBHOOK_ALLOWED_HOSTS`).
+    pub fn set_webhook_policy(&self, policy: domain::webhook_target::Policy) {
+        *self.webhook_policy.write().unwrap_or_else(|p| p.into_inner()) = policy;
     }
 
     /// Sets the rules saved scopes are normalised with (the server wires in the taxonomy).
@@ -119,7 +127,14 @@ impl Budgets {
         let keys = self.known_keys().await?;
         let ctx =
             Context { known_keys: &keys, default_zone: &self.default_zone, zone_ok: &|z| window::zone(z).is_some() };
-        validate(draft, &ctx).map_err(BudgetError::Invalid)
+        let spec = validate(draft, &ctx).map_err(BudgetError::Invalid)?;
+        if let Some(url) = &spec.webhook {
+            let policy = self.webhook_policy.read().unwrap_or_else(|p| p.into_inner());
+            policy
+                .check(url)
+                .map_err(|reason| BudgetError::Invalid(vec![FieldError { field: "webhook".into(), reason }]))?;
+        }
+        Ok(spec)
     }
 
     /// Creates (`id` None) or replaces a budget.

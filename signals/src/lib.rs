@@ -34,6 +34,9 @@ pub enum SigError {
     Invalid(Vec<FieldError>),
     #[error("{0}")]
     NotFound(String),
+    /// The person may not change this rule or scenario.
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -66,6 +69,8 @@ type ReportCache = HashMap<(String, u32, NaiveDate), (Instant, Arc<SignalsReport
 pub struct Signals {
     store: Arc<dyn Store>,
     reports: Mutex<ReportCache>,
+    /// Which internal webhook destinations the operator allows.
+    webhook_policy: std::sync::RwLock<domain::webhook_target::Policy>,
 }
 
 fn new_id(prefix: &str) -> String {
@@ -77,7 +82,59 @@ fn new_id(prefix: &str) -> String {
 
 impl Signals {
     pub fn new(store: Arc<dyn Store>) -> Arc<Signals> {
-        Arc::new(Signals { store, reports: Mutex::new(HashMap::new()) })
+        Arc::new(Signals { store, reports: Mutex::new(HashMap::new()), webhook_policy: Default::default() })
+    }
+
+    /// Sets which internal webhook destinations are allowed (`BURSAR_WEBHOOK_ALLOWED_HOSTS`).
+    pub fn set_webhook_policy(&self, policy: domain::webhook_target::Policy) {
+        *self.webhook_policy.write().unwrap_or_else(|p| p.into_inner()) = policy;
+    }
+
+    /// Whether `person` may change (save over, or delete) the signal rule
+    /// `id`, by the rule budgets follow: an admin any rule; a lead a rule they
+    /// made, or one scoped to `team=` one of their teams. A rule not made yet
+    /// (`id` unknown) is theirs.
+    ///
+    /// Errors: `Forbidden` naming who may change it.
+    pub async fn may_change_rule(&self, person: &domain::users::Person, id: &str) -> Result<(), SigError> {
+        if person.is_admin() {
+            return Ok(());
+        }
+        let Some(rule) = self.store.list_signal_rules().await?.into_iter().find(|r| r.id == id) else {
+            return Ok(());
+        };
+        let team = (rule.spec.key == "team").then_some(rule.spec.value.as_deref()).flatten();
+        if rule.created_by == person.email || team.is_some_and(|t| person.can_edit_team(t)) {
+            return Ok(());
+        }
+        Err(SigError::Forbidden(format!(
+            "the rule {:?} was made by {} and is not scoped to one of your teams; ask them or an admin",
+            rule.spec.name, rule.created_by
+        )))
+    }
+
+    /// Whether `person` may change the scenario `id`: an admin any; a lead
+    /// their own. A scenario not made yet is theirs.
+    ///
+    /// Errors: `Forbidden` naming who made it.
+    pub async fn may_change_scenario(&self, person: &domain::users::Person, id: &str) -> Result<(), SigError> {
+        if person.is_admin() {
+            return Ok(());
+        }
+        match self.store.list_scenarios().await?.into_iter().find(|s| s.id == id) {
+            Some(s) if s.created_by != person.email => Err(SigError::Forbidden(format!(
+                "the scenario {:?} was made by {}; ask them or an admin",
+                s.name, s.created_by
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses a rule's webhook that points inside the network (400 naming `webhook`).
+    fn check_webhook(&self, url: Option<&str>) -> Result<(), SigError> {
+        let Some(url) = url else { return Ok(()) };
+        let policy = self.webhook_policy.read().unwrap_or_else(|p| p.into_inner());
+        policy.check(url).map(|_| ()).map_err(|reason| SigError::field("webhook", reason))
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

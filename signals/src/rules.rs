@@ -49,6 +49,7 @@ impl Signals {
         created: Option<DateTime<Utc>>,
     ) -> Result<SignalRuleRecord, SigError> {
         let spec = spec.validate().map_err(SigError::Invalid)?;
+        self.check_webhook(spec.webhook.as_deref())?;
         let now = Utc::now();
         let existing = match id {
             Some(id) => Some(
