@@ -144,9 +144,9 @@ fn AlertsBody(
         .collect_view();
     view! {
         <form class="filters card" method="get" action="/alerts">
-            <label>"Status" <select name="status" onchange="this.form.submit()">{statuses}</select></label>
-            <label>"Kind" <select name="kind" onchange="this.form.submit()">{kinds}</select></label>
-            <label>"Budget or rule" <select name="budget" onchange="this.form.submit()">{budgets}</select></label>
+            <label>"Status" <select name="status" onchange=crate::csp::SUBMIT_ON_CHANGE>{statuses}</select></label>
+            <label>"Kind" <select name="kind" onchange=crate::csp::SUBMIT_ON_CHANGE>{kinds}</select></label>
+            <label>"Budget or rule" <select name="budget" onchange=crate::csp::SUBMIT_ON_CHANGE>{budgets}</select></label>
             <noscript>
                 <button type="submit" class="btn">"Filter"</button>
             </noscript>

@@ -43,21 +43,42 @@ pub async fn get_me() -> Result<Option<Person>, ServerFnError> {
     Ok(accounts::current_person(&store, &session).await)
 }
 
-/// Signs in and goes to `next` (a local path) or the overview.
+/// Signs in and goes to `next` (a path on this site) or the overview.
+/// Failures are counted per email and client address (see
+/// `accounts::sign_in`); a full hashing pool answers 429 with `Retry-After`.
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
     use accounts::AccountError;
     let store = crate::auth::store_context()?;
     let session: tower_sessions::Session = leptos_axum::extract().await?;
-    match accounts::sign_in(&store, &email, &password, chrono::Utc::now()).await {
+    let client = use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<accounts::ClientAddress>().cloned())
+        .unwrap_or_default();
+    let now = chrono::Utc::now();
+    match accounts::sign_in(&store, &email, &password, &client.0, now).await {
         Ok(person) => {
-            // A new id on sign-in, so a session id planted before it is worthless after.
-            session.cycle_id().await.map_err(|e| ServerFnError::new(e.to_string()))?;
-            session.insert(accounts::USER_KEY, &person.id).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+            let policy = use_context::<accounts::SessionPolicy>().unwrap_or_default();
+            accounts::start_session(&session, &person.id, policy, now)
+                .await
+                .map_err(|e| ServerFnError::new(e.to_string()))?;
             leptos_axum::redirect(&safe_next(next.as_deref()));
             Ok(())
         }
-        Err(e @ (AccountError::BadCredentials | AccountError::Throttled)) => Err(ServerFnError::new(e.to_string())),
+        Err(e @ (AccountError::Throttled | AccountError::Busy(_))) => {
+            if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+                r.set_status(http::StatusCode::TOO_MANY_REQUESTS);
+                let wait = if matches!(e, AccountError::Busy(_)) { "1" } else { "900" };
+                r.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from_static(wait));
+            }
+            Err(ServerFnError::new(e.to_string()))
+        }
+        Err(e @ (AccountError::BadCredentials | AccountError::Invalid { .. })) => {
+            if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+                let bad = matches!(e, AccountError::Invalid { .. });
+                r.set_status(if bad { http::StatusCode::BAD_REQUEST } else { http::StatusCode::UNAUTHORIZED });
+            }
+            Err(ServerFnError::new(e.to_string()))
+        }
         Err(e) => {
             tracing::error!(error = %e, "sign-in failed");
             Err(ServerFnError::new("Signing in failed; the server log has the details."))
@@ -82,17 +103,90 @@ pub async fn setup_admin(token: String, email: String, password: String) -> Resu
     let person = accounts::redeem_setup_token(&store, &token, &email, &password)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
-    session.cycle_id().await.map_err(|e| ServerFnError::new(e.to_string()))?;
-    session.insert(accounts::USER_KEY, &person.id).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    let policy = use_context::<accounts::SessionPolicy>().unwrap_or_default();
+    accounts::start_session(&session, &person.id, policy, chrono::Utc::now())
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
     leptos_axum::redirect("/");
     Ok(())
 }
 
-/// Only local paths are followed after sign-in, never another site.
+/// Where to go after sign-in: `next` only when it is a path on this site,
+/// judged after percent-decoding (so `/%09/evil.example` and `/%5cevil`
+/// cannot turn into another host in a browser), with no control characters
+/// (which would also make the redirect header invalid); else the overview.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
+    let Some(n) = next else { return "/".to_string() };
+    let decoded = percent_decode(n);
+    let local = |p: &str| {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p.contains('\\')
+            && !p.chars().any(|c| c.is_control() || c.is_whitespace())
+    };
+    if local(n) && local(&decoded) && n.len() <= 2000 {
+        n.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+/// `%XX` sequences decoded, repeatedly until nothing changes (a double
+/// encoding must not hide a second slash); invalid UTF-8 becomes U+FFFD.
+fn percent_decode(s: &str) -> String {
+    let mut cur = s.to_string();
+    for _ in 0..4 {
+        let b = cur.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+                (b'%', Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                }
+                (c, _, _) => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        }
+        let next = String::from_utf8_lossy(&out).into_owned();
+        if next == cur {
+            break;
+        }
+        cur = next;
+    }
+    cur
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed_after_decoding() {
+        for ok in ["/", "/explore?group=team&period=7d", "/budgets/42/edit", "/explore?q=a%2Fb"] {
+            assert_eq!(safe_next(Some(ok)), ok);
+        }
+        for bad in [
+            "/%09/evil.example",
+            "/\t/evil.example",
+            "//evil.example",
+            "/%2F/evil.example",
+            "/%252F/evil.example",
+            "/%5Cevil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/ok\r\nLocation: https://evil.example",
+            "/%0d%0aSet-Cookie:x=1",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
     }
 }
 
@@ -188,7 +282,9 @@ pub fn UserMenu() -> impl IntoView {
                                             <a class="menu-link" href="/audit">"Audit log"</a>
                                         }
                                     })}
-                                <span class="user-email" data-testid="user-email">{p.email.clone()}</span>
+                                <a class="user-email" href="/account" data-testid="user-email" title="Your account">
+                                    {p.email.clone()}
+                                </a>
                                 <span class="role-badge">{p.role.as_str()}</span>
                                 <ActionForm action=action>
                                     <button type="submit" class="btn ghost" data-testid="sign-out">

@@ -39,6 +39,15 @@ pub async fn get_budget_form(id: Option<String>) -> Result<FormData, ServerFnErr
                 .await
                 .map_err(crate::budgets::store_failed)?
                 .ok_or_else(|| ServerFnError::new("There is no such budget; it may have been deleted."))?;
+            // The form holds the whole webhook URL (a secret): only for those who may change the budget.
+            if !svc.may_edit(&budgets::Actor::Person(person.clone()), &rec.spec) {
+                if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+                    r.set_status(http::StatusCode::FORBIDDEN);
+                }
+                return Err(ServerFnError::new(
+                    "You may edit only budgets of your teams or your own; ask an admin or the budget's owner.",
+                ));
+            }
             Draft::of(&rec.spec)
         }
         None => Draft {

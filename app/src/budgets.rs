@@ -45,6 +45,9 @@ pub async fn service(
 /// Logs a store failure and says so in words.
 #[cfg(feature = "ssr")]
 pub fn store_failed(e: store::StoreError) -> ServerFnError {
+    if let store::StoreError::Refused(f) = &e {
+        return ServerFnError::new(f.to_string());
+    }
     tracing::error!(error = %e, "budget page query failed");
     ServerFnError::new("Budgets could not be read; the server log has the details.")
 }
@@ -269,7 +272,7 @@ fn BudgetDetail(data: BudgetPageData) -> impl IntoView {
                     type="submit"
                     class="btn danger"
                     data-testid="delete-budget"
-                    onclick="return confirm('Delete this budget? Its alerts stay in the history.')"
+                    onclick=crate::csp::CONFIRM_BUDGET_DELETE
                 >
                     "Delete"
                 </button>

@@ -14,6 +14,8 @@ pub struct KeyRow {
     pub name: String,
     pub prefix: String,
     pub scopes: Vec<String>,
+    /// `team=search, …`: the tag values the key may write; empty for any.
+    pub tags: String,
     pub created_by: String,
     pub created: DateTime<Utc>,
     pub last_used: Option<DateTime<Utc>>,
@@ -32,6 +34,7 @@ pub async fn get_keys() -> Result<Vec<KeyRow>, ServerFnError> {
             name: k.name,
             prefix: k.prefix,
             scopes: k.scopes,
+            tags: k.tag_limits.map(|l| l.text()).unwrap_or_default(),
             created_by: k.created_by,
             created: k.created,
             last_used: k.last_used,
@@ -47,6 +50,7 @@ pub async fn create_key(
     ingest: Option<String>,
     read: Option<String>,
     admin: Option<String>,
+    tags: Option<String>,
 ) -> Result<String, ServerFnError> {
     use accounts::keys::Scope;
     let (person, store) = crate::auth::require(domain::users::Role::Admin).await?;
@@ -62,7 +66,9 @@ pub async fn create_key(
     if scopes.is_empty() {
         return Err(ServerFnError::new("scopes: choose at least one of ingest, read, admin"));
     }
-    let (record, secret) = accounts::keys::create_audited(&store, name, &scopes, &person.email)
+    let limits = domain::key_limits::TagLimits::parse(tags.as_deref().unwrap_or(""))
+        .map_err(|r| ServerFnError::new(format!("tags: {r}")))?;
+    let (record, secret) = accounts::keys::create_restricted(&store, name, &scopes, Some(limits), &person.email)
         .await
         .map_err(crate::budgets::store_failed)?;
     tracing::info!(key = %record.prefix, by = %person.email, "API key created");
@@ -117,6 +123,13 @@ pub fn KeysPage() -> impl IntoView {
                         <label class="check"><input type="checkbox" name="admin" value="on"/>"admin"</label>
                     </fieldset>
                 </div>
+                <label>
+                    "Restrict to tags (optional)"
+                    <input type="text" name="tags" maxlength="2000" placeholder="team=search, team=search-infra" data-testid="key-tags"/>
+                    <span class="hint">
+                        "Calls this key sends, and checks it asks, must carry these values; others are refused, naming the tag. Leave empty for a key any team may use."
+                    </span>
+                </label>
                 {move || create_error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
                 <div class="form-actions">
                     <button type="submit" class="btn primary" data-testid="create-key">"Create key"</button>
@@ -171,7 +184,10 @@ fn KeyTable(rows: Vec<KeyRow>, revoke: ServerAction<RevokeKey>) -> impl IntoView
                 <tr data-testid="key-row" data-prefix=k.prefix.clone()>
                     <td class="name">{k.name.clone()}</td>
                     <td class="mono">{k.prefix.clone()}</td>
-                    <td>{k.scopes.join(", ")}</td>
+                    <td>
+                        {k.scopes.join(", ")}
+                        {(!k.tags.is_empty()).then(|| view! { <div class="subtle">{format!("only {}", k.tags)}</div> })}
+                    </td>
                     <td>{if k.created_by.is_empty() { "—".to_string() } else { k.created_by.clone() }}</td>
                     <td>{k.created.format("%b %d %Y").to_string()}</td>
                     <td>{when(k.last_used)}</td>

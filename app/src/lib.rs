@@ -6,6 +6,7 @@
 // unlike debug builds) need more than the default limit to lay them out.
 #![recursion_limit = "512"]
 
+pub mod account;
 pub mod alerts;
 pub mod api_page;
 pub mod audit;
@@ -13,6 +14,7 @@ pub mod auth;
 pub mod budget_form;
 pub mod budgets;
 pub mod chart;
+pub mod csp;
 pub mod explore;
 pub mod format;
 pub mod keys;
@@ -65,6 +67,8 @@ pub fn error_box(e: &ServerFnError) -> AnyView {
 
 /// The HTML document every page is rendered into.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    csp::set_header(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -72,7 +76,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <script src="/echarts.min.js"></script>
+                <script src="/echarts.min.js" nonce=use_nonce()></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -151,6 +155,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("prices") view=prices::PricesPage/>
                         <Route path=StaticSegment("audit") view=audit::AuditPage/>
                         <Route path=StaticSegment("developers") view=api_page::ApiPage/>
+                        <Route path=StaticSegment("account") view=account::AccountPage/>
                         <Route path=StaticSegment("login") view=auth::LoginPage/>
                         <Route path=StaticSegment("setup") view=auth::SetupPage/>
                     </Routes>

@@ -82,7 +82,11 @@ pub async fn save_scenario(id: String, name: String, workflow: String, spec: Str
     let spec: Scenario = serde_json::from_str(&spec).map_err(|e| ServerFnError::new(format!("scenario: {e}")))?;
     let id = Some(id).filter(|i| !i.is_empty());
     let workflow = Some(workflow).filter(|w| !w.is_empty());
-    let saved = crate::signals::service()?
+    let svc = crate::signals::service()?;
+    if let Some(id) = &id {
+        svc.may_change_scenario(&person, id).await.map_err(crate::signals::refused)?;
+    }
+    let saved = svc
         .save_scenario(&person.email, id.as_deref(), &name, workflow.as_deref(), spec)
         .await
         .map_err(crate::signals::refused)?;
@@ -93,7 +97,9 @@ pub async fn save_scenario(id: String, name: String, workflow: String, spec: Str
 #[server(endpoint = "delete_scenario")]
 pub async fn delete_scenario(id: String) -> Result<(), ServerFnError> {
     let (person, _) = crate::auth::require(domain::users::Role::Lead).await?;
-    crate::signals::service()?.delete_scenario(&person.email, &id).await.map_err(crate::signals::refused)?;
+    let svc = crate::signals::service()?;
+    svc.may_change_scenario(&person, &id).await.map_err(crate::signals::refused)?;
+    svc.delete_scenario(&person.email, &id).await.map_err(crate::signals::refused)?;
     Ok(())
 }
 

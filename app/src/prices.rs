@@ -570,7 +570,7 @@ fn ModelTable(models: Vec<ModelRow>) -> impl IntoView {
                     <td>
                         <ActionForm action=set_tier attr:class="inline-form">
                             <input type="hidden" name="model" value=model_name.clone()/>
-                            <select name="tier" data-testid="tier" onchange="this.form.requestSubmit()" title="Premium models count as escalation on the Signals page">
+                            <select name="tier" data-testid="tier" onchange=crate::csp::REQUEST_SUBMIT_ON_CHANGE title="Premium models count as escalation on the Signals page">
                                 <option value="" selected=!m.tier_set>{format!("{} (from price)", if m.tier_set { "default" } else { m.tier.as_str() })}</option>
                                 <option value="premium" selected=m.tier_set && m.tier == "premium">"premium"</option>
                                 <option value="routine" selected=m.tier_set && m.tier == "routine">"routine"</option>

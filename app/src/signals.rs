@@ -52,6 +52,12 @@ pub fn refused(e: signals::SigError) -> ServerFnError {
             tracing::error!(error = %e, "signals change failed");
             ServerFnError::new("The change could not be saved; the server log has the details.")
         }
+        signals::SigError::Forbidden(m) => {
+            if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+                r.set_status(http::StatusCode::FORBIDDEN);
+            }
+            ServerFnError::new(m)
+        }
         other => ServerFnError::new(other.to_string()),
     }
 }
@@ -63,7 +69,7 @@ pub async fn get_signals(key: String, days: u32) -> Result<SignalsData, ServerFn
     let (person, store) = crate::auth::require(Role::Viewer).await?;
     let svc = service()?;
     let key = domain::TagKey::parse(if key.is_empty() { "workflow" } else { &key }).map_err(ServerFnError::new)?;
-    let days = if (7..=365).contains(&days) { days } else { 90 };
+    let days = if domain::signals_report::PERIODS.contains(&days) { days } else { 90 };
     let report =
         svc.report(key.as_str(), days, chrono::Utc::now().date_naive()).await.map_err(crate::budgets::store_failed)?;
     let admin = person.is_admin();
@@ -122,7 +128,9 @@ pub async fn save_signal_rule(
 #[server(endpoint = "delete_signal_rule")]
 pub async fn delete_signal_rule(id: String) -> Result<(), ServerFnError> {
     let (person, _) = crate::auth::require(domain::users::Role::Lead).await?;
-    service()?.delete_rule(&person.email, &id).await.map_err(refused)?;
+    let svc = service()?;
+    svc.may_change_rule(&person, &id).await.map_err(refused)?;
+    svc.delete_rule(&person.email, &id).await.map_err(refused)?;
     Ok(())
 }
 
@@ -149,7 +157,7 @@ pub fn SignalsPage() -> impl IntoView {
                 </p>
             </div>
             <nav class="picker" aria-label="Days">
-                {[30u32, 90]
+                {domain::signals_report::PERIODS
                     .into_iter()
                     .map(|d| {
                         view! {

@@ -68,12 +68,32 @@ pub async fn change_user(id: String, role: String, teams: String, active: Option
     }
 }
 
+/// Sets someone else's password; they are signed out everywhere.
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(id: String, password: String) -> Result<(), ServerFnError> {
+    let (me, store) = crate::auth::require(domain::users::Role::Admin).await?;
+    match accounts::reset_password(&store, &me, &id, &password, Utc::now()).await {
+        Ok(()) => {
+            tracing::info!(user = %id, by = %me.email, "password reset");
+            Ok(())
+        }
+        Err(accounts::AccountError::Store(e)) => Err(crate::budgets::store_failed(e)),
+        Err(e) => Err(ServerFnError::new(e.to_string())),
+    }
+}
+
 /// The users page.
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let add = ServerAction::<AddUser>::new();
     let change = ServerAction::<ChangeUser>::new();
+    let reset = ServerAction::<ResetPassword>::new();
     let users = Resource::new(move || (add.version().get(), change.version().get()), |_| get_users());
+    let reset_note = move || match reset.value().get() {
+        Some(Ok(())) => Some(("status", "Password reset; they are signed out everywhere.".to_string())),
+        Some(Err(e)) => Some(("alert", crate::error_text(&e))),
+        None => None,
+    };
     let add_error = move || add.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
     let change_error = move || change.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
     let roles = || ["viewer", "lead", "admin"].map(|r| view! { <option value=r>{r}</option> }).collect_view();
@@ -107,10 +127,14 @@ pub fn UsersPage() -> impl IntoView {
             </ActionForm>
         </section>
         {move || change_error().map(|e| view! { <div class="error-box" role="alert">{e}</div> })}
+        {move || reset_note().map(|(role, text)| {
+            let class = if role == "alert" { "error-box" } else { "notice" };
+            view! { <div class=class role=role data-testid="reset-note">{text}</div> }
+        })}
         <Transition fallback=|| view! { <div class="loading">"Loading people…"</div> }>
             {move || Suspend::new(async move {
                 match users.await {
-                    Ok(rows) => view! { <UserTable rows=rows change=change/> }.into_any(),
+                    Ok(rows) => view! { <UserTable rows=rows change=change reset=reset/> }.into_any(),
                     Err(e) => crate::error_box(&e),
                 }
             })}
@@ -119,7 +143,11 @@ pub fn UsersPage() -> impl IntoView {
 }
 
 #[component]
-fn UserTable(rows: Vec<UserRow>, change: ServerAction<ChangeUser>) -> impl IntoView {
+fn UserTable(
+    rows: Vec<UserRow>,
+    change: ServerAction<ChangeUser>,
+    reset: ServerAction<ResetPassword>,
+) -> impl IntoView {
     let body = rows
         .into_iter()
         .map(|u| {
@@ -129,6 +157,7 @@ fn UserTable(rows: Vec<UserRow>, change: ServerAction<ChangeUser>) -> impl IntoV
                     view! { <option value=r selected=selected>{r}</option> }
                 })
                 .collect_view();
+            let (reset_id, reset_label) = (u.id.clone(), format!("New password for {}", u.email));
             view! {
                 <tr data-testid="user-row" data-email=u.email.clone() class:inactive=!u.active>
                     <td class="name">{u.email.clone()} {u.me.then(|| view! { <span class="mine-badge">"you"</span> })}</td>
@@ -144,6 +173,16 @@ fn UserTable(rows: Vec<UserRow>, change: ServerAction<ChangeUser>) -> impl IntoV
                             <button type="submit" class="btn small">"Save"</button>
                         </ActionForm>
                     </td>
+                    <td>
+                        {(!u.me).then(|| view! {
+                            <ActionForm action=reset attr:class="row-form">
+                                <input type="hidden" name="id" value=reset_id/>
+                                <input type="password" name="password" required=true minlength="10" autocomplete="new-password"
+                                    aria-label=reset_label placeholder="new password"/>
+                                <button type="submit" class="btn small" data-testid="reset-password">"Reset"</button>
+                            </ActionForm>
+                        })}
+                    </td>
                     <td>{u.created.format("%b %d %Y").to_string()}</td>
                 </tr>
             }
@@ -156,6 +195,7 @@ fn UserTable(rows: Vec<UserRow>, change: ServerAction<ChangeUser>) -> impl IntoV
                     <tr>
                         <th>"Email"</th>
                         <th colspan="4">"Role, teams, active"</th>
+                        <th>"Reset password"</th>
                         <th>"Added"</th>
                     </tr>
                 </thead>

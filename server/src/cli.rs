@@ -92,6 +92,10 @@ pub enum KeysCommand {
         /// Comma list of scopes: ingest, read, admin.
         #[arg(long, default_value = "ingest")]
         scopes: String,
+        /// Bind the key to tag values, e.g. `team=search,team=search-infra`:
+        /// calls it sends and checks it asks must carry one of them.
+        #[arg(long, default_value = "")]
+        tags: String,
     },
 }
 
@@ -124,10 +128,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied to {}", redact(&c.database_url));
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Create { name, scopes } } => {
+        Command::Keys { command: KeysCommand::Create { name, scopes, tags } } => {
             let scopes = keys::parse_scopes(&scopes).map_err(anyhow::Error::msg).context("--scopes")?;
+            let limits = domain::key_limits::TagLimits::parse(&tags).map_err(anyhow::Error::msg).context("--tags")?;
             let store = open(&config).await?;
-            let (record, secret) = accounts::keys::create_audited(&store, &name, &scopes, "cli").await?;
+            let (record, secret) =
+                accounts::keys::create_restricted(&store, &name, &scopes, Some(limits), "cli").await?;
             eprintln!(
                 "created key {:?} ({}) with scopes {}; it is shown once:",
                 name,
@@ -190,8 +196,8 @@ async fn demo_people(store: &Arc<dyn Store>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every ten minutes, forgets expired sessions (each process may do it;
-/// the deletes are idempotent).
+/// Every ten minutes, forgets expired sessions and failed sign-ins older
+/// than the throttling window (each process may do it; the deletes are idempotent).
 async fn housekeeping(store: Arc<dyn Store>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
@@ -200,6 +206,9 @@ async fn housekeeping(store: Arc<dyn Store>) {
             Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions deleted"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),
+        }
+        if let Err(e) = accounts::prune_login_failures(&store, chrono::Utc::now()).await {
+            tracing::warn!(error = %e, "could not prune old failed sign-ins");
         }
     }
 }
@@ -232,7 +241,8 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     }
     let listener = crate::web::listen(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("Bursar is serving on http://{addr}");
-    axum::serve(listener, routes::router(state))
+    let app = routes::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

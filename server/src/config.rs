@@ -17,6 +17,22 @@ pub struct Config {
     pub ingest_concurrency: usize,
     /// `BURSAR_INGEST_QUEUE_WAIT_MS`: how long a request may wait for a slot before 503.
     pub ingest_queue_wait: Duration,
+    /// `BURSAR_BODY_TIMEOUT_SECS`: how long an ingest body may take to arrive
+    /// once its ingest slot is taken (default 30 s), so slow uploads cannot
+    /// hold every slot; past it the answer is 408.
+    pub body_timeout: Duration,
+    /// `BURSAR_CLIENT_IP_HEADER`: behind a reverse proxy, the header naming
+    /// the client's address (`X-Forwarded-For`, `X-Real-IP`); its last value
+    /// is used, the one the proxy added. Unset: the connection's peer address.
+    /// Sign-in failures are counted per client address.
+    pub client_ip_header: Option<axum::http::HeaderName>,
+    /// `BURSAR_SESSION_MAX_DAYS`: how long a session lasts from sign-in, however
+    /// active (default 7); the idle limit is 8 hours.
+    pub session_max: chrono::Duration,
+    /// `BURSAR_WEBHOOK_ALLOWED_HOSTS`: internal webhook receivers allowed
+    /// (host names, addresses, CIDRs, comma separated); by default webhooks
+    /// may not reach loopback, link-local, private or unique-local addresses.
+    pub webhook_policy: domain::webhook_target::Policy,
     /// `BURSAR_MIGRATE` (`true`/`false`): run migrations at start-up (default true).
     pub run_migrations: bool,
     /// `BURSAR_PUBLIC_URL`: the address people use, e.g. `https://bursar.example.com`;
@@ -48,6 +64,10 @@ impl std::fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("ingest_concurrency", &self.ingest_concurrency)
             .field("ingest_queue_wait", &self.ingest_queue_wait)
+            .field("body_timeout", &self.body_timeout)
+            .field("client_ip_header", &self.client_ip_header)
+            .field("session_max", &self.session_max)
+            .field("webhook_policy", &self.webhook_policy)
             .field("run_migrations", &self.run_migrations)
             .field("public_url", &self.public_url)
             .field("time_zone", &self.time_zone)
@@ -139,15 +159,30 @@ impl Config {
                 reason: format!("must be an IANA time zone such as Europe/London or UTC (got {time_zone:?})"),
             });
         }
+        let webhook_policy =
+            domain::webhook_target::Policy::parse(&get("BURSAR_WEBHOOK_ALLOWED_HOSTS").unwrap_or_default())
+                .map_err(|reason| ConfigError { var: "BURSAR_WEBHOOK_ALLOWED_HOSTS", reason })?;
         let alert_webhook = get("BURSAR_ALERT_WEBHOOK").map(|u| u.trim().to_string()).filter(|u| !u.is_empty());
         if let Some(url) = &alert_webhook {
-            domain::budget::check_webhook(url).map_err(|reason| ConfigError { var: "BURSAR_ALERT_WEBHOOK", reason })?;
+            webhook_policy.check(url).map_err(|reason| ConfigError { var: "BURSAR_ALERT_WEBHOOK", reason })?;
         }
+        let client_ip_header = match get("BURSAR_CLIENT_IP_HEADER").map(|h| h.trim().to_string()) {
+            None => None,
+            Some(h) if h.is_empty() => None,
+            Some(h) => Some(axum::http::HeaderName::from_bytes(h.as_bytes()).map_err(|_| ConfigError {
+                var: "BURSAR_CLIENT_IP_HEADER",
+                reason: format!("must be a header name such as X-Forwarded-For (got {h:?})"),
+            })?),
+        };
         Ok(Config {
             database_url,
+            webhook_policy,
+            client_ip_header,
+            session_max: chrono::Duration::days(num("BURSAR_SESSION_MAX_DAYS", 7, 1)? as i64),
             max_body_bytes: num("BURSAR_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024)? as usize,
             ingest_concurrency: num("BURSAR_INGEST_CONCURRENCY", 4, 1)? as usize,
             ingest_queue_wait: Duration::from_millis(num("BURSAR_INGEST_QUEUE_WAIT_MS", 5_000, 0)?),
+            body_timeout: Duration::from_secs(num("BURSAR_BODY_TIMEOUT_SECS", 30, 1)?),
             run_migrations,
             public_url: get("BURSAR_PUBLIC_URL")
                 .map(|u| u.trim().trim_end_matches('/').to_string())

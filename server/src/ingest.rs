@@ -54,8 +54,18 @@ pub fn parse(bytes: &[u8]) -> Result<IngestBody, BodyError> {
 
 /// Prices and stores the valid events of a parsed body. Nothing is
 /// acknowledged unless the store has committed it.
-#[tracing::instrument(skip_all, fields(events = body.len()))]
 pub async fn ingest(state: &AppState, body: IngestBody) -> Result<IngestReport, StoreError> {
+    ingest_as(state, body, None).await
+}
+
+/// [`ingest`] for a key bound to tag values: an event outside `limits`
+/// (after the taxonomy's folding) is rejected by index, naming the tag.
+#[tracing::instrument(skip_all, fields(events = body.len()))]
+pub async fn ingest_as(
+    state: &AppState,
+    body: IngestBody,
+    limits: Option<&domain::key_limits::TagLimits>,
+) -> Result<IngestReport, StoreError> {
     let mut report = IngestReport::default();
     let mut seen = HashSet::new();
     let mut priced: Vec<PricedEvent> = Vec::with_capacity(body.len());
@@ -72,6 +82,10 @@ pub async fn ingest(state: &AppState, body: IngestBody) -> Result<IngestReport, 
                         continue;
                     }
                 };
+                if let Some(e) = limits.and_then(|l| l.check(&event.tags).err()) {
+                    report.rejected.push(Rejected { index, id: Some(event.id), error: e.to_string() });
+                    continue;
+                }
                 if !seen.insert(event.id.clone()) {
                     report.duplicates += 1;
                     continue;

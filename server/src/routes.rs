@@ -17,6 +17,7 @@ pub fn router(state: AppState) -> Router {
     let signals = state.signals.clone();
     let webhooks = state.webhooks.clone();
     let options = state.leptos_options.clone();
+    let policy = accounts::SessionPolicy { absolute: state.config.session_max };
     crate::api::top_level(Router::new())
         .nest("/api/v1", crate::api::router())
         .route("/explore.csv", axum::routing::get(crate::export::explore_csv))
@@ -29,12 +30,14 @@ pub fn router(state: AppState) -> Router {
                 provide_context(governance.clone());
                 provide_context(signals.clone());
                 provide_context(webhooks.clone());
+                provide_context(policy);
             },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::guard))
         .layer(crate::web::session_layer(&state))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

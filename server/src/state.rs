@@ -46,14 +46,18 @@ impl AppState {
         let budgets = Budgets::new(store.clone(), &config.time_zone);
         let rules = governance.clone();
         budgets.set_tag_rules(std::sync::Arc::new(move |scope| rules.taxonomy().remap(scope)));
-        let webhooks = budgets::webhook::Sender::new(crate::alerts::WEBHOOK_TIMEOUT).map_err(anyhow::Error::msg)?;
+        budgets.set_webhook_policy(config.webhook_policy.clone());
+        let signals = signals::Signals::new(store.clone());
+        signals.set_webhook_policy(config.webhook_policy.clone());
+        let webhooks = budgets::webhook::Sender::new(crate::alerts::WEBHOOK_TIMEOUT, config.webhook_policy.clone())
+            .map_err(anyhow::Error::msg)?;
         Ok(AppState {
             webhooks: Arc::new(webhooks),
             leptos_options,
             budgets,
             alerts_fired: Arc::new(Notify::new()),
             api_keys: Arc::default(),
-            signals: signals::Signals::new(store.clone()),
+            signals,
             metrics: Arc::default(),
             store,
             governance,

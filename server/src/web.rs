@@ -52,6 +52,37 @@ fn is_public(path: &str) -> bool {
         || path == "/readyz"
 }
 
+/// The browser security headers every response gets (OWASP ASVS 14.4):
+/// `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin`,
+/// `X-Frame-Options: DENY` (for browsers older than CSP's
+/// `frame-ancestors`), `Cache-Control: no-store` on everything but the
+/// static assets (pages and answers may hold spend and secrets), HSTS for a
+/// year when `BURSAR_PUBLIC_URL` is https, and, where a page has not set its
+/// own nonce-bearing policy, a Content-Security-Policy allowing nothing.
+pub async fn security_headers(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    use axum::http::HeaderValue;
+    let asset = is_asset(req.uri().path());
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !asset {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.config.secure_cookies() {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"));
+    res
+}
+
+/// The site's static files: the same for everyone, so they may be cached.
+fn is_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || matches!(path, "/favicon.svg" | "/echarts.min.js")
+}
+
 /// Whether a request comes from a page of this site (Origin, else Referer,
 /// names the same host).
 fn same_origin(headers: &HeaderMap) -> bool {
@@ -70,7 +101,9 @@ fn same_origin(headers: &HeaderMap) -> bool {
 /// Refuses cross-site state changes, and anything but public paths without a
 /// signed-in, active person: pages redirect to the sign-in page, other
 /// requests get 401.
-pub async fn guard(State(state): State<AppState>, session: Session, req: Request<Body>, next: Next) -> Response {
+pub async fn guard(State(state): State<AppState>, session: Session, mut req: Request<Body>, next: Next) -> Response {
+    let client = client_address(state.config.client_ip_header.as_ref(), &req);
+    req.extensions_mut().insert(client);
     let path = req.uri().path().to_string();
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && !path.starts_with("/api/v1/") && !path.starts_with("/api/otlp/") && !same_origin(req.headers()) {
@@ -91,6 +124,19 @@ pub async fn guard(State(state): State<AppState>, session: Session, req: Request
     (StatusCode::UNAUTHORIZED, "sign in first").into_response()
 }
 
+/// The client's address: the last value of the configured proxy header when
+/// there is one (the hop the proxy itself added; earlier values are the
+/// client's to forge), else the connection's peer, else unknown (empty).
+pub fn client_address(header: Option<&axum::http::HeaderName>, req: &Request<Body>) -> accounts::ClientAddress {
+    let from_header = header
+        .and_then(|h| req.headers().get_all(h).iter().next_back())
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok());
+    let peer = || req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    accounts::ClientAddress(from_header.or_else(peer).map(|ip| ip.to_canonical().to_string()).unwrap_or_default())
+}
+
 fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -105,14 +151,15 @@ fn url_encode(s: &str) -> String {
 /// the client's delayed ACK (tens of milliseconds) before it completes.
 pub async fn listen(
     addr: std::net::SocketAddr,
-) -> std::io::Result<impl axum::serve::Listener<Addr = std::net::SocketAddr>> {
+) -> std::io::Result<axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)>> {
     use axum::serve::ListenerExt;
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    Ok(listener.tap_io(|tcp| {
+    fn nodelay(tcp: &mut tokio::net::TcpStream) {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
-    }))
+    }
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    Ok(listener.tap_io(nodelay as fn(&mut tokio::net::TcpStream)))
 }
 
 #[cfg(test)]

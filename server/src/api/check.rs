@@ -29,11 +29,15 @@ pub async fn post_check(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<CheckAnswer>, ApiError> {
-    authorize(&state, &headers, Scope::Ingest).await?;
+    let key = authorize(&state, &headers, Scope::Ingest).await?;
     let started = std::time::Instant::now();
     let mut req = parse(&body).map_err(ApiError::Invalid)?;
     // Tags as ingest will store them, so the check names the counters ingest writes.
     state.governance.taxonomy().apply(&mut req.tags).map_err(ApiError::Invalid)?;
+    // A key bound to tag values checks only calls it could write.
+    if let Some(limits) = &key.tag_limits {
+        limits.check(&req.tags).map_err(|e| ApiError::Forbidden(e.to_string()))?;
+    }
     let blocked_by = state.budgets.caps.check(&req, chrono::Utc::now()).await?;
     state.metrics.check_latency.observe(started.elapsed());
     Ok(Json(CheckAnswer { allowed: blocked_by.is_empty(), blocked_by }))

@@ -32,12 +32,18 @@ pub enum ApiError {
     TooLarge { limit: usize },
     #[error("{0}")]
     Overloaded(String),
+    /// The body did not arrive within the time allowed (408).
+    #[error("body: did not arrive within {limit:?} (BURSAR_BODY_TIMEOUT_SECS); send it faster or in smaller requests")]
+    SlowBody { limit: std::time::Duration },
     #[error("internal error")]
     Internal(String),
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
+        if let StoreError::Refused(f) = e {
+            return ApiError::Invalid(f);
+        }
         if e.is_transient() {
             tracing::warn!(error = %e, "store unavailable");
             ApiError::Overloaded("the database is busy; retry shortly".into())
@@ -51,12 +57,14 @@ impl ApiError {
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
+            ApiError::Body(BodyError::TooMany { .. } | BodyError::TooBig(_)) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Invalid(_) | ApiError::Fields(_) | ApiError::Body(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::SlowBody { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -71,6 +79,9 @@ impl IntoResponse for ApiError {
             ApiError::Body(BodyError::TooMany { .. }) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "too_many_events", Some("events".into()))
             }
+            ApiError::Body(BodyError::TooBig(_)) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", Some("body".into()))
+            }
             ApiError::Body(BodyError::NotAnObject) => (StatusCode::BAD_REQUEST, "invalid", Some("body".into())),
             ApiError::Body(_) => (StatusCode::BAD_REQUEST, "invalid", Some("events".into())),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", None),
@@ -78,6 +89,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None),
             ApiError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", None),
             ApiError::Overloaded(_) => (StatusCode::SERVICE_UNAVAILABLE, "overloaded", None),
+            ApiError::SlowBody { .. } => (StatusCode::REQUEST_TIMEOUT, "body_too_slow", Some("body".into())),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error answering an API call");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)

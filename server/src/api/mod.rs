@@ -4,12 +4,14 @@
 
 mod alerts;
 mod auth;
+mod body;
 pub mod budgets;
 mod check;
 mod error;
 mod events;
 mod governance;
 pub mod otlp;
+mod otlp_size;
 mod signals;
 mod spend;
 mod table;

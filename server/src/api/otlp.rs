@@ -86,11 +86,12 @@ fn attrs(kvs: &[KeyValue]) -> Vec<(String, AttrValue)> {
         .collect()
 }
 
-/// Every span of a request, with its resource's attributes.
+/// Every span of a request, each sharing its resource's attributes.
 pub fn spans(req: &ExportTraceServiceRequest) -> Vec<Span> {
     let mut out = Vec::new();
     for rs in &req.resource_spans {
-        let resource = rs.resource.as_ref().map(|r| attrs(&r.attributes)).unwrap_or_default();
+        let resource: std::sync::Arc<[(String, AttrValue)]> =
+            rs.resource.as_ref().map(|r| attrs(&r.attributes)).unwrap_or_default().into();
         for ss in &rs.scope_spans {
             for s in &ss.spans {
                 out.push(Span {
@@ -121,13 +122,29 @@ pub fn read_body(bytes: &[u8], gzip: bool, limit: usize) -> Result<Vec<u8>, (Sta
     Ok(out)
 }
 
-/// Decodes an export request.
-pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<ExportTraceServiceRequest, String> {
+/// Decodes an export request, after counting what it would build: at most
+/// [`MAX_SPANS_PER_REQUEST`](super::otlp_size::MAX_SPANS_PER_REQUEST) spans and
+/// [`MAX_VALUES_PER_REQUEST`](domain::request_size::MAX_VALUES_PER_REQUEST)
+/// attributes and values (413 naming the limit past either).
+pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<ExportTraceServiceRequest, (StatusCode, String)> {
+    use domain::request_size::{check_json, Limits, MAX_VALUES_PER_REQUEST};
+    let too_big = |b: domain::request_size::TooBig| (StatusCode::PAYLOAD_TOO_LARGE, b.to_string());
+    match encoding {
+        Encoding::Protobuf => super::otlp_size::check_protobuf(bytes, MAX_VALUES_PER_REQUEST).map_err(too_big)?,
+        Encoding::Json => {
+            let limits = Limits {
+                max_values: MAX_VALUES_PER_REQUEST,
+                under: Some(("spans", super::otlp_size::MAX_SPANS_PER_REQUEST)),
+            };
+            check_json(bytes, limits).map_err(too_big)?
+        }
+    }
+    let bad = |m: String| (StatusCode::BAD_REQUEST, m);
     match encoding {
         Encoding::Protobuf => ExportTraceServiceRequest::decode(bytes)
-            .map_err(|e| format!("body: not a valid OTLP protobuf ExportTraceServiceRequest ({e})")),
+            .map_err(|e| bad(format!("body: not a valid OTLP protobuf ExportTraceServiceRequest ({e})"))),
         Encoding::Json => serde_json::from_slice(bytes)
-            .map_err(|e| format!("body: not a valid OTLP JSON ExportTraceServiceRequest ({e})")),
+            .map_err(|e| bad(format!("body: not a valid OTLP JSON ExportTraceServiceRequest ({e})"))),
     }
 }
 
@@ -150,9 +167,10 @@ async fn export(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
         _ => None,
     };
     // The key first: a caller without one learns nothing else about the endpoint.
-    if let Err(e) = authorize(state, headers, Scope::Ingest).await {
-        return error(e.status(), encoding.unwrap_or(Encoding::Json), e.to_string());
-    }
+    let key = match authorize(state, headers, Scope::Ingest).await {
+        Ok(k) => k,
+        Err(e) => return error(e.status(), encoding.unwrap_or(Encoding::Json), e.to_string()),
+    };
     let Some(encoding) = encoding else {
         let got = ctype.split(';').next().unwrap_or("").trim().to_string();
         return error(
@@ -172,18 +190,24 @@ async fn export(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
             )
         }
     };
-    let limit = state.config.max_body_bytes;
-    let raw = match axum::body::to_bytes(body, limit).await {
-        Ok(b) => b,
-        Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, encoding, format!("body: more than {limit} bytes")),
+    // The slot before the body, and the body within its time: slow uploads
+    // cannot hold every slot, and waiting requests hold no memory.
+    let _slot = match super::body::slot(state).await {
+        Ok(s) => s,
+        Err(e) => return error(e.status(), encoding, e.to_string()),
     };
-    let bytes = match read_body(&raw, gzip, limit) {
+    let raw = match super::body::read(state, body).await {
+        Ok(b) => b,
+        Err(e) => return error(e.status(), encoding, e.to_string()),
+    };
+    let bytes = match read_body(&raw, gzip, state.config.max_body_bytes) {
         Ok(b) => b,
         Err((status, m)) => return error(status, encoding, m),
     };
+    drop(raw);
     let req = match decode(&bytes, encoding) {
         Ok(r) => r,
-        Err(m) => return error(StatusCode::BAD_REQUEST, encoding, m),
+        Err((status, m)) => return error(status, encoding, m),
     };
     let mapping = match state.governance.otlp_mapping().await {
         Ok(saved) => saved.then(&state.config.otlp_mapping),
@@ -194,7 +218,8 @@ async fn export(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
     };
     let all = spans(&req);
     let events: Vec<serde_json::Value> = all.iter().filter_map(|s| s.to_event(&mapping)).collect();
-    let ignored = all.len() - events.len();
+    let (total, ignored) = (all.len(), all.len() - events.len());
+    drop(all);
     if events.len() > domain::event::MAX_EVENTS_PER_REQUEST {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -211,25 +236,11 @@ async fn export(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
             })
         })
         .collect();
+    drop(req);
     let report = if parsed.is_empty() {
         crate::ingest::IngestReport::default()
     } else {
-        let _slot = match tokio::time::timeout(
-            state.config.ingest_queue_wait,
-            state.ingest_slots.clone().acquire_owned(),
-        )
-        .await
-        {
-            Ok(Ok(s)) => s,
-            _ => {
-                return error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    encoding,
-                    "too many ingest requests in flight; retry shortly",
-                )
-            }
-        };
-        match crate::ingest::ingest(state, parsed).await {
+        match crate::ingest::ingest_as(state, parsed, key.tag_limits.as_ref()).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(error = %e, "OTLP ingest failed");
@@ -237,7 +248,7 @@ async fn export(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
             }
         }
     };
-    tracing::debug!(spans = all.len(), ignored, accepted = report.accepted, "OTLP export");
+    tracing::debug!(spans = total, ignored, accepted = report.accepted, "OTLP export");
     state.metrics.record_ingest(&report);
     state.metrics.otlp_spans_ignored.fetch_add(ignored as u64, std::sync::atomic::Ordering::Relaxed);
     let partial = (!report.rejected.is_empty()).then(|| ExportTracePartialSuccess {

@@ -25,6 +25,7 @@ fn refused(e: SigError) -> ApiError {
     match e {
         SigError::Invalid(errs) => ApiError::Fields(errs),
         SigError::NotFound(m) => ApiError::NotFound(m),
+        SigError::Forbidden(m) => ApiError::Forbidden(m),
         SigError::Store(e) => e.into(),
     }
 }
@@ -54,6 +55,10 @@ pub async fn get_signals(
     let key = params.get("key").map(|k| k.trim()).filter(|k| !k.is_empty()).unwrap_or("workflow");
     let key = domain::TagKey::parse(key).map_err(|r| invalid("key", r))?;
     let days = number(&params, "days", 90, 365)?;
+    if !domain::signals_report::PERIODS.contains(&days) {
+        let offered = domain::signals_report::PERIODS.map(|d| d.to_string()).join(" or ");
+        return Err(invalid("days", format!("must be {offered}, the periods the Signals page offers (got {days})")));
+    }
     let report = state.signals.report(key.as_str(), days, Utc::now().date_naive()).await?;
     Ok(Json(serde_json::to_value(&*report).map_err(|e| ApiError::Internal(e.to_string()))?))
 }
