@@ -6,7 +6,7 @@ import { signIn } from './helpers';
 
 const PAGES = [
   '/', '/explore', '/untagged', '/budgets', '/budgets/new', '/alerts', '/signals', '/model',
-  '/keys', '/users', '/taxonomy', '/prices', '/audit', '/developers',
+  '/keys', '/users', '/taxonomy', '/prices', '/audit', '/developers', '/account',
 ];
 
 test.use({ viewport: { width: 390, height: 844 } });

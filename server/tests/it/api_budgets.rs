@@ -173,7 +173,7 @@ async fn flaky_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
 
 #[tokio::test]
 async fn alerts_are_delivered_to_the_webhook_with_retries_recorded() {
-    let app = TestApp::new().await;
+    let app = TestApp::local().await;
     let (url, got) = flaky_receiver().await;
     let admin = app.admin_key.clone();
     let (status, _) = app.json("POST", "/api/v1/budgets", &admin, platform_budget(Some(&url))).await;
@@ -219,7 +219,7 @@ async fn an_alert_with_nowhere_to_go_is_marked_so() {
 
 #[tokio::test]
 async fn a_webhook_that_is_down_never_blocks_ingest() {
-    let app = TestApp::new().await;
+    let app = TestApp::local().await;
     let admin = app.admin_key.clone();
     // Nothing listens on port 9 (discard) here; delivery fails, ingest does not care.
     app.json("POST", "/api/v1/budgets", &admin, platform_budget(Some("http://127.0.0.1:9/hook"))).await;

@@ -51,7 +51,7 @@ async fn wrong_passwords_are_refused_then_throttled() {
     let failures =
         app.store.count_login_failures(email, chrono::Utc::now() - chrono::Duration::minutes(15)).await.unwrap();
     assert_eq!(failures, 5);
-    let result = accounts::sign_in(&app.store, email, PASSWORD, chrono::Utc::now()).await;
+    let result = accounts::sign_in(&app.store, email, PASSWORD, "", chrono::Utc::now()).await;
     assert!(matches!(result, Err(accounts::AccountError::Throttled)), "{result:?}");
 }
 

@@ -17,6 +17,11 @@ fn rand_suffix() -> u32 {
 
 pub use server::web::session_cookie;
 
+/// Lets webhooks reach receivers on this machine (the tests' local receivers).
+pub fn allow_local_webhooks(c: &mut Config) {
+    c.webhook_policy = domain::webhook_target::Policy::parse("127.0.0.1, ::1, localhost").unwrap();
+}
+
 pub struct TestApp {
     pub router: Router,
     pub store: std::sync::Arc<dyn store::Store>,
@@ -50,6 +55,23 @@ impl TestApp {
         if let Some((admin, name)) = &self.pg_database {
             drop_postgres_database(admin, name).await;
         }
+    }
+
+    /// A test app whose webhooks may reach receivers on this machine, as an
+    /// operator allows with `BURSAR_WEBHOOK_ALLOWED_HOSTS=127.0.0.1,localhost`.
+    pub async fn local() -> TestApp {
+        TestApp::with_config(allow_local_webhooks).await
+    }
+
+    /// [`TestApp::postgres`], with webhooks allowed to reach this machine.
+    pub async fn postgres_local(case: &str) -> Option<TestApp> {
+        let (admin, name, url) = fresh_postgres_database(case).await?;
+        let mut config = Config::from_lookup(|_| None).unwrap();
+        config.database_url = url;
+        allow_local_webhooks(&mut config);
+        let mut app = TestApp::on_config(config, tempfile::tempdir().unwrap()).await;
+        app.pg_database = Some((admin, name));
+        Some(app)
     }
 
     /// A test app on a fresh SQLite store, with settings changed by `edit`.
@@ -160,7 +182,17 @@ impl TestApp {
 
     /// Posts the sign-in form as a browser without JavaScript would.
     pub async fn login(&self, email: &str, password: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-        let form = format!("email={}&password={}&next=%2F", email.replace('@', "%40"), password.replace(' ', "+"));
+        self.login_to(email, password, "%2F").await
+    }
+
+    /// [`TestApp::login`], asking to go to `next` (already percent-encoded) after.
+    pub async fn login_to(
+        &self,
+        email: &str,
+        password: &str,
+        next: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let form = format!("email={}&password={}&next={next}", email.replace('@', "%40"), password.replace(' ', "+"));
         let req = Request::post("/api/login")
             .header("host", "localhost")
             .header("origin", "http://localhost")

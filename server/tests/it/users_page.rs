@@ -37,7 +37,7 @@ async fn an_admin_adds_changes_and_deactivates_people() {
     let change = format!("id={}&role=viewer&teams=", dara.id);
     assert_eq!(call(&app, &admin, "/api/change_user", &change).await.0, StatusCode::OK);
     assert_eq!(call(&app, &dara_cookie, "/api/overview", "period=30d").await.0, StatusCode::UNAUTHORIZED);
-    let again = accounts::sign_in(&app.store, "dara@example.com", PASSWORD, chrono::Utc::now()).await;
+    let again = accounts::sign_in(&app.store, "dara@example.com", PASSWORD, "", chrono::Utc::now()).await;
     assert!(matches!(again, Err(accounts::AccountError::BadCredentials)), "a deactivated person cannot sign in");
 
     // An admin cannot lock themselves out.

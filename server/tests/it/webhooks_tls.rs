@@ -94,7 +94,7 @@ async fn a_budget_alert_reaches_an_https_webhook_signed_by_a_private_ca() {
     let pki = pki();
     let (url, got) = https_receiver(pki.server).await;
     // The client is built at start-up, reading SSL_CERT_FILE then.
-    let app = trusting(&pki.ca_pem, TestApp::new()).await;
+    let app = trusting(&pki.ca_pem, TestApp::local()).await;
     delivered_over_https(&app, &url, &got).await;
 }
 
@@ -102,7 +102,7 @@ async fn a_budget_alert_reaches_an_https_webhook_signed_by_a_private_ca() {
 async fn a_budget_alert_reaches_an_https_webhook_on_postgres() {
     let pki = pki();
     let (url, got) = https_receiver(pki.server).await;
-    let Some(app) = trusting(&pki.ca_pem, TestApp::postgres("webhooks_tls")).await else { return };
+    let Some(app) = trusting(&pki.ca_pem, TestApp::postgres_local("webhooks_tls")).await else { return };
     delivered_over_https(&app, &url, &got).await;
     app.finish().await;
 }
@@ -140,7 +140,7 @@ async fn an_untrusted_certificate_gets_nothing_and_the_attempt_says_why() {
     let pki = pki();
     let (url, got) = https_receiver(pki.server).await;
     // No SSL_CERT_FILE: the system's roots, which do not know this CA.
-    let app = TestApp::new().await;
+    let app = TestApp::local().await;
     let admin = app.admin_key.clone();
     let (status, out) = app.json("POST", "/api/v1/webhooks/test", &admin, json!({"url": url})).await;
     assert_eq!(status, StatusCode::OK, "{out}");
@@ -169,7 +169,7 @@ async fn an_untrusted_certificate_gets_nothing_and_the_attempt_says_why() {
 
 #[tokio::test]
 async fn the_test_endpoint_is_for_admins_and_names_a_bad_url() {
-    let app = TestApp::new().await;
+    let app = TestApp::local().await;
     let admin = app.admin_key.clone();
     let (status, body) = app.json("POST", "/api/v1/webhooks/test", &admin, json!({"url": "ftp://example.com/x"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

@@ -2,6 +2,18 @@
 //! endpoint, session fixation, cross-site requests, and hostile text
 //! (SQL metacharacters, markup, the longest values allowed) in every tag,
 //! filter and form field, which must be stored and shown literally.
+//!
+//! The submodules hold the kinds an OWASP ASVS L2 review found beyond roles:
+//! what one request may cost (`resources`), where the server may be made to
+//! connect (`ssrf`), what one team's key or lead may do to another
+//! (`trust`), output that attacks its reader (`output`), and headers,
+//! sessions and passwords (`sessions`).
+
+mod output;
+mod resources;
+mod sessions;
+mod ssrf;
+mod trust;
 
 use crate::helpers::{event, session_cookie, TestApp, PASSWORD};
 use axum::body::Body;
