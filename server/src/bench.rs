@@ -361,6 +361,28 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
     );
     let mut rows = Vec::new();
 
+    let body = bodies(0, args.batch, args.batch, args.spread_secs).remove(0);
+    let guard = crate::bench_guards::measure(&body, 200);
+    let (json_share, otlp_share) = guard.ratios();
+    println!(
+        "request guards: JSON {} events counted in {:?}, parsed in {:?}; OTLP 512 spans counted in {:?}, decoded in {:?}",
+        args.batch, guard.json_count, guard.json_parse, guard.otlp_count, guard.otlp_decode
+    );
+    rows.push(row(
+        format!("counting a body before parsing it ({} JSON events; 512 OTLP spans), median of 200", args.batch),
+        "<= 25% of parsing",
+        format!(
+            "JSON {:.0}% ({:?} vs {:?}); OTLP {:.0}% ({:?} vs {:?})",
+            json_share * 100.0,
+            guard.json_count,
+            guard.json_parse,
+            otlp_share * 100.0,
+            guard.otlp_count,
+            guard.otlp_decode
+        ),
+        json_share <= 0.25 && otlp_share <= 0.25,
+    ));
+
     println!("empty store:");
     let server = crate::bench_proc::ServerProc::start(&config.database_url).await?;
     let (rates, lat) = ingest_rounds(&server.base, &key, &args, 0).await?;

@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod api;
 pub mod bench;
 pub mod bench_check;
+pub mod bench_guards;
 pub mod bench_proc;
 pub mod cli;
 pub mod config;

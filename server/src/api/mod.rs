@@ -11,7 +11,7 @@ mod error;
 mod events;
 mod governance;
 pub mod otlp;
-mod otlp_size;
+pub mod otlp_size;
 mod signals;
 mod spend;
 mod table;
