@@ -27,11 +27,27 @@ fn cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
 }
 
+/// Makes glibc hand blocks of 4 MiB and more straight back to the system
+/// when freed. By default its mmap threshold grows to the largest block
+/// freed (up to 32 MiB), after which argon2's 19 MiB blocks come from, and
+/// stay in, each thread's arena: measured in the security suite, a burst
+/// of 40 sign-ins then left the process 110 MiB larger. With the threshold
+/// fixed (`mallopt(3)`, `M_MMAP_THRESHOLD`) each hash's memory is returned.
+fn return_large_blocks() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes a tuning parameter of glibc's allocator; it
+    // is thread-safe, and is called once, before the hashing threads start.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+    }
+}
+
 /// Permits for hashes in flight: as many as there are hashing threads.
 static PERMITS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(cores())));
 
 /// The hashing threads.
 static POOL: LazyLock<rayon::ThreadPool> = LazyLock::new(|| {
+    return_large_blocks();
     rayon::ThreadPoolBuilder::new()
         .num_threads(cores())
         .thread_name(|i| format!("bursar-argon2-{i}"))
