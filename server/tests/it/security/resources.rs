@@ -68,6 +68,9 @@ impl Steady {
     }
 }
 
+/// A hostile OTLP body: what it is, its content type, how to make it, and the limit its 413 names.
+type Hostile = (&'static str, &'static str, fn() -> Vec<u8>, &'static str);
+
 /// A length-delimited protobuf field: key, length, bytes.
 fn field(tag: u32, bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() + 10);
@@ -150,7 +153,7 @@ async fn no_request_costs_more_than_its_size_allows() {
     assert_eq!(app.post_events(json!(calls)).await.0, StatusCode::OK);
     // Each body is made just before it is sent and freed once answered, so
     // the baseline holds none of them and any growth is the server's.
-    let kinds: [(&str, &str, fn() -> Vec<u8>, &str); 3] = [
+    let kinds: [Hostile; 3] = [
         (
             "OTLP protobuf, 4 million empty spans",
             "application/x-protobuf",
