@@ -125,13 +125,13 @@ pub async fn create_restricted(
     store: &std::sync::Arc<dyn store::Store>,
     name: &str,
     scopes: &[Scope],
-    tag_limits: Option<domain::key_limits::TagLimits>,
+    tag_limits: Option<domain::ingest::key_limits::TagLimits>,
     actor: &str,
 ) -> Result<(ApiKeyRecord, KeySecret), store::StoreError> {
     let (mut record, secret) = generate_by(name, scopes, actor);
     record.tag_limits = tag_limits.filter(|l| !l.is_empty());
     store.create_api_key(&record).await?;
-    let entry = domain::audit::Entry::new(actor, "key.create", &record.prefix, None, Some(audit_view(&record)));
+    let entry = domain::people::audit::Entry::new(actor, "key.create", &record.prefix, None, Some(audit_view(&record)));
     store.record_audit(&entry).await?;
     Ok((record, secret))
 }
@@ -150,8 +150,13 @@ pub async fn revoke_audited(
     }
     if let Some(b) = before {
         let after = ApiKeyRecord { revoked: Some(at), ..b.clone() };
-        let entry =
-            domain::audit::Entry::new(actor, "key.revoke", &b.prefix, Some(audit_view(&b)), Some(audit_view(&after)));
+        let entry = domain::people::audit::Entry::new(
+            actor,
+            "key.revoke",
+            &b.prefix,
+            Some(audit_view(&b)),
+            Some(audit_view(&after)),
+        );
         store.record_audit(&entry).await?;
     }
     Ok(true)

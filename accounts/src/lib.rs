@@ -11,7 +11,7 @@ pub use password::{hash_password, verify_password, Busy, HASH_QUEUE_WAIT};
 pub use sessions::{current_person, restamp, start_session, DbSessionStore, SessionPolicy, USER_KEY};
 
 use chrono::{DateTime, Duration, Utc};
-use domain::users::{check_password, parse_teams, Email, Person, Role};
+use domain::people::users::{check_password, parse_teams, Email, Person, Role};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -117,7 +117,7 @@ pub async fn create_account_by(
 ) -> Result<Person, AccountError> {
     let p = create_account(store, new).await?;
     let after = store.find_user(&p.id).await?.map(|u| audit_view(&u));
-    let entry = domain::audit::Entry::new(actor, "user.create", &p.email, None, after);
+    let entry = domain::people::audit::Entry::new(actor, "user.create", &p.email, None, after);
     store.record_audit(&entry).await?;
     Ok(p)
 }
@@ -157,7 +157,7 @@ pub async fn change_account(
     let teams = if role == Role::Lead { teams } else { Vec::new() };
     store.update_user(id, role.as_str(), &teams, deactivated).await?;
     let after = UserRecord { role: role.as_str().to_string(), teams, deactivated, ..existing.clone() };
-    let entry = domain::audit::Entry::new(
+    let entry = domain::people::audit::Entry::new(
         &by.email,
         "user.update",
         &existing.email,
@@ -276,7 +276,7 @@ async fn set_password(
     store.set_password(&user.id, &hash, now).await?;
     // The audit says that it changed and when, never the hash.
     let note = serde_json::json!({ "password": "changed", "sessions": "signed out" });
-    let entry = domain::audit::Entry::new(actor, action, &user.email, None, Some(note));
+    let entry = domain::people::audit::Entry::new(actor, action, &user.email, None, Some(note));
     store.record_audit(&entry).await?;
     Ok(())
 }

@@ -110,7 +110,7 @@ impl SessionStore for DbSessionStore {
 pub async fn current_person(
     store: &Arc<dyn Store>,
     session: &tower_sessions::Session,
-) -> Option<domain::users::Person> {
+) -> Option<domain::people::users::Person> {
     let id: String = session.get(USER_KEY).await.ok().flatten()?;
     let signed_in: i64 = session.get(SIGNED_IN_KEY).await.ok().flatten().unwrap_or(0);
     let ends: i64 = session.get(ENDS_KEY).await.ok().flatten().unwrap_or(0);

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 #[server(endpoint = "change_password")]
 pub async fn change_password(current: String, password: String, confirm: String) -> Result<(), ServerFnError> {
     use accounts::AccountError;
-    let (person, store) = crate::auth::require(domain::users::Role::Viewer).await?;
+    let (person, store) = crate::auth::require(domain::people::users::Role::Viewer).await?;
     if password != confirm {
         return Err(ServerFnError::new("confirm: the two new passwords differ"));
     }

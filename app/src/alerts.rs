@@ -2,7 +2,7 @@
 //! delivery attempts and who acknowledged it; filters by status, budget and
 //! kind; leads and admins acknowledge from here.
 
-use domain::alert::{Alert, AlertKind, Attempt, Delivery};
+use domain::budgets::alert::{Alert, AlertKind, Attempt, Delivery};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -27,14 +27,14 @@ pub struct AlertsData {
 /// Alerts matching the filters (`status`: open, acked or all; `kind`; `budget` id).
 #[server(endpoint = "alerts")]
 pub async fn get_alerts(status: String, kind: String, budget: String) -> Result<AlertsData, ServerFnError> {
-    use domain::users::Role;
+    use domain::people::users::Role;
     let (person, svc) = crate::budgets::service(Role::Viewer).await?;
     let store = crate::auth::store_context()?;
     let records = store.list_budgets().await.map_err(crate::budgets::store_failed)?;
     let actor = budgets::Actor::Person(person.clone());
     let params = [("status", status), ("kind", kind), ("budget", budget), ("limit", "200".to_string())]
         .map(|(k, v)| (k.to_string(), v));
-    let q = domain::alert::AlertQuery::from_params(&params).map_err(|e| ServerFnError::new(e.to_string()))?;
+    let q = domain::budgets::alert::AlertQuery::from_params(&params).map_err(|e| ServerFnError::new(e.to_string()))?;
     let alerts = store.list_alerts(&q).await.map_err(crate::budgets::store_failed)?;
     let mut rows = Vec::with_capacity(alerts.len());
     let admin = person.is_admin();
@@ -60,7 +60,7 @@ pub async fn get_alerts(status: String, kind: String, budget: String) -> Result<
 /// Acknowledges an alert as the signed-in lead (of the budget's team) or admin.
 #[server(endpoint = "ack_alert")]
 pub async fn ack_alert(id: i64) -> Result<(), ServerFnError> {
-    let (person, svc) = crate::budgets::service(domain::users::Role::Lead).await?;
+    let (person, svc) = crate::budgets::service(domain::people::users::Role::Lead).await?;
     let store = crate::auth::store_context()?;
     let alert = store
         .get_alert(id)

@@ -2,7 +2,7 @@
 //! it does, from the same table the server routes and documents with, and a
 //! link to the OpenAPI document.
 
-use domain::api_catalog::ENDPOINTS;
+use crate::api_catalog::ENDPOINTS;
 use leptos::prelude::*;
 
 /// The API page.

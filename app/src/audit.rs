@@ -30,9 +30,9 @@ pub async fn get_audit(
     from: String,
     to: String,
 ) -> Result<Vec<AuditRow>, ServerFnError> {
-    let (_, store) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (_, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let params = [("actor", actor), ("kind", kind), ("target", target), ("from", from), ("to", to)];
-    let q = domain::audit::Query::from_params(|k| params.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+    let q = domain::people::audit::Query::from_params(|k| params.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
         .map_err(|e| ServerFnError::new(e.to_string()))?;
     let entries = store.list_audit(&q).await.map_err(crate::budgets::store_failed)?;
     let text = |v: &serde_json::Value| match v {
@@ -66,7 +66,7 @@ pub fn AuditPage() -> impl IntoView {
     let kinds = move || {
         let current = kind();
         std::iter::once(("", "all changes"))
-            .chain(domain::audit::KINDS.iter().map(|k| (*k, *k)))
+            .chain(domain::people::audit::KINDS.iter().map(|k| (*k, *k)))
             .map(|(value, label)| {
                 let selected = value == current;
                 view! { <option value=value selected=selected>{label}</option> }

@@ -1,7 +1,7 @@
 //! Signing in and out, the first admin's setup, and the server-side role
 //! check every other server function starts with.
 
-use domain::users::Person;
+use domain::people::users::Person;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -15,7 +15,9 @@ pub fn store_context() -> Result<std::sync::Arc<dyn store::Store>, ServerFnError
 /// Every server function that reads or changes data calls this first; the
 /// server's page guard is a second line, not the only one.
 #[cfg(feature = "ssr")]
-pub async fn require(min: domain::users::Role) -> Result<(Person, std::sync::Arc<dyn store::Store>), ServerFnError> {
+pub async fn require(
+    min: domain::people::users::Role,
+) -> Result<(Person, std::sync::Arc<dyn store::Store>), ServerFnError> {
     use http::StatusCode;
     let store = crate::auth::store_context()?;
     let session: tower_sessions::Session = leptos_axum::extract().await?;

@@ -6,7 +6,7 @@
 // generates its client half, which no item-level attribute reaches).
 #![allow(clippy::too_many_arguments)]
 
-use domain::budget::{parse_amount, parse_scope_text, parse_thresholds, BudgetPeriod, Draft};
+use domain::budgets::budget::{parse_amount, parse_scope_text, parse_thresholds, BudgetPeriod, Draft};
 use domain::FieldError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -27,7 +27,7 @@ pub struct FormData {
 /// The form's starting values: the budget's, or sensible defaults.
 #[server(endpoint = "budget_form")]
 pub async fn get_budget_form(id: Option<String>) -> Result<FormData, ServerFnError> {
-    use domain::users::Role;
+    use domain::people::users::Role;
     let (person, svc) = crate::budgets::service(Role::Lead).await?;
     let keys = svc.known_keys().await.map_err(crate::budgets::store_failed)?;
     let lead_teams = if person.role == Role::Admin { vec![] } else { person.teams.clone() };
@@ -80,7 +80,7 @@ pub async fn save_budget(
     time_zone: String,
 ) -> Result<Vec<FieldError>, ServerFnError> {
     use budgets::BudgetError;
-    let (person, svc) = crate::budgets::service(domain::users::Role::Lead).await?;
+    let (person, svc) = crate::budgets::service(domain::people::users::Role::Lead).await?;
     let scope = match parse_scope_text(&scope) {
         Ok(s) => s,
         Err(e) => return Ok(vec![e]),

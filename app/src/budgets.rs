@@ -3,8 +3,8 @@
 //! values and its alerts), with edit and delete for those allowed.
 
 use crate::format;
-use domain::alert::Alert;
-use domain::budget_view::{BudgetView, SplitView};
+use domain::budgets::alert::Alert;
+use domain::budgets::budget_view::{BudgetView, SplitView};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
@@ -34,8 +34,8 @@ pub struct BudgetPageData {
 /// The budget service and the signed-in person (at least `min`), or an error that says what to do.
 #[cfg(feature = "ssr")]
 pub async fn service(
-    min: domain::users::Role,
-) -> Result<(domain::users::Person, std::sync::Arc<budgets::Budgets>), ServerFnError> {
+    min: domain::people::users::Role,
+) -> Result<(domain::people::users::Person, std::sync::Arc<budgets::Budgets>), ServerFnError> {
     let (person, _) = crate::auth::require(min).await?;
     let svc = use_context::<std::sync::Arc<budgets::Budgets>>()
         .ok_or_else(|| ServerFnError::new("budgets are not configured"))?;
@@ -55,7 +55,7 @@ pub fn store_failed(e: store::StoreError) -> ServerFnError {
 /// Every budget and its standing.
 #[server(endpoint = "budgets")]
 pub async fn get_budgets() -> Result<BudgetsData, ServerFnError> {
-    use domain::users::Role;
+    use domain::people::users::Role;
     let (person, svc) = service(Role::Viewer).await?;
     let actor = budgets::Actor::Person(person.clone());
     let views = svc.views(chrono::Utc::now()).await.map_err(store_failed)?;
@@ -72,7 +72,7 @@ pub async fn get_budgets() -> Result<BudgetsData, ServerFnError> {
 /// One budget, its standing and its alerts.
 #[server(endpoint = "budget")]
 pub async fn get_budget(id: String) -> Result<BudgetPageData, ServerFnError> {
-    use domain::users::Role;
+    use domain::people::users::Role;
     let (person, svc) = service(Role::Viewer).await?;
     let Some(view) = svc.view(&id, chrono::Utc::now()).await.map_err(store_failed)? else {
         if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
@@ -93,7 +93,7 @@ pub async fn get_budget(id: String) -> Result<BudgetPageData, ServerFnError> {
 /// Deletes a budget (its alerts stay) and goes back to the list.
 #[server(endpoint = "delete_budget")]
 pub async fn delete_budget(id: String) -> Result<(), ServerFnError> {
-    let (person, svc) = service(domain::users::Role::Lead).await?;
+    let (person, svc) = service(domain::people::users::Role::Lead).await?;
     match svc.delete(&budgets::Actor::Person(person), &id).await {
         Ok(()) => {
             leptos_axum::redirect("/budgets");
@@ -188,7 +188,7 @@ fn BudgetCard(row: BudgetRow) -> impl IntoView {
 
 /// "period Nov 01 00:00 – Dec 01 00:00 UTC", or "no reset" for a total budget.
 pub fn period_label(v: &BudgetView) -> String {
-    if v.spec.period == domain::budget::BudgetPeriod::Total {
+    if v.spec.period == domain::budgets::budget::BudgetPeriod::Total {
         return "no reset".into();
     }
     format!("period {} – {}", v.period_start.format("%b %d %H:%M"), v.period_end.format("%b %d %H:%M UTC"))
@@ -337,7 +337,7 @@ fn BudgetDetail(data: BudgetPageData) -> impl IntoView {
                         {v.burn_of.clone().map(|w| format!("cumulative spend of {w}")).unwrap_or_else(|| "cumulative spend".into())}
                     </span>
                 </div>
-                {if v.spec.split_by == Some(domain::budget::SplitBy::Task) {
+                {if v.spec.split_by == Some(domain::budgets::budget::SplitBy::Task) {
                     let task = v.nearest.value.clone().unwrap_or_default();
                     view! {
                         <p class="subtle">

@@ -3,7 +3,7 @@
 //! the chart into it with charming, which calls the ECharts script Bursar
 //! serves itself at `/echarts.min.js`.
 
-use domain::report::SpendReport;
+use domain::attribution::report::SpendReport;
 use leptos::prelude::*;
 
 /// Most series drawn; the rest are summed into "other".
@@ -204,10 +204,10 @@ fn draw(id: &str, labels: &[String], series: &[(String, Vec<f64>)], area: bool) 
 /// A budget's burn-down: cumulative spend through the period, the amount as
 /// a line, and the run-rate forecast to the period's end, dashed.
 #[component]
-pub fn BurnChart(view: domain::budget_view::BudgetView, id: &'static str) -> impl IntoView {
+pub fn BurnChart(view: domain::budgets::budget_view::BudgetView, id: &'static str) -> impl IntoView {
     let node = NodeRef::<leptos::html::Div>::new();
     let dollars = |n: domain::Nanos| (n.0 as f64 / 1e7).round() / 100.0;
-    let fmt = if view.spec.period == domain::budget::BudgetPeriod::Day { "%H:%M" } else { "%b %d" };
+    let fmt = if view.spec.period == domain::budgets::budget::BudgetPeriod::Day { "%H:%M" } else { "%b %d" };
     let mut labels: Vec<String> = view.burn.iter().map(|p| p.at.format(fmt).to_string()).collect();
     let mut spent: Vec<Option<f64>> = view.burn.iter().map(|p| Some(dollars(p.spent))).collect();
     let mut forecast: Vec<Option<f64>> = vec![None; spent.len()];

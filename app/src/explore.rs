@@ -3,11 +3,11 @@
 //! whole state, so every view can be bookmarked and shared.
 
 use crate::chart::{BreakdownBars, StackedChart};
+use crate::explore_state::{ExploreState, Row, DIMENSIONS};
 use crate::format;
 use chrono::{DateTime, Utc};
-use domain::explore::{ExploreState, Row, DIMENSIONS};
-use domain::period::ViewPeriod;
-use domain::report::{SpendReport, Totals};
+use domain::attribution::report::{SpendReport, Totals};
+use domain::budgets::period::ViewPeriod;
 use domain::Nanos;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
@@ -76,12 +76,12 @@ pub async fn load(
     store: &std::sync::Arc<dyn store::Store>,
     state: ExploreState,
 ) -> Result<ExploreData, store::StoreError> {
-    let range = domain::period::resolve(&state.period, state.from.as_deref(), state.to.as_deref(), Utc::now());
+    let range = domain::budgets::period::resolve(&state.period, state.from.as_deref(), state.to.as_deref(), Utc::now());
     let (from, to) = (range.from, range.to);
     let (pfrom, pto) = range.previous();
     let current = store.spend(&state.query(from, to, true)).await?;
     let previous = store.spend(&state.query(pfrom, pto, false)).await?;
-    let rows = domain::explore::rows(&current, &previous, &state.sort, state.desc);
+    let rows = crate::explore_state::rows(&current, &previous, &state.sort, state.desc);
     let calls_q = store::EventQuery {
         spend: state.query(from, to, false),
         task_id: None,
@@ -130,7 +130,7 @@ pub fn call_row(e: store::StoredEvent) -> CallRow {
 /// Reads an Explore view from its URL query string.
 #[server(endpoint = "explore")]
 pub async fn get_explore(query: String) -> Result<ExploreData, ServerFnError> {
-    let (_, store) = crate::auth::require(domain::users::Role::Viewer).await?;
+    let (_, store) = crate::auth::require(domain::people::users::Role::Viewer).await?;
     let params: Vec<(String, String)> = parse_query(&query);
     load(&store, ExploreState::from_params(&params)).await.map_err(|e| {
         tracing::error!(error = %e, "explore query failed");
@@ -431,7 +431,7 @@ fn CallsList(data: ExploreData) -> impl IntoView {
         .map(|c| {
             let tags = c.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
             let task = c.task_id.clone().map(|t| {
-                let link = format!("/tasks/{}", domain::explore::encode(&t));
+                let link = format!("/tasks/{}", crate::explore_state::encode(&t));
                 view! { <a href=link data-testid="task-link">{t}</a> }
             });
             let (input, how) = input_text(c);

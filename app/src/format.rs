@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 /// `$12,345.67`; amounts under a dollar keep four places (`$0.0042`).
 pub fn usd(n: Nanos) -> String {
-    domain::money::usd_display(n)
+    domain::pricing::money::usd_display(n)
 }
 
 /// `950`, `12.3K`, `4.5M`, `1.2B`.

@@ -25,7 +25,7 @@ pub struct KeyRow {
 /// Every key, newest first.
 #[server(endpoint = "keys")]
 pub async fn get_keys() -> Result<Vec<KeyRow>, ServerFnError> {
-    let (_, store) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (_, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let keys = store.list_api_keys().await.map_err(crate::budgets::store_failed)?;
     Ok(keys
         .into_iter()
@@ -53,7 +53,7 @@ pub async fn create_key(
     tags: Option<String>,
 ) -> Result<String, ServerFnError> {
     use accounts::keys::Scope;
-    let (person, store) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (person, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
         return Err(ServerFnError::new("name: must be 1-80 characters"));
@@ -66,7 +66,7 @@ pub async fn create_key(
     if scopes.is_empty() {
         return Err(ServerFnError::new("scopes: choose at least one of ingest, read, admin"));
     }
-    let limits = domain::key_limits::TagLimits::parse(tags.as_deref().unwrap_or(""))
+    let limits = domain::ingest::key_limits::TagLimits::parse(tags.as_deref().unwrap_or(""))
         .map_err(|r| ServerFnError::new(format!("tags: {r}")))?;
     let (record, secret) = accounts::keys::create_restricted(&store, name, &scopes, Some(limits), &person.email)
         .await
@@ -78,7 +78,7 @@ pub async fn create_key(
 /// Revokes a key.
 #[server(endpoint = "revoke_key")]
 pub async fn revoke_key(id: String) -> Result<(), ServerFnError> {
-    let (person, store) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (person, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
     if !accounts::keys::revoke_audited(&store, &id, &person.email, Utc::now())
         .await
         .map_err(crate::budgets::store_failed)?

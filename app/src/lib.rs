@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod alerts;
+pub mod api_catalog;
 pub mod api_page;
 pub mod audit;
 pub mod auth;
@@ -16,6 +17,7 @@ pub mod budgets;
 pub mod chart;
 pub mod csp;
 pub mod explore;
+pub mod explore_state;
 pub mod format;
 pub mod keys;
 pub mod modeller;

@@ -8,10 +8,10 @@
 //! or calibrated from it.
 
 use crate::format;
-use domain::calibrate::{compare, Actual};
+use domain::costmodel::calibrate::{compare, Actual};
 use domain::costmodel::{estimate, Estimate, LoopShare, Loops, Scenario};
-use domain::pricing::ModelPrice;
-use domain::signals::show;
+use domain::pricing::pricing::ModelPrice;
+use domain::signals::signals::show;
 use domain::Catalog;
 use leptos::prelude::*;
 use rust_decimal::prelude::ToPrimitive;
@@ -44,7 +44,7 @@ pub struct ModellerData {
 /// The catalog, saved scenarios and known workflows.
 #[server(endpoint = "modeller")]
 pub async fn get_modeller() -> Result<ModellerData, ServerFnError> {
-    use domain::users::Role;
+    use domain::people::users::Role;
     let (person, store) = crate::auth::require(Role::Viewer).await?;
     let svc = crate::signals::service()?;
     let models = crate::taxonomy::governance()?.catalog().models().to_vec();
@@ -78,7 +78,7 @@ pub async fn get_modeller() -> Result<ModellerData, ServerFnError> {
 /// Saves a scenario (`id` empty: a new one); `spec` is the scenario as JSON. Returns its id.
 #[server(endpoint = "save_scenario")]
 pub async fn save_scenario(id: String, name: String, workflow: String, spec: String) -> Result<String, ServerFnError> {
-    let (person, _) = crate::auth::require(domain::users::Role::Lead).await?;
+    let (person, _) = crate::auth::require(domain::people::users::Role::Lead).await?;
     let spec: Scenario = serde_json::from_str(&spec).map_err(|e| ServerFnError::new(format!("scenario: {e}")))?;
     let id = Some(id).filter(|i| !i.is_empty());
     let workflow = Some(workflow).filter(|w| !w.is_empty());
@@ -96,7 +96,7 @@ pub async fn save_scenario(id: String, name: String, workflow: String, spec: Str
 /// Deletes a scenario.
 #[server(endpoint = "delete_scenario")]
 pub async fn delete_scenario(id: String) -> Result<(), ServerFnError> {
-    let (person, _) = crate::auth::require(domain::users::Role::Lead).await?;
+    let (person, _) = crate::auth::require(domain::people::users::Role::Lead).await?;
     let svc = crate::signals::service()?;
     svc.may_change_scenario(&person, &id).await.map_err(crate::signals::refused)?;
     svc.delete_scenario(&person.email, &id).await.map_err(crate::signals::refused)?;
@@ -106,7 +106,7 @@ pub async fn delete_scenario(id: String) -> Result<(), ServerFnError> {
 /// What a workflow did over the last `days` days.
 #[server(endpoint = "workflow_actual")]
 pub async fn workflow_actual(workflow: String, days: u32) -> Result<Actual, ServerFnError> {
-    crate::auth::require(domain::users::Role::Viewer).await?;
+    crate::auth::require(domain::people::users::Role::Viewer).await?;
     crate::signals::service()?
         .actual(&workflow, days, chrono::Utc::now().date_naive())
         .await
@@ -523,7 +523,7 @@ fn EstimateBody(scenario: Scenario, estimate: Estimate) -> impl IntoView {
                 <tr>
                     <td>{l.model.clone()}</td>
                     <td>{l.class.replace('_', " ")}</td>
-                    <td class="num">{show(domain::signals::Unit::Tokens, l.tokens_per_task.round())}</td>
+                    <td class="num">{show(domain::signals::signals::Unit::Tokens, l.tokens_per_task.round())}</td>
                     <td class="num">{money(l.cost_per_task)}</td>
                     <td class="num">{format::usd(l.cost_per_month)}</td>
                 </tr>
@@ -555,7 +555,7 @@ fn EstimateBody(scenario: Scenario, estimate: Estimate) -> impl IntoView {
                 <div class="kpi"><span class="kpi-label">"Cost per task"</span><span class="kpi-value" data-testid="cost-per-task">{money(e.cost_per_task_mean)}</span><span class="hint">{format!("p95 {} ({} calls)", money(e.cost_per_task_p95), e.p95_loops)}</span></div>
                 <div class="kpi"><span class="kpi-label">"Cost per month"</span><span class="kpi-value" data-testid="cost-per-month">{format::usd(e.cost_per_month)}</span><span class="hint">{format!("month 12: {}", format::usd(last))}</span></div>
                 <div class="kpi"><span class="kpi-label">"Next 12 months"</span><span class="kpi-value">{format::usd(year)}</span><span class="hint">{format!("{}% growth a month", scenario.growth_per_month.normalize())}</span></div>
-                <div class="kpi"><span class="kpi-label">"Per call"</span><span class="kpi-value">{money(e.cost_per_call)}</span><span class="hint">{format!("{} calls per task · {} cached", e.calls_per_task.normalize(), show(domain::signals::Unit::Percent, e.token_cache_hit))}</span></div>
+                <div class="kpi"><span class="kpi-label">"Per call"</span><span class="kpi-value">{money(e.cost_per_call)}</span><span class="hint">{format!("{} calls per task · {} cached", e.calls_per_task.normalize(), show(domain::signals::signals::Unit::Percent, e.token_cache_hit))}</span></div>
             </div>
             <div class="estimate-grid">
                 <div>

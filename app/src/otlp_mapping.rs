@@ -16,7 +16,7 @@ pub struct MappingText {
 /// Reads the saved mapping.
 #[server(endpoint = "otlp_mapping")]
 pub async fn get_otlp_mapping() -> Result<MappingText, ServerFnError> {
-    crate::auth::require(domain::users::Role::Admin).await?;
+    crate::auth::require(domain::people::users::Role::Admin).await?;
     let m = crate::taxonomy::governance()?.otlp_mapping().await.map_err(crate::budgets::store_failed)?;
     Ok(MappingText { lines: m.lines(), task_attribute: m.task_attribute.unwrap_or_default() })
 }
@@ -24,7 +24,7 @@ pub async fn get_otlp_mapping() -> Result<MappingText, ServerFnError> {
 /// Saves the mapping.
 #[server(endpoint = "save_otlp_mapping")]
 pub async fn save_otlp_mapping(lines: String, task_attribute: String) -> Result<(), ServerFnError> {
-    let (person, _) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (person, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
     crate::taxonomy::governance()?
         .save_otlp_mapping(&person.email, &lines, &task_attribute)
         .await

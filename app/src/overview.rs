@@ -4,8 +4,8 @@
 use crate::chart::StackedChart;
 use crate::format;
 use chrono::{DateTime, Utc};
-use domain::period::ViewPeriod;
-use domain::report::{SpendReport, Totals};
+use domain::attribution::report::{SpendReport, Totals};
+use domain::budgets::period::ViewPeriod;
 use domain::Nanos;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -33,11 +33,11 @@ pub async fn get_overview(
     from: Option<String>,
     to: Option<String>,
 ) -> Result<OverviewData, ServerFnError> {
-    use domain::query::{Dimension, SpendQuery};
-    use domain::users::Role;
+    use domain::attribution::query::{Dimension, SpendQuery};
+    use domain::people::users::Role;
     use domain::Granularity;
     let (person, store) = crate::auth::require(Role::Viewer).await?;
-    let range = domain::period::resolve(&period, from.as_deref(), to.as_deref(), Utc::now());
+    let range = domain::budgets::period::resolve(&period, from.as_deref(), to.as_deref(), Utc::now());
     let (from, to) = (range.from, range.to);
     let (pfrom, pto) = range.previous();
     let dim = |k: &str| Dimension::parse(k).map_err(ServerFnError::new);
@@ -229,9 +229,10 @@ fn BreakdownTable(
     mine: Vec<String>,
     period: String,
 ) -> impl IntoView {
-    let is_mine =
-        |g: &domain::report::Group| g.values.first().and_then(|v| v.as_ref()).is_some_and(|v| mine.contains(v));
-    let mut groups: Vec<&domain::report::Group> = report.groups.iter().collect();
+    let is_mine = |g: &domain::attribution::report::Group| {
+        g.values.first().and_then(|v| v.as_ref()).is_some_and(|v| mine.contains(v))
+    };
+    let mut groups: Vec<&domain::attribution::report::Group> = report.groups.iter().collect();
     groups.sort_by_key(|g| !is_mine(g));
     let rows = groups
         .into_iter()
@@ -244,7 +245,7 @@ fn BreakdownTable(
                 period,
                 if dim == "team" { "workflow" } else { "user" },
                 dim,
-                domain::explore::encode(g.values.first().cloned().flatten().as_deref().unwrap_or(""))
+                crate::explore_state::encode(g.values.first().cloned().flatten().as_deref().unwrap_or(""))
             );
             let pct: f64 = g.share.parse().unwrap_or(0.0) * 100.0;
             view! {

@@ -7,8 +7,8 @@ use leptos::prelude::*;
 /// Adds comma-separated names to a model. Admins only; audited.
 #[server(endpoint = "add_price_aliases")]
 pub async fn add_aliases(model: String, aliases: String) -> Result<(), ServerFnError> {
-    let (me, _) = crate::auth::require(domain::users::Role::Admin).await?;
-    let draft = domain::price_edit::PriceDraft { model, aliases, ..Default::default() };
+    let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
+    let draft = domain::pricing::price_edit::PriceDraft { model, aliases, ..Default::default() };
     crate::taxonomy::governance()?.add_aliases(&me.email, &draft).await.map_err(crate::taxonomy::refused)?;
     Ok(())
 }

@@ -70,7 +70,7 @@ pub struct ImportPreview {
 }
 
 #[cfg(feature = "ssr")]
-fn version_row(v: &domain::pricing::PriceVersion) -> VersionRow {
+fn version_row(v: &domain::pricing::pricing::PriceVersion) -> VersionRow {
     VersionRow {
         from: v.effective_from.to_string(),
         input: v.rates.input.to_string(),
@@ -102,7 +102,7 @@ fn date(field: &str, s: &str) -> Result<chrono::NaiveDate, ServerFnError> {
 /// The catalog and the unpriced calls.
 #[server(endpoint = "prices")]
 pub async fn get_prices() -> Result<PricesData, ServerFnError> {
-    let (_, store) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (_, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let gov = crate::taxonomy::governance()?;
     let catalog = gov.catalog();
     let tiers = crate::signals::service()?.tiers().await.map_err(crate::budgets::store_failed)?;
@@ -141,10 +141,10 @@ pub async fn get_prices() -> Result<PricesData, ServerFnError> {
 /// Sets a model's tier (`premium`, `routine`, or empty for the default from its price).
 #[server(endpoint = "set_model_tier")]
 pub async fn set_model_tier(model: String, tier: String) -> Result<(), ServerFnError> {
-    let (person, _) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (person, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let tier = match tier.as_str() {
         "" => None,
-        t => Some(domain::signals::ModelTier::parse(t).map_err(|r| ServerFnError::new(format!("tier {r}")))?),
+        t => Some(domain::signals::signals::ModelTier::parse(t).map_err(|r| ServerFnError::new(format!("tier {r}")))?),
     };
     crate::signals::service()?.set_tier(&person.email, &model, tier).await.map_err(crate::signals::refused)
 }
@@ -161,8 +161,8 @@ pub async fn add_model(
     cache_read: String,
     cache_write: String,
 ) -> Result<(), ServerFnError> {
-    let (me, _) = crate::auth::require(domain::users::Role::Admin).await?;
-    let draft = domain::price_edit::PriceDraft {
+    let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
+    let draft = domain::pricing::price_edit::PriceDraft {
         model,
         provider,
         aliases,
@@ -186,8 +186,8 @@ pub async fn add_version(
     cache_read: String,
     cache_write: String,
 ) -> Result<(), ServerFnError> {
-    let (me, _) = crate::auth::require(domain::users::Role::Admin).await?;
-    let draft = domain::price_edit::PriceDraft {
+    let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
+    let draft = domain::pricing::price_edit::PriceDraft {
         model,
         effective_from,
         input,
@@ -203,7 +203,7 @@ pub async fn add_version(
 /// What importing a LiteLLM file would change.
 #[server(endpoint = "preview_price_import")]
 pub async fn preview_import(text: String, from: String) -> Result<ImportPreview, ServerFnError> {
-    crate::auth::require(domain::users::Role::Admin).await?;
+    crate::auth::require(domain::people::users::Role::Admin).await?;
     let from_date = date("from", &from)?;
     let diff = crate::taxonomy::governance()?.preview_import(&text, from_date).map_err(crate::taxonomy::refused)?;
     let mut changed = Vec::new();
@@ -253,7 +253,7 @@ pub async fn preview_import(text: String, from: String) -> Result<ImportPreview,
 /// Applies a LiteLLM file; answers how many models changed.
 #[server(endpoint = "apply_price_import")]
 pub async fn apply_import(text: String, from: String, add_new: Option<String>) -> Result<usize, ServerFnError> {
-    let (me, _) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let from = date("from", &from)?;
     let changed = crate::taxonomy::governance()?
         .apply_import(&me.email, &text, from, add_new.is_some())
@@ -274,10 +274,10 @@ pub async fn price_unpriced(
     cache_read: String,
     cache_write: String,
 ) -> Result<String, ServerFnError> {
-    let (me, _) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let gov = crate::taxonomy::governance()?;
     if gov.catalog().find(&model).is_none() {
-        let draft = domain::price_edit::PriceDraft {
+        let draft = domain::pricing::price_edit::PriceDraft {
             model: model.clone(),
             provider,
             aliases: String::new(),
@@ -295,7 +295,7 @@ pub async fn price_unpriced(
 /// Recent repricing jobs.
 #[server(endpoint = "reprice_jobs")]
 pub async fn get_reprice_jobs() -> Result<Vec<crate::taxonomy::JobRow>, ServerFnError> {
-    let (_, store) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (_, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
     crate::taxonomy::job_rows(&store, "price.reprice").await
 }
 

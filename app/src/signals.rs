@@ -8,8 +8,8 @@
 #![allow(clippy::too_many_arguments)]
 
 use crate::format;
-use domain::signals::{show, Signal, Unit};
-use domain::signals_report::{ScopeSignals, Series, SignalsReport};
+use domain::signals::signals::{show, Signal, Unit};
+use domain::signals::signals_report::{ScopeSignals, Series, SignalsReport};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use rust_decimal::prelude::ToPrimitive;
@@ -65,11 +65,11 @@ pub fn refused(e: signals::SigError) -> ServerFnError {
 /// Reads the report for a tag key over `days` days, and the rules.
 #[server(endpoint = "signals")]
 pub async fn get_signals(key: String, days: u32) -> Result<SignalsData, ServerFnError> {
-    use domain::users::Role;
+    use domain::people::users::Role;
     let (person, store) = crate::auth::require(Role::Viewer).await?;
     let svc = service()?;
     let key = domain::TagKey::parse(if key.is_empty() { "workflow" } else { &key }).map_err(ServerFnError::new)?;
-    let days = if domain::signals_report::PERIODS.contains(&days) { days } else { 90 };
+    let days = if domain::signals::signals_report::PERIODS.contains(&days) { days } else { 90 };
     let report =
         svc.report(key.as_str(), days, chrono::Utc::now().date_naive()).await.map_err(crate::budgets::store_failed)?;
     let admin = person.is_admin();
@@ -84,7 +84,7 @@ pub async fn get_signals(key: String, days: u32) -> Result<SignalsData, ServerFn
             scope: r.spec.scope_text(),
             describe: r.spec.condition.describe(),
             created_by: r.created_by,
-            webhook: r.spec.webhook.map(|w| if admin { w } else { domain::budget::redact_webhook(&w) }),
+            webhook: r.spec.webhook.map(|w| if admin { w } else { domain::budgets::budget::redact_webhook(&w) }),
         })
         .collect();
     let mut keys: Vec<String> = vec!["workflow".into(), "team".into(), "product".into()];
@@ -109,10 +109,10 @@ pub async fn save_signal_rule(
     min_amount: String,
     webhook: String,
 ) -> Result<(), ServerFnError> {
-    let (person, _) = crate::auth::require(domain::users::Role::Lead).await?;
+    let (person, _) = crate::auth::require(domain::people::users::Role::Lead).await?;
     let condition =
         signals::parse_condition(&condition, &signal, &amount, &window_days, &min_amount).map_err(refused)?;
-    let spec = domain::signal_rule::RuleSpec {
+    let spec = domain::signals::signal_rule::RuleSpec {
         name,
         key,
         value: Some(value),
@@ -127,7 +127,7 @@ pub async fn save_signal_rule(
 /// Deletes a signal rule.
 #[server(endpoint = "delete_signal_rule")]
 pub async fn delete_signal_rule(id: String) -> Result<(), ServerFnError> {
-    let (person, _) = crate::auth::require(domain::users::Role::Lead).await?;
+    let (person, _) = crate::auth::require(domain::people::users::Role::Lead).await?;
     let svc = service()?;
     svc.may_change_rule(&person, &id).await.map_err(refused)?;
     svc.delete_rule(&person.email, &id).await.map_err(refused)?;
@@ -157,7 +157,7 @@ pub fn SignalsPage() -> impl IntoView {
                 </p>
             </div>
             <nav class="picker" aria-label="Days">
-                {domain::signals_report::PERIODS
+                {domain::signals::signals_report::PERIODS
                     .into_iter()
                     .map(|d| {
                         view! {

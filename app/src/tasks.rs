@@ -39,7 +39,7 @@ pub struct StoppedBy {
 #[server(endpoint = "task")]
 pub async fn get_task(id: String) -> Result<TaskData, ServerFnError> {
     use chrono::{TimeZone, Utc};
-    let (_, store) = crate::auth::require(domain::users::Role::Viewer).await?;
+    let (_, store) = crate::auth::require(domain::people::users::Role::Viewer).await?;
     let all_time = domain::SpendQuery::new(
         Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single().unwrap_or_default(),
         Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).single().unwrap_or_default(),
@@ -55,10 +55,10 @@ pub async fn get_task(id: String) -> Result<TaskData, ServerFnError> {
     let total = calls.iter().filter_map(|c| c.cost).fold(Nanos::ZERO, |a, b| a + b);
     let unpriced = calls.iter().filter(|c| c.cost.is_none()).count();
     // The cap alert for this task (a budget split by task keys its alerts by task id).
-    let caps = domain::alert::AlertQuery {
+    let caps = domain::budgets::alert::AlertQuery {
         acked: None,
         budget_id: None,
-        kind: Some(domain::alert::AlertKind::Cap),
+        kind: Some(domain::budgets::alert::AlertKind::Cap),
         limit: 1000,
     };
     let stopped_by = store

@@ -100,8 +100,8 @@ pub async fn job_rows(store: &std::sync::Arc<dyn store::Store>, kind: &str) -> R
 /// The taxonomy, the values seen, and recent apply jobs.
 #[server(endpoint = "taxonomy")]
 pub async fn get_taxonomy() -> Result<TaxonomyData, ServerFnError> {
-    use domain::query::{Dimension, SpendQuery};
-    let (_, store) = crate::auth::require(domain::users::Role::Admin).await?;
+    use domain::attribution::query::{Dimension, SpendQuery};
+    let (_, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let tax = store.taxonomy().await.map_err(crate::budgets::store_failed)?;
     let now = chrono::Utc::now();
     let mut rules = Vec::new();
@@ -136,7 +136,7 @@ pub async fn get_taxonomy() -> Result<TaxonomyData, ServerFnError> {
             seen,
         });
     }
-    let mut unruled: Vec<String> = domain::tags::CONVENTIONAL_KEYS.iter().map(|k| k.to_string()).collect();
+    let mut unruled: Vec<String> = domain::attribution::tags::CONVENTIONAL_KEYS.iter().map(|k| k.to_string()).collect();
     for k in store.known_tag_keys().await.map_err(crate::budgets::store_failed)? {
         if !unruled.contains(&k) {
             unruled.push(k);
@@ -157,8 +157,8 @@ pub async fn save_rule(
     aliases: String,
     policy: String,
 ) -> Result<(), ServerFnError> {
-    use domain::taxonomy::{parse_aliases, parse_values, KeyRule, Policy};
-    let (me, _) = crate::auth::require(domain::users::Role::Admin).await?;
+    use domain::attribution::taxonomy::{parse_aliases, parse_values, KeyRule, Policy};
+    let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let policy = Policy::parse(&policy).map_err(|e| ServerFnError::new(format!("policy: {e}")))?;
     let aliases = parse_aliases(&aliases).map_err(|e| ServerFnError::new(format!("aliases: {e}")))?;
     let rule = KeyRule {
@@ -177,21 +177,21 @@ pub async fn save_rule(
 /// Removes a key's rule.
 #[server(endpoint = "delete_tag_rule")]
 pub async fn delete_rule(key: String) -> Result<(), ServerFnError> {
-    let (me, _) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
     governance()?.delete_rule(&me.email, &key).await.map_err(refused)
 }
 
 /// Starts applying the rules to stored calls; answers with the job's id.
 #[server(endpoint = "apply_taxonomy")]
 pub async fn apply_taxonomy() -> Result<String, ServerFnError> {
-    let (me, _) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
     Ok(governance()?.start_apply_taxonomy(&me.email).await.map_err(refused)?.id)
 }
 
 /// Recent apply jobs (the page polls this while one runs).
 #[server(endpoint = "taxonomy_jobs")]
 pub async fn get_taxonomy_jobs() -> Result<Vec<JobRow>, ServerFnError> {
-    let (_, store) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (_, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
     job_rows(&store, "taxonomy.apply").await
 }
 

@@ -5,7 +5,7 @@
 
 use crate::format;
 use chrono::{DateTime, Utc};
-use domain::period::ViewPeriod;
+use domain::budgets::period::ViewPeriod;
 use domain::Nanos;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -36,9 +36,9 @@ pub struct UntaggedData {
 /// Reads coverage of every conventional key over a period.
 #[server(endpoint = "untagged")]
 pub async fn get_untagged(period: String) -> Result<UntaggedData, ServerFnError> {
-    use domain::query::{Dimension, Filter, SpendQuery};
+    use domain::attribution::query::{Dimension, Filter, SpendQuery};
     use domain::Granularity;
-    let (_, store) = crate::auth::require(domain::users::Role::Viewer).await?;
+    let (_, store) = crate::auth::require(domain::people::users::Role::Viewer).await?;
     let p = ViewPeriod::parse(&period);
     let (from, to) = p.range(Utc::now());
     let fail = |e: store::StoreError| {
@@ -50,8 +50,11 @@ pub async fn get_untagged(period: String) -> Result<UntaggedData, ServerFnError>
     let days = total.series.clone().unwrap_or_default();
     let required = store.taxonomy().await.map_err(fail)?.required_keys();
     let from_taxonomy = !required.is_empty();
-    let chosen: Vec<String> =
-        if from_taxonomy { required } else { domain::tags::CONVENTIONAL_KEYS.iter().map(|k| k.to_string()).collect() };
+    let chosen: Vec<String> = if from_taxonomy {
+        required
+    } else {
+        domain::attribution::tags::CONVENTIONAL_KEYS.iter().map(|k| k.to_string()).collect()
+    };
     let mut keys = Vec::new();
     for key in &chosen {
         let dimension = Dimension::parse(key).map_err(ServerFnError::new)?;
@@ -71,7 +74,7 @@ pub async fn get_untagged(period: String) -> Result<UntaggedData, ServerFnError>
             key: key.to_string(),
             missing_cost: missing.total.cost,
             missing_calls: missing.total.calls,
-            coverage: domain::report::share(covered, total.total.cost),
+            coverage: domain::attribution::report::share(covered, total.total.cost),
             daily,
         });
     }

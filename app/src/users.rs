@@ -22,7 +22,7 @@ pub struct UserRow {
 /// Everyone, by email.
 #[server(endpoint = "users")]
 pub async fn get_users() -> Result<Vec<UserRow>, ServerFnError> {
-    let (me, store) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (me, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let users = store.list_users().await.map_err(crate::budgets::store_failed)?;
     Ok(users
         .into_iter()
@@ -41,7 +41,7 @@ pub async fn get_users() -> Result<Vec<UserRow>, ServerFnError> {
 /// Adds a person with a password they can change later.
 #[server(endpoint = "add_user")]
 pub async fn add_user(email: String, password: String, role: String, teams: String) -> Result<(), ServerFnError> {
-    let (me, store) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (me, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let new = accounts::NewAccount { email: &email, password: &password, role: &role, teams: &teams };
     match accounts::create_account_by(&store, new, &me.email).await {
         Ok(p) => {
@@ -56,7 +56,7 @@ pub async fn add_user(email: String, password: String, role: String, teams: Stri
 /// Changes a person's role, teams and whether they may sign in.
 #[server(endpoint = "change_user")]
 pub async fn change_user(id: String, role: String, teams: String, active: Option<String>) -> Result<(), ServerFnError> {
-    let (me, store) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (me, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let change = accounts::Change { role: &role, teams: &teams, active: active.is_some() };
     match accounts::change_account(&store, &me, &id, change, Utc::now()).await {
         Ok(()) => {
@@ -71,7 +71,7 @@ pub async fn change_user(id: String, role: String, teams: String, active: Option
 /// Sets someone else's password; they are signed out everywhere.
 #[server(endpoint = "reset_password")]
 pub async fn reset_password(id: String, password: String) -> Result<(), ServerFnError> {
-    let (me, store) = crate::auth::require(domain::users::Role::Admin).await?;
+    let (me, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
     match accounts::reset_password(&store, &me, &id, &password, Utc::now()).await {
         Ok(()) => {
             tracing::info!(user = %id, by = %me.email, "password reset");

@@ -30,7 +30,7 @@ impl TestOutcome {
 /// not absolute http(s) is refused with the reason.
 #[server(endpoint = "send_test_alert")]
 pub async fn send_test_alert(url: String) -> Result<TestOutcome, ServerFnError> {
-    crate::auth::require(domain::users::Role::Lead).await?;
+    crate::auth::require(domain::people::users::Role::Lead).await?;
     let sender = use_context::<std::sync::Arc<budgets::webhook::Sender>>()
         .ok_or_else(|| ServerFnError::new("webhooks are not configured"))?;
     let out = sender.send_test(&url, None).await.map_err(|e| ServerFnError::new(format!("webhook: {e}")))?;

@@ -7,8 +7,8 @@
 //! from the database, so every process sees every committed call.
 
 use chrono::{DateTime, Utc};
-use domain::budget::BudgetSpec;
-use domain::window::{self, Tz};
+use domain::budgets::budget::BudgetSpec;
+use domain::budgets::window::{self, Tz};
 use domain::{Nanos, TagSet};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -36,9 +36,9 @@ pub struct BlockedBy {
     pub budget_id: String,
     pub name: String,
     pub split_value: Option<String>,
-    #[serde(with = "domain::money::usd_str")]
+    #[serde(with = "domain::pricing::money::usd_str")]
     pub limit: Nanos,
-    #[serde(with = "domain::money::usd_str")]
+    #[serde(with = "domain::pricing::money::usd_str")]
     pub spent: Nanos,
     pub period_end: DateTime<Utc>,
 }

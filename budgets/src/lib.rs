@@ -9,11 +9,11 @@ pub mod sweep;
 pub mod webhook;
 
 use chrono::{DateTime, Duration, Utc};
-use domain::audit::Entry;
-use domain::budget::{validate, BudgetPeriod, BudgetSpec, Context, Draft, SplitBy};
-use domain::budget_view::{build, BudgetView, Parts};
-use domain::users::{Person, Role};
-use domain::window::{self, Tz};
+use domain::budgets::budget::{validate, BudgetPeriod, BudgetSpec, Context, Draft, SplitBy};
+use domain::budgets::budget_view::{build, BudgetView, Parts};
+use domain::budgets::window::{self, Tz};
+use domain::people::audit::Entry;
+use domain::people::users::{Person, Role};
 use domain::{Dimension, FieldError, Filter, Granularity, Nanos, SpendQuery};
 use rand::RngCore;
 use std::sync::Arc;
@@ -79,7 +79,7 @@ pub struct Budgets {
     /// Applied to each saved scope, so a budget names tags as calls carry them.
     tag_rules: std::sync::RwLock<Option<TagRules>>,
     /// Which internal webhook destinations the operator allows.
-    webhook_policy: std::sync::RwLock<domain::webhook_target::Policy>,
+    webhook_policy: std::sync::RwLock<domain::budgets::webhook_target::Policy>,
     /// Hard-capped budgets, for the pre-call check.
     pub caps: caps::CapIndex,
 }
@@ -97,7 +97,7 @@ impl Budgets {
     }
 
     /// Sets which internal webhook destinations are allowed (`BURSAR_WEBHOOK_ALLOWED_HOSTS`).
-    pub fn set_webhook_policy(&self, policy: domain::webhook_target::Policy) {
+    pub fn set_webhook_policy(&self, policy: domain::budgets::webhook_target::Policy) {
         *self.webhook_policy.write().unwrap_or_else(|p| p.into_inner()) = policy;
     }
 
@@ -113,7 +113,8 @@ impl Budgets {
 
     /// Tag keys a scope or split may use: the conventional ones and every key seen on a call.
     pub async fn known_keys(&self) -> Result<Vec<String>, StoreError> {
-        let mut keys: Vec<String> = domain::tags::CONVENTIONAL_KEYS.iter().map(|k| k.to_string()).collect();
+        let mut keys: Vec<String> =
+            domain::attribution::tags::CONVENTIONAL_KEYS.iter().map(|k| k.to_string()).collect();
         for k in self.store.known_tag_keys().await? {
             if !keys.contains(&k) {
                 keys.push(k);

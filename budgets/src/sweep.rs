@@ -4,9 +4,9 @@
 
 use crate::Budgets;
 use chrono::{DateTime, Utc};
-use domain::alert::{forecast, AlertKind};
-use domain::budget::BudgetPeriod;
-use domain::window::{self, Tz};
+use domain::budgets::alert::{forecast, AlertKind};
+use domain::budgets::budget::BudgetPeriod;
+use domain::budgets::window::{self, Tz};
 use store::{NewAlert, StoreError};
 
 /// Most split values looked at per budget per sweep (the biggest spenders).

@@ -7,7 +7,7 @@
 //! a failed attempt whose error says so: nothing is ever sent insecurely.
 //! Redirects are not followed, so a receiver cannot send the alert elsewhere.
 //!
-//! Destinations follow [`domain::webhook_target::Policy`]: a URL naming an
+//! Destinations follow [`domain::budgets::webhook_target::Policy`]: a URL naming an
 //! internal address is refused before anything is sent, and host names are
 //! resolved by [`Guard`], which drops every internal address (unless the
 //! operator allows it) from the list the connection is made to, so a name
@@ -17,8 +17,8 @@
 //! whole exchange by the sender's timeout, and at most [`MAX_RESPONSE_BYTES`]
 //! of the answer are read.
 
-use domain::alert::{webhook_body, Alert};
-use domain::webhook_target::Policy;
+use domain::budgets::alert::{webhook_body, Alert};
+use domain::budgets::webhook_target::Policy;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,7 +56,7 @@ pub fn reachable(policy: &Policy, host: &str, found: Vec<SocketAddr>) -> Result<
         let reason = refused.first().and_then(|a| policy.refusal(a.ip())).unwrap_or("unknown");
         return Err(format!(
             "{host} resolves to a {reason} address, which webhooks may not reach; {}",
-            domain::webhook_target::ALLOW_HINT
+            domain::budgets::webhook_target::ALLOW_HINT
         ));
     }
     Ok(ok)

@@ -4,9 +4,9 @@
 use budgets::caps::{reached, CheckRequest};
 use budgets::{Actor, BudgetError, Budgets};
 use chrono::{Duration, Utc};
-use domain::budget::{BudgetPeriod, Draft};
-use domain::users::{Person, Role};
-use domain::window::{self, Tz};
+use domain::budgets::budget::{BudgetPeriod, Draft};
+use domain::budgets::window::{self, Tz};
+use domain::people::users::{Person, Role};
 use domain::{CostSource, Event, Nanos, PricedEvent, TagKey, TagSet, Usage};
 use std::sync::Arc;
 use store::{AlertQuery, SqliteStore, Store};

@@ -2,8 +2,8 @@
 //! value (or a whole tag set) twice gives what normalising it once gave, and
 //! applying the rules at ingest is a fixed point too.
 
-use domain::tags::{TagKey, TagSet};
-use domain::taxonomy::{fold, KeyRule, Policy, Taxonomy};
+use domain::attribution::tags::{TagKey, TagSet};
+use domain::attribution::taxonomy::{fold, KeyRule, Policy, Taxonomy};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 

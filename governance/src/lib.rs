@@ -13,7 +13,7 @@ pub mod otlp;
 pub mod prices;
 pub mod taxonomy;
 
-use domain::taxonomy::Taxonomy;
+use domain::attribution::taxonomy::Taxonomy;
 use domain::{Catalog, FieldError};
 use serde_json::Value;
 use std::sync::{Arc, Mutex, RwLock};
@@ -137,7 +137,7 @@ impl Governance {
         before: Option<Value>,
         after: Option<Value>,
     ) -> Result<(), StoreError> {
-        self.store.record_audit(&domain::audit::Entry::new(actor, action, target, before, after)).await
+        self.store.record_audit(&domain::people::audit::Entry::new(actor, action, target, before, after)).await
     }
 }
 

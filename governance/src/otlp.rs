@@ -3,7 +3,7 @@
 //! every change is audited.
 
 use crate::{GovError, Governance};
-use domain::otlp::Mapping;
+use domain::ingest::otlp::Mapping;
 use store::StoreError;
 
 /// The setting's name.
@@ -26,7 +26,7 @@ impl Governance {
         let json = serde_json::to_string(&mapping).map_err(|e| StoreError::Config(e.to_string()))?;
         self.store.put_setting(SETTING, &json, chrono::Utc::now()).await?;
         self.store
-            .record_audit(&domain::audit::Entry::new(
+            .record_audit(&domain::people::audit::Entry::new(
                 actor,
                 "taxonomy.otlp",
                 SETTING,

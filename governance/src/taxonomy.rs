@@ -1,7 +1,7 @@
 //! Changing the tag taxonomy, and applying it to calls already stored.
 
 use crate::{json, GovError, Governance};
-use domain::taxonomy::{KeyRule, Taxonomy};
+use domain::attribution::taxonomy::{KeyRule, Taxonomy};
 use std::sync::Arc;
 use store::JobRecord;
 

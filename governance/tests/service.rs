@@ -3,9 +3,9 @@
 //! unpriced calls priced and repriced by a job, and every change audited.
 
 use chrono::{Duration, Utc};
-use domain::audit::Query;
-use domain::price_edit::PriceDraft;
-use domain::taxonomy::{KeyRule, Policy, Taxonomy};
+use domain::attribution::taxonomy::{KeyRule, Policy, Taxonomy};
+use domain::people::audit::Query;
+use domain::pricing::price_edit::PriceDraft;
 use domain::{Catalog, CostSource, Event, Nanos, PricedEvent, SpendQuery, TagKey, TagSet, Usage};
 use governance::{GovError, Governance};
 use std::sync::Arc;

@@ -6,7 +6,7 @@
 
 use crate::AppState;
 use chrono::Utc;
-use domain::alert::{backoff, Alert, Attempt, Delivery, MAX_ATTEMPTS};
+use domain::budgets::alert::{backoff, Alert, Attempt, Delivery, MAX_ATTEMPTS};
 use std::time::Duration;
 
 /// How long a process may hold an alert before another may retry it: longer

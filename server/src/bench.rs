@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 /// Rules on every tag the bench's calls carry (required keys, aliases,
 /// case-folding, an allowed list under `reject`), so ingest pays for them.
 async fn bench_taxonomy(state: &AppState) -> anyhow::Result<()> {
-    use domain::taxonomy::{KeyRule, Policy, Taxonomy};
+    use domain::attribution::taxonomy::{KeyRule, Policy, Taxonomy};
     let rule = |key: &str, required: bool, allowed: &[&str], aliases: &[(&str, &str)], policy: Policy| KeyRule {
         key: key.into(),
         description: String::new(),
@@ -267,7 +267,7 @@ async fn grow(config: &Config, target: usize) -> anyhow::Result<usize> {
         let scale = (target - have) as f64 / DEMO_CALLS_AT_SCALE_1;
         let t = Instant::now();
         // The demo organisation brings its own taxonomy (it keeps one already set).
-        let none = domain::taxonomy::Taxonomy { keys: vec![] };
+        let none = domain::attribution::taxonomy::Taxonomy { keys: vec![] };
         state.governance.put_taxonomy("bench", none).await.map_err(|e| anyhow::anyhow!("bench taxonomy: {e}"))?;
         crate::demo::load(&state, 90, 42, scale).await?;
         // The demo sets its own taxonomy; the timed ingest runs under the bench's.

@@ -5,7 +5,7 @@
 use crate::bench::{ms, pct};
 use crate::AppState;
 use budgets::Actor;
-use domain::budget::Draft;
+use domain::budgets::budget::Draft;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! What the request guards cost, against the work they guard, measured in
 //! the same run: counting a body's values before it is parsed (so a small
 //! body cannot decode into gigabytes) as a share of parsing it. JSON: a
-//! 1,000-event ingest body, counted by `domain::request_size::check_json`
+//! 1,000-event ingest body, counted by `domain::ingest::request_size::check_json`
 //! against `serde_json` building it. OTLP: 512 GenAI spans (the SDKs'
 //! default batch) of 12 attributes, counted on the wire against prost
 //! decoding them.
@@ -87,7 +87,7 @@ fn otlp_body() -> Vec<u8> {
 
 /// Measures both, `runs` times each, on `json` (an ingest body).
 pub fn measure(json: &[u8], runs: usize) -> GuardCost {
-    use domain::request_size::{check_json, Limits, MAX_VALUES_PER_REQUEST};
+    use domain::ingest::request_size::{check_json, Limits, MAX_VALUES_PER_REQUEST};
     let limits = Limits { max_values: MAX_VALUES_PER_REQUEST, under: None };
     let json_count = median_of(runs, || assert!(check_json(json, limits).is_ok()));
     let json_parse = median_of(runs, || assert!(serde_json::from_slice::<serde_json::Value>(json).is_ok()));

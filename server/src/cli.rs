@@ -130,7 +130,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys { command: KeysCommand::Create { name, scopes, tags } } => {
             let scopes = keys::parse_scopes(&scopes).map_err(anyhow::Error::msg).context("--scopes")?;
-            let limits = domain::key_limits::TagLimits::parse(&tags).map_err(anyhow::Error::msg).context("--tags")?;
+            let limits =
+                domain::ingest::key_limits::TagLimits::parse(&tags).map_err(anyhow::Error::msg).context("--tags")?;
             let store = open(&config).await?;
             let (record, secret) =
                 accounts::keys::create_restricted(&store, &name, &scopes, Some(limits), "cli").await?;

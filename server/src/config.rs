@@ -32,7 +32,7 @@ pub struct Config {
     /// `BURSAR_WEBHOOK_ALLOWED_HOSTS`: internal webhook receivers allowed
     /// (host names, addresses, CIDRs, comma separated); by default webhooks
     /// may not reach loopback, link-local, private or unique-local addresses.
-    pub webhook_policy: domain::webhook_target::Policy,
+    pub webhook_policy: domain::budgets::webhook_target::Policy,
     /// `BURSAR_MIGRATE` (`true`/`false`): run migrations at start-up (default true).
     pub run_migrations: bool,
     /// `BURSAR_PUBLIC_URL`: the address people use, e.g. `https://bursar.example.com`;
@@ -47,7 +47,7 @@ pub struct Config {
     /// `BURSAR_OTLP_TAGS` (`attribute=tag,…`, e.g. `app.feature=workflow`) and
     /// `BURSAR_OTLP_TASK_ATTRIBUTE` (e.g. `gen_ai.conversation.id`): where OTLP
     /// spans' tags and task ids come from, beyond the defaults.
-    pub otlp_mapping: domain::otlp::Mapping,
+    pub otlp_mapping: domain::ingest::otlp::Mapping,
 }
 
 impl Config {
@@ -80,8 +80,8 @@ impl std::fmt::Debug for Config {
 }
 
 /// Reads the OTLP tag mapping (`attribute=tag,…`) and task attribute.
-fn otlp_mapping(tags: Option<String>, task: Option<String>) -> Result<domain::otlp::Mapping, ConfigError> {
-    let mut out = domain::otlp::Mapping::default();
+fn otlp_mapping(tags: Option<String>, task: Option<String>) -> Result<domain::ingest::otlp::Mapping, ConfigError> {
+    let mut out = domain::ingest::otlp::Mapping::default();
     for pair in tags.unwrap_or_default().split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (attr, key) = pair.split_once('=').map(|(a, k)| (a.trim(), k.trim())).unwrap_or(("", ""));
         let key = domain::TagKey::parse(key).map_err(|r| ConfigError {
@@ -153,14 +153,14 @@ impl Config {
         };
         let time_zone = get("BURSAR_TIMEZONE").map(|z| z.trim().to_string()).filter(|z| !z.is_empty());
         let time_zone = time_zone.unwrap_or_else(|| "UTC".into());
-        if domain::window::zone(&time_zone).is_none() {
+        if domain::budgets::window::zone(&time_zone).is_none() {
             return Err(ConfigError {
                 var: "BURSAR_TIMEZONE",
                 reason: format!("must be an IANA time zone such as Europe/London or UTC (got {time_zone:?})"),
             });
         }
         let webhook_policy =
-            domain::webhook_target::Policy::parse(&get("BURSAR_WEBHOOK_ALLOWED_HOSTS").unwrap_or_default())
+            domain::budgets::webhook_target::Policy::parse(&get("BURSAR_WEBHOOK_ALLOWED_HOSTS").unwrap_or_default())
                 .map_err(|reason| ConfigError { var: "BURSAR_WEBHOOK_ALLOWED_HOSTS", reason })?;
         let alert_webhook = get("BURSAR_ALERT_WEBHOOK").map(|u| u.trim().to_string()).filter(|u| !u.is_empty());
         if let Some(url) = &alert_webhook {

@@ -228,7 +228,7 @@ fn legacy_spelling(name: &'static str, task: u32) -> &'static str {
 /// types from a fixed list. The workflow rule has no aliases yet, so the
 /// legacy spellings show up on the taxonomy page for an admin to fix.
 async fn demo_taxonomy(state: &AppState) -> anyhow::Result<()> {
-    use domain::taxonomy::{KeyRule, Policy, Taxonomy};
+    use domain::attribution::taxonomy::{KeyRule, Policy, Taxonomy};
     if !state.store.taxonomy().await?.keys.is_empty() {
         return Ok(());
     }
@@ -432,7 +432,7 @@ mod tests {
         assert_eq!(a, b);
         assert!(!a.is_empty());
         for v in a.iter().chain(runaway(date).iter()) {
-            domain::event::parse_event(v).unwrap();
+            domain::ingest::event::parse_event(v).unwrap();
         }
     }
 }

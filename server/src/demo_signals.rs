@@ -6,10 +6,10 @@
 
 use crate::AppState;
 use chrono::{DateTime, Utc};
-use domain::anomaly::AnomalyParams;
 use domain::costmodel::{Loops, Scenario};
-use domain::signal_rule::{Condition, RuleSpec};
-use domain::signals::{ModelTier, Signal};
+use domain::signals::anomaly::AnomalyParams;
+use domain::signals::signal_rule::{Condition, RuleSpec};
+use domain::signals::signals::{ModelTier, Signal};
 use domain::Nanos;
 use rust_decimal::Decimal;
 

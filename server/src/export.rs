@@ -1,10 +1,10 @@
 //! `GET /explore.csv`: the Explore table exactly as shown, for a signed-in person.
 
 use crate::AppState;
+use app::explore_state::ExploreState;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use domain::explore::ExploreState;
 use tower_sessions::Session;
 
 /// Answers the CSV of the Explore view the query describes.
@@ -19,7 +19,7 @@ pub async fn explore_csv(
     let view = ExploreState::from_params(&params);
     match app::explore::load(&state.store, view).await {
         Ok(data) => {
-            let body = domain::explore::csv(&data.dims, &data.rows);
+            let body = app::explore_state::csv(&data.dims, &data.rows);
             let name = format!("bursar-{}-{}.csv", data.dims.join("-"), data.from.format("%Y%m%d"));
             (
                 [

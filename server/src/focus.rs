@@ -1,7 +1,7 @@
 //! FOCUS 1.2 export: `GET /api/v1/export/focus.csv?from=&to=` (scope `read`)
 //! and `GET /focus.csv?from=&to=` for a signed-in person (the Explore
 //! button). Dates are UTC days, both included. The file is streamed a day at
-//! a time, so a year of data never sits in memory; see `domain::focus` for
+//! a time, so a year of data never sits in memory; see `domain::attribution::focus` for
 //! the columns and how costs are split.
 
 use crate::api::{authorize, ApiError};
@@ -12,7 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use domain::focus::Account;
+use domain::attribution::focus::Account;
 use domain::FieldError;
 use std::collections::HashMap;
 use tower_sessions::Session;
@@ -48,14 +48,14 @@ pub fn range(params: &HashMap<String, String>) -> Result<(NaiveDate, NaiveDate),
 /// The streamed file.
 fn stream(state: AppState, from: NaiveDate, to: NaiveDate) -> Response {
     let account = Account { id: "bursar".into(), name: "Bursar".into() };
-    let days = domain::signals::dates(from, to).collect::<Vec<_>>();
+    let days = domain::signals::signals::dates(from, to).collect::<Vec<_>>();
     let init = (state, days.into_iter(), None::<HashMap<i64, domain::TagSet>>, true);
     let body = futures_util::stream::unfold(init, move |(state, mut days, tagsets, first)| {
         let account = account.clone();
         async move {
             if first {
                 return Some((
-                    Ok::<Bytes, std::io::Error>(Bytes::from(domain::focus::header())),
+                    Ok::<Bytes, std::io::Error>(Bytes::from(domain::attribution::focus::header())),
                     (state, days, tagsets, false),
                 ));
             }
@@ -82,7 +82,7 @@ fn stream(state: AppState, from: NaiveDate, to: NaiveDate) -> Response {
                 let rates = catalog
                     .version_for(Some(sum.provider.as_str()).filter(|p| !p.is_empty()), &sum.model, at)
                     .map(|v| v.rates.clone());
-                chunk.push_str(&domain::focus::lines(
+                chunk.push_str(&domain::attribution::focus::lines(
                     sum,
                     rates.as_ref(),
                     tagsets.get(tagset).unwrap_or(&empty),

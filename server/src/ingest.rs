@@ -3,7 +3,7 @@
 //! through [`ingest`], so demo data takes the same path as real data.
 
 use crate::AppState;
-use domain::event::{BodyError, IngestBody};
+use domain::ingest::event::{BodyError, IngestBody};
 use domain::{CostSource, PricedEvent};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -22,7 +22,7 @@ pub struct Rejected {
 pub struct FlaggedEvent {
     pub index: usize,
     pub id: String,
-    pub flags: Vec<domain::taxonomy::Flag>,
+    pub flags: Vec<domain::attribution::taxonomy::Flag>,
 }
 
 /// Flagged events listed in one answer; the rest are only counted in `flagged_count`.
@@ -49,7 +49,7 @@ pub struct IngestReport {
 
 /// Parses a request body: a whole-body error, or one result per event.
 pub fn parse(bytes: &[u8]) -> Result<IngestBody, BodyError> {
-    domain::event::parse_body(bytes)
+    domain::ingest::event::parse_body(bytes)
 }
 
 /// Prices and stores the valid events of a parsed body. Nothing is
@@ -64,7 +64,7 @@ pub async fn ingest(state: &AppState, body: IngestBody) -> Result<IngestReport, 
 pub async fn ingest_as(
     state: &AppState,
     body: IngestBody,
-    limits: Option<&domain::key_limits::TagLimits>,
+    limits: Option<&domain::ingest::key_limits::TagLimits>,
 ) -> Result<IngestReport, StoreError> {
     let mut report = IngestReport::default();
     let mut seen = HashSet::new();

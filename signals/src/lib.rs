@@ -14,10 +14,10 @@ mod rules;
 mod scenarios;
 
 use chrono::{Duration, NaiveDate};
-use domain::anomaly::AnomalyParams;
-use domain::signal_rule::Condition;
-use domain::signals::{default_tier, Daily, ModelTier};
-use domain::signals_report::SignalsReport;
+use domain::signals::anomaly::AnomalyParams;
+use domain::signals::signal_rule::Condition;
+use domain::signals::signals::{default_tier, Daily, ModelTier};
+use domain::signals::signals_report::SignalsReport;
 use domain::{Catalog, FieldError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -70,7 +70,7 @@ pub struct Signals {
     store: Arc<dyn Store>,
     reports: Mutex<ReportCache>,
     /// Which internal webhook destinations the operator allows.
-    webhook_policy: std::sync::RwLock<domain::webhook_target::Policy>,
+    webhook_policy: std::sync::RwLock<domain::budgets::webhook_target::Policy>,
 }
 
 fn new_id(prefix: &str) -> String {
@@ -86,7 +86,7 @@ impl Signals {
     }
 
     /// Sets which internal webhook destinations are allowed (`BURSAR_WEBHOOK_ALLOWED_HOSTS`).
-    pub fn set_webhook_policy(&self, policy: domain::webhook_target::Policy) {
+    pub fn set_webhook_policy(&self, policy: domain::budgets::webhook_target::Policy) {
         *self.webhook_policy.write().unwrap_or_else(|p| p.into_inner()) = policy;
     }
 
@@ -96,7 +96,7 @@ impl Signals {
     /// (`id` unknown) is theirs.
     ///
     /// Errors: `Forbidden` naming who may change it.
-    pub async fn may_change_rule(&self, person: &domain::users::Person, id: &str) -> Result<(), SigError> {
+    pub async fn may_change_rule(&self, person: &domain::people::users::Person, id: &str) -> Result<(), SigError> {
         if person.is_admin() {
             return Ok(());
         }
@@ -117,7 +117,7 @@ impl Signals {
     /// their own. A scenario not made yet is theirs.
     ///
     /// Errors: `Forbidden` naming who made it.
-    pub async fn may_change_scenario(&self, person: &domain::users::Person, id: &str) -> Result<(), SigError> {
+    pub async fn may_change_scenario(&self, person: &domain::people::users::Person, id: &str) -> Result<(), SigError> {
         if person.is_admin() {
             return Ok(());
         }
@@ -154,7 +154,7 @@ impl Signals {
     }
 
     /// The tiers of these catalog models (admins' choices, else the default from price).
-    async fn tiers_of(&self, models: &[domain::pricing::ModelPrice]) -> Result<Vec<TierRow>, StoreError> {
+    async fn tiers_of(&self, models: &[domain::pricing::pricing::ModelPrice]) -> Result<Vec<TierRow>, StoreError> {
         let set: HashMap<String, ModelTier> = self.store.model_tiers().await?.into_iter().collect();
         Ok(models
             .iter()
@@ -181,7 +181,7 @@ impl Signals {
         self.store.set_model_tier(model, tier, chrono::Utc::now()).await?;
         let after = tier.unwrap_or(before.default);
         self.store
-            .record_audit(&domain::audit::Entry::new(
+            .record_audit(&domain::people::audit::Entry::new(
                 actor,
                 "price.tier",
                 model,
@@ -239,10 +239,10 @@ impl Signals {
         }
         let from = today - Duration::days(i64::from(days.max(7)) - 1);
         // Anomalies need a baseline from before the range.
-        let read_from = from - Duration::days(domain::anomaly::BASELINE_DAYS as i64);
+        let read_from = from - Duration::days(domain::signals::anomaly::BASELINE_DAYS as i64);
         let (daily, premium) = self.daily(key, read_from, today, true, None).await?;
         let params = self.anomaly_params(key).await?;
-        let report = Arc::new(domain::signals_report::build(key, &daily, from, today, &params, premium));
+        let report = Arc::new(domain::signals::signals_report::build(key, &daily, from, today, &params, premium));
         let mut cache = self.reports.lock().unwrap_or_else(|p| p.into_inner());
         cache.retain(|_, (at, _)| at.elapsed() < REPORT_TTL);
         cache.insert(cache_key, (Instant::now(), report.clone()));

@@ -3,8 +3,8 @@
 
 use crate::{new_id, SigError, Signals};
 use chrono::{DateTime, Duration, Utc};
-use domain::signal_rule::{evaluate, Condition, RuleSpec};
-use domain::signals::Signal;
+use domain::signals::signal_rule::{evaluate, Condition, RuleSpec};
+use domain::signals::signals::Signal;
 use store::{NewAlert, SignalRuleRecord, StoreError};
 
 /// Days back a rule is judged (from the later of this and the day before it was made).
@@ -71,12 +71,12 @@ impl Signals {
         self.store.put_signal_rule(&record).await?;
         let json = |r: &SignalRuleRecord| {
             let mut spec = r.spec.clone();
-            spec.webhook = spec.webhook.as_deref().map(domain::budget::redact_webhook);
+            spec.webhook = spec.webhook.as_deref().map(domain::budgets::budget::redact_webhook);
             serde_json::to_value(spec).ok()
         };
         let action = if existing.is_some() { "signal.update" } else { "signal.create" };
         self.store
-            .record_audit(&domain::audit::Entry::new(
+            .record_audit(&domain::people::audit::Entry::new(
                 actor,
                 action,
                 &record.id,
@@ -96,9 +96,15 @@ impl Signals {
         };
         self.store.delete_signal_rule(id).await?;
         let mut spec = before.spec.clone();
-        spec.webhook = spec.webhook.as_deref().map(domain::budget::redact_webhook);
+        spec.webhook = spec.webhook.as_deref().map(domain::budgets::budget::redact_webhook);
         self.store
-            .record_audit(&domain::audit::Entry::new(actor, "signal.delete", id, serde_json::to_value(spec).ok(), None))
+            .record_audit(&domain::people::audit::Entry::new(
+                actor,
+                "signal.delete",
+                id,
+                serde_json::to_value(spec).ok(),
+                None,
+            ))
             .await?;
         self.forget_reports();
         Ok(())
@@ -131,14 +137,17 @@ impl Signals {
             for r in rules.iter().filter(|r| r.spec.key == key) {
                 // From the last whole day before the rule was made: a rule made today judges yesterday too.
                 let start = first.max(r.created.date_naive() - Duration::days(1));
-                for day in domain::signals::dates(start, today) {
+                for day in domain::signals::signals::dates(start, today) {
                     for f in evaluate(&r.spec, &daily, day) {
                         let at = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
                         let alert = NewAlert {
                             budget_id: r.id.clone(),
                             budget_name: r.spec.name.clone(),
                             split_value: f.value.clone(),
-                            window: domain::window::Window { start: at(f.from), end: at(f.to + Duration::days(1)) },
+                            window: domain::budgets::window::Window {
+                                start: at(f.from),
+                                end: at(f.to + Duration::days(1)),
+                            },
                             kind: r.spec.condition.kind(),
                             threshold: 0,
                             spent: f.spend,
@@ -187,9 +196,10 @@ pub fn parse_condition(
         }
         "rise" => Condition::Rise { signal: signal()?, percent: number("percent", amount)?, window_days: window()? },
         "fall" => Condition::Fall { signal: signal()?, percent: number("percent", amount)?, window_days: window()? },
-        "anomaly" => Condition::Anomaly(domain::anomaly::AnomalyParams {
+        "anomaly" => Condition::Anomaly(domain::signals::anomaly::AnomalyParams {
             sensitivity: number("sensitivity", amount)?,
-            min_amount: domain::budget::parse_amount(min_amount).map_err(|r| SigError::field("min_amount", r))?,
+            min_amount: domain::budgets::budget::parse_amount(min_amount)
+                .map_err(|r| SigError::field("min_amount", r))?,
         }),
         other => {
             return Err(SigError::field(

@@ -2,7 +2,7 @@
 
 use crate::{new_id, SigError, Signals};
 use chrono::{Duration, NaiveDate, Utc};
-use domain::calibrate::{Actual, Observed};
+use domain::costmodel::calibrate::{Actual, Observed};
 use domain::costmodel::Scenario;
 use store::{ScenarioRecord, StoreError};
 
@@ -40,7 +40,7 @@ impl Signals {
         }
         let workflow = workflow.map(str::trim).filter(|w| !w.is_empty());
         if let Some(w) = workflow {
-            if let Err(r) = domain::tags::check_value(w) {
+            if let Err(r) = domain::attribution::tags::check_value(w) {
                 errs.push(domain::FieldError { field: "workflow".into(), reason: r });
             }
         }
@@ -70,7 +70,7 @@ impl Signals {
             |s: &ScenarioRecord| Some(serde_json::json!({"name": s.name, "workflow": s.workflow, "scenario": s.spec}));
         let action = if existing.is_some() { "scenario.update" } else { "scenario.create" };
         self.store
-            .record_audit(&domain::audit::Entry::new(
+            .record_audit(&domain::people::audit::Entry::new(
                 actor,
                 action,
                 &record.id,
@@ -86,7 +86,7 @@ impl Signals {
         let before = self.scenario(id).await?;
         self.store.delete_scenario(id).await?;
         self.store
-            .record_audit(&domain::audit::Entry::new(
+            .record_audit(&domain::people::audit::Entry::new(
                 actor,
                 "scenario.delete",
                 id,
@@ -108,7 +108,7 @@ impl Signals {
         let mut day_rows = self.store.signal_days("workflow", from, today).await?;
         day_rows.retain(|d| d.value.as_deref() == Some(workflow));
         let tasks = self.store.signal_tasks("workflow", from, today, Some(workflow)).await?;
-        let daily = domain::signals::Daily::build(&day_rows, &tasks, &premium);
+        let daily = domain::signals::signals::Daily::build(&day_rows, &tasks, &premium);
         let value = Some(workflow.to_string());
         let agg = daily.window(&value, from, today);
         let mut models: std::collections::BTreeMap<String, i64> = Default::default();

@@ -3,9 +3,9 @@
 //! are cached until a rule changes.
 
 use chrono::{Duration, Utc};
-use domain::event::{Event, Usage};
-use domain::pricing::CostSource;
-use domain::signal_rule::{Condition, RuleSpec};
+use domain::ingest::event::{Event, Usage};
+use domain::pricing::pricing::CostSource;
+use domain::signals::signal_rule::{Condition, RuleSpec};
 use domain::{Nanos, PricedEvent, TagKey, TagSet};
 use signals::Signals;
 
@@ -62,12 +62,12 @@ async fn two_processes_judging_at_once_fire_each_alert_once() {
     let (x, y) = tokio::join!(a.evaluate(now), b.evaluate(now));
     assert_eq!(x.unwrap() + y.unwrap(), 1, "one alert between the two");
     assert_eq!(a.evaluate(now).await.unwrap(), 0);
-    let q = domain::alert::AlertQuery { limit: 10, ..Default::default() };
+    let q = domain::budgets::alert::AlertQuery { limit: 10, ..Default::default() };
     let alerts = store.list_alerts(&q).await.unwrap();
     assert_eq!(alerts.len(), 1);
     assert!(alerts[0].message.as_deref().unwrap().contains("is 50× its usual day"), "{:?}", alerts[0].message);
     let audit = store
-        .list_audit(&domain::audit::Query { kind: "signal".into(), limit: 10, ..Default::default() })
+        .list_audit(&domain::people::audit::Query { kind: "signal".into(), limit: 10, ..Default::default() })
         .await
         .unwrap();
     assert_eq!(audit.len(), 1);

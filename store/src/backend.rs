@@ -44,7 +44,7 @@ pub(crate) fn api_key(row: ApiKeyRow) -> crate::ApiKeyRecord {
         // A restriction that cannot be read restricts to nothing: the key writes no call rather than any.
         tag_limits: tag_limits.map(|t| {
             serde_json::from_str(&t).unwrap_or_else(|_| {
-                domain::key_limits::TagLimits([("team".to_string(), Vec::new())].into_iter().collect())
+                domain::ingest::key_limits::TagLimits([("team".to_string(), Vec::new())].into_iter().collect())
             })
         }),
     }
@@ -287,9 +287,9 @@ macro_rules! impl_store {
             #[tracing::instrument(skip_all, fields(source = ?segment.source))]
             async fn spend_rows(
                 &self,
-                segment: domain::time::Segment,
+                segment: domain::attribution::time::Segment,
                 q: &domain::SpendQuery,
-            ) -> Result<Vec<domain::report::SpendRow>, $crate::StoreError> {
+            ) -> Result<Vec<domain::attribution::report::SpendRow>, $crate::StoreError> {
                 use sqlx::Row;
                 let built = $crate::sql::spend($dialect, &segment, q);
                 let rows = self.fetch_built(&built).await?;
@@ -311,7 +311,7 @@ macro_rules! impl_store {
                     for (j, slot) in n.iter_mut().enumerate() {
                         *slot = row.try_get::<i64, _>(i + j)?;
                     }
-                    let totals = domain::report::Totals {
+                    let totals = domain::attribution::report::Totals {
                         calls: n[0],
                         input_tokens: n[1],
                         output_tokens: n[2],
@@ -322,7 +322,7 @@ macro_rules! impl_store {
                         unpriced_calls: n[7],
                     };
                     if totals.calls > 0 {
-                        out.push(domain::report::SpendRow { bucket, key, totals });
+                        out.push(domain::attribution::report::SpendRow { bucket, key, totals });
                     }
                 }
                 Ok(out)
@@ -503,11 +503,11 @@ macro_rules! impl_store {
                 self.b_fire_alert(a).await
             }
 
-            async fn list_alerts(&self, q: &$crate::AlertQuery) -> Result<Vec<domain::alert::Alert>, $crate::StoreError> {
+            async fn list_alerts(&self, q: &$crate::AlertQuery) -> Result<Vec<domain::budgets::alert::Alert>, $crate::StoreError> {
                 self.b_list_alerts(q).await
             }
 
-            async fn get_alert(&self, id: i64) -> Result<Option<domain::alert::Alert>, $crate::StoreError> {
+            async fn get_alert(&self, id: i64) -> Result<Option<domain::budgets::alert::Alert>, $crate::StoreError> {
                 self.b_get_alert(id).await
             }
 
@@ -516,14 +516,14 @@ macro_rules! impl_store {
                 id: i64,
                 by: &str,
                 at: chrono::DateTime<chrono::Utc>,
-            ) -> Result<Option<domain::alert::Alert>, $crate::StoreError> {
+            ) -> Result<Option<domain::budgets::alert::Alert>, $crate::StoreError> {
                 self.b_ack_alert(id, by, at).await
             }
 
             async fn alerts_attempts(
                 &self,
                 ids: &[i64],
-            ) -> Result<std::collections::HashMap<i64, Vec<domain::alert::Attempt>>, $crate::StoreError> {
+            ) -> Result<std::collections::HashMap<i64, Vec<domain::budgets::alert::Attempt>>, $crate::StoreError> {
                 self.b_attempts(ids).await
             }
 
@@ -532,7 +532,7 @@ macro_rules! impl_store {
                 now: chrono::DateTime<chrono::Utc>,
                 lease_until: chrono::DateTime<chrono::Utc>,
                 limit: i64,
-            ) -> Result<Vec<domain::alert::Alert>, $crate::StoreError> {
+            ) -> Result<Vec<domain::budgets::alert::Alert>, $crate::StoreError> {
                 self.b_claim_alerts(now, lease_until, limit).await
             }
 
@@ -540,33 +540,33 @@ macro_rules! impl_store {
                 &self,
                 id: i64,
                 lease_until: chrono::DateTime<chrono::Utc>,
-                attempt: Option<&domain::alert::Attempt>,
-                delivery: domain::alert::Delivery,
+                attempt: Option<&domain::budgets::alert::Attempt>,
+                delivery: domain::budgets::alert::Delivery,
                 next_attempt: Option<chrono::DateTime<chrono::Utc>>,
             ) -> Result<bool, $crate::StoreError> {
                 self.b_finish_attempt(id, lease_until, attempt, delivery, next_attempt).await
             }
 
-            async fn list_price_models(&self) -> Result<Vec<domain::pricing::ModelPrice>, $crate::StoreError> {
+            async fn list_price_models(&self) -> Result<Vec<domain::pricing::pricing::ModelPrice>, $crate::StoreError> {
                 self.g_list_price_models().await
             }
 
             async fn put_price_models(
                 &self,
-                models: &[domain::pricing::ModelPrice],
+                models: &[domain::pricing::pricing::ModelPrice],
                 at: chrono::DateTime<chrono::Utc>,
                 only_missing: bool,
             ) -> Result<usize, $crate::StoreError> {
                 self.g_put_price_models(models, at, only_missing).await
             }
 
-            async fn taxonomy(&self) -> Result<domain::taxonomy::Taxonomy, $crate::StoreError> {
+            async fn taxonomy(&self) -> Result<domain::attribution::taxonomy::Taxonomy, $crate::StoreError> {
                 self.g_taxonomy().await
             }
 
             async fn put_taxonomy(
                 &self,
-                taxonomy: &domain::taxonomy::Taxonomy,
+                taxonomy: &domain::attribution::taxonomy::Taxonomy,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), $crate::StoreError> {
                 self.g_put_taxonomy(taxonomy, at).await
@@ -622,7 +622,7 @@ macro_rules! impl_store {
                 self.g_recount_budgets(now).await
             }
 
-            async fn record_audit(&self, entry: &domain::audit::Entry) -> Result<(), $crate::StoreError> {
+            async fn record_audit(&self, entry: &domain::people::audit::Entry) -> Result<(), $crate::StoreError> {
                 self.g_record_audit(entry).await
             }
 
@@ -631,7 +631,7 @@ macro_rules! impl_store {
                 key: &str,
                 from: chrono::NaiveDate,
                 to: chrono::NaiveDate,
-            ) -> Result<Vec<domain::signals::DayRow>, $crate::StoreError> {
+            ) -> Result<Vec<domain::signals::signals::DayRow>, $crate::StoreError> {
                 self.s_signal_days(key, from, to).await
             }
 
@@ -641,14 +641,14 @@ macro_rules! impl_store {
                 from: chrono::NaiveDate,
                 to: chrono::NaiveDate,
                 value: Option<&str>,
-            ) -> Result<Vec<domain::signals::TaskRow>, $crate::StoreError> {
+            ) -> Result<Vec<domain::signals::signals::TaskRow>, $crate::StoreError> {
                 self.s_signal_tasks(key, from, to, value).await
             }
 
             async fn day_sums(
                 &self,
                 day: chrono::NaiveDate,
-            ) -> Result<Vec<(i64, domain::focus::DaySum)>, $crate::StoreError> {
+            ) -> Result<Vec<(i64, domain::attribution::focus::DaySum)>, $crate::StoreError> {
                 self.s_day_sums(day).await
             }
 
@@ -671,14 +671,14 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::ModelTier)>, $crate::StoreError> {
+            async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::signals::ModelTier)>, $crate::StoreError> {
                 self.s_model_tiers().await
             }
 
             async fn set_model_tier(
                 &self,
                 model: &str,
-                tier: Option<domain::signals::ModelTier>,
+                tier: Option<domain::signals::signals::ModelTier>,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), $crate::StoreError> {
                 self.s_set_model_tier(model, tier, at).await
@@ -708,7 +708,7 @@ macro_rules! impl_store {
                 self.s_delete_scenario(id).await
             }
 
-            async fn list_audit(&self, q: &domain::audit::Query) -> Result<Vec<domain::audit::Entry>, $crate::StoreError> {
+            async fn list_audit(&self, q: &domain::people::audit::Query) -> Result<Vec<domain::people::audit::Entry>, $crate::StoreError> {
                 self.g_list_audit(q).await
             }
 

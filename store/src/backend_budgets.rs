@@ -141,10 +141,10 @@ macro_rules! impl_budgets {
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
                 id: &str,
-                spec: &domain::budget::BudgetSpec,
-                windows: &[domain::window::Window],
+                spec: &domain::budgets::budget::BudgetSpec,
+                windows: &[domain::budgets::window::Window],
             ) -> Result<(), $crate::StoreError> {
-                use domain::budget::SplitBy;
+                use domain::budgets::budget::SplitBy;
                 let sql = self.q("delete from budget_spend where budget_id = ?");
                 sqlx::query(&sql).bind(id).execute(&mut **tx).await?;
                 let (split_expr, join) = match &spec.split_by {
@@ -201,7 +201,7 @@ macro_rules! impl_budgets {
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
                 rec: &$crate::BudgetRecord,
-                windows: &[domain::window::Window],
+                windows: &[domain::budgets::window::Window],
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), $crate::StoreError> {
                 self.b_recount(tx, &rec.id, &rec.spec, &windows).await?;
@@ -240,7 +240,7 @@ macro_rules! impl_budgets {
                 rec: &$crate::BudgetRecord,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), $crate::StoreError> {
-                let zone = domain::window::zone(&rec.spec.time_zone).unwrap_or(domain::window::Tz::UTC);
+                let zone = domain::budgets::window::zone(&rec.spec.time_zone).unwrap_or(domain::budgets::window::Tz::UTC);
                 let windows = $crate::budgets::recount_windows(rec.spec.period, zone, now);
                 let mut tx = self.writer.begin().await?;
                 self.b_lock(&mut tx, true).await?;
@@ -258,7 +258,7 @@ macro_rules! impl_budgets {
                 now: chrono::DateTime<chrono::Utc>,
                 create: bool,
             ) -> Result<Option<$crate::BudgetRecord>, $crate::StoreError> {
-                let zone = domain::window::zone(&rec.spec.time_zone).unwrap_or(domain::window::Tz::UTC);
+                let zone = domain::budgets::window::zone(&rec.spec.time_zone).unwrap_or(domain::budgets::window::Tz::UTC);
                 let windows = $crate::budgets::recount_windows(rec.spec.period, zone, now);
                 let counted_from = windows[0].start;
                 let spec = serde_json::to_string(&rec.spec).map_err(|e| $crate::StoreError::Config(e.to_string()))?;
@@ -425,7 +425,7 @@ macro_rules! impl_budgets {
                 Ok(id)
             }
 
-            pub(crate) async fn b_list_alerts(&self, q: &$crate::AlertQuery) -> Result<Vec<domain::alert::Alert>, $crate::StoreError> {
+            pub(crate) async fn b_list_alerts(&self, q: &$crate::AlertQuery) -> Result<Vec<domain::budgets::alert::Alert>, $crate::StoreError> {
                 let mut sql = format!("select {} from alerts where 1 = 1", $crate::backend_budgets::ALERT_COLUMNS);
                 match q.acked {
                     Some(true) => sql.push_str(" and acked_us is not null"),
@@ -451,7 +451,7 @@ macro_rules! impl_budgets {
                 rows.iter().map(alert_from_row).collect()
             }
 
-            pub(crate) async fn b_get_alert(&self, id: i64) -> Result<Option<domain::alert::Alert>, $crate::StoreError> {
+            pub(crate) async fn b_get_alert(&self, id: i64) -> Result<Option<domain::budgets::alert::Alert>, $crate::StoreError> {
                 let sql = self.q(&format!("select {} from alerts where id = ?", $crate::backend_budgets::ALERT_COLUMNS));
                 let row = sqlx::query(&sql).bind(id).fetch_optional(&self.writer).await?;
                 row.as_ref().map(alert_from_row).transpose()
@@ -462,7 +462,7 @@ macro_rules! impl_budgets {
                 id: i64,
                 by: &str,
                 at: chrono::DateTime<chrono::Utc>,
-            ) -> Result<Option<domain::alert::Alert>, $crate::StoreError> {
+            ) -> Result<Option<domain::budgets::alert::Alert>, $crate::StoreError> {
                 let sql = self.q("update alerts set acked_by = ?, acked_us = ? where id = ? and acked_us is null");
                 sqlx::query(&sql).bind(by).bind($crate::rollup::micros(at)).bind(id).execute(&self.writer).await?;
                 self.b_get_alert(id).await
@@ -472,8 +472,8 @@ macro_rules! impl_budgets {
             pub(crate) async fn b_attempts(
                 &self,
                 ids: &[i64],
-            ) -> Result<std::collections::HashMap<i64, Vec<domain::alert::Attempt>>, $crate::StoreError> {
-                let mut out: std::collections::HashMap<i64, Vec<domain::alert::Attempt>> = Default::default();
+            ) -> Result<std::collections::HashMap<i64, Vec<domain::budgets::alert::Attempt>>, $crate::StoreError> {
+                let mut out: std::collections::HashMap<i64, Vec<domain::budgets::alert::Attempt>> = Default::default();
                 if ids.is_empty() {
                     return Ok(out);
                 }
@@ -487,7 +487,7 @@ macro_rules! impl_budgets {
                     query = query.bind(*id);
                 }
                 for (alert_id, attempt, at, status, error, duration_ms) in query.fetch_all(&self.reader).await? {
-                    out.entry(alert_id).or_default().push(domain::alert::Attempt {
+                    out.entry(alert_id).or_default().push(domain::budgets::alert::Attempt {
                         attempt: attempt as u32,
                         at: $crate::rollup::from_micros(at),
                         status: status.map(|s| s as u16),
@@ -503,7 +503,7 @@ macro_rules! impl_budgets {
                 now: chrono::DateTime<chrono::Utc>,
                 lease_until: chrono::DateTime<chrono::Utc>,
                 limit: i64,
-            ) -> Result<Vec<domain::alert::Alert>, $crate::StoreError> {
+            ) -> Result<Vec<domain::budgets::alert::Alert>, $crate::StoreError> {
                 let now_us = $crate::rollup::micros(now);
                 let sql = self.q(
                     "select id from alerts where delivery = 'pending' and next_attempt_us <= ? \
@@ -537,8 +537,8 @@ macro_rules! impl_budgets {
                 &self,
                 id: i64,
                 lease_until: chrono::DateTime<chrono::Utc>,
-                attempt: Option<&domain::alert::Attempt>,
-                delivery: domain::alert::Delivery,
+                attempt: Option<&domain::budgets::alert::Attempt>,
+                delivery: domain::budgets::alert::Delivery,
                 next_attempt: Option<chrono::DateTime<chrono::Utc>>,
             ) -> Result<bool, $crate::StoreError> {
                 let mut tx = self.writer.begin().await?;
@@ -581,26 +581,26 @@ macro_rules! impl_budgets {
             }
         }
 
-        fn alert_from_row(r: &<$db as sqlx::Database>::Row) -> Result<domain::alert::Alert, $crate::StoreError> {
+        fn alert_from_row(r: &<$db as sqlx::Database>::Row) -> Result<domain::budgets::alert::Alert, $crate::StoreError> {
             use sqlx::Row;
             let kind: String = r.try_get(6)?;
             let split: String = r.try_get(3)?;
             let delivery: String = r.try_get(12)?;
             let secs = |s: i64| chrono::DateTime::from_timestamp(s, 0).unwrap_or_default();
-            Ok(domain::alert::Alert {
+            Ok(domain::budgets::alert::Alert {
                 id: r.try_get(0)?,
                 budget_id: r.try_get(1)?,
                 budget_name: r.try_get(2)?,
                 split_value: Some(split).filter(|s| !s.is_empty()),
                 period_start: secs(r.try_get(4)?),
                 period_end: secs(r.try_get(5)?),
-                kind: domain::alert::AlertKind::parse(&kind).map_err($crate::StoreError::Config)?,
+                kind: domain::budgets::alert::AlertKind::parse(&kind).map_err($crate::StoreError::Config)?,
                 threshold: r.try_get::<i64, _>(7)? as u32,
                 spent: domain::Nanos(r.try_get(8)?),
                 limit: domain::Nanos(r.try_get(9)?),
                 forecast: r.try_get::<Option<i64>, _>(10)?.map(domain::Nanos),
                 fired_at: $crate::rollup::from_micros(r.try_get(11)?),
-                delivery: domain::alert::Delivery::parse(&delivery),
+                delivery: domain::budgets::alert::Delivery::parse(&delivery),
                 webhook: r.try_get(13)?,
                 attempts: r.try_get::<i64, _>(14)? as u32,
                 acked_by: r.try_get(15)?,
@@ -609,7 +609,7 @@ macro_rules! impl_budgets {
             })
         }
 
-        fn parse_spec(text: &str) -> Result<domain::budget::BudgetSpec, $crate::StoreError> {
+        fn parse_spec(text: &str) -> Result<domain::budgets::budget::BudgetSpec, $crate::StoreError> {
             serde_json::from_str(text).map_err(|e| $crate::StoreError::Config(format!("a stored budget is unreadable: {e}")))
         }
     };

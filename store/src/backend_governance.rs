@@ -51,7 +51,7 @@ macro_rules! impl_governance {
                 Ok(())
             }
 
-            pub(crate) async fn g_list_price_models(&self) -> Result<Vec<domain::pricing::ModelPrice>, $crate::StoreError> {
+            pub(crate) async fn g_list_price_models(&self) -> Result<Vec<domain::pricing::pricing::ModelPrice>, $crate::StoreError> {
                 let rows: Vec<(String, String, String, String)> =
                     sqlx::query_as("select model, provider, aliases, prices from price_models order by provider, model")
                         .fetch_all(&self.reader)
@@ -59,7 +59,7 @@ macro_rules! impl_governance {
                 rows.into_iter()
                     .map(|(model, provider, aliases, prices)| {
                         let bad = |e: serde_json::Error| $crate::StoreError::Config(format!("price of {model}: {e}"));
-                        Ok(domain::pricing::ModelPrice {
+                        Ok(domain::pricing::pricing::ModelPrice {
                             aliases: serde_json::from_str(&aliases).map_err(bad)?,
                             prices: serde_json::from_str(&prices).map_err(bad)?,
                             model: model.clone(),
@@ -71,7 +71,7 @@ macro_rules! impl_governance {
 
             pub(crate) async fn g_put_price_models(
                 &self,
-                models: &[domain::pricing::ModelPrice],
+                models: &[domain::pricing::pricing::ModelPrice],
                 at: chrono::DateTime<chrono::Utc>,
                 only_missing: bool,
             ) -> Result<usize, $crate::StoreError> {
@@ -105,19 +105,19 @@ macro_rules! impl_governance {
                 Ok(changed)
             }
 
-            pub(crate) async fn g_taxonomy(&self) -> Result<domain::taxonomy::Taxonomy, $crate::StoreError> {
+            pub(crate) async fn g_taxonomy(&self) -> Result<domain::attribution::taxonomy::Taxonomy, $crate::StoreError> {
                 let rows: Vec<(String,)> =
                     sqlx::query_as("select rule from taxonomy_keys order by key").fetch_all(&self.reader).await?;
                 let keys = rows
                     .into_iter()
                     .map(|(r,)| serde_json::from_str(&r).map_err(|e| $crate::StoreError::Config(format!("taxonomy rule: {e}"))))
                     .collect::<Result<_, _>>()?;
-                Ok(domain::taxonomy::Taxonomy { keys })
+                Ok(domain::attribution::taxonomy::Taxonomy { keys })
             }
 
             pub(crate) async fn g_put_taxonomy(
                 &self,
-                t: &domain::taxonomy::Taxonomy,
+                t: &domain::attribution::taxonomy::Taxonomy,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), $crate::StoreError> {
                 let mut tx = self.writer.begin().await?;
@@ -254,7 +254,7 @@ macro_rules! impl_governance {
                         let rows: Vec<(i64, String, String, i64, i64, i64, i64, i64, i64, i64, i64)> =
                             sqlx::query_as(&sql).bind(from).fetch_all(&mut *tx).await?;
                         for (bucket, model, provider, calls, i, o, cr, cw, r, cost, unpriced) in rows {
-                            let t = domain::report::Totals {
+                            let t = domain::attribution::report::Totals {
                                 cost: domain::Nanos(cost),
                                 calls,
                                 input_tokens: i,
@@ -264,7 +264,7 @@ macro_rules! impl_governance {
                                 reasoning_tokens: r,
                                 unpriced_calls: unpriced,
                             };
-                            let neg = domain::report::Totals {
+                            let neg = domain::attribution::report::Totals {
                                 cost: domain::Nanos(-cost),
                                 calls: -calls,
                                 input_tokens: -i,
@@ -357,7 +357,7 @@ macro_rules! impl_governance {
                         continue;
                     }
                     step.repriced += 1;
-                    let t = domain::report::Totals { cost, unpriced_calls: -1, ..Default::default() };
+                    let t = domain::attribution::report::Totals { cost, unpriced_calls: -1, ..Default::default() };
                     deltas.add(ts.div_euclid(1_000_000), rollup, model, &provider, &t);
                 }
                 self.g_add_rollups(&mut tx, &deltas).await?;
@@ -366,7 +366,7 @@ macro_rules! impl_governance {
                 Ok(step)
             }
 
-            pub(crate) async fn g_record_audit(&self, e: &domain::audit::Entry) -> Result<(), $crate::StoreError> {
+            pub(crate) async fn g_record_audit(&self, e: &domain::people::audit::Entry) -> Result<(), $crate::StoreError> {
                 let sql = self.q(
                     "insert into audit_log (at_us, actor, action, target, before_json, after_json) values (?, ?, ?, ?, ?, ?)",
                 );
@@ -382,7 +382,7 @@ macro_rules! impl_governance {
                 Ok(())
             }
 
-            pub(crate) async fn g_list_audit(&self, q: &domain::audit::Query) -> Result<Vec<domain::audit::Entry>, $crate::StoreError> {
+            pub(crate) async fn g_list_audit(&self, q: &domain::people::audit::Query) -> Result<Vec<domain::people::audit::Entry>, $crate::StoreError> {
                 let mut sql = "select id, at_us, actor, action, target, before_json, after_json from audit_log where 1 = 1".to_string();
                 let mut binds: Vec<$crate::sql::Bind> = Vec::new();
                 if !q.actor.is_empty() {
@@ -413,7 +413,7 @@ macro_rules! impl_governance {
                 let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
                 rows.into_iter()
                     .map(|r| {
-                        Ok(domain::audit::Entry {
+                        Ok(domain::people::audit::Entry {
                             id: r.try_get(0)?,
                             at: $crate::rollup::from_micros(r.try_get(1)?),
                             actor: r.try_get(2)?,

@@ -12,7 +12,7 @@ macro_rules! impl_signals {
                 key: &str,
                 from: chrono::NaiveDate,
                 to: chrono::NaiveDate,
-            ) -> Result<Vec<domain::signals::DayRow>, $crate::StoreError> {
+            ) -> Result<Vec<domain::signals::signals::DayRow>, $crate::StoreError> {
                 let sum = |c: &str| match $dialect {
                     $crate::sql::Dialect::Sqlite => format!("sum(r.{c})"),
                     $crate::sql::Dialect::Postgres => format!("sum(r.{c})::bigint"),
@@ -33,7 +33,7 @@ macro_rules! impl_signals {
                     sqlx::query_as(&sql).bind(key).bind(lo).bind(hi).fetch_all(&self.reader).await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(bucket, value, model, calls, cost, input, cached, output)| domain::signals::DayRow {
+                    .map(|(bucket, value, model, calls, cost, input, cached, output)| domain::signals::signals::DayRow {
                         day: chrono::DateTime::from_timestamp(bucket, 0).unwrap_or_default().date_naive(),
                         value,
                         model,
@@ -52,7 +52,7 @@ macro_rules! impl_signals {
                 from: chrono::NaiveDate,
                 to: chrono::NaiveDate,
                 value: Option<&str>,
-            ) -> Result<Vec<domain::signals::TaskRow>, $crate::StoreError> {
+            ) -> Result<Vec<domain::signals::signals::TaskRow>, $crate::StoreError> {
                 let big = |e: &str| match $dialect {
                     $crate::sql::Dialect::Sqlite => e.to_string(),
                     $crate::sql::Dialect::Postgres => format!("({e})::bigint"),
@@ -74,7 +74,7 @@ macro_rules! impl_signals {
                 let rows: Vec<(String, Option<String>, i64, i64, i64, i64, i64)> = q.fetch_all(&self.reader).await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(task_id, value, first, calls, cost, min_input, max_input)| domain::signals::TaskRow {
+                    .map(|(task_id, value, first, calls, cost, min_input, max_input)| domain::signals::signals::TaskRow {
                         task_id,
                         value,
                         day: $crate::rollup::from_micros(first).date_naive(),
@@ -89,7 +89,7 @@ macro_rules! impl_signals {
             pub(crate) async fn s_day_sums(
                 &self,
                 day: chrono::NaiveDate,
-            ) -> Result<Vec<(i64, domain::focus::DaySum)>, $crate::StoreError> {
+            ) -> Result<Vec<(i64, domain::attribution::focus::DaySum)>, $crate::StoreError> {
                 let sql = self.q(
                     "select tagset_id, model, provider, input_tokens, output_tokens, cache_read_tokens, \
                      cache_write_tokens, cost_nanos from rollup_day where bucket = ? order by tagset_id, model, provider",
@@ -102,7 +102,7 @@ macro_rules! impl_signals {
                     .map(|(tagset, model, provider, input, output, cache_read, cache_write, cost)| {
                         (
                             tagset,
-                            domain::focus::DaySum {
+                            domain::attribution::focus::DaySum {
                                 day,
                                 model,
                                 provider,
@@ -117,18 +117,18 @@ macro_rules! impl_signals {
                     .collect())
             }
 
-            pub(crate) async fn s_model_tiers(&self) -> Result<Vec<(String, domain::signals::ModelTier)>, $crate::StoreError> {
+            pub(crate) async fn s_model_tiers(&self) -> Result<Vec<(String, domain::signals::signals::ModelTier)>, $crate::StoreError> {
                 let rows: Vec<(String, String)> =
                     sqlx::query_as("select model, tier from model_tiers order by model").fetch_all(&self.reader).await?;
                 rows.into_iter()
-                    .map(|(m, t)| Ok((m, domain::signals::ModelTier::parse(&t).map_err($crate::StoreError::Config)?)))
+                    .map(|(m, t)| Ok((m, domain::signals::signals::ModelTier::parse(&t).map_err($crate::StoreError::Config)?)))
                     .collect()
             }
 
             pub(crate) async fn s_set_model_tier(
                 &self,
                 model: &str,
-                tier: Option<domain::signals::ModelTier>,
+                tier: Option<domain::signals::signals::ModelTier>,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), $crate::StoreError> {
                 match tier {

@@ -7,9 +7,9 @@
 //! batches from many processes race: the row lock orders them.
 
 use chrono::{DateTime, Utc};
-use domain::alert::{crossings, AlertKind};
-use domain::budget::{BudgetPeriod, BudgetSpec};
-use domain::window::{self, Window};
+use domain::budgets::alert::{crossings, AlertKind};
+use domain::budgets::budget::{BudgetPeriod, BudgetSpec};
+use domain::budgets::window::{self, Window};
 use domain::{Nanos, PricedEvent};
 use std::collections::BTreeMap;
 
@@ -82,13 +82,13 @@ pub struct NewAlert {
 pub(crate) struct Loaded {
     pub id: String,
     pub spec: BudgetSpec,
-    pub zone: domain::window::Tz,
+    pub zone: domain::budgets::window::Tz,
     pub counted_from: DateTime<Utc>,
 }
 
 impl Loaded {
     pub fn new(id: String, spec: BudgetSpec, counted_from: DateTime<Utc>) -> Loaded {
-        let zone = window::zone(&spec.time_zone).unwrap_or(domain::window::Tz::UTC);
+        let zone = window::zone(&spec.time_zone).unwrap_or(domain::budgets::window::Tz::UTC);
         Loaded { id, spec, zone, counted_from }
     }
 
@@ -132,7 +132,11 @@ pub(crate) fn increments<'a>(
 
 /// The windows a new or changed budget recounts: the current period and the
 /// one before it (so late events for last period still count), or all time.
-pub(crate) fn recount_windows(period: BudgetPeriod, zone: domain::window::Tz, now: DateTime<Utc>) -> Vec<Window> {
+pub(crate) fn recount_windows(
+    period: BudgetPeriod,
+    zone: domain::budgets::window::Tz,
+    now: DateTime<Utc>,
+) -> Vec<Window> {
     if period == BudgetPeriod::Total {
         return vec![window::all_time()];
     }

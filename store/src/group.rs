@@ -124,7 +124,11 @@ mod tests {
     fn ev(id: &str, user: &str) -> PricedEvent {
         let v = serde_json::json!({"id": id, "timestamp": "2026-11-02T10:00:00Z", "model": "m",
             "input_tokens": 1, "output_tokens": 1, "tags": {"user": user}});
-        PricedEvent { event: domain::event::parse_event(&v).unwrap(), cost: Some(Nanos(5)), source: CostSource::Caller }
+        PricedEvent {
+            event: domain::ingest::event::parse_event(&v).unwrap(),
+            cost: Some(Nanos(5)),
+            source: CostSource::Caller,
+        }
     }
 
     #[test]
@@ -146,11 +150,11 @@ mod tests {
 
     #[test]
     fn a_batch_sees_only_the_counters_its_events_moved() {
-        let spec = domain::budget::BudgetSpec {
+        let spec = domain::budgets::budget::BudgetSpec {
             name: "per user".into(),
             scope: Default::default(),
-            split_by: Some(domain::budget::SplitBy::parse("user").unwrap()),
-            period: domain::budget::BudgetPeriod::parse("month").unwrap(),
+            split_by: Some(domain::budgets::budget::SplitBy::parse("user").unwrap()),
+            period: domain::budgets::budget::BudgetPeriod::parse("month").unwrap(),
             amount: Nanos(100),
             thresholds: vec![],
             hard_cap: true,
@@ -162,9 +166,9 @@ mod tests {
         let t0 = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc();
         let budgets = vec![Loaded::new("b1".into(), spec, t0)];
         let (a, b) = (vec![ev("1", "ana")], vec![ev("2", "bo")]);
-        let w = domain::window::window(
-            domain::budget::BudgetPeriod::parse("month").unwrap(),
-            domain::window::Tz::UTC,
+        let w = domain::budgets::window::window(
+            domain::budgets::budget::BudgetPeriod::parse("month").unwrap(),
+            domain::budgets::window::Tz::UTC,
             a[0].event.timestamp,
         );
         let change = |user: &str| crate::CounterChange {

@@ -24,7 +24,7 @@ pub mod sql;
 mod sqlite;
 
 pub use budgets::{BudgetRecord, Counter, CounterChange, CounterKey, NewAlert};
-pub use domain::alert::AlertQuery;
+pub use domain::budgets::alert::AlertQuery;
 pub use error::StoreError;
 pub use governance::{JobRecord, RepriceStep, UnpricedModel};
 pub use people::{EventQuery, StoredEvent, UserRecord};
@@ -34,8 +34,8 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::report::{build_report, SpendReport, SpendRow};
-use domain::time::{plan_segments, Segment, Source};
+use domain::attribution::report::{build_report, SpendReport, SpendRow};
+use domain::attribution::time::{plan_segments, Segment, Source};
 use domain::{PricedEvent, SpendQuery};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -71,7 +71,7 @@ pub struct ApiKeyRecord {
     pub last_used: Option<DateTime<Utc>>,
     pub revoked: Option<DateTime<Utc>>,
     /// The tag values the key may write and check; `None`: any.
-    pub tag_limits: Option<domain::key_limits::TagLimits>,
+    pub tag_limits: Option<domain::ingest::key_limits::TagLimits>,
 }
 
 /// The operations Bursar needs from a database.
@@ -238,17 +238,21 @@ pub trait Store: Send + Sync + 'static {
     async fn fire_alert(&self, alert: &NewAlert) -> Result<Option<i64>, StoreError>;
 
     /// Alerts, newest first.
-    async fn list_alerts(&self, q: &AlertQuery) -> Result<Vec<domain::alert::Alert>, StoreError>;
+    async fn list_alerts(&self, q: &AlertQuery) -> Result<Vec<domain::budgets::alert::Alert>, StoreError>;
 
     /// One alert.
-    async fn get_alert(&self, id: i64) -> Result<Option<domain::alert::Alert>, StoreError>;
+    async fn get_alert(&self, id: i64) -> Result<Option<domain::budgets::alert::Alert>, StoreError>;
 
     /// Acknowledges an alert (the first acknowledgement stands); `None` when there is no such alert.
-    async fn ack_alert(&self, id: i64, by: &str, at: DateTime<Utc>)
-        -> Result<Option<domain::alert::Alert>, StoreError>;
+    async fn ack_alert(
+        &self,
+        id: i64,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<domain::budgets::alert::Alert>, StoreError>;
 
     /// An alert's delivery attempts, in order.
-    async fn alert_attempts(&self, id: i64) -> Result<Vec<domain::alert::Attempt>, StoreError> {
+    async fn alert_attempts(&self, id: i64) -> Result<Vec<domain::budgets::alert::Attempt>, StoreError> {
         Ok(self.alerts_attempts(&[id]).await?.remove(&id).unwrap_or_default())
     }
 
@@ -256,7 +260,7 @@ pub trait Store: Send + Sync + 'static {
     async fn alerts_attempts(
         &self,
         ids: &[i64],
-    ) -> Result<std::collections::HashMap<i64, Vec<domain::alert::Attempt>>, StoreError>;
+    ) -> Result<std::collections::HashMap<i64, Vec<domain::budgets::alert::Attempt>>, StoreError>;
 
     /// Leases alerts due for delivery until `lease_until`, so that one process delivers each.
     async fn claim_alerts(
@@ -264,7 +268,7 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: i64,
-    ) -> Result<Vec<domain::alert::Alert>, StoreError>;
+    ) -> Result<Vec<domain::budgets::alert::Alert>, StoreError>;
 
     /// Records a delivery attempt (if one was made) and where delivery now
     /// stands, releasing the lease that ends at `lease_until`. False (and
@@ -273,28 +277,32 @@ pub trait Store: Send + Sync + 'static {
         &self,
         id: i64,
         lease_until: DateTime<Utc>,
-        attempt: Option<&domain::alert::Attempt>,
-        delivery: domain::alert::Delivery,
+        attempt: Option<&domain::budgets::alert::Attempt>,
+        delivery: domain::budgets::alert::Delivery,
         next_attempt: Option<DateTime<Utc>>,
     ) -> Result<bool, StoreError>;
 
     /// Every model in the price catalog, by provider and name.
-    async fn list_price_models(&self) -> Result<Vec<domain::pricing::ModelPrice>, StoreError>;
+    async fn list_price_models(&self) -> Result<Vec<domain::pricing::pricing::ModelPrice>, StoreError>;
 
     /// Adds or replaces models in the price catalog (whole records); with
     /// `only_missing`, models already stored are left alone. Returns how many rows changed.
     async fn put_price_models(
         &self,
-        models: &[domain::pricing::ModelPrice],
+        models: &[domain::pricing::pricing::ModelPrice],
         at: DateTime<Utc>,
         only_missing: bool,
     ) -> Result<usize, StoreError>;
 
     /// The tag taxonomy (empty until an admin sets one).
-    async fn taxonomy(&self) -> Result<domain::taxonomy::Taxonomy, StoreError>;
+    async fn taxonomy(&self) -> Result<domain::attribution::taxonomy::Taxonomy, StoreError>;
 
     /// Replaces the tag taxonomy (already validated).
-    async fn put_taxonomy(&self, taxonomy: &domain::taxonomy::Taxonomy, at: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn put_taxonomy(
+        &self,
+        taxonomy: &domain::attribution::taxonomy::Taxonomy,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     /// The revisions of the price catalog and the taxonomy: each moves on every change.
     async fn config_revisions(&self) -> Result<(i64, i64), StoreError>;
@@ -339,10 +347,13 @@ pub trait Store: Send + Sync + 'static {
     async fn recount_budgets(&self, now: DateTime<Utc>) -> Result<usize, StoreError>;
 
     /// Appends an entry to the audit log.
-    async fn record_audit(&self, entry: &domain::audit::Entry) -> Result<(), StoreError>;
+    async fn record_audit(&self, entry: &domain::people::audit::Entry) -> Result<(), StoreError>;
 
     /// Audit entries matching a filter, newest first.
-    async fn list_audit(&self, q: &domain::audit::Query) -> Result<Vec<domain::audit::Entry>, StoreError>;
+    async fn list_audit(
+        &self,
+        q: &domain::people::audit::Query,
+    ) -> Result<Vec<domain::people::audit::Entry>, StoreError>;
 
     /// Daily sums per model and per value of tag `key`, for the days `from..=to` (UTC), from the rollups.
     async fn signal_days(
@@ -350,7 +361,7 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
-    ) -> Result<Vec<domain::signals::DayRow>, StoreError>;
+    ) -> Result<Vec<domain::signals::signals::DayRow>, StoreError>;
 
     /// Per-task sums of the calls made on the days `from..=to` (UTC), with
     /// each task's value of tag `key`; only tasks of `value` when given.
@@ -360,10 +371,13 @@ pub trait Store: Send + Sync + 'static {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
         value: Option<&str>,
-    ) -> Result<Vec<domain::signals::TaskRow>, StoreError>;
+    ) -> Result<Vec<domain::signals::signals::TaskRow>, StoreError>;
 
     /// The daily rollup rows of one UTC day, each with its tag set's id (for FOCUS exports).
-    async fn day_sums(&self, day: chrono::NaiveDate) -> Result<Vec<(i64, domain::focus::DaySum)>, StoreError>;
+    async fn day_sums(
+        &self,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<(i64, domain::attribution::focus::DaySum)>, StoreError>;
 
     /// A run-time setting's JSON value, if one was saved.
     async fn setting(&self, name: &str) -> Result<Option<String>, StoreError>;
@@ -372,13 +386,13 @@ pub trait Store: Send + Sync + 'static {
     async fn put_setting(&self, name: &str, value: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 
     /// The tiers admins have set, by model.
-    async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::ModelTier)>, StoreError>;
+    async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::signals::ModelTier)>, StoreError>;
 
     /// Sets a model's tier, or with `None` returns it to the default from its price.
     async fn set_model_tier(
         &self,
         model: &str,
-        tier: Option<domain::signals::ModelTier>,
+        tier: Option<domain::signals::signals::ModelTier>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
@@ -411,7 +425,7 @@ pub trait Store: Send + Sync + 'static {
         let mut rows = Vec::new();
         for seg in plan_segments(q.from, q.to, allow_days) {
             rows.extend(self.spend_rows(seg, q).await?);
-            domain::report::check_size(q, &rows).map_err(StoreError::Refused)?;
+            domain::attribution::report::check_size(q, &rows).map_err(StoreError::Refused)?;
         }
         Ok(build_report(q, rows))
     }
@@ -421,7 +435,7 @@ pub trait Store: Send + Sync + 'static {
     async fn spend_from_events(&self, q: &SpendQuery) -> Result<SpendReport, StoreError> {
         let seg = Segment { source: Source::Raw, from: q.from, to: q.to };
         let rows = self.spend_rows(seg, q).await?;
-        domain::report::check_size(q, &rows).map_err(StoreError::Refused)?;
+        domain::attribution::report::check_size(q, &rows).map_err(StoreError::Refused)?;
         Ok(build_report(q, rows))
     }
 }

@@ -232,7 +232,7 @@ impl Mirror {
 mod tests {
     use super::*;
     use chrono::{DateTime, Utc};
-    use domain::window::Window;
+    use domain::budgets::window::Window;
     use domain::Nanos;
 
     fn k() -> CounterKey {

@@ -1,7 +1,7 @@
 //! Records for people, sessions and stored calls, as the store returns them.
 
 use chrono::{DateTime, Utc};
-use domain::pricing::CostSource;
+use domain::pricing::pricing::CostSource;
 use domain::{Nanos, TagSet, Usage};
 
 /// A person as stored. The password hash is argon2's PHC string.
@@ -44,7 +44,7 @@ pub struct StoredEvent {
     pub task_id: Option<String>,
     pub tags: TagSet,
     /// How the counts were read, when the sender's convention differed
-    /// (`domain::conventions::UsageNote`).
+    /// (`domain::ingest::conventions::UsageNote`).
     pub usage_note: Option<String>,
 }
 

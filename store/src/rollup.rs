@@ -3,7 +3,7 @@
 //! also gives concurrent Postgres transactions one lock order.
 
 use chrono::{DateTime, Utc};
-use domain::report::Totals;
+use domain::attribution::report::Totals;
 use domain::PricedEvent;
 use std::collections::BTreeMap;
 

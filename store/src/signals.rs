@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::costmodel::Scenario;
-use domain::signal_rule::RuleSpec;
+use domain::signals::signal_rule::RuleSpec;
 
 /// A signal alert rule as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]

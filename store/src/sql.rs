@@ -1,8 +1,8 @@
 //! SQL text shared by both backends. The spend query is built here once,
 //! with the dialect deciding placeholders and integer casts.
 
-use domain::query::{Dimension, SpendQuery};
-use domain::time::{Segment, Source};
+use domain::attribution::query::{Dimension, SpendQuery};
+use domain::attribution::time::{Segment, Source};
 
 /// The two SQL dialects Bursar speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,7 +116,7 @@ pub fn spend(dialect: Dialect, seg: &Segment, q: &SpendQuery) -> Built {
         sql.push_str(&format!(" group by {}", cols.join(", ")));
     }
     // One row past the limit tells the caller to refuse, without reading more.
-    sql.push_str(&format!(" limit {}", domain::report::MAX_SPEND_ROWS + 1));
+    sql.push_str(&format!(" limit {}", domain::attribution::report::MAX_SPEND_ROWS + 1));
     Built { sql, binds: b.binds, has_bucket, n_keys: q.group_by.len() }
 }
 

@@ -7,7 +7,7 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use domain::alert::{Alert, AlertQuery, Attempt};
+use domain::budgets::alert::{Alert, AlertQuery, Attempt};
 use domain::FieldError;
 use serde::Serialize;
 

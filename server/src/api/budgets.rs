@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use budgets::{Actor, BudgetError};
 use chrono::Utc;
-use domain::budget::Draft;
-use domain::budget_view::BudgetView;
+use domain::budgets::budget::Draft;
+use domain::budgets::budget_view::BudgetView;
 use domain::FieldError;
 
 /// Every budget, by name, with its standing this period.

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use budgets::caps::{BlockedBy, CheckRequest};
-use domain::tags::{check_value, TagKey, TagSet};
+use domain::attribution::tags::{check_value, TagKey, TagSet};
 use domain::{FieldError, Nanos};
 use rust_decimal::Decimal;
 use serde::Serialize;

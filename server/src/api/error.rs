@@ -4,7 +4,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use domain::event::BodyError;
+use domain::ingest::event::BodyError;
 use domain::FieldError;
 use serde_json::json;
 use store::StoreError;

@@ -33,7 +33,7 @@ async fn receive(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
-    limits: Option<&domain::key_limits::TagLimits>,
+    limits: Option<&domain::ingest::key_limits::TagLimits>,
 ) -> Result<IngestReport, ApiError> {
     let limit = state.config.max_body_bytes;
     let declared =

@@ -10,7 +10,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use domain::taxonomy::{KeyRule, Taxonomy};
+use domain::attribution::taxonomy::{KeyRule, Taxonomy};
 use domain::FieldError;
 use governance::GovError;
 use serde_json::{json, Value};
@@ -29,7 +29,7 @@ fn refused(e: GovError) -> ApiError {
 }
 
 /// A mapping as the API shows it: `{"tags": [{"attribute", "tag"}], "task_attribute"}`.
-fn mapping_json(m: &domain::otlp::Mapping) -> Value {
+fn mapping_json(m: &domain::ingest::otlp::Mapping) -> Value {
     let tags: Vec<Value> = m.tags.iter().map(|(a, k)| json!({"attribute": a, "tag": k})).collect();
     json!({ "tags": tags, "task_attribute": m.task_attribute })
 }
@@ -197,6 +197,6 @@ pub async fn get_audit(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, Scope::Admin).await?;
-    let q = domain::audit::Query::from_params(|k| params.get(k).cloned()).map_err(ApiError::Invalid)?;
+    let q = domain::people::audit::Query::from_params(|k| params.get(k).cloned()).map_err(ApiError::Invalid)?;
     Ok(Json(json!({ "entries": state.store.list_audit(&q).await? })))
 }

@@ -34,7 +34,7 @@ pub fn top_level(router: Router<AppState>) -> Router<AppState> {
 
 /// `GET /api/openapi.json`: every endpoint, as OpenAPI 3.1.
 pub async fn openapi_json() -> Json<serde_json::Value> {
-    Json(domain::api_catalog::openapi(env!("CARGO_PKG_VERSION")))
+    Json(app::api_catalog::openapi(env!("CARGO_PKG_VERSION")))
 }
 
 async fn health() -> Json<serde_json::Value> {

@@ -6,7 +6,7 @@
 //! Bodies are `application/x-protobuf` (the exporters' default) or
 //! `application/json`, optionally gzip-encoded (decompressed size bounded).
 //! Decoding is the opentelemetry-proto crate's; each GenAI span becomes an
-//! event through `domain::otlp` and then the ordinary ingest path. The answer
+//! event through `domain::ingest::otlp` and then the ordinary ingest path. The answer
 //! is an `ExportTraceServiceResponse` in the request's encoding, with a
 //! partial success naming how many spans were rejected and why; other spans
 //! are ignored and counted. Errors are a `google.rpc.Status`, as OTLP says.
@@ -18,7 +18,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use domain::otlp::{AttrValue, Span};
+use domain::ingest::otlp::{AttrValue, Span};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
@@ -124,11 +124,11 @@ pub fn read_body(bytes: &[u8], gzip: bool, limit: usize) -> Result<Vec<u8>, (Sta
 
 /// Decodes an export request, after counting what it would build: at most
 /// [`MAX_SPANS_PER_REQUEST`](super::otlp_size::MAX_SPANS_PER_REQUEST) spans and
-/// [`MAX_VALUES_PER_REQUEST`](domain::request_size::MAX_VALUES_PER_REQUEST)
+/// [`MAX_VALUES_PER_REQUEST`](domain::ingest::request_size::MAX_VALUES_PER_REQUEST)
 /// attributes and values (413 naming the limit past either).
 pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<ExportTraceServiceRequest, (StatusCode, String)> {
-    use domain::request_size::{check_json, Limits, MAX_VALUES_PER_REQUEST};
-    let too_big = |b: domain::request_size::TooBig| (StatusCode::PAYLOAD_TOO_LARGE, b.to_string());
+    use domain::ingest::request_size::{check_json, Limits, MAX_VALUES_PER_REQUEST};
+    let too_big = |b: domain::ingest::request_size::TooBig| (StatusCode::PAYLOAD_TOO_LARGE, b.to_string());
     match encoding {
         Encoding::Protobuf => super::otlp_size::check_protobuf(bytes, MAX_VALUES_PER_REQUEST).map_err(too_big)?,
         Encoding::Json => {
@@ -220,17 +220,21 @@ async fn export(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
     let events: Vec<serde_json::Value> = all.iter().filter_map(|s| s.to_event(&mapping)).collect();
     let (total, ignored) = (all.len(), all.len() - events.len());
     drop(all);
-    if events.len() > domain::event::MAX_EVENTS_PER_REQUEST {
+    if events.len() > domain::ingest::event::MAX_EVENTS_PER_REQUEST {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
             encoding,
-            format!("at most {} GenAI spans per request (got {})", domain::event::MAX_EVENTS_PER_REQUEST, events.len()),
+            format!(
+                "at most {} GenAI spans per request (got {})",
+                domain::ingest::event::MAX_EVENTS_PER_REQUEST,
+                events.len()
+            ),
         );
     }
-    let parsed: domain::event::IngestBody = events
+    let parsed: domain::ingest::event::IngestBody = events
         .iter()
         .map(|v| {
-            domain::event::parse_event(v).map_err(|error| domain::event::Invalid {
+            domain::ingest::event::parse_event(v).map_err(|error| domain::ingest::event::Invalid {
                 id: v.get("id").and_then(|i| i.as_str()).map(String::from),
                 error,
             })

@@ -7,7 +7,7 @@
 //! Field numbers are those of `opentelemetry/proto/trace/v1/trace.proto`
 //! and `common/v1/common.proto` (OTLP 1.x).
 
-use domain::request_size::TooBig;
+use domain::ingest::request_size::TooBig;
 use prost::encoding::{decode_key, decode_varint, WireType};
 
 /// Spans one export may hold, GenAI or not. The OpenTelemetry SDKs' batch

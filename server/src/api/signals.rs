@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::Utc;
 use domain::costmodel::Scenario;
-use domain::signal_rule::RuleSpec;
+use domain::signals::signal_rule::RuleSpec;
 use domain::FieldError;
 use serde_json::{json, Value};
 use signals::SigError;
@@ -55,8 +55,8 @@ pub async fn get_signals(
     let key = params.get("key").map(|k| k.trim()).filter(|k| !k.is_empty()).unwrap_or("workflow");
     let key = domain::TagKey::parse(key).map_err(|r| invalid("key", r))?;
     let days = number(&params, "days", 90, 365)?;
-    if !domain::signals_report::PERIODS.contains(&days) {
-        let offered = domain::signals_report::PERIODS.map(|d| d.to_string()).join(" or ");
+    if !domain::signals::signals_report::PERIODS.contains(&days) {
+        let offered = domain::signals::signals_report::PERIODS.map(|d| d.to_string()).join(" or ");
         return Err(invalid("days", format!("must be {offered}, the periods the Signals page offers (got {days})")));
     }
     let report = state.signals.report(key.as_str(), days, Utc::now().date_naive()).await?;
@@ -72,7 +72,7 @@ pub async fn list_rules(State(state): State<AppState>, headers: HeaderMap) -> Re
 
 fn rule_json(r: &store::SignalRuleRecord) -> Value {
     let mut spec = r.spec.clone();
-    spec.webhook = spec.webhook.as_deref().map(domain::budget::redact_webhook);
+    spec.webhook = spec.webhook.as_deref().map(domain::budgets::budget::redact_webhook);
     json!({
         "id": r.id,
         "rule": spec,
@@ -140,7 +140,7 @@ pub async fn put_tier(
     let v = json_body(&body)?;
     let tier = match v.get("tier") {
         Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(domain::signals::ModelTier::parse(s).map_err(|r| invalid("tier", r))?),
+        Some(Value::String(s)) => Some(domain::signals::signals::ModelTier::parse(s).map_err(|r| invalid("tier", r))?),
         _ => return Err(invalid("tier", "required: \"premium\", \"routine\" or null")),
     };
     state.signals.set_tier(&format!("key:{}", key.name), &model, tier).await.map_err(refused)?;
@@ -274,7 +274,8 @@ pub async fn scenario_actual(
     let tolerance = number(&params, "tolerance", 25, 1000)?;
     let e = domain::costmodel::estimate(&s.spec, &state.governance.catalog(), Utc::now()).map_err(ApiError::Fields)?;
     let actual = state.signals.actual(&workflow, days, Utc::now().date_naive()).await.map_err(refused)?;
-    let rows = domain::calibrate::compare(&s.spec, &e, &actual.observed, rust_decimal::Decimal::from(tolerance));
+    let rows =
+        domain::costmodel::calibrate::compare(&s.spec, &e, &actual.observed, rust_decimal::Decimal::from(tolerance));
     Ok(Json(json!({ "scenario": scenario_json(&s), "estimate": e, "actual": actual, "comparison": rows })))
 }
 

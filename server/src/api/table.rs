@@ -1,11 +1,11 @@
-//! Routes from the endpoint table (`domain::api_catalog`): each described
+//! Routes from the endpoint table (`app::api_catalog`): each described
 //! endpoint is matched to its handler here, and only described endpoints
 //! are routed, so `/api/openapi.json` cannot drift from the real routes.
 
 use crate::AppState;
+use app::api_catalog::ENDPOINTS;
 use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
-use domain::api_catalog::ENDPOINTS;
 
 use super::{alerts, budgets, check, events, governance, otlp, signals, spend};
 

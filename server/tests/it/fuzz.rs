@@ -17,7 +17,7 @@
 use crate::helpers::TestApp;
 use axum::body::Body;
 use axum::http::Request;
-use domain::taxonomy::{KeyRule, Policy, Taxonomy};
+use domain::attribution::taxonomy::{KeyRule, Policy, Taxonomy};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
@@ -47,8 +47,9 @@ static OTLP: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
     let proto = json.iter().map(|j| otlp::decode(j, Encoding::Json).expect("a corpus file decodes").encode_to_vec());
     json.clone().into_iter().chain(proto).collect()
 });
-static CATALOG: LazyLock<domain::pricing::Catalog> =
-    LazyLock::new(|| domain::pricing::Catalog::from_json(include_str!("../../../catalog/prices.json")).unwrap());
+static CATALOG: LazyLock<domain::pricing::pricing::Catalog> = LazyLock::new(|| {
+    domain::pricing::pricing::Catalog::from_json(include_str!("../../../catalog/prices.json")).unwrap()
+});
 static TAXONOMY: LazyLock<Taxonomy> = LazyLock::new(|| {
     let rule = |key: &str, required, allowed: &[&str], policy| KeyRule {
         key: key.into(),
@@ -80,14 +81,14 @@ fn ingest_pipeline(bytes: &[u8]) {
 
 /// Everything the OTLP endpoint does before ingest: gunzip, decode, map spans to events, validate them.
 fn otlp_pipeline(bytes: &[u8]) {
-    let mapping = domain::otlp::Mapping::parse("app.feature => workflow", "gen_ai.conversation.id").unwrap();
+    let mapping = domain::ingest::otlp::Mapping::parse("app.feature => workflow", "gen_ai.conversation.id").unwrap();
     for gzip in [false, true] {
         let Ok(body) = otlp::read_body(bytes, gzip, 1 << 20) else { continue };
         for encoding in [Encoding::Protobuf, Encoding::Json] {
             let Ok(req) = otlp::decode(&body, encoding) else { continue };
             for span in otlp::spans(&req) {
                 if let Some(v) = span.to_event(&mapping) {
-                    let _ = domain::event::parse_event(&v);
+                    let _ = domain::ingest::event::parse_event(&v);
                 }
             }
         }

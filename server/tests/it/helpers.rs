@@ -19,7 +19,7 @@ pub use server::web::session_cookie;
 
 /// Lets webhooks reach receivers on this machine (the tests' local receivers).
 pub fn allow_local_webhooks(c: &mut Config) {
-    c.webhook_policy = domain::webhook_target::Policy::parse("127.0.0.1, ::1, localhost").unwrap();
+    c.webhook_policy = domain::budgets::webhook_target::Policy::parse("127.0.0.1, ::1, localhost").unwrap();
 }
 
 pub struct TestApp {

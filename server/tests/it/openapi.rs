@@ -4,9 +4,9 @@
 //! and the document lists them all.
 
 use crate::helpers::TestApp;
+use app::api_catalog::ENDPOINTS;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use domain::api_catalog::ENDPOINTS;
 
 #[tokio::test]
 async fn every_described_endpoint_is_routed_and_documented() {

@@ -3,7 +3,7 @@
 //! recomputation from the raw events it stored.
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
-use domain::report::SpendReport;
+use domain::attribution::report::SpendReport;
 use std::sync::Arc;
 
 /// A spend query over `[from, to]` (dates), grouped and bucketed as asked.

@@ -10,7 +10,7 @@ use crate::helpers::TestApp;
 use crate::reconcile::{assert_counters_match_recount, assert_rollups_match_events, query};
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
-use domain::price_edit::PriceDraft;
+use domain::pricing::price_edit::PriceDraft;
 use domain::Nanos;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -116,7 +116,7 @@ async fn every_total_equals_the_exact_sum_over_the_events() {
             } else {
                 let id = format!("r-{seed}-{next}");
                 let (e, team) = random_event(&mut rng, id.clone());
-                let parsed = domain::event::parse_event(&e).unwrap();
+                let parsed = domain::ingest::event::parse_event(&e).unwrap();
                 let cost = catalog.price(parsed).cost;
                 assert_eq!(cost.is_none(), e["model"] == UNPRICED, "{e}");
                 kept.insert(id.clone(), Kept { team, cost, event: e.clone() });
@@ -162,7 +162,7 @@ async fn every_total_equals_the_exact_sum_over_the_events() {
     assert_eq!(done.state, "done", "{done:?}");
     let catalog = gov.catalog();
     for k in kept.values_mut().filter(|k| k.cost.is_none()) {
-        k.cost = catalog.price(domain::event::parse_event(&k.event).unwrap()).cost;
+        k.cost = catalog.price(domain::ingest::event::parse_event(&k.event).unwrap()).cost;
         assert!(k.cost.is_some(), "the unpriced model has a price now");
     }
 
@@ -200,7 +200,7 @@ async fn every_total_equals_the_exact_sum_over_the_events() {
     let this_month = crate::reconcile::month_start();
     let mut want_counted: BTreeMap<&str, i128> = BTreeMap::new();
     for k in kept.values() {
-        let at = domain::event::parse_event(&k.event).unwrap().timestamp;
+        let at = domain::ingest::event::parse_event(&k.event).unwrap().timestamp;
         if at >= this_month {
             *want_counted.entry(k.team).or_default() += k.cost.unwrap().0 as i128;
         }

@@ -2,9 +2,9 @@
 
 use crate::cases::{ev, tags};
 use chrono::{DateTime, Duration, Utc};
-use domain::alert::{AlertKind, Attempt, Delivery};
-use domain::budget::{BudgetPeriod, BudgetSpec, SplitBy};
-use domain::window::{self, Tz};
+use domain::budgets::alert::{AlertKind, Attempt, Delivery};
+use domain::budgets::budget::{BudgetPeriod, BudgetSpec, SplitBy};
+use domain::budgets::window::{self, Tz};
 use domain::{Nanos, PricedEvent, TagKey, TagSet};
 use std::sync::Arc;
 use store::{AlertQuery, BudgetRecord, CounterKey, Store};

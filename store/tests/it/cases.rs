@@ -1,7 +1,7 @@
 //! The conformance cases. Each takes a fresh, migrated store.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use domain::report::Totals;
+use domain::attribution::report::Totals;
 use domain::{CostSource, Event, Nanos, PricedEvent, SpendQuery, TagKey, TagSet, Usage};
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
@@ -271,7 +271,7 @@ pub async fn api_keys_round_trip(s: Arc<dyn Store>) {
         id: "k2".into(),
         key_hash: "feedface".into(),
         created: Utc.with_ymd_and_hms(2026, 11, 3, 0, 0, 0).unwrap(),
-        tag_limits: Some(domain::key_limits::TagLimits::parse("team=search, team=search-infra").unwrap()),
+        tag_limits: Some(domain::ingest::key_limits::TagLimits::parse("team=search, team=search-infra").unwrap()),
         ..k.clone()
     };
     s.create_api_key(&newer).await.unwrap();

@@ -5,8 +5,8 @@
 
 use crate::cases::{ev, t, tags};
 use chrono::{Duration, NaiveDate};
-use domain::pricing::{ModelPrice, PriceVersion, Rates};
-use domain::taxonomy::{KeyRule, Policy, Taxonomy};
+use domain::attribution::taxonomy::{KeyRule, Policy, Taxonomy};
+use domain::pricing::pricing::{ModelPrice, PriceVersion, Rates};
 use domain::{Catalog, SpendQuery};
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -211,7 +211,7 @@ pub async fn jobs_record_progress_and_stale_ones_are_interrupted(s: Arc<dyn Stor
 }
 
 pub async fn the_audit_log_filters_and_keeps_order(s: Arc<dyn Store>) {
-    use domain::audit::{Entry, Query};
+    use domain::people::audit::{Entry, Query};
     let mut a = Entry::new(
         "ana@example.com",
         "budget.update",

@@ -6,7 +6,7 @@
 //! plan that still scans a table has no index it could use.
 
 use chrono::{TimeZone, Utc};
-use domain::time::{Segment, Source};
+use domain::attribution::time::{Segment, Source};
 use std::sync::Arc;
 use store::sql::{self, Built, Dialect};
 use store::{Backend, EventQuery, Store};

@@ -4,7 +4,7 @@
 
 use crate::cases::{ev, t, tags};
 use chrono::NaiveDate;
-use domain::signals::ModelTier;
+use domain::signals::signals::ModelTier;
 use std::sync::Arc;
 use store::{NewAlert, ScenarioRecord, SignalRuleRecord, Store};
 
@@ -72,7 +72,7 @@ pub async fn signal_rules_scenarios_and_tiers_round_trip(s: Arc<dyn Store>) {
         vec![("gpt-4o".to_string(), ModelTier::Routine), ("o3".to_string(), ModelTier::Premium)]
     );
 
-    let spec: domain::signal_rule::RuleSpec = serde_json::from_str(
+    let spec: domain::signals::signal_rule::RuleSpec = serde_json::from_str(
         r#"{"name": "Loops", "key": "workflow", "condition": {"type": "above", "signal": "loops_max", "threshold": "50", "window_days": 1}}"#,
     )
     .unwrap();
@@ -107,8 +107,8 @@ pub async fn signal_rules_scenarios_and_tiers_round_trip(s: Arc<dyn Store>) {
         budget_id: rule.id.clone(),
         budget_name: rule.spec.name.clone(),
         split_value: "triage".into(),
-        window: domain::window::Window { start: t("2026-11-02T00:00:00Z"), end: t("2026-11-03T00:00:00Z") },
-        kind: domain::alert::AlertKind::Signal,
+        window: domain::budgets::window::Window { start: t("2026-11-02T00:00:00Z"), end: t("2026-11-03T00:00:00Z") },
+        kind: domain::budgets::alert::AlertKind::Signal,
         threshold: 0,
         spent: domain::Nanos::ZERO,
         limit: domain::Nanos::ZERO,
@@ -120,10 +120,14 @@ pub async fn signal_rules_scenarios_and_tiers_round_trip(s: Arc<dyn Store>) {
     let id = s.fire_alert(&alert).await.unwrap().expect("a new alert");
     assert_eq!(s.fire_alert(&alert).await.unwrap(), None, "the same window fires once");
     let a = s.get_alert(id).await.unwrap().unwrap();
-    assert_eq!(a.kind, domain::alert::AlertKind::Signal);
+    assert_eq!(a.kind, domain::budgets::alert::AlertKind::Signal);
     assert_eq!(a.message.as_deref(), alert.message.as_deref());
     assert_eq!(a.headline(), "Long loops: triage: calls in the longest task was 90 on 2026-11-02, above 50");
-    let q = domain::alert::AlertQuery { kind: Some(domain::alert::AlertKind::Signal), limit: 10, ..Default::default() };
+    let q = domain::budgets::alert::AlertQuery {
+        kind: Some(domain::budgets::alert::AlertKind::Signal),
+        limit: 10,
+        ..Default::default()
+    };
     assert_eq!(s.list_alerts(&q).await.unwrap().len(), 1);
     assert!(s.delete_signal_rule("sig_1").await.unwrap());
     assert!(s.get_alert(id).await.unwrap().is_some(), "a deleted rule's alerts stay");
@@ -163,7 +167,7 @@ async fn upgrading_sqlite_keeps_alerts_and_their_attempts() {
     let s = store::connect(&format!("sqlite:{}", path.display())).await.unwrap();
     s.migrate().await.unwrap();
     let a = s.get_alert(1).await.unwrap().expect("the old alert");
-    assert_eq!((a.kind, a.budget_name.as_str(), a.message), (domain::alert::AlertKind::Cap, "Platform", None));
+    assert_eq!((a.kind, a.budget_name.as_str(), a.message), (domain::budgets::alert::AlertKind::Cap, "Platform", None));
     let attempts = s.alert_attempts(1).await.unwrap();
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0].status, Some(200));
@@ -172,8 +176,8 @@ async fn upgrading_sqlite_keeps_alerts_and_their_attempts() {
         budget_id: "sig_1".into(),
         budget_name: "Anomaly".into(),
         split_value: "triage".into(),
-        window: domain::window::Window { start: t("2026-11-02T00:00:00Z"), end: t("2026-11-03T00:00:00Z") },
-        kind: domain::alert::AlertKind::Anomaly,
+        window: domain::budgets::window::Window { start: t("2026-11-02T00:00:00Z"), end: t("2026-11-03T00:00:00Z") },
+        kind: domain::budgets::alert::AlertKind::Anomaly,
         threshold: 0,
         spent: domain::Nanos(9),
         limit: domain::Nanos::ZERO,

@@ -16,9 +16,9 @@ mod ssrf;
 mod trust;
 
 use crate::helpers::{event, session_cookie, TestApp, PASSWORD};
+use app::api_catalog::ENDPOINTS;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use domain::api_catalog::ENDPOINTS;
 use serde_json::{json, Value};
 
 /// Every keyed endpoint: a key without its scope gets 403, a key with it gets past authorisation.
@@ -175,7 +175,7 @@ fn url_encode(s: &str) -> String {
 #[tokio::test]
 async fn hostile_tag_values_are_stored_and_shown_literally() {
     let app = TestApp::new().await;
-    let longest = "z".repeat(domain::tags::MAX_VALUE_LEN);
+    let longest = "z".repeat(domain::attribution::tags::MAX_VALUE_LEN);
     let mut values: Vec<String> = HOSTILE.iter().map(|s| s.to_string()).collect();
     values.push(longest.clone());
     let events: Vec<Value> = values

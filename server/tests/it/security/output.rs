@@ -62,7 +62,7 @@ async fn no_export_cell_can_run_as_a_formula() {
     for (what, text) in &exports {
         for cell in cells(text) {
             assert_eq!(
-                domain::csv_cell::defuse(&cell),
+                domain::attribution::csv_cell::defuse(&cell),
                 cell.as_str(),
                 "{what}: a cell a spreadsheet would run: {cell:?}"
             );

@@ -106,7 +106,7 @@ async fn changing_a_password_signs_out_the_other_sessions_and_a_reset_signs_out_
     let (status, _) =
         app.server_fn("/api/reset_password", &format!("id={id}&password=by+a+lead+333"), Some(&laptop)).await;
     assert!(status.is_client_error(), "{status}");
-    let audit = app.store.list_audit(&domain::audit::Query { limit: 100, ..Default::default() }).await.unwrap();
+    let audit = app.store.list_audit(&domain::people::audit::Query { limit: 100, ..Default::default() }).await.unwrap();
     let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
     assert!(actions.contains(&"user.password_change") && actions.contains(&"user.password_reset"), "{actions:?}");
     assert!(!format!("{audit:?}").contains("argon2"), "no hash in the audit log");

@@ -6,8 +6,8 @@
 use crate::helpers::TestApp;
 use axum::http::StatusCode;
 use budgets::webhook::Sender;
-use domain::alert::Alert;
-use domain::webhook_target::Policy;
+use domain::budgets::alert::Alert;
+use domain::budgets::webhook_target::Policy;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -88,7 +88,7 @@ async fn delivery_checks_the_address_again_and_every_address_a_name_resolves_to(
     let resolved: Vec<std::net::SocketAddr> =
         tokio::net::lookup_host((host.as_str(), 0)).await.map(|a| a.collect()).unwrap_or_default();
     assert!(
-        resolved.iter().any(|a| domain::webhook_target::internal(a.ip()).is_some()),
+        resolved.iter().any(|a| domain::budgets::webhook_target::internal(a.ip()).is_some()),
         "this test needs the machine's name ({host}) to resolve to an internal address, as /etc/hosts makes it; got {resolved:?}"
     );
     let port = base.rsplit(':').next().unwrap();

@@ -85,7 +85,7 @@ async fn a_lead_cannot_delete_or_overwrite_rules_and_scenarios_of_others() {
 #[tokio::test]
 async fn an_ingest_key_bound_to_a_team_cannot_tag_another_teams_calls() {
     let app = TestApp::new().await;
-    let limits = domain::key_limits::TagLimits::parse("team=search").unwrap();
+    let limits = domain::ingest::key_limits::TagLimits::parse("team=search").unwrap();
     let (_, secret) = accounts::keys::create_restricted(
         &app.store,
         "search-bot",

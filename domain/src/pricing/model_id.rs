@@ -217,15 +217,15 @@ mod tests {
 
     /// The cases against the shipped catalog, with exact figures.
     mod priced {
-        use crate::event::{Event, Usage};
-        use crate::money::Nanos;
-        use crate::pricing::{Catalog, PricedEvent};
+        use crate::ingest::event::{Event, Usage};
+        use crate::pricing::money::Nanos;
+        use crate::pricing::pricing::{Catalog, PricedEvent};
         use chrono::{DateTime, Utc};
         use rust_decimal::Decimal;
         use std::str::FromStr;
 
         fn price(provider: Option<&str>, model: &str, day: &str, input: i64, output: i64) -> PricedEvent {
-            let cat = Catalog::from_json(include_str!("../../catalog/prices.json")).unwrap();
+            let cat = Catalog::from_json(include_str!("../../../catalog/prices.json")).unwrap();
             let at = DateTime::parse_from_rfc3339(&format!("{day}T12:00:00Z")).unwrap().with_timezone(&Utc);
             let usage = Usage { input_tokens: input, output_tokens: output, ..Usage::default() };
             cat.price(Event {

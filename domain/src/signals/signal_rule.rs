@@ -5,9 +5,9 @@
 //! hold (it held on the day and not on the day before), so a lasting breach
 //! alerts once, not daily.
 
-use crate::anomaly::{self, AnomalyParams};
-use crate::money::{usd_display, Nanos};
-use crate::signals::{change_pct, show, Daily, Signal};
+use crate::pricing::money::{usd_display, Nanos};
+use crate::signals::anomaly::{self, AnomalyParams};
+use crate::signals::signals::{change_pct, show, Daily, Signal};
 use crate::FieldError;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
@@ -45,7 +45,7 @@ pub enum Condition {
         percent: Decimal,
         window_days: u32,
     },
-    /// The day's spend is anomalous (see [`crate::anomaly`]).
+    /// The day's spend is anomalous (see [`crate::signals::anomaly`]).
     Anomaly(AnomalyParams),
 }
 
@@ -94,10 +94,10 @@ impl Condition {
     }
 
     /// The alert kind it fires: `anomaly` or `signal`.
-    pub fn kind(&self) -> crate::alert::AlertKind {
+    pub fn kind(&self) -> crate::budgets::alert::AlertKind {
         match self {
-            Condition::Anomaly(_) => crate::alert::AlertKind::Anomaly,
-            _ => crate::alert::AlertKind::Signal,
+            Condition::Anomaly(_) => crate::budgets::alert::AlertKind::Anomaly,
+            _ => crate::budgets::alert::AlertKind::Signal,
         }
     }
 }
@@ -132,13 +132,13 @@ impl RuleSpec {
         if self.name.is_empty() || self.name.chars().count() > 120 {
             err("name", "is required (at most 120 characters)".into());
         }
-        match crate::tags::TagKey::parse(self.key.trim()) {
+        match crate::attribution::tags::TagKey::parse(self.key.trim()) {
             Ok(k) => self.key = k.as_str().to_string(),
             Err(r) => err("key", r),
         }
         self.value = self.value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         if let Some(v) = &self.value {
-            if let Err(r) = crate::tags::check_value(v) {
+            if let Err(r) = crate::attribution::tags::check_value(v) {
                 err("value", r);
             }
         }
@@ -174,7 +174,7 @@ impl RuleSpec {
         }
         self.webhook = self.webhook.map(|w| w.trim().to_string()).filter(|w| !w.is_empty());
         if let Some(w) = &self.webhook {
-            if let Err(r) = crate::budget::check_webhook(w) {
+            if let Err(r) = crate::budgets::budget::check_webhook(w) {
                 err("webhook", r);
             }
         }
@@ -241,7 +241,8 @@ fn holds(spec: &RuleSpec, daily: &Daily, value: &Option<String>, day: NaiveDate)
             let change = change_pct(before, after)?;
             let rise = matches!(spec.condition, Condition::Rise { .. });
             // A rate must also move 5 points: 2% → 1% is a halving, and not news.
-            let points = signal.unit() != crate::signals::Unit::Percent || (after - before).abs() >= Decimal::from(5);
+            let points =
+                signal.unit() != crate::signals::signals::Unit::Percent || (after - before).abs() >= Decimal::from(5);
             let hit = points && if rise { change >= *percent } else { -change >= *percent };
             hit.then(|| {
                 let u = signal.unit();
@@ -317,7 +318,7 @@ pub fn evaluate(spec: &RuleSpec, daily: &Daily, day: NaiveDate) -> Vec<Firing> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signals::{DayRow, TaskRow};
+    use crate::signals::signals::{DayRow, TaskRow};
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 10, d).unwrap()

@@ -1,8 +1,8 @@
 //! Spend reports: the answer to "where did the money go", assembled from the
 //! partial sums the store returns for each segment of a query range.
 
-use crate::money::{usd_str, Nanos};
-use crate::query::SpendQuery;
+use crate::attribution::query::SpendQuery;
+use crate::pricing::money::{usd_str, Nanos};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -179,7 +179,7 @@ pub fn share(part: Nanos, whole: Nanos) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::{Dimension, Granularity};
+    use crate::attribution::query::{Dimension, Granularity};
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

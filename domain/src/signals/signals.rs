@@ -11,7 +11,7 @@
 //! Values are exact decimals (percentages, tokens, USD); a signal with no
 //! data behind it (no calls, no tasks) is `None`, never zero.
 
-use crate::money::Nanos;
+use crate::pricing::money::Nanos;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -46,7 +46,7 @@ impl ModelTier {
 pub const PREMIUM_INPUT_PRICE: i64 = 5;
 
 /// A model's tier when no admin has set one: premium from $5 per 1M input tokens.
-pub fn default_tier(model: &crate::pricing::ModelPrice) -> ModelTier {
+pub fn default_tier(model: &crate::pricing::pricing::ModelPrice) -> ModelTier {
     match model.prices.last() {
         Some(v) if v.rates.input >= Decimal::from(PREMIUM_INPUT_PRICE) => ModelTier::Premium,
         _ => ModelTier::Routine,
@@ -260,7 +260,7 @@ pub fn show(unit: Unit, v: Decimal) -> String {
     match unit {
         Unit::Percent => format!("{}%", v.round_dp(1).normalize()),
         Unit::Usd => match Nanos::from_usd(v.round_dp(9)) {
-            Ok(n) if v.abs() >= Decimal::ONE => crate::money::usd_display(n),
+            Ok(n) if v.abs() >= Decimal::ONE => crate::pricing::money::usd_display(n),
             _ => format!("${}", v.round_dp(4).normalize()),
         },
         Unit::Tokens => format!("{} tokens", group(v.round_dp(0))),
@@ -271,7 +271,7 @@ pub fn show(unit: Unit, v: Decimal) -> String {
 fn group(v: Decimal) -> String {
     let s = v.normalize().to_string();
     let (neg, digits) = s.strip_prefix('-').map_or((false, s.as_str()), |d| (true, d));
-    let out = crate::money::group_digits(digits);
+    let out = crate::pricing::money::group_digits(digits);
     if neg {
         format!("-{out}")
     } else {
@@ -537,7 +537,7 @@ mod tests {
 
     #[test]
     fn tiers_default_from_the_input_price() {
-        use crate::pricing::{ModelPrice, PriceVersion, Rates};
+        use crate::pricing::pricing::{ModelPrice, PriceVersion, Rates};
         let m = |input: i64| ModelPrice {
             model: "m".into(),
             provider: "p".into(),

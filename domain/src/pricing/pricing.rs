@@ -6,8 +6,8 @@
 //! long-context tiers: when a call's input exceeds a tier's threshold the
 //! whole call is priced at that tier's rates, as providers bill it.
 
-use crate::event::Usage;
-use crate::money::Nanos;
+use crate::ingest::event::Usage;
+use crate::pricing::money::Nanos;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -99,7 +99,7 @@ pub enum CatalogError {
 /// An event with its cost settled, ready to store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PricedEvent {
-    pub event: crate::event::Event,
+    pub event: crate::ingest::event::Event,
     /// `None` when unpriced.
     pub cost: Option<Nanos>,
     pub source: CostSource,
@@ -148,14 +148,14 @@ impl Catalog {
             for p in &mut m.prices {
                 p.tiers.sort_by_key(|t| t.above_input_tokens);
             }
-            m.provider = crate::model_id::canonical_provider(&m.provider);
+            m.provider = crate::pricing::model_id::canonical_provider(&m.provider);
             names.entry(m.model.to_lowercase()).or_default().push(i);
             // A dated snapshot is a model of its own: listed as the alias of a
             // model whose price changed over time, it would take that model's
             // history (gpt-4o-2024-08-06 priced at gpt-4o's May 2024 rate), so
             // such an alias is not followed; the snapshot needs its own entry.
             let history = m.prices.len() > 1;
-            for a in m.aliases.iter().filter(|a| !(history && crate::model_id::is_dated_snapshot(a))) {
+            for a in m.aliases.iter().filter(|a| !(history && crate::pricing::model_id::is_dated_snapshot(a))) {
                 aliases.entry(a.to_lowercase()).or_default().push(i);
             }
         }
@@ -175,16 +175,16 @@ impl Catalog {
 
     /// Finds the entry that prices `model` called through `provider`.
     ///
-    /// Each spelling from [`crate::model_id::candidates`] is tried in turn
+    /// Each spelling from [`crate::pricing::model_id::candidates`] is tried in turn
     /// (the id as sent, then without route prefixes, Bedrock's region and
     /// version, Vertex's `@date`), first as a model name and then as an alias
     /// (any case). Among the entries of one spelling, the provider's own wins;
-    /// a cloud without its own entry (see [`crate::model_id::ROUTES`]) is
+    /// a cloud without its own entry (see [`crate::pricing::model_id::ROUTES`]) is
     /// priced at the model maker's list price; with no provider, the maker's
     /// entry wins over a cloud's. Dated snapshots are their own models, so
     /// `gpt-4o-2024-08-06` never takes `gpt-4o`'s history.
     pub fn find_for(&self, provider: Option<&str>, model: &str) -> Option<&ModelPrice> {
-        use crate::model_id::{candidates, canonical_provider, infer_provider, ROUTES};
+        use crate::pricing::model_id::{candidates, canonical_provider, infer_provider, ROUTES};
         let provider = provider.map(canonical_provider).or_else(|| infer_provider(model).map(String::from));
         let route = |i: usize| ROUTES.contains(&self.models[i].provider.as_str());
         let names = candidates(model);
@@ -215,12 +215,12 @@ impl Catalog {
     /// Settles an event's cost (see [`Catalog::cost_of`]). The provider is
     /// spelled as Bursar spells it; a call without one gets the provider its
     /// id's shape names, else the catalog's for its model.
-    pub fn price(&self, mut event: crate::event::Event) -> PricedEvent {
+    pub fn price(&self, mut event: crate::ingest::event::Event) -> PricedEvent {
         event.provider = event
             .provider
             .as_deref()
-            .map(crate::model_id::canonical_provider)
-            .or_else(|| crate::model_id::infer_provider(&event.model).map(String::from));
+            .map(crate::pricing::model_id::canonical_provider)
+            .or_else(|| crate::pricing::model_id::infer_provider(&event.model).map(String::from));
         let model = self.find_for(event.provider.as_deref(), &event.model);
         if event.provider.is_none() {
             event.provider = model.map(|m| m.provider.clone());
@@ -423,7 +423,7 @@ mod tests {
 
     #[test]
     fn the_shipped_catalog_loads() {
-        let text = include_str!("../../catalog/prices.json");
+        let text = include_str!("../../../catalog/prices.json");
         let cat = Catalog::from_json(text).unwrap();
         assert!(cat.models().len() >= 25, "only {} models", cat.models().len());
         for name in [

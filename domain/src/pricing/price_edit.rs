@@ -5,8 +5,8 @@
 //! versions are never touched, so calls already priced keep their price.
 //! A new version keeps the long-context tiers of the one before it.
 
-use crate::event::FieldError;
-use crate::pricing::{Catalog, ModelPrice, PriceVersion, Rates};
+use crate::ingest::event::FieldError;
+use crate::pricing::pricing::{Catalog, ModelPrice, PriceVersion, Rates};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -183,7 +183,7 @@ mod tests {
     use super::*;
 
     fn catalog() -> Catalog {
-        Catalog::from_json(include_str!("../../catalog/prices.json")).unwrap()
+        Catalog::from_json(include_str!("../../../catalog/prices.json")).unwrap()
     }
 
     fn draft(model: &str) -> PriceDraft {

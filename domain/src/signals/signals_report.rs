@@ -2,9 +2,9 @@
 //! daily series of each signal, this week against last week, the drifts
 //! worth reading, and the spend anomalies of the whole range.
 
-use crate::anomaly::{self, Anomaly, AnomalyParams};
-use crate::money::Nanos;
-use crate::signals::{change_pct, dates, drifts, Agg, Daily, Drift, Signal};
+use crate::pricing::money::Nanos;
+use crate::signals::anomaly::{self, Anomaly, AnomalyParams};
+use crate::signals::signals::{change_pct, dates, drifts, Agg, Daily, Drift, Signal};
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -32,7 +32,7 @@ pub struct Series {
 pub struct TopTask {
     pub task_id: String,
     pub calls: i64,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub cost: Nanos,
 }
 
@@ -41,7 +41,7 @@ pub struct TopTask {
 pub struct ScopeSignals {
     /// `None`: calls without the key.
     pub value: Option<String>,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub spend: Nanos,
     pub calls: i64,
     pub tasks: usize,
@@ -155,7 +155,7 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signals::{DayRow, TaskRow};
+    use crate::signals::signals::{DayRow, TaskRow};
 
     #[test]
     fn a_report_shows_series_drifts_and_anomalies() {

@@ -13,8 +13,10 @@
 //! escalation model at `escalation_rate`, else to the routine model, and a
 //! share `retry_rate` of calls is sent twice. Rates are percentages.
 
-use crate::money::Nanos;
-use crate::pricing::{Catalog, PriceVersion, Rates};
+pub mod calibrate;
+
+use crate::pricing::money::Nanos;
+use crate::pricing::pricing::{Catalog, PriceVersion, Rates};
 use crate::FieldError;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -270,9 +272,9 @@ pub struct Line {
     /// Tokens in a mean task.
     #[serde(with = "rust_decimal::serde::str")]
     pub tokens_per_task: Decimal,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub cost_per_task: Nanos,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub cost_per_month: Nanos,
 }
 
@@ -287,7 +289,7 @@ pub struct Turn {
     pub cached_tokens: Decimal,
     pub output_tokens: i64,
     /// Expected cost of the turn (model mix and retries included).
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub cost: Nanos,
 }
 
@@ -295,9 +297,9 @@ pub struct Turn {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sensitivity {
     pub label: String,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub cost_per_task: Nanos,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub cost_per_month: Nanos,
     /// Change against the scenario as given, in percent.
     #[serde(with = "rust_decimal::serde::str")]
@@ -307,14 +309,14 @@ pub struct Sensitivity {
 /// What the model says a scenario costs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Estimate {
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub cost_per_task_mean: Nanos,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub cost_per_task_p95: Nanos,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub cost_per_call: Nanos,
     /// The first month's cost (30 days at today's volume).
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub cost_per_month: Nanos,
     /// Each of the next twelve months, with growth.
     pub months: Vec<MonthCost>,
@@ -338,7 +340,7 @@ pub struct MonthCost {
     pub month: u32,
     #[serde(with = "rust_decimal::serde::str")]
     pub tasks: Decimal,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub cost: Nanos,
 }
 

@@ -7,8 +7,8 @@
 //! routine and escalation models are the most-called routine and premium ones.
 
 use crate::costmodel::{Estimate, Loops, Scenario};
-use crate::money::Nanos;
-use crate::signals::{Agg, Signal};
+use crate::pricing::money::Nanos;
+use crate::signals::signals::{Agg, Signal};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +18,7 @@ pub struct Observed {
     pub days: u32,
     pub calls: i64,
     pub tasks: usize,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub spend: Nanos,
     #[serde(with = "rust_decimal::serde::str")]
     pub tasks_per_day: Decimal,
@@ -117,7 +117,7 @@ pub struct Actual {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Comparison {
     pub label: String,
-    pub unit: crate::signals::Unit,
+    pub unit: crate::signals::signals::Unit,
     pub modelled: Decimal,
     pub observed: Option<Decimal>,
     /// Observed against modelled, in percent.
@@ -128,7 +128,7 @@ pub struct Comparison {
 
 /// Sets a scenario's estimate beside the observed values, flagging departures above `tolerance` percent.
 pub fn compare(s: &Scenario, e: &Estimate, o: &Observed, tolerance: Decimal) -> Vec<Comparison> {
-    use crate::signals::Unit;
+    use crate::signals::signals::Unit;
     let usd = |n: Nanos| n.to_usd();
     let rows = [
         ("Tasks per day", Unit::Calls, s.tasks_per_day, Some(o.tasks_per_day)),
@@ -164,7 +164,7 @@ pub fn compare(s: &Scenario, e: &Estimate, o: &Observed, tolerance: Decimal) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signals::TaskSum;
+    use crate::signals::signals::TaskSum;
 
     #[test]
     fn calibration_reproduces_tokens_and_mix() {

@@ -14,7 +14,7 @@
 //! none) with both an input and an output price. An import adds models and
 //! price versions; it never rewrites or removes what the catalog has.
 
-use crate::pricing::{Catalog, ModelPrice, PriceVersion, Rates, Tier};
+use crate::pricing::pricing::{Catalog, ModelPrice, PriceVersion, Rates, Tier};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -71,8 +71,10 @@ pub fn parse(text: &str, from: NaiveDate) -> Result<Parsed, String> {
             Some(version) => {
                 let litellm = e.get("litellm_provider").and_then(Value::as_str).unwrap_or("");
                 let provider = match litellm {
-                    "" => crate::model_id::canonical_provider(key.split_once('/').map(|(p, _)| p).unwrap_or("unknown")),
-                    other => crate::model_id::canonical_provider(other),
+                    "" => crate::pricing::model_id::canonical_provider(
+                        key.split_once('/').map(|(p, _)| p).unwrap_or("unknown"),
+                    ),
+                    other => crate::pricing::model_id::canonical_provider(other),
                 };
                 out.entries.push(Entry { key: key.clone(), provider, version });
             }
@@ -254,8 +256,8 @@ pub fn apply(catalog: &Catalog, diff: &Diff, add_new: bool) -> Vec<ModelPrice> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Usage;
-    use crate::pricing::compute_cost;
+    use crate::ingest::event::Usage;
+    use crate::pricing::pricing::compute_cost;
     use crate::Nanos;
 
     /// Entries shaped exactly as in LiteLLM's file (fields and number
@@ -376,7 +378,7 @@ mod tests {
 
     #[test]
     fn the_diff_against_the_shipped_catalog() {
-        let cat = Catalog::from_json(include_str!("../../catalog/prices.json")).unwrap();
+        let cat = Catalog::from_json(include_str!("../../../catalog/prices.json")).unwrap();
         let d = diff(&cat, parse(FRAGMENT, day("2026-12-01")).unwrap(), day("2026-11-29"));
         // The shipped catalog came from this file's numbers, so its models are unchanged…
         assert_eq!(d.unchanged, 4, "{d:?}");

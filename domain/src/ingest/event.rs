@@ -4,8 +4,8 @@
 //! whole request) and then each event on its own, so that one bad event is
 //! reported by index and field while the others are accepted.
 
-use crate::money::Nanos;
-use crate::tags::{check_value, TagKey, TagSet, MAX_TAGS};
+use crate::attribution::tags::{check_value, TagKey, TagSet, MAX_TAGS};
+use crate::pricing::money::Nanos;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -59,7 +59,7 @@ pub struct Event {
     pub task_id: Option<String>,
     pub tags: TagSet,
     /// How the counts were read when the sender's convention differed from
-    /// Bursar's (`openlit/input_excludes_cache`; see [`crate::conventions`]).
+    /// Bursar's (`openlit/input_excludes_cache`; see [`crate::ingest::conventions`]).
     #[serde(default)]
     pub usage_note: Option<String>,
 }
@@ -99,9 +99,9 @@ pub enum BodyError {
     Empty,
     #[error("events: at most {max} events per request (got {got})")]
     TooMany { max: usize, got: usize },
-    /// More JSON values than [`crate::request_size::MAX_VALUES_PER_REQUEST`]; counted before parsing.
+    /// More JSON values than [`crate::ingest::request_size::MAX_VALUES_PER_REQUEST`]; counted before parsing.
     #[error("{0}")]
-    TooBig(crate::request_size::TooBig),
+    TooBig(crate::ingest::request_size::TooBig),
 }
 
 /// An event that failed validation, with its id when one could be read.
@@ -116,8 +116,11 @@ pub type IngestBody = Vec<Result<Event, Invalid>>;
 
 /// Parses a request body `{"events":[...]}`.
 pub fn parse_body(bytes: &[u8]) -> Result<IngestBody, BodyError> {
-    let limits = crate::request_size::Limits { max_values: crate::request_size::MAX_VALUES_PER_REQUEST, under: None };
-    crate::request_size::check_json(bytes, limits).map_err(BodyError::TooBig)?;
+    let limits = crate::ingest::request_size::Limits {
+        max_values: crate::ingest::request_size::MAX_VALUES_PER_REQUEST,
+        under: None,
+    };
+    crate::ingest::request_size::check_json(bytes, limits).map_err(BodyError::TooBig)?;
     let value: Value = serde_json::from_slice(bytes).map_err(|e| BodyError::Malformed {
         line: e.line(),
         column: e.column(),
@@ -216,7 +219,7 @@ pub fn parse_event(v: &Value) -> Result<Event, FieldError> {
     let tags = tags(o)?;
     let usage_note = optional_str(o, "usage_note")?.map(str::to_string);
     if let Some(n) = &usage_note {
-        crate::conventions::UsageNote::check(n).map_err(|r| FieldError::new("usage_note", r))?;
+        crate::ingest::conventions::UsageNote::check(n).map_err(|r| FieldError::new("usage_note", r))?;
     }
     Ok(Event { id: id.to_string(), timestamp, model, provider, usage, cost, task_id, tags, usage_note })
 }

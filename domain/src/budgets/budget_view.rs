@@ -2,9 +2,9 @@
 //! show it: spent, remaining, % used, the forecast, the top split values and
 //! a burn-down series. Built from counters and spend points by [`build`].
 
-use crate::alert::forecast;
-use crate::budget::BudgetSpec;
-use crate::money::Nanos;
+use crate::budgets::alert::forecast;
+use crate::budgets::budget::BudgetSpec;
+use crate::pricing::money::Nanos;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 pub struct SplitView {
     /// The user, task, … ; `None` for an unsplit budget.
     pub value: Option<String>,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub spent: Nanos,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub remaining: Nanos,
     /// Spent as a percentage of the amount (a ratio, not money).
     pub percent: f64,
@@ -28,7 +28,7 @@ pub struct SplitView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BurnPoint {
     pub at: DateTime<Utc>,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub spent: Nanos,
 }
 
@@ -45,14 +45,14 @@ pub struct BudgetView {
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
     /// All spend in scope this period (across every split value).
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub spent: Nanos,
     /// The value nearest its limit (the whole budget when unsplit).
     pub nearest: SplitView,
     /// Split values, biggest first (empty when unsplit).
     pub top: Vec<SplitView>,
     /// Projected spend of the nearest value at the period's end, from its run rate so far.
-    #[serde(with = "crate::money::opt_usd_str")]
+    #[serde(with = "crate::pricing::money::opt_usd_str")]
     pub forecast: Option<Nanos>,
     /// Cumulative spend of the nearest value through the period (empty for task splits).
     pub burn: Vec<BurnPoint>,
@@ -63,7 +63,7 @@ pub struct BudgetView {
 impl BudgetView {
     /// The view for a reader who may not change the budget: its webhook's secret hidden.
     pub fn for_reader(mut self) -> BudgetView {
-        self.spec.webhook = self.spec.webhook.as_deref().map(crate::budget::redact_webhook);
+        self.spec.webhook = self.spec.webhook.as_deref().map(crate::budgets::budget::redact_webhook);
         self
     }
 }
@@ -122,7 +122,7 @@ pub fn build(p: Parts) -> BudgetView {
         period_end: p.period_end,
         spent,
         // A total budget has no period end to project to.
-        forecast: (p.spec.period != crate::budget::BudgetPeriod::Total)
+        forecast: (p.spec.period != crate::budgets::budget::BudgetPeriod::Total)
             .then(|| forecast(nearest.spent, p.period_start, p.period_end, p.now))
             .flatten(),
         burn_of: nearest.value.clone(),
@@ -143,8 +143,8 @@ pub fn percent(spent: Nanos, amount: Nanos) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::budget::{BudgetPeriod, SplitBy};
-    use crate::tags::TagSet;
+    use crate::attribution::tags::TagSet;
+    use crate::budgets::budget::{BudgetPeriod, SplitBy};
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

@@ -6,7 +6,7 @@
 //! minimum amount above that median. Median and MAD ignore the spikes they
 //! are looking for, where a mean and standard deviation would be dragged by them.
 
-use crate::money::Nanos;
+use crate::pricing::money::Nanos;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,7 @@ pub struct AnomalyParams {
     #[serde(with = "rust_decimal::serde::str")]
     pub sensitivity: Decimal,
     /// The least excess over the median that counts, so that small workflows page no one.
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub min_amount: Nanos,
 }
 
@@ -37,13 +37,13 @@ impl Default for AnomalyParams {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Anomaly {
     pub day: NaiveDate,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub spend: Nanos,
     /// The median of the baseline days.
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub median: Nanos,
     /// Spend above which the day is anomalous.
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub threshold: Nanos,
 }
 

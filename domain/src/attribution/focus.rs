@@ -11,8 +11,8 @@
 //! and the file reconciles with the spend API. They differ from `ListCost`
 //! when a caller sent its own cost, e.g. a negotiated discount.
 
-use crate::money::Nanos;
-use crate::pricing::Rates;
+use crate::pricing::money::Nanos;
+use crate::pricing::pricing::Rates;
 use crate::TagSet;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
@@ -194,7 +194,7 @@ pub fn lines(s: &DaySum, rates: Option<&Rates>, tags: &TagSet, account: &Account
             String::new(),
             tags_json.clone(),
         ];
-        out.push_str(&crate::csv_cell::row(&fields));
+        out.push_str(&crate::attribution::csv_cell::row(&fields));
     }
     out
 }
@@ -291,8 +291,8 @@ mod tests {
 
     #[test]
     fn fields_with_commas_are_quoted() {
-        assert_eq!(crate::csv_cell::row(&["a,b"]), "\"a,b\"\n");
-        assert_eq!(crate::csv_cell::row(&["say \"hi\""]), "\"say \"\"hi\"\"\"\n");
+        assert_eq!(crate::attribution::csv_cell::row(&["a,b"]), "\"a,b\"\n");
+        assert_eq!(crate::attribution::csv_cell::row(&["say \"hi\""]), "\"say \"\"hi\"\"\"\n");
         assert_eq!(header().split(',').count(), 36);
     }
 }

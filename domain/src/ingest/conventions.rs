@@ -17,7 +17,7 @@
 //! added to input, or reasoning to output. The choice is recorded on the call
 //! as its [`UsageNote`], and the span is never dropped.
 
-use crate::event::Usage;
+use crate::ingest::event::Usage;
 
 /// Span attributes for one usage field, most current spelling first. Every
 /// instrumentation's names are in one list, since several libraries write
@@ -240,7 +240,7 @@ impl UsageNote {
 /// Whether a call reports usage the way Anthropic's API does: Anthropic
 /// itself, or a Claude model through Bedrock or Vertex AI.
 pub fn anthropic_style(provider: Option<&str>, model: &str) -> bool {
-    match provider.map(crate::model_id::canonical_provider).as_deref() {
+    match provider.map(crate::pricing::model_id::canonical_provider).as_deref() {
         Some("anthropic") => true,
         Some("bedrock" | "vertex_ai") | None => model.to_lowercase().contains("claude"),
         _ => false,

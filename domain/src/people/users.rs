@@ -118,7 +118,7 @@ pub fn check_password(p: &str) -> Result<(), String> {
 pub fn parse_teams(list: &str) -> Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::new();
     for t in list.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-        crate::tags::check_value(t).map_err(|e| format!("team {t:?} {e}"))?;
+        crate::attribution::tags::check_value(t).map_err(|e| format!("team {t:?} {e}"))?;
         if !out.iter().any(|o| o == t) {
             out.push(t.to_string());
         }

@@ -6,8 +6,8 @@
 //! rejected by index, naming the tag, and `/check` with the key is held to
 //! the same rule.
 
-use crate::event::FieldError;
-use crate::tags::{check_value, TagKey, TagSet};
+use crate::attribution::tags::{check_value, TagKey, TagSet};
+use crate::ingest::event::FieldError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

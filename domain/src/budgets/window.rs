@@ -4,7 +4,7 @@
 //! Local midnight can be missing (a DST change at 00:00 skips to 01:00) or
 //! happen twice; a period then starts at the first instant of its first day.
 
-use crate::budget::BudgetPeriod;
+use crate::budgets::budget::BudgetPeriod;
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 pub use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};

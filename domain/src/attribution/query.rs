@@ -1,9 +1,9 @@
 //! The spend query: what range, grouped by which dimensions, filtered how,
 //! and at what granularity. Parsed once from request parameters.
 
-use crate::event::FieldError;
-use crate::tags::TagKey;
-pub use crate::time::Granularity;
+use crate::attribution::tags::TagKey;
+pub use crate::attribution::time::Granularity;
+use crate::ingest::event::FieldError;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -76,11 +76,11 @@ pub struct SpendQuery {
 
 impl SpendQuery {
     /// Whether the rollups can answer this query: every dimension it groups
-    /// or filters by is kept in them (model, provider, and [`crate::tags::ROLLUP_KEYS`]).
+    /// or filters by is kept in them (model, provider, and [`crate::attribution::tags::ROLLUP_KEYS`]).
     pub fn rollups_suffice(&self) -> bool {
         let kept = |d: &Dimension| match d {
             Dimension::Model | Dimension::Provider => true,
-            Dimension::Tag(k) => crate::tags::ROLLUP_KEYS.contains(&k.as_str()),
+            Dimension::Tag(k) => crate::attribution::tags::ROLLUP_KEYS.contains(&k.as_str()),
         };
         self.group_by.iter().all(kept) && self.filters.iter().all(|f| kept(&f.dimension))
     }

@@ -22,7 +22,7 @@
 //! `gen_ai.agent.name` or `gen_ai.workflow.name` → workflow, any
 //! `bursar.<key>` → tag `<key>`, plus the mapping an admin configures.
 
-use crate::event::Usage;
+use crate::ingest::event::Usage;
 use serde_json::{json, Map, Value};
 
 /// An attribute value as OTLP carries it.
@@ -124,9 +124,9 @@ impl Mapping {
     }
 }
 
-/// The span attributes read for one event field (see [`crate::conventions::FIELDS`]).
+/// The span attributes read for one event field (see [`crate::ingest::conventions::FIELDS`]).
 fn names(field: &str) -> &'static [&'static str] {
-    crate::conventions::FIELDS.iter().find(|f| f.field == field).map(|f| f.attributes).unwrap_or(&[])
+    crate::ingest::conventions::FIELDS.iter().find(|f| f.field == field).map(|f| f.attributes).unwrap_or(&[])
 }
 
 /// The token fields, in event order.
@@ -175,14 +175,14 @@ impl Span {
     }
 
     /// The instrumentation library that made this span.
-    pub fn instrumentation(&self) -> &'static crate::conventions::Instrumentation {
+    pub fn instrumentation(&self) -> &'static crate::ingest::conventions::Instrumentation {
         fn text(v: &AttrValue) -> Option<&str> {
             match v {
                 AttrValue::Str(s) => Some(s.as_str()),
                 _ => None,
             }
         }
-        crate::conventions::identify(
+        crate::ingest::conventions::identify(
             self.attributes.iter().chain(self.resource.iter()).map(|(k, v)| (k.as_str(), text(v))),
         )
     }
@@ -223,8 +223,8 @@ impl Span {
                     reasoning_tokens: n[4],
                 };
                 let anthropic =
-                    crate::conventions::anthropic_style(provider.as_deref(), model.as_deref().unwrap_or(""));
-                let (u, note) = crate::conventions::normalise(self.instrumentation(), anthropic, raw);
+                    crate::ingest::conventions::anthropic_style(provider.as_deref(), model.as_deref().unwrap_or(""));
+                let (u, note) = crate::ingest::conventions::normalise(self.instrumentation(), anthropic, raw);
                 let values =
                     [u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens, u.reasoning_tokens];
                 for (field, v) in COUNTS.iter().zip(values) {
@@ -325,7 +325,7 @@ mod tests {
             e["tags"],
             json!({"product": "support-bot", "workflow": "refund-agent", "team": "support", "user": "ana"})
         );
-        let parsed = crate::event::parse_event(&e).unwrap();
+        let parsed = crate::ingest::event::parse_event(&e).unwrap();
         assert_eq!(parsed.usage.cache_read_tokens, 1000);
     }
 
@@ -354,7 +354,7 @@ mod tests {
     fn other_spans_are_not_calls_and_bad_counts_reach_validation() {
         assert!(span(vec![s("http.method", "GET")]).to_event(&Mapping::default()).is_none());
         let bad = span(vec![s("gen_ai.request.model", "gpt-4o"), i("gen_ai.usage.input_tokens", -5)]);
-        let err = crate::event::parse_event(&bad.to_event(&Mapping::default()).unwrap()).unwrap_err();
+        let err = crate::ingest::event::parse_event(&bad.to_event(&Mapping::default()).unwrap()).unwrap_err();
         assert_eq!(err.field, "input_tokens");
     }
 

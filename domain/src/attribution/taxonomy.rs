@@ -18,8 +18,8 @@
 //! alias, an alias target that is not allowed, two allowed values that differ
 //! only in case).
 
-use crate::event::FieldError;
-use crate::tags::{check_value, TagKey, TagSet};
+use crate::attribution::tags::{check_value, TagKey, TagSet};
+use crate::ingest::event::FieldError;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -3,7 +3,7 @@
 //! period, kind and threshold; this module decides *whether*, the store makes
 //! sure it happens once.
 
-use crate::money::{usd_display, Nanos};
+use crate::pricing::money::{usd_display, Nanos};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -107,12 +107,12 @@ pub struct Alert {
     pub kind: AlertKind,
     /// The threshold in percent (100 for caps and forecasts).
     pub threshold: u32,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub spent: Nanos,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub limit: Nanos,
     /// For forecasts: the projected spend at the period's end.
-    #[serde(with = "crate::money::opt_usd_str")]
+    #[serde(with = "crate::pricing::money::opt_usd_str")]
     pub forecast: Option<Nanos>,
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
@@ -155,7 +155,7 @@ impl Alert {
 
     /// The alert for a reader who is not an admin: its webhook's secret hidden.
     pub fn for_reader(mut self) -> Alert {
-        self.webhook = self.webhook.as_deref().map(crate::budget::redact_webhook);
+        self.webhook = self.webhook.as_deref().map(crate::budgets::budget::redact_webhook);
         self
     }
 

@@ -3,11 +3,11 @@
 //! drill-down links, and the CSV of exactly what the table shows. Pure, so
 //! the page, the CSV endpoint and the tests share one definition.
 
-use crate::money::{usd_string, Nanos};
-use crate::period::ViewPeriod;
-use crate::query::{Dimension, Filter, Granularity, SpendQuery};
-use crate::report::{Group, SpendReport};
 use chrono::{DateTime, Utc};
+use domain::attribution::query::{Dimension, Filter, Granularity, SpendQuery};
+use domain::attribution::report::{Group, SpendReport};
+use domain::budgets::period::ViewPeriod;
+use domain::pricing::money::{usd_string, Nanos};
 use serde::{Deserialize, Serialize};
 
 /// The dimensions offered for grouping, in the order a drill-down follows.
@@ -233,7 +233,7 @@ pub fn csv(dims: &[String], rows: &[Row]) -> String {
     let mut out = String::new();
     let mut header: Vec<String> = dims.to_vec();
     header.extend(["cost_usd", "calls", "tokens", "share", "previous_cost_usd"].map(String::from));
-    out.push_str(&crate::csv_cell::row(&header));
+    out.push_str(&domain::attribution::csv_cell::row(&header));
     for r in rows {
         let mut f: Vec<String> = r.values.iter().map(|v| v.as_deref().unwrap_or("(untagged)").to_string()).collect();
         f.extend([
@@ -243,7 +243,7 @@ pub fn csv(dims: &[String], rows: &[Row]) -> String {
             r.share.clone(),
             usd_string(r.previous),
         ]);
-        out.push_str(&crate::csv_cell::row(&f));
+        out.push_str(&domain::attribution::csv_cell::row(&f));
     }
     out
 }
@@ -335,6 +335,6 @@ mod tests {
             text,
             "team,workflow,cost_usd,calls,tokens,share,previous_cost_usd\n\"a,b\",(untagged),1.50,3,10,1,0.00\n"
         );
-        assert_eq!(crate::csv_cell::row(&["=SUM(A1)"]), "'=SUM(A1)\n");
+        assert_eq!(domain::attribution::csv_cell::row(&["=SUM(A1)"]), "'=SUM(A1)\n");
     }
 }

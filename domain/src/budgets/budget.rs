@@ -5,9 +5,9 @@
 //! by [`validate`] into a [`BudgetSpec`], and is then matched against events
 //! with [`BudgetSpec::applies`] and [`BudgetSpec::split_value`].
 
-use crate::event::FieldError;
-use crate::money::{usd_string, Nanos};
-use crate::tags::{check_value, TagKey, TagSet};
+use crate::attribution::tags::{check_value, TagKey, TagSet};
+use crate::ingest::event::FieldError;
+use crate::pricing::money::{usd_string, Nanos};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -117,7 +117,7 @@ pub struct BudgetSpec {
     pub scope: TagSet,
     pub split_by: Option<SplitBy>,
     pub period: BudgetPeriod,
-    #[serde(with = "crate::money::usd_str")]
+    #[serde(with = "crate::pricing::money::usd_str")]
     pub amount: Nanos,
     /// Percentages of the amount, ascending.
     pub thresholds: Vec<u32>,
@@ -172,7 +172,7 @@ impl BudgetSpec {
             Some(s) => format!(" for each {}", s.as_str()),
             None => String::new(),
         };
-        format!("{} {}{each}", crate::money::usd_display(self.amount), self.period.per())
+        format!("{} {}{each}", crate::pricing::money::usd_display(self.amount), self.period.per())
     }
 }
 

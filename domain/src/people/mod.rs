@@ -1,0 +1,4 @@
+//! People: accounts, roles and teams, and the audit log of who changed what.
+
+pub mod audit;
+pub mod users;
