@@ -19,6 +19,8 @@ pub mod csp;
 pub mod explore;
 pub mod explore_state;
 pub mod format;
+pub mod governance_ctx;
+pub mod jobs;
 pub mod keys;
 pub mod modeller;
 pub mod otlp_mapping;

@@ -10,8 +10,8 @@
 use crate::format;
 use domain::costmodel::calibrate::{compare, Actual};
 use domain::costmodel::{estimate, Estimate, LoopShare, Loops, Scenario};
-use domain::pricing::pricing::ModelPrice;
-use domain::signals::signals::show;
+use domain::pricing::catalog::ModelPrice;
+use domain::signals::signal::show;
 use domain::Catalog;
 use leptos::prelude::*;
 use rust_decimal::prelude::ToPrimitive;
@@ -47,7 +47,7 @@ pub async fn get_modeller() -> Result<ModellerData, ServerFnError> {
     use domain::people::users::Role;
     let (person, store) = crate::auth::require(Role::Viewer).await?;
     let svc = crate::signals::service()?;
-    let models = crate::taxonomy::governance()?.catalog().models().to_vec();
+    let models = crate::governance_ctx::governance()?.catalog().models().to_vec();
     let scenarios = svc
         .scenarios()
         .await
@@ -523,7 +523,7 @@ fn EstimateBody(scenario: Scenario, estimate: Estimate) -> impl IntoView {
                 <tr>
                     <td>{l.model.clone()}</td>
                     <td>{l.class.replace('_', " ")}</td>
-                    <td class="num">{show(domain::signals::signals::Unit::Tokens, l.tokens_per_task.round())}</td>
+                    <td class="num">{show(domain::signals::signal::Unit::Tokens, l.tokens_per_task.round())}</td>
                     <td class="num">{money(l.cost_per_task)}</td>
                     <td class="num">{format::usd(l.cost_per_month)}</td>
                 </tr>
@@ -555,7 +555,7 @@ fn EstimateBody(scenario: Scenario, estimate: Estimate) -> impl IntoView {
                 <div class="kpi"><span class="kpi-label">"Cost per task"</span><span class="kpi-value" data-testid="cost-per-task">{money(e.cost_per_task_mean)}</span><span class="hint">{format!("p95 {} ({} calls)", money(e.cost_per_task_p95), e.p95_loops)}</span></div>
                 <div class="kpi"><span class="kpi-label">"Cost per month"</span><span class="kpi-value" data-testid="cost-per-month">{format::usd(e.cost_per_month)}</span><span class="hint">{format!("month 12: {}", format::usd(last))}</span></div>
                 <div class="kpi"><span class="kpi-label">"Next 12 months"</span><span class="kpi-value">{format::usd(year)}</span><span class="hint">{format!("{}% growth a month", scenario.growth_per_month.normalize())}</span></div>
-                <div class="kpi"><span class="kpi-label">"Per call"</span><span class="kpi-value">{money(e.cost_per_call)}</span><span class="hint">{format!("{} calls per task · {} cached", e.calls_per_task.normalize(), show(domain::signals::signals::Unit::Percent, e.token_cache_hit))}</span></div>
+                <div class="kpi"><span class="kpi-label">"Per call"</span><span class="kpi-value">{money(e.cost_per_call)}</span><span class="hint">{format!("{} calls per task · {} cached", e.calls_per_task.normalize(), show(domain::signals::signal::Unit::Percent, e.token_cache_hit))}</span></div>
             </div>
             <div class="estimate-grid">
                 <div>

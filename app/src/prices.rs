@@ -70,7 +70,7 @@ pub struct ImportPreview {
 }
 
 #[cfg(feature = "ssr")]
-fn version_row(v: &domain::pricing::pricing::PriceVersion) -> VersionRow {
+fn version_row(v: &domain::pricing::catalog::PriceVersion) -> VersionRow {
     VersionRow {
         from: v.effective_from.to_string(),
         input: v.rates.input.to_string(),
@@ -103,7 +103,7 @@ fn date(field: &str, s: &str) -> Result<chrono::NaiveDate, ServerFnError> {
 #[server(endpoint = "prices")]
 pub async fn get_prices() -> Result<PricesData, ServerFnError> {
     let (_, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    let gov = crate::taxonomy::governance()?;
+    let gov = crate::governance_ctx::governance()?;
     let catalog = gov.catalog();
     let tiers = crate::signals::service()?.tiers().await.map_err(crate::budgets::store_failed)?;
     let models = catalog
@@ -144,7 +144,7 @@ pub async fn set_model_tier(model: String, tier: String) -> Result<(), ServerFnE
     let (person, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let tier = match tier.as_str() {
         "" => None,
-        t => Some(domain::signals::signals::ModelTier::parse(t).map_err(|r| ServerFnError::new(format!("tier {r}")))?),
+        t => Some(domain::signals::signal::ModelTier::parse(t).map_err(|r| ServerFnError::new(format!("tier {r}")))?),
     };
     crate::signals::service()?.set_tier(&person.email, &model, tier).await.map_err(crate::signals::refused)
 }
@@ -172,7 +172,7 @@ pub async fn add_model(
         cache_read,
         cache_write,
     };
-    crate::taxonomy::governance()?.add_model(&me.email, &draft).await.map_err(crate::taxonomy::refused)?;
+    crate::governance_ctx::governance()?.add_model(&me.email, &draft).await.map_err(crate::governance_ctx::refused)?;
     Ok(())
 }
 
@@ -196,7 +196,10 @@ pub async fn add_version(
         cache_write,
         ..Default::default()
     };
-    crate::taxonomy::governance()?.add_version(&me.email, &draft).await.map_err(crate::taxonomy::refused)?;
+    crate::governance_ctx::governance()?
+        .add_version(&me.email, &draft)
+        .await
+        .map_err(crate::governance_ctx::refused)?;
     Ok(())
 }
 
@@ -205,7 +208,9 @@ pub async fn add_version(
 pub async fn preview_import(text: String, from: String) -> Result<ImportPreview, ServerFnError> {
     crate::auth::require(domain::people::users::Role::Admin).await?;
     let from_date = date("from", &from)?;
-    let diff = crate::taxonomy::governance()?.preview_import(&text, from_date).map_err(crate::taxonomy::refused)?;
+    let diff = crate::governance_ctx::governance()?
+        .preview_import(&text, from_date)
+        .map_err(crate::governance_ctx::refused)?;
     let mut changed = Vec::new();
     for c in &diff.changed {
         let now = c.current.as_ref().map(version_row);
@@ -255,10 +260,10 @@ pub async fn preview_import(text: String, from: String) -> Result<ImportPreview,
 pub async fn apply_import(text: String, from: String, add_new: Option<String>) -> Result<usize, ServerFnError> {
     let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let from = date("from", &from)?;
-    let changed = crate::taxonomy::governance()?
+    let changed = crate::governance_ctx::governance()?
         .apply_import(&me.email, &text, from, add_new.is_some())
         .await
-        .map_err(crate::taxonomy::refused)?;
+        .map_err(crate::governance_ctx::refused)?;
     Ok(changed.len())
 }
 
@@ -275,7 +280,7 @@ pub async fn price_unpriced(
     cache_write: String,
 ) -> Result<String, ServerFnError> {
     let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    let gov = crate::taxonomy::governance()?;
+    let gov = crate::governance_ctx::governance()?;
     if gov.catalog().find(&model).is_none() {
         let draft = domain::pricing::price_edit::PriceDraft {
             model: model.clone(),
@@ -287,16 +292,9 @@ pub async fn price_unpriced(
             cache_read,
             cache_write,
         };
-        gov.add_model(&me.email, &draft).await.map_err(crate::taxonomy::refused)?;
+        gov.add_model(&me.email, &draft).await.map_err(crate::governance_ctx::refused)?;
     }
-    Ok(gov.start_reprice(&me.email, &[model]).await.map_err(crate::taxonomy::refused)?.id)
-}
-
-/// Recent repricing jobs.
-#[server(endpoint = "reprice_jobs")]
-pub async fn get_reprice_jobs() -> Result<Vec<crate::taxonomy::JobRow>, ServerFnError> {
-    let (_, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    crate::taxonomy::job_rows(&store, "price.reprice").await
+    Ok(gov.start_reprice(&me.email, &[model]).await.map_err(crate::governance_ctx::refused)?.id)
 }
 
 /// The price catalog page.
@@ -341,7 +339,7 @@ pub fn PricesPage() -> impl IntoView {
                 data.await.ok().map(|d| view! { <UnpricedCard rows=d.unpriced price=price/> })
             })}
         </Transition>
-        <crate::taxonomy::JobsPanel kind="price.reprice" trigger=Signal::derive(move || price.version().get()) finished=finished/>
+        <crate::jobs::JobsPanel kind="price.reprice" trigger=Signal::derive(move || price.version().get()) finished=finished/>
         <div class="grid-2">
             <section class="card form-card">
                 <div class="card-head"><h2>"Add a model"</h2></div>

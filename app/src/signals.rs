@@ -8,7 +8,7 @@
 #![allow(clippy::too_many_arguments)]
 
 use crate::format;
-use domain::signals::signals::{show, Signal, Unit};
+use domain::signals::signal::{show, Signal, Unit};
 use domain::signals::signals_report::{ScopeSignals, Series, SignalsReport};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

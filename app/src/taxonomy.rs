@@ -35,66 +35,13 @@ pub struct SeenValue {
     pub becomes: Option<String>,
 }
 
-/// A background job as the page shows it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct JobRow {
-    pub id: String,
-    pub kind: String,
-    pub state: String,
-    pub done: i64,
-    pub total: i64,
-    pub detail: String,
-    pub created_by: String,
-    pub created: chrono::DateTime<chrono::Utc>,
-}
-
 /// The page's data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaxonomyData {
     pub rules: Vec<RuleRow>,
     /// Keys seen on calls that have no rule yet.
     pub unruled: Vec<String>,
-    pub jobs: Vec<JobRow>,
-}
-
-/// The governance service the server provides.
-#[cfg(feature = "ssr")]
-pub fn governance() -> Result<std::sync::Arc<governance::Governance>, ServerFnError> {
-    use_context::<std::sync::Arc<governance::Governance>>()
-        .ok_or_else(|| ServerFnError::new("the governance service is not configured"))
-}
-
-/// A refused change as the form shows it; store failures are logged, not shown.
-#[cfg(feature = "ssr")]
-pub fn refused(e: governance::GovError) -> ServerFnError {
-    match e {
-        governance::GovError::Store(e) => {
-            tracing::error!(error = %e, "governance change failed");
-            ServerFnError::new("The change could not be saved; the server log has the details.")
-        }
-        other => ServerFnError::new(other.to_string()),
-    }
-}
-
-/// Recent background jobs.
-#[cfg(feature = "ssr")]
-pub async fn job_rows(store: &std::sync::Arc<dyn store::Store>, kind: &str) -> Result<Vec<JobRow>, ServerFnError> {
-    let jobs = store.list_jobs(20).await.map_err(crate::budgets::store_failed)?;
-    Ok(jobs
-        .into_iter()
-        .filter(|j| j.kind == kind)
-        .take(5)
-        .map(|j| JobRow {
-            id: j.id,
-            kind: j.kind,
-            state: j.state,
-            done: j.done,
-            total: j.total,
-            detail: j.detail,
-            created_by: j.created_by,
-            created: j.created,
-        })
-        .collect())
+    pub jobs: Vec<crate::jobs::JobRow>,
 }
 
 /// The taxonomy, the values seen, and recent apply jobs.
@@ -143,7 +90,7 @@ pub async fn get_taxonomy() -> Result<TaxonomyData, ServerFnError> {
         }
     }
     unruled.retain(|k| tax.rule(k).is_none());
-    Ok(TaxonomyData { rules, unruled, jobs: job_rows(&store, "taxonomy.apply").await? })
+    Ok(TaxonomyData { rules, unruled, jobs: crate::jobs::job_rows(&store, "taxonomy.apply").await? })
 }
 
 /// Saves one key's rule (`original` is the key being edited, empty for a new one).
@@ -170,7 +117,10 @@ pub async fn save_rule(
         policy,
     };
     let original = Some(original.trim()).filter(|o| !o.is_empty());
-    governance()?.save_rule(&me.email, original, rule).await.map_err(refused)?;
+    crate::governance_ctx::governance()?
+        .save_rule(&me.email, original, rule)
+        .await
+        .map_err(crate::governance_ctx::refused)?;
     Ok(())
 }
 
@@ -178,21 +128,18 @@ pub async fn save_rule(
 #[server(endpoint = "delete_tag_rule")]
 pub async fn delete_rule(key: String) -> Result<(), ServerFnError> {
     let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    governance()?.delete_rule(&me.email, &key).await.map_err(refused)
+    crate::governance_ctx::governance()?.delete_rule(&me.email, &key).await.map_err(crate::governance_ctx::refused)
 }
 
 /// Starts applying the rules to stored calls; answers with the job's id.
 #[server(endpoint = "apply_taxonomy")]
 pub async fn apply_taxonomy() -> Result<String, ServerFnError> {
     let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    Ok(governance()?.start_apply_taxonomy(&me.email).await.map_err(refused)?.id)
-}
-
-/// Recent apply jobs (the page polls this while one runs).
-#[server(endpoint = "taxonomy_jobs")]
-pub async fn get_taxonomy_jobs() -> Result<Vec<JobRow>, ServerFnError> {
-    let (_, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    job_rows(&store, "taxonomy.apply").await
+    Ok(crate::governance_ctx::governance()?
+        .start_apply_taxonomy(&me.email)
+        .await
+        .map_err(crate::governance_ctx::refused)?
+        .id)
 }
 
 /// The taxonomy page.
@@ -242,7 +189,7 @@ pub fn TaxonomyPage() -> impl IntoView {
         </div>
         {move || other_error().map(|e| view! { <div class="error-box" role="alert">{e}</div> })}
         {move || editing.get().map(|(original, r)| view! { <RuleForm original=original rule=r save=save error=Signal::derive(save_error) on_cancel=move || editing.set(None)/> })}
-        <JobsPanel kind="taxonomy.apply" trigger=Signal::derive(move || apply.version().get()) finished=finished/>
+        <crate::jobs::JobsPanel kind="taxonomy.apply" trigger=Signal::derive(move || apply.version().get()) finished=finished/>
         <crate::otlp_mapping::OtlpMappingCard/>
         <Transition fallback=|| view! { <div class="loading">"Loading the taxonomy…"</div> }>
             {move || Suspend::new(async move {
@@ -400,72 +347,5 @@ fn RuleList(
             <div class="card-head"><h2>"Keys without a rule"</h2></div>
             <div class="chip-row">{unruled}</div>
         </section>
-    }
-}
-
-/// Recent jobs of a kind, polled every second while one runs.
-#[component]
-pub fn JobsPanel(
-    kind: &'static str,
-    trigger: Signal<usize>,
-    /// Bumped each time a job this page saw running ends, so the page can reread what it changed.
-    #[prop(optional)]
-    finished: Option<RwSignal<usize>>,
-) -> impl IntoView {
-    let seen_running = StoredValue::new(Vec::<String>::new());
-    let tick = RwSignal::new(0u64);
-    let jobs = Resource::new(
-        move || (trigger.get(), tick.get()),
-        move |_| async move {
-            match kind {
-                "price.reprice" => crate::prices::get_reprice_jobs().await,
-                _ => get_taxonomy_jobs().await,
-            }
-        },
-    );
-    // Poll while a job runs (in the browser only).
-    Effect::new(move |_| {
-        let list = jobs.get().and_then(|r| r.ok()).unwrap_or_default();
-        let now_running: Vec<String> = list.iter().filter(|j| j.state == "running").map(|j| j.id.clone()).collect();
-        let ended = seen_running.with_value(|before| before.iter().any(|id| !now_running.contains(id)));
-        seen_running.set_value(now_running.clone());
-        if let (true, Some(f)) = (ended, finished) {
-            f.update(|n| *n += 1);
-        }
-        let running = !now_running.is_empty();
-        if running {
-            set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_millis(700));
-        }
-    });
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let rows = jobs.await.unwrap_or_default();
-                (!rows.is_empty()).then(|| {
-                    let items = rows
-                        .into_iter()
-                        .map(|j| {
-                            let pct = if j.total > 0 { (j.done * 100 / j.total).min(100) } else if j.state == "done" { 100 } else { 0 };
-                            let class = format!("badge {}", match j.state.as_str() { "done" => "ok", "running" => "forecast", _ => "over" });
-                            view! {
-                                <li class="job" data-testid="job" data-state=j.state.clone()>
-                                    <span class=class>{j.state.clone()}</span>
-                                    <span class="job-bar"><span class="job-fill" style=format!("width:{pct}%")></span></span>
-                                    <span class="job-count">{format!("{} / {}", j.done, j.total)}</span>
-                                    <span class="job-detail">{j.detail.clone()}</span>
-                                    <span class="subtle">{format!("{} · {}", j.created_by, j.created.format("%b %d %H:%M:%S UTC"))}</span>
-                                </li>
-                            }
-                        })
-                        .collect_view();
-                    view! {
-                        <section class="card">
-                            <div class="card-head"><h2>"Background jobs"</h2></div>
-                            <ul class="jobs">{items}</ul>
-                        </section>
-                    }
-                })
-            })}
-        </Transition>
     }
 }

@@ -16,5 +16,5 @@ pub use attribution::query::{Dimension, Filter, Granularity, SpendQuery};
 pub use attribution::report::{SpendReport, SpendRow};
 pub use attribution::tags::{TagKey, TagSet};
 pub use ingest::event::{Event, FieldError, IngestBody, Usage};
+pub use pricing::catalog::{Catalog, CostSource, PricedEvent};
 pub use pricing::money::Nanos;
-pub use pricing::pricing::{Catalog, CostSource, PricedEvent};

@@ -4,7 +4,7 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use domain::costmodel::{estimate, Loops, Scenario};
-use domain::pricing::pricing::{ModelPrice, PriceVersion, Rates};
+use domain::pricing::catalog::{ModelPrice, PriceVersion, Rates};
 use domain::Catalog;
 use proptest::prelude::*;
 use rust_decimal::Decimal;

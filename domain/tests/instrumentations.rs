@@ -5,7 +5,7 @@
 //! tests (end2end/otlp_client.py) send spans made by the libraries themselves.
 
 use domain::ingest::otlp::{AttrValue, Mapping, Span};
-use domain::pricing::pricing::Catalog;
+use domain::pricing::catalog::Catalog;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 

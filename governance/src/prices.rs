@@ -3,9 +3,9 @@
 
 use crate::{json, GovError, Governance};
 use chrono::NaiveDate;
+use domain::pricing::catalog::ModelPrice;
 use domain::pricing::litellm::{self, Diff};
 use domain::pricing::price_edit::PriceDraft;
-use domain::pricing::pricing::ModelPrice;
 use std::sync::Arc;
 use store::JobRecord;
 

@@ -121,18 +121,7 @@ fn bodies(start: usize, n: usize, batch: usize, spread_secs: i64) -> Vec<Vec<u8>
     out
 }
 
-/// The `p` quantile of sorted latencies.
-pub(crate) fn pct(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
-
-/// Milliseconds with two decimals (the check's latencies are fractions of one).
-pub(crate) fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
-}
+use crate::bench_stats::{ms, pct};
 
 /// Sends all bodies with `clients` concurrent clients; returns wall time and per-request latencies.
 async fn ingest(

@@ -6,7 +6,8 @@
 //! the date, workflow and position, so loading again on the same day with the
 //! same options adds nothing.
 
-use crate::{ingest, AppState};
+use crate::demo_agents::Sent;
+use crate::AppState;
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -332,30 +333,6 @@ fn runaway(today: NaiveDate) -> Vec<Value> {
             )
         })
         .collect()
-}
-
-/// Running counts of what the demo sent.
-#[derive(Default)]
-pub(crate) struct Sent {
-    sent: usize,
-    accepted: usize,
-    unpriced: usize,
-    rejected: usize,
-}
-
-impl Sent {
-    /// Sends one request body through the ingest path and counts the answer.
-    pub(crate) async fn send(&mut self, state: &AppState, events: &mut Vec<Value>) -> anyhow::Result<()> {
-        let body = serde_json::to_vec(&json!({ "events": events }))?;
-        events.clear();
-        let parsed = ingest::parse(&body)?;
-        self.sent += parsed.len();
-        let r = ingest::ingest(state, parsed).await?;
-        self.accepted += r.accepted;
-        self.unpriced += r.unpriced;
-        self.rejected += r.rejected.len();
-        Ok(())
-    }
 }
 
 /// How many days before today the demo's budgets are created.

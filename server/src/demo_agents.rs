@@ -8,7 +8,6 @@
 //! round are concurrent, as real agents' calls are: two tasks of one user can
 //! pass the same check together and overshoot a per-user cap by a round.
 
-use crate::demo::Sent;
 use crate::AppState;
 use budgets::caps::{BlockedBy, CheckRequest};
 use serde_json::Value;
@@ -73,4 +72,28 @@ pub(crate) async fn run(
         tasks = still;
     }
     Ok(())
+}
+
+/// Running counts of what the demo sent.
+#[derive(Default)]
+pub(crate) struct Sent {
+    pub(crate) sent: usize,
+    pub(crate) accepted: usize,
+    pub(crate) unpriced: usize,
+    pub(crate) rejected: usize,
+}
+
+impl Sent {
+    /// Sends one request body through the ingest path and counts the answer.
+    pub(crate) async fn send(&mut self, state: &AppState, events: &mut Vec<Value>) -> anyhow::Result<()> {
+        let body = serde_json::to_vec(&serde_json::json!({ "events": events }))?;
+        events.clear();
+        let parsed = crate::ingest::parse(&body)?;
+        self.sent += parsed.len();
+        let r = crate::ingest::ingest(state, parsed).await?;
+        self.accepted += r.accepted;
+        self.unpriced += r.unpriced;
+        self.rejected += r.rejected.len();
+        Ok(())
+    }
 }

@@ -8,8 +8,8 @@ use crate::AppState;
 use chrono::{DateTime, Utc};
 use domain::costmodel::{Loops, Scenario};
 use domain::signals::anomaly::AnomalyParams;
+use domain::signals::signal::{ModelTier, Signal};
 use domain::signals::signal_rule::{Condition, RuleSpec};
-use domain::signals::signals::{ModelTier, Signal};
 use domain::Nanos;
 use rust_decimal::Decimal;
 

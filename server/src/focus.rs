@@ -4,7 +4,8 @@
 //! a time, so a year of data never sits in memory; see `domain::attribution::focus` for
 //! the columns and how costs are split.
 
-use crate::api::{authorize, ApiError};
+use crate::api::auth::authorize;
+use crate::api::error::ApiError;
 use crate::keys::Scope;
 use crate::AppState;
 use axum::body::{Body, Bytes};
@@ -48,7 +49,7 @@ pub fn range(params: &HashMap<String, String>) -> Result<(NaiveDate, NaiveDate),
 /// The streamed file.
 fn stream(state: AppState, from: NaiveDate, to: NaiveDate) -> Response {
     let account = Account { id: "bursar".into(), name: "Bursar".into() };
-    let days = domain::signals::signals::dates(from, to).collect::<Vec<_>>();
+    let days = domain::signals::signal::dates(from, to).collect::<Vec<_>>();
     let init = (state, days.into_iter(), None::<HashMap<i64, domain::TagSet>>, true);
     let body = futures_util::stream::unfold(init, move |(state, mut days, tagsets, first)| {
         let account = account.clone();

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod bench_check;
 pub mod bench_guards;
 pub mod bench_proc;
+pub mod bench_stats;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -15,8 +15,8 @@ mod scenarios;
 
 use chrono::{Duration, NaiveDate};
 use domain::signals::anomaly::AnomalyParams;
+use domain::signals::signal::{default_tier, Daily, ModelTier};
 use domain::signals::signal_rule::Condition;
-use domain::signals::signals::{default_tier, Daily, ModelTier};
 use domain::signals::signals_report::SignalsReport;
 use domain::{Catalog, FieldError};
 use serde::{Deserialize, Serialize};
@@ -154,7 +154,7 @@ impl Signals {
     }
 
     /// The tiers of these catalog models (admins' choices, else the default from price).
-    async fn tiers_of(&self, models: &[domain::pricing::pricing::ModelPrice]) -> Result<Vec<TierRow>, StoreError> {
+    async fn tiers_of(&self, models: &[domain::pricing::catalog::ModelPrice]) -> Result<Vec<TierRow>, StoreError> {
         let set: HashMap<String, ModelTier> = self.store.model_tiers().await?.into_iter().collect();
         Ok(models
             .iter()

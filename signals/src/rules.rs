@@ -3,8 +3,8 @@
 
 use crate::{new_id, SigError, Signals};
 use chrono::{DateTime, Duration, Utc};
+use domain::signals::signal::Signal;
 use domain::signals::signal_rule::{evaluate, Condition, RuleSpec};
-use domain::signals::signals::Signal;
 use store::{NewAlert, SignalRuleRecord, StoreError};
 
 /// Days back a rule is judged (from the later of this and the day before it was made).
@@ -137,7 +137,7 @@ impl Signals {
             for r in rules.iter().filter(|r| r.spec.key == key) {
                 // From the last whole day before the rule was made: a rule made today judges yesterday too.
                 let start = first.max(r.created.date_naive() - Duration::days(1));
-                for day in domain::signals::signals::dates(start, today) {
+                for day in domain::signals::signal::dates(start, today) {
                     for f in evaluate(&r.spec, &daily, day) {
                         let at = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
                         let alert = NewAlert {

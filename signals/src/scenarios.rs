@@ -108,7 +108,7 @@ impl Signals {
         let mut day_rows = self.store.signal_days("workflow", from, today).await?;
         day_rows.retain(|d| d.value.as_deref() == Some(workflow));
         let tasks = self.store.signal_tasks("workflow", from, today, Some(workflow)).await?;
-        let daily = domain::signals::signals::Daily::build(&day_rows, &tasks, &premium);
+        let daily = domain::signals::signal::Daily::build(&day_rows, &tasks, &premium);
         let value = Some(workflow.to_string());
         let agg = daily.window(&value, from, today);
         let mut models: std::collections::BTreeMap<String, i64> = Default::default();

@@ -4,7 +4,7 @@
 
 use chrono::{Duration, Utc};
 use domain::ingest::event::{Event, Usage};
-use domain::pricing::pricing::CostSource;
+use domain::pricing::catalog::CostSource;
 use domain::signals::signal_rule::{Condition, RuleSpec};
 use domain::{Nanos, PricedEvent, TagKey, TagSet};
 use signals::Signals;

@@ -547,13 +547,13 @@ macro_rules! impl_store {
                 self.b_finish_attempt(id, lease_until, attempt, delivery, next_attempt).await
             }
 
-            async fn list_price_models(&self) -> Result<Vec<domain::pricing::pricing::ModelPrice>, $crate::StoreError> {
+            async fn list_price_models(&self) -> Result<Vec<domain::pricing::catalog::ModelPrice>, $crate::StoreError> {
                 self.g_list_price_models().await
             }
 
             async fn put_price_models(
                 &self,
-                models: &[domain::pricing::pricing::ModelPrice],
+                models: &[domain::pricing::catalog::ModelPrice],
                 at: chrono::DateTime<chrono::Utc>,
                 only_missing: bool,
             ) -> Result<usize, $crate::StoreError> {
@@ -631,7 +631,7 @@ macro_rules! impl_store {
                 key: &str,
                 from: chrono::NaiveDate,
                 to: chrono::NaiveDate,
-            ) -> Result<Vec<domain::signals::signals::DayRow>, $crate::StoreError> {
+            ) -> Result<Vec<domain::signals::signal::DayRow>, $crate::StoreError> {
                 self.s_signal_days(key, from, to).await
             }
 
@@ -641,7 +641,7 @@ macro_rules! impl_store {
                 from: chrono::NaiveDate,
                 to: chrono::NaiveDate,
                 value: Option<&str>,
-            ) -> Result<Vec<domain::signals::signals::TaskRow>, $crate::StoreError> {
+            ) -> Result<Vec<domain::signals::signal::TaskRow>, $crate::StoreError> {
                 self.s_signal_tasks(key, from, to, value).await
             }
 
@@ -671,14 +671,14 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::signals::ModelTier)>, $crate::StoreError> {
+            async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::signal::ModelTier)>, $crate::StoreError> {
                 self.s_model_tiers().await
             }
 
             async fn set_model_tier(
                 &self,
                 model: &str,
-                tier: Option<domain::signals::signals::ModelTier>,
+                tier: Option<domain::signals::signal::ModelTier>,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), $crate::StoreError> {
                 self.s_set_model_tier(model, tier, at).await

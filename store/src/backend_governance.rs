@@ -51,7 +51,7 @@ macro_rules! impl_governance {
                 Ok(())
             }
 
-            pub(crate) async fn g_list_price_models(&self) -> Result<Vec<domain::pricing::pricing::ModelPrice>, $crate::StoreError> {
+            pub(crate) async fn g_list_price_models(&self) -> Result<Vec<domain::pricing::catalog::ModelPrice>, $crate::StoreError> {
                 let rows: Vec<(String, String, String, String)> =
                     sqlx::query_as("select model, provider, aliases, prices from price_models order by provider, model")
                         .fetch_all(&self.reader)
@@ -59,7 +59,7 @@ macro_rules! impl_governance {
                 rows.into_iter()
                     .map(|(model, provider, aliases, prices)| {
                         let bad = |e: serde_json::Error| $crate::StoreError::Config(format!("price of {model}: {e}"));
-                        Ok(domain::pricing::pricing::ModelPrice {
+                        Ok(domain::pricing::catalog::ModelPrice {
                             aliases: serde_json::from_str(&aliases).map_err(bad)?,
                             prices: serde_json::from_str(&prices).map_err(bad)?,
                             model: model.clone(),
@@ -71,7 +71,7 @@ macro_rules! impl_governance {
 
             pub(crate) async fn g_put_price_models(
                 &self,
-                models: &[domain::pricing::pricing::ModelPrice],
+                models: &[domain::pricing::catalog::ModelPrice],
                 at: chrono::DateTime<chrono::Utc>,
                 only_missing: bool,
             ) -> Result<usize, $crate::StoreError> {

@@ -12,7 +12,7 @@ macro_rules! impl_signals {
                 key: &str,
                 from: chrono::NaiveDate,
                 to: chrono::NaiveDate,
-            ) -> Result<Vec<domain::signals::signals::DayRow>, $crate::StoreError> {
+            ) -> Result<Vec<domain::signals::signal::DayRow>, $crate::StoreError> {
                 let sum = |c: &str| match $dialect {
                     $crate::sql::Dialect::Sqlite => format!("sum(r.{c})"),
                     $crate::sql::Dialect::Postgres => format!("sum(r.{c})::bigint"),
@@ -33,7 +33,7 @@ macro_rules! impl_signals {
                     sqlx::query_as(&sql).bind(key).bind(lo).bind(hi).fetch_all(&self.reader).await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(bucket, value, model, calls, cost, input, cached, output)| domain::signals::signals::DayRow {
+                    .map(|(bucket, value, model, calls, cost, input, cached, output)| domain::signals::signal::DayRow {
                         day: chrono::DateTime::from_timestamp(bucket, 0).unwrap_or_default().date_naive(),
                         value,
                         model,
@@ -52,7 +52,7 @@ macro_rules! impl_signals {
                 from: chrono::NaiveDate,
                 to: chrono::NaiveDate,
                 value: Option<&str>,
-            ) -> Result<Vec<domain::signals::signals::TaskRow>, $crate::StoreError> {
+            ) -> Result<Vec<domain::signals::signal::TaskRow>, $crate::StoreError> {
                 let big = |e: &str| match $dialect {
                     $crate::sql::Dialect::Sqlite => e.to_string(),
                     $crate::sql::Dialect::Postgres => format!("({e})::bigint"),
@@ -74,7 +74,7 @@ macro_rules! impl_signals {
                 let rows: Vec<(String, Option<String>, i64, i64, i64, i64, i64)> = q.fetch_all(&self.reader).await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(task_id, value, first, calls, cost, min_input, max_input)| domain::signals::signals::TaskRow {
+                    .map(|(task_id, value, first, calls, cost, min_input, max_input)| domain::signals::signal::TaskRow {
                         task_id,
                         value,
                         day: $crate::rollup::from_micros(first).date_naive(),
@@ -117,18 +117,18 @@ macro_rules! impl_signals {
                     .collect())
             }
 
-            pub(crate) async fn s_model_tiers(&self) -> Result<Vec<(String, domain::signals::signals::ModelTier)>, $crate::StoreError> {
+            pub(crate) async fn s_model_tiers(&self) -> Result<Vec<(String, domain::signals::signal::ModelTier)>, $crate::StoreError> {
                 let rows: Vec<(String, String)> =
                     sqlx::query_as("select model, tier from model_tiers order by model").fetch_all(&self.reader).await?;
                 rows.into_iter()
-                    .map(|(m, t)| Ok((m, domain::signals::signals::ModelTier::parse(&t).map_err($crate::StoreError::Config)?)))
+                    .map(|(m, t)| Ok((m, domain::signals::signal::ModelTier::parse(&t).map_err($crate::StoreError::Config)?)))
                     .collect()
             }
 
             pub(crate) async fn s_set_model_tier(
                 &self,
                 model: &str,
-                tier: Option<domain::signals::signals::ModelTier>,
+                tier: Option<domain::signals::signal::ModelTier>,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), $crate::StoreError> {
                 match tier {

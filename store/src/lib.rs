@@ -283,13 +283,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
 
     /// Every model in the price catalog, by provider and name.
-    async fn list_price_models(&self) -> Result<Vec<domain::pricing::pricing::ModelPrice>, StoreError>;
+    async fn list_price_models(&self) -> Result<Vec<domain::pricing::catalog::ModelPrice>, StoreError>;
 
     /// Adds or replaces models in the price catalog (whole records); with
     /// `only_missing`, models already stored are left alone. Returns how many rows changed.
     async fn put_price_models(
         &self,
-        models: &[domain::pricing::pricing::ModelPrice],
+        models: &[domain::pricing::catalog::ModelPrice],
         at: DateTime<Utc>,
         only_missing: bool,
     ) -> Result<usize, StoreError>;
@@ -361,7 +361,7 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
-    ) -> Result<Vec<domain::signals::signals::DayRow>, StoreError>;
+    ) -> Result<Vec<domain::signals::signal::DayRow>, StoreError>;
 
     /// Per-task sums of the calls made on the days `from..=to` (UTC), with
     /// each task's value of tag `key`; only tasks of `value` when given.
@@ -371,7 +371,7 @@ pub trait Store: Send + Sync + 'static {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
         value: Option<&str>,
-    ) -> Result<Vec<domain::signals::signals::TaskRow>, StoreError>;
+    ) -> Result<Vec<domain::signals::signal::TaskRow>, StoreError>;
 
     /// The daily rollup rows of one UTC day, each with its tag set's id (for FOCUS exports).
     async fn day_sums(
@@ -386,13 +386,13 @@ pub trait Store: Send + Sync + 'static {
     async fn put_setting(&self, name: &str, value: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 
     /// The tiers admins have set, by model.
-    async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::signals::ModelTier)>, StoreError>;
+    async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::signal::ModelTier)>, StoreError>;
 
     /// Sets a model's tier, or with `None` returns it to the default from its price.
     async fn set_model_tier(
         &self,
         model: &str,
-        tier: Option<domain::signals::signals::ModelTier>,
+        tier: Option<domain::signals::signal::ModelTier>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 

@@ -1,7 +1,7 @@
 //! Records for people, sessions and stored calls, as the store returns them.
 
 use chrono::{DateTime, Utc};
-use domain::pricing::pricing::CostSource;
+use domain::pricing::catalog::CostSource;
 use domain::{Nanos, TagSet, Usage};
 
 /// A person as stored. The password hash is argon2's PHC string.

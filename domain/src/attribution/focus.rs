@@ -11,8 +11,8 @@
 //! and the file reconciles with the spend API. They differ from `ListCost`
 //! when a caller sent its own cost, e.g. a negotiated discount.
 
+use crate::pricing::catalog::Rates;
 use crate::pricing::money::Nanos;
-use crate::pricing::pricing::Rates;
 use crate::TagSet;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;

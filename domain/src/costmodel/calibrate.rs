@@ -8,7 +8,7 @@
 
 use crate::costmodel::{Estimate, Loops, Scenario};
 use crate::pricing::money::Nanos;
-use crate::signals::signals::{Agg, Signal};
+use crate::signals::signal::{Agg, Signal};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -117,7 +117,7 @@ pub struct Actual {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Comparison {
     pub label: String,
-    pub unit: crate::signals::signals::Unit,
+    pub unit: crate::signals::signal::Unit,
     pub modelled: Decimal,
     pub observed: Option<Decimal>,
     /// Observed against modelled, in percent.
@@ -128,7 +128,7 @@ pub struct Comparison {
 
 /// Sets a scenario's estimate beside the observed values, flagging departures above `tolerance` percent.
 pub fn compare(s: &Scenario, e: &Estimate, o: &Observed, tolerance: Decimal) -> Vec<Comparison> {
-    use crate::signals::signals::Unit;
+    use crate::signals::signal::Unit;
     let usd = |n: Nanos| n.to_usd();
     let rows = [
         ("Tasks per day", Unit::Calls, s.tasks_per_day, Some(o.tasks_per_day)),
@@ -164,7 +164,7 @@ pub fn compare(s: &Scenario, e: &Estimate, o: &Observed, tolerance: Decimal) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signals::signals::TaskSum;
+    use crate::signals::signal::TaskSum;
 
     #[test]
     fn calibration_reproduces_tokens_and_mix() {

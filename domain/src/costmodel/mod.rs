@@ -15,8 +15,8 @@
 
 pub mod calibrate;
 
+use crate::pricing::catalog::{Catalog, PriceVersion, Rates};
 use crate::pricing::money::Nanos;
-use crate::pricing::pricing::{Catalog, PriceVersion, Rates};
 use crate::FieldError;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

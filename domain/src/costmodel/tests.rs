@@ -2,7 +2,7 @@
 //! computed by hand in the comment beside it.
 
 use super::*;
-use crate::pricing::pricing::{ModelPrice, Tier};
+use crate::pricing::catalog::{ModelPrice, Tier};
 use chrono::{NaiveDate, TimeZone};
 
 fn d(s: &str) -> Decimal {

@@ -17,7 +17,7 @@
 //! added to input, or reasoning to output. The choice is recorded on the call
 //! as its [`UsageNote`], and the span is never dropped.
 
-use crate::ingest::event::Usage;
+use crate::ingest::usage::Usage;
 
 /// Span attributes for one usage field, most current spelling first. Every
 /// instrumentation's names are in one list, since several libraries write

@@ -27,23 +27,7 @@ pub const YEARS: (i32, i32) = (2000, 2100);
 /// Most events one request may carry.
 pub const MAX_EVENTS_PER_REQUEST: usize = 5_000;
 
-/// Token counts of one call. `input_tokens` includes the cached tokens (read
-/// and written), as in OpenTelemetry; `output_tokens` includes reasoning.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Usage {
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub cache_read_tokens: i64,
-    pub cache_write_tokens: i64,
-    pub reasoning_tokens: i64,
-}
-
-impl Usage {
-    /// Input tokens that were neither read from nor written to a cache.
-    pub fn uncached_input(&self) -> i64 {
-        self.input_tokens - self.cache_read_tokens - self.cache_write_tokens
-    }
-}
+pub use super::usage::Usage;
 
 /// One validated LLM call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

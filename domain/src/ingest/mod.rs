@@ -5,3 +5,4 @@ pub mod event;
 pub mod key_limits;
 pub mod otlp;
 pub mod request_size;
+pub mod usage;

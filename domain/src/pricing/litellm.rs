@@ -14,7 +14,7 @@
 //! none) with both an input and an output price. An import adds models and
 //! price versions; it never rewrites or removes what the catalog has.
 
-use crate::pricing::pricing::{Catalog, ModelPrice, PriceVersion, Rates, Tier};
+use crate::pricing::catalog::{Catalog, ModelPrice, PriceVersion, Rates, Tier};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -257,7 +257,7 @@ pub fn apply(catalog: &Catalog, diff: &Diff, add_new: bool) -> Vec<ModelPrice> {
 mod tests {
     use super::*;
     use crate::ingest::event::Usage;
-    use crate::pricing::pricing::compute_cost;
+    use crate::pricing::catalog::compute_cost;
     use crate::Nanos;
 
     /// Entries shaped exactly as in LiteLLM's file (fields and number

@@ -218,8 +218,8 @@ mod tests {
     /// The cases against the shipped catalog, with exact figures.
     mod priced {
         use crate::ingest::event::{Event, Usage};
+        use crate::pricing::catalog::{Catalog, PricedEvent};
         use crate::pricing::money::Nanos;
-        use crate::pricing::pricing::{Catalog, PricedEvent};
         use chrono::{DateTime, Utc};
         use rust_decimal::Decimal;
         use std::str::FromStr;

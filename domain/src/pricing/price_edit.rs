@@ -6,7 +6,7 @@
 //! A new version keeps the long-context tiers of the one before it.
 
 use crate::ingest::event::FieldError;
-use crate::pricing::pricing::{Catalog, ModelPrice, PriceVersion, Rates};
+use crate::pricing::catalog::{Catalog, ModelPrice, PriceVersion, Rates};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

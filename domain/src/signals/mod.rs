@@ -1,6 +1,6 @@
 //! Signals: the early warnings per tag value (escalation, cache hits, loops), their reports, the rules that alert on them, and anomalies.
 
 pub mod anomaly;
+pub mod signal;
 pub mod signal_rule;
-pub mod signals;
 pub mod signals_report;

@@ -7,7 +7,7 @@
 
 use crate::pricing::money::{usd_display, Nanos};
 use crate::signals::anomaly::{self, AnomalyParams};
-use crate::signals::signals::{change_pct, show, Daily, Signal};
+use crate::signals::signal::{change_pct, show, Daily, Signal};
 use crate::FieldError;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
@@ -242,7 +242,7 @@ fn holds(spec: &RuleSpec, daily: &Daily, value: &Option<String>, day: NaiveDate)
             let rise = matches!(spec.condition, Condition::Rise { .. });
             // A rate must also move 5 points: 2% → 1% is a halving, and not news.
             let points =
-                signal.unit() != crate::signals::signals::Unit::Percent || (after - before).abs() >= Decimal::from(5);
+                signal.unit() != crate::signals::signal::Unit::Percent || (after - before).abs() >= Decimal::from(5);
             let hit = points && if rise { change >= *percent } else { -change >= *percent };
             hit.then(|| {
                 let u = signal.unit();
@@ -318,7 +318,7 @@ pub fn evaluate(spec: &RuleSpec, daily: &Daily, day: NaiveDate) -> Vec<Firing> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signals::signals::{DayRow, TaskRow};
+    use crate::signals::signal::{DayRow, TaskRow};
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 10, d).unwrap()

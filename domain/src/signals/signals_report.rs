@@ -4,7 +4,7 @@
 
 use crate::pricing::money::Nanos;
 use crate::signals::anomaly::{self, Anomaly, AnomalyParams};
-use crate::signals::signals::{change_pct, dates, drifts, Agg, Daily, Drift, Signal};
+use crate::signals::signal::{change_pct, dates, drifts, Agg, Daily, Drift, Signal};
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -155,7 +155,7 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signals::signals::{DayRow, TaskRow};
+    use crate::signals::signal::{DayRow, TaskRow};
 
     #[test]
     fn a_report_shows_series_drifts_and_anomalies() {

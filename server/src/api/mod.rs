@@ -3,11 +3,11 @@
 //! store, map errors.
 
 mod alerts;
-mod auth;
+pub(crate) mod auth;
 mod body;
 pub mod budgets;
 mod check;
-mod error;
+pub(crate) mod error;
 mod events;
 mod governance;
 pub mod otlp;

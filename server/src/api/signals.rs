@@ -140,7 +140,7 @@ pub async fn put_tier(
     let v = json_body(&body)?;
     let tier = match v.get("tier") {
         Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(domain::signals::signals::ModelTier::parse(s).map_err(|r| invalid("tier", r))?),
+        Some(Value::String(s)) => Some(domain::signals::signal::ModelTier::parse(s).map_err(|r| invalid("tier", r))?),
         _ => return Err(invalid("tier", "required: \"premium\", \"routine\" or null")),
     };
     state.signals.set_tier(&format!("key:{}", key.name), &model, tier).await.map_err(refused)?;

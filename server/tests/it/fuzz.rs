@@ -47,8 +47,8 @@ static OTLP: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
     let proto = json.iter().map(|j| otlp::decode(j, Encoding::Json).expect("a corpus file decodes").encode_to_vec());
     json.clone().into_iter().chain(proto).collect()
 });
-static CATALOG: LazyLock<domain::pricing::pricing::Catalog> = LazyLock::new(|| {
-    domain::pricing::pricing::Catalog::from_json(include_str!("../../../catalog/prices.json")).unwrap()
+static CATALOG: LazyLock<domain::pricing::catalog::Catalog> = LazyLock::new(|| {
+    domain::pricing::catalog::Catalog::from_json(include_str!("../../../catalog/prices.json")).unwrap()
 });
 static TAXONOMY: LazyLock<Taxonomy> = LazyLock::new(|| {
     let rule = |key: &str, required, allowed: &[&str], policy| KeyRule {

@@ -6,7 +6,7 @@
 use crate::cases::{ev, t, tags};
 use chrono::{Duration, NaiveDate};
 use domain::attribution::taxonomy::{KeyRule, Policy, Taxonomy};
-use domain::pricing::pricing::{ModelPrice, PriceVersion, Rates};
+use domain::pricing::catalog::{ModelPrice, PriceVersion, Rates};
 use domain::{Catalog, SpendQuery};
 use rust_decimal::Decimal;
 use std::str::FromStr;

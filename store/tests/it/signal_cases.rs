@@ -4,7 +4,7 @@
 
 use crate::cases::{ev, t, tags};
 use chrono::NaiveDate;
-use domain::signals::signals::ModelTier;
+use domain::signals::signal::ModelTier;
 use std::sync::Arc;
 use store::{NewAlert, ScenarioRecord, SignalRuleRecord, Store};
 

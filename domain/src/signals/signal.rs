@@ -46,7 +46,7 @@ impl ModelTier {
 pub const PREMIUM_INPUT_PRICE: i64 = 5;
 
 /// A model's tier when no admin has set one: premium from $5 per 1M input tokens.
-pub fn default_tier(model: &crate::pricing::pricing::ModelPrice) -> ModelTier {
+pub fn default_tier(model: &crate::pricing::catalog::ModelPrice) -> ModelTier {
     match model.prices.last() {
         Some(v) if v.rates.input >= Decimal::from(PREMIUM_INPUT_PRICE) => ModelTier::Premium,
         _ => ModelTier::Routine,
@@ -537,7 +537,7 @@ mod tests {
 
     #[test]
     fn tiers_default_from_the_input_price() {
-        use crate::pricing::pricing::{ModelPrice, PriceVersion, Rates};
+        use crate::pricing::catalog::{ModelPrice, PriceVersion, Rates};
         let m = |input: i64| ModelPrice {
             model: "m".into(),
             provider: "p".into(),
