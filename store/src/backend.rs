@@ -209,64 +209,7 @@ macro_rules! impl_store {
         }
 
         #[async_trait::async_trait]
-        impl $crate::Store for $ty {
-            fn backend(&self) -> $crate::Backend {
-                $backend
-            }
-
-            async fn migrate(&self) -> Result<(), $crate::StoreError> {
-                $migrator.run(&self.writer).await?;
-                Ok(())
-            }
-
-            fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
-                vec![
-                    ("writer", self.writer.size(), self.writer.num_idle()),
-                    ("reader", self.reader.size(), self.reader.num_idle()),
-                ]
-            }
-
-            async fn readiness(&self) -> Result<(), String> {
-                let latest = $migrator.iter().map(|m| m.version).max().unwrap_or(0);
-                let applied: Option<i64> =
-                    sqlx::query_scalar("select max(version) from _sqlx_migrations where success")
-                        .fetch_one(&self.reader)
-                        .await
-                        .map_err(|e| {
-                            // The database's own words (hosts, users, SQL) go to the log, not to whoever asks.
-                            tracing::warn!(error = %e, "readiness check failed");
-                            "the database does not answer or is not migrated; the server log has the details".to_string()
-                        })?;
-                match applied {
-                    Some(v) if v >= latest => Ok(()),
-                    v => Err(format!("migrations pending: the database is at {}, this build needs {latest}", v.unwrap_or(0))),
-                }
-            }
-
-            // In a read transaction that is rolled back (Postgres sets a planner option in it).
-            async fn query_plan(&self, built: &$crate::sql::Built) -> Result<Vec<String>, $crate::StoreError> {
-                use sqlx::Row;
-                let mut tx = self.reader.begin().await?;
-                let explain = match $dialect {
-                    $crate::sql::Dialect::Sqlite => format!("explain query plan {}", built.sql),
-                    $crate::sql::Dialect::Postgres => {
-                        sqlx::query("set local enable_seqscan = off").execute(&mut *tx).await?;
-                        format!("explain {}", built.sql)
-                    }
-                };
-                let rows = Self::bound(&explain, &built.binds).fetch_all(&mut *tx).await?;
-                let detail = match $dialect {
-                    $crate::sql::Dialect::Sqlite => 3,
-                    $crate::sql::Dialect::Postgres => 0,
-                };
-                let mut out = Vec::with_capacity(rows.len());
-                for r in rows {
-                    out.push(r.try_get::<String, _>(detail)?);
-                }
-                tx.rollback().await?;
-                Ok(out)
-            }
-
+        impl $crate::EventStore for $ty {
             async fn insert_events(&self, events: &[domain::PricedEvent]) -> Result<$crate::InsertOutcome, $crate::StoreError> {
                 let Some(group) = self.group_commit() else {
                     return self.insert_now(events).await.map(|(outcome, _)| outcome);
@@ -328,6 +271,200 @@ macro_rules! impl_store {
                 Ok(out)
             }
 
+            async fn list_events(&self, q: &$crate::EventQuery) -> Result<Vec<$crate::StoredEvent>, $crate::StoreError> {
+                self.p_list_events(q).await
+            }
+
+            async fn known_tag_keys(&self) -> Result<Vec<String>, $crate::StoreError> {
+                self.b_known_tag_keys().await
+            }
+
+            async fn day_sums(
+                &self,
+                day: chrono::NaiveDate,
+            ) -> Result<Vec<(i64, domain::attribution::focus::DaySum)>, $crate::StoreError> {
+                self.s_day_sums(day).await
+            }
+
+            async fn count_events(&self) -> Result<i64, $crate::StoreError> {
+                Ok(sqlx::query_scalar("select count(*) from events").fetch_one(&self.reader).await?)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::BudgetStore for $ty {
+            async fn create_budget(
+                &self,
+                b: &$crate::BudgetRecord,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<$crate::BudgetRecord, $crate::StoreError> {
+                let saved = self.b_save_budget(b, now, true).await;
+                self.counters_forget(&b.id);
+                saved?.ok_or_else(|| $crate::StoreError::Config("budget not created".into()))
+            }
+
+            async fn update_budget(
+                &self,
+                b: &$crate::BudgetRecord,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<$crate::BudgetRecord>, $crate::StoreError> {
+                let saved = self.b_save_budget(b, now, false).await;
+                self.counters_forget(&b.id);
+                saved
+            }
+
+            async fn delete_budget(&self, id: &str) -> Result<bool, $crate::StoreError> {
+                let deleted = self.b_delete_budget(id).await;
+                self.counters_forget(id);
+                deleted
+            }
+
+            async fn get_budget(&self, id: &str) -> Result<Option<$crate::BudgetRecord>, $crate::StoreError> {
+                Ok(self.b_list_budgets(Some(id)).await?.pop())
+            }
+
+            async fn list_budgets(&self) -> Result<Vec<$crate::BudgetRecord>, $crate::StoreError> {
+                self.b_list_budgets(None).await
+            }
+
+            async fn budget_counters(
+                &self,
+                budget_id: &str,
+                period_start: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> Result<Vec<$crate::Counter>, $crate::StoreError> {
+                self.b_counters(budget_id, period_start, limit).await
+            }
+
+            async fn cap_spent(&self, keys: &[$crate::CounterKey]) -> Result<Vec<domain::Nanos>, $crate::StoreError> {
+                self.counters_read(keys).await
+            }
+
+            async fn fire_alert(&self, a: &$crate::NewAlert) -> Result<Option<i64>, $crate::StoreError> {
+                self.b_fire_alert(a).await
+            }
+
+            async fn list_alerts(&self, q: &$crate::AlertQuery) -> Result<Vec<domain::budgets::alert::Alert>, $crate::StoreError> {
+                self.b_list_alerts(q).await
+            }
+
+            async fn get_alert(&self, id: i64) -> Result<Option<domain::budgets::alert::Alert>, $crate::StoreError> {
+                self.b_get_alert(id).await
+            }
+
+            async fn ack_alert(
+                &self,
+                id: i64,
+                by: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<domain::budgets::alert::Alert>, $crate::StoreError> {
+                self.b_ack_alert(id, by, at).await
+            }
+
+            async fn alerts_attempts(
+                &self,
+                ids: &[i64],
+            ) -> Result<std::collections::HashMap<i64, Vec<domain::budgets::alert::Attempt>>, $crate::StoreError> {
+                self.b_attempts(ids).await
+            }
+
+            async fn claim_alerts(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> Result<Vec<domain::budgets::alert::Alert>, $crate::StoreError> {
+                self.b_claim_alerts(now, lease_until, limit).await
+            }
+
+            async fn finish_attempt(
+                &self,
+                id: i64,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                attempt: Option<&domain::budgets::alert::Attempt>,
+                delivery: domain::budgets::alert::Delivery,
+                next_attempt: Option<chrono::DateTime<chrono::Utc>>,
+            ) -> Result<bool, $crate::StoreError> {
+                self.b_finish_attempt(id, lease_until, attempt, delivery, next_attempt).await
+            }
+
+            async fn recount_budgets(&self, now: chrono::DateTime<chrono::Utc>) -> Result<usize, $crate::StoreError> {
+                self.g_recount_budgets(now).await
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::CatalogStore for $ty {
+            async fn list_price_models(&self) -> Result<Vec<domain::pricing::catalog::ModelPrice>, $crate::StoreError> {
+                self.g_list_price_models().await
+            }
+
+            async fn put_price_models(
+                &self,
+                models: &[domain::pricing::catalog::ModelPrice],
+                at: chrono::DateTime<chrono::Utc>,
+                only_missing: bool,
+            ) -> Result<usize, $crate::StoreError> {
+                self.g_put_price_models(models, at, only_missing).await
+            }
+
+            async fn taxonomy(&self) -> Result<domain::attribution::taxonomy::Taxonomy, $crate::StoreError> {
+                self.g_taxonomy().await
+            }
+
+            async fn put_taxonomy(
+                &self,
+                taxonomy: &domain::attribution::taxonomy::Taxonomy,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::StoreError> {
+                self.g_put_taxonomy(taxonomy, at).await
+            }
+
+            async fn create_job(&self, job: &$crate::JobRecord) -> Result<(), $crate::StoreError> {
+                self.g_create_job(job).await
+            }
+
+            async fn update_job(&self, job: &$crate::JobRecord) -> Result<(), $crate::StoreError> {
+                self.g_update_job(job).await
+            }
+
+            async fn list_jobs(&self, limit: i64) -> Result<Vec<$crate::JobRecord>, $crate::StoreError> {
+                self.g_list_jobs(None, limit).await
+            }
+
+            async fn get_job(&self, id: &str) -> Result<Option<$crate::JobRecord>, $crate::StoreError> {
+                Ok(self.g_list_jobs(Some(id), 1).await?.pop())
+            }
+
+            async fn interrupt_stale_jobs(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, $crate::StoreError> {
+                self.g_interrupt_stale_jobs(before).await
+            }
+
+            async fn tagsets_with_events(&self) -> Result<Vec<(i64, domain::TagSet)>, $crate::StoreError> {
+                self.g_tagsets_with_events().await
+            }
+
+            async fn remap_tagset(&self, from: i64, to: &domain::TagSet) -> Result<i64, $crate::StoreError> {
+                self.g_remap_tagset(from, to).await
+            }
+
+            async fn unpriced_models(&self) -> Result<Vec<$crate::UnpricedModel>, $crate::StoreError> {
+                self.g_unpriced_models().await
+            }
+
+            async fn reprice(
+                &self,
+                model: &str,
+                catalog: &domain::Catalog,
+                after_seq: i64,
+                limit: i64,
+            ) -> Result<$crate::RepriceStep, $crate::StoreError> {
+                self.g_reprice(model, catalog, after_seq, limit).await
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::AccountStore for $ty {
             async fn create_user(&self, u: &$crate::UserRecord) -> Result<(), $crate::StoreError> {
                 self.p_create_user(u).await
             }
@@ -444,278 +581,6 @@ macro_rules! impl_store {
                 self.p_use_setup_token(hash, $crate::rollup::micros(at), $crate::rollup::micros(issued_after)).await
             }
 
-            async fn list_events(&self, q: &$crate::EventQuery) -> Result<Vec<$crate::StoredEvent>, $crate::StoreError> {
-                self.p_list_events(q).await
-            }
-
-            async fn create_budget(
-                &self,
-                b: &$crate::BudgetRecord,
-                now: chrono::DateTime<chrono::Utc>,
-            ) -> Result<$crate::BudgetRecord, $crate::StoreError> {
-                let saved = self.b_save_budget(b, now, true).await;
-                self.counters_forget(&b.id);
-                saved?.ok_or_else(|| $crate::StoreError::Config("budget not created".into()))
-            }
-
-            async fn update_budget(
-                &self,
-                b: &$crate::BudgetRecord,
-                now: chrono::DateTime<chrono::Utc>,
-            ) -> Result<Option<$crate::BudgetRecord>, $crate::StoreError> {
-                let saved = self.b_save_budget(b, now, false).await;
-                self.counters_forget(&b.id);
-                saved
-            }
-
-            async fn delete_budget(&self, id: &str) -> Result<bool, $crate::StoreError> {
-                let deleted = self.b_delete_budget(id).await;
-                self.counters_forget(id);
-                deleted
-            }
-
-            async fn get_budget(&self, id: &str) -> Result<Option<$crate::BudgetRecord>, $crate::StoreError> {
-                Ok(self.b_list_budgets(Some(id)).await?.pop())
-            }
-
-            async fn list_budgets(&self) -> Result<Vec<$crate::BudgetRecord>, $crate::StoreError> {
-                self.b_list_budgets(None).await
-            }
-
-            async fn budget_counters(
-                &self,
-                budget_id: &str,
-                period_start: chrono::DateTime<chrono::Utc>,
-                limit: i64,
-            ) -> Result<Vec<$crate::Counter>, $crate::StoreError> {
-                self.b_counters(budget_id, period_start, limit).await
-            }
-
-            async fn cap_spent(&self, keys: &[$crate::CounterKey]) -> Result<Vec<domain::Nanos>, $crate::StoreError> {
-                self.counters_read(keys).await
-            }
-
-            async fn known_tag_keys(&self) -> Result<Vec<String>, $crate::StoreError> {
-                self.b_known_tag_keys().await
-            }
-
-            async fn fire_alert(&self, a: &$crate::NewAlert) -> Result<Option<i64>, $crate::StoreError> {
-                self.b_fire_alert(a).await
-            }
-
-            async fn list_alerts(&self, q: &$crate::AlertQuery) -> Result<Vec<domain::budgets::alert::Alert>, $crate::StoreError> {
-                self.b_list_alerts(q).await
-            }
-
-            async fn get_alert(&self, id: i64) -> Result<Option<domain::budgets::alert::Alert>, $crate::StoreError> {
-                self.b_get_alert(id).await
-            }
-
-            async fn ack_alert(
-                &self,
-                id: i64,
-                by: &str,
-                at: chrono::DateTime<chrono::Utc>,
-            ) -> Result<Option<domain::budgets::alert::Alert>, $crate::StoreError> {
-                self.b_ack_alert(id, by, at).await
-            }
-
-            async fn alerts_attempts(
-                &self,
-                ids: &[i64],
-            ) -> Result<std::collections::HashMap<i64, Vec<domain::budgets::alert::Attempt>>, $crate::StoreError> {
-                self.b_attempts(ids).await
-            }
-
-            async fn claim_alerts(
-                &self,
-                now: chrono::DateTime<chrono::Utc>,
-                lease_until: chrono::DateTime<chrono::Utc>,
-                limit: i64,
-            ) -> Result<Vec<domain::budgets::alert::Alert>, $crate::StoreError> {
-                self.b_claim_alerts(now, lease_until, limit).await
-            }
-
-            async fn finish_attempt(
-                &self,
-                id: i64,
-                lease_until: chrono::DateTime<chrono::Utc>,
-                attempt: Option<&domain::budgets::alert::Attempt>,
-                delivery: domain::budgets::alert::Delivery,
-                next_attempt: Option<chrono::DateTime<chrono::Utc>>,
-            ) -> Result<bool, $crate::StoreError> {
-                self.b_finish_attempt(id, lease_until, attempt, delivery, next_attempt).await
-            }
-
-            async fn list_price_models(&self) -> Result<Vec<domain::pricing::catalog::ModelPrice>, $crate::StoreError> {
-                self.g_list_price_models().await
-            }
-
-            async fn put_price_models(
-                &self,
-                models: &[domain::pricing::catalog::ModelPrice],
-                at: chrono::DateTime<chrono::Utc>,
-                only_missing: bool,
-            ) -> Result<usize, $crate::StoreError> {
-                self.g_put_price_models(models, at, only_missing).await
-            }
-
-            async fn taxonomy(&self) -> Result<domain::attribution::taxonomy::Taxonomy, $crate::StoreError> {
-                self.g_taxonomy().await
-            }
-
-            async fn put_taxonomy(
-                &self,
-                taxonomy: &domain::attribution::taxonomy::Taxonomy,
-                at: chrono::DateTime<chrono::Utc>,
-            ) -> Result<(), $crate::StoreError> {
-                self.g_put_taxonomy(taxonomy, at).await
-            }
-
-            async fn config_revisions(&self) -> Result<(i64, i64), $crate::StoreError> {
-                self.g_revisions().await
-            }
-
-            async fn create_job(&self, job: &$crate::JobRecord) -> Result<(), $crate::StoreError> {
-                self.g_create_job(job).await
-            }
-
-            async fn update_job(&self, job: &$crate::JobRecord) -> Result<(), $crate::StoreError> {
-                self.g_update_job(job).await
-            }
-
-            async fn list_jobs(&self, limit: i64) -> Result<Vec<$crate::JobRecord>, $crate::StoreError> {
-                self.g_list_jobs(None, limit).await
-            }
-
-            async fn get_job(&self, id: &str) -> Result<Option<$crate::JobRecord>, $crate::StoreError> {
-                Ok(self.g_list_jobs(Some(id), 1).await?.pop())
-            }
-
-            async fn interrupt_stale_jobs(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, $crate::StoreError> {
-                self.g_interrupt_stale_jobs(before).await
-            }
-
-            async fn tagsets_with_events(&self) -> Result<Vec<(i64, domain::TagSet)>, $crate::StoreError> {
-                self.g_tagsets_with_events().await
-            }
-
-            async fn remap_tagset(&self, from: i64, to: &domain::TagSet) -> Result<i64, $crate::StoreError> {
-                self.g_remap_tagset(from, to).await
-            }
-
-            async fn unpriced_models(&self) -> Result<Vec<$crate::UnpricedModel>, $crate::StoreError> {
-                self.g_unpriced_models().await
-            }
-
-            async fn reprice(
-                &self,
-                model: &str,
-                catalog: &domain::Catalog,
-                after_seq: i64,
-                limit: i64,
-            ) -> Result<$crate::RepriceStep, $crate::StoreError> {
-                self.g_reprice(model, catalog, after_seq, limit).await
-            }
-
-            async fn recount_budgets(&self, now: chrono::DateTime<chrono::Utc>) -> Result<usize, $crate::StoreError> {
-                self.g_recount_budgets(now).await
-            }
-
-            async fn record_audit(&self, entry: &domain::people::audit::Entry) -> Result<(), $crate::StoreError> {
-                self.g_record_audit(entry).await
-            }
-
-            async fn signal_days(
-                &self,
-                key: &str,
-                from: chrono::NaiveDate,
-                to: chrono::NaiveDate,
-            ) -> Result<Vec<domain::signals::signal::DayRow>, $crate::StoreError> {
-                self.s_signal_days(key, from, to).await
-            }
-
-            async fn signal_tasks(
-                &self,
-                key: &str,
-                from: chrono::NaiveDate,
-                to: chrono::NaiveDate,
-                value: Option<&str>,
-            ) -> Result<Vec<domain::signals::signal::TaskRow>, $crate::StoreError> {
-                self.s_signal_tasks(key, from, to, value).await
-            }
-
-            async fn day_sums(
-                &self,
-                day: chrono::NaiveDate,
-            ) -> Result<Vec<(i64, domain::attribution::focus::DaySum)>, $crate::StoreError> {
-                self.s_day_sums(day).await
-            }
-
-            async fn setting(&self, name: &str) -> Result<Option<String>, $crate::StoreError> {
-                let sql = self.q("select value from settings where name = ?");
-                Ok(sqlx::query_scalar(&sql).bind(name).fetch_optional(&self.reader).await?)
-            }
-
-            async fn put_setting(
-                &self,
-                name: &str,
-                value: &str,
-                at: chrono::DateTime<chrono::Utc>,
-            ) -> Result<(), $crate::StoreError> {
-                let sql = self.q(
-                    "insert into settings (name, value, updated_us) values (?, ?, ?) \
-                     on conflict (name) do update set value = excluded.value, updated_us = excluded.updated_us",
-                );
-                sqlx::query(&sql).bind(name).bind(value).bind($crate::rollup::micros(at)).execute(&self.writer).await?;
-                Ok(())
-            }
-
-            async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::signal::ModelTier)>, $crate::StoreError> {
-                self.s_model_tiers().await
-            }
-
-            async fn set_model_tier(
-                &self,
-                model: &str,
-                tier: Option<domain::signals::signal::ModelTier>,
-                at: chrono::DateTime<chrono::Utc>,
-            ) -> Result<(), $crate::StoreError> {
-                self.s_set_model_tier(model, tier, at).await
-            }
-
-            async fn list_signal_rules(&self) -> Result<Vec<$crate::SignalRuleRecord>, $crate::StoreError> {
-                self.s_list_signal_rules().await
-            }
-
-            async fn put_signal_rule(&self, rule: &$crate::SignalRuleRecord) -> Result<(), $crate::StoreError> {
-                self.s_put_signal_rule(rule).await
-            }
-
-            async fn delete_signal_rule(&self, id: &str) -> Result<bool, $crate::StoreError> {
-                self.s_delete_signal_rule(id).await
-            }
-
-            async fn list_scenarios(&self) -> Result<Vec<$crate::ScenarioRecord>, $crate::StoreError> {
-                self.s_list_scenarios().await
-            }
-
-            async fn put_scenario(&self, scenario: &$crate::ScenarioRecord) -> Result<(), $crate::StoreError> {
-                self.s_put_scenario(scenario).await
-            }
-
-            async fn delete_scenario(&self, id: &str) -> Result<bool, $crate::StoreError> {
-                self.s_delete_scenario(id).await
-            }
-
-            async fn list_audit(&self, q: &domain::people::audit::Query) -> Result<Vec<domain::people::audit::Entry>, $crate::StoreError> {
-                self.g_list_audit(q).await
-            }
-
-            async fn count_events(&self) -> Result<i64, $crate::StoreError> {
-                Ok(sqlx::query_scalar("select count(*) from events").fetch_one(&self.reader).await?)
-            }
-
             async fn create_api_key(&self, k: &$crate::ApiKeyRecord) -> Result<(), $crate::StoreError> {
                 let sql = self.q(
                     "insert into api_keys (id, name, prefix, key_hash, scopes, created_us, last_used_us, revoked_us, created_by, tag_limits) \
@@ -758,6 +623,159 @@ macro_rules! impl_store {
             async fn touch_api_key(&self, id: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), $crate::StoreError> {
                 let sql = self.q("update api_keys set last_used_us = ? where id = ?");
                 sqlx::query(&sql).bind($crate::rollup::micros(at)).bind(id).execute(&self.writer).await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::SignalStore for $ty {
+            async fn signal_days(
+                &self,
+                key: &str,
+                from: chrono::NaiveDate,
+                to: chrono::NaiveDate,
+            ) -> Result<Vec<domain::signals::signal::DayRow>, $crate::StoreError> {
+                self.s_signal_days(key, from, to).await
+            }
+
+            async fn signal_tasks(
+                &self,
+                key: &str,
+                from: chrono::NaiveDate,
+                to: chrono::NaiveDate,
+                value: Option<&str>,
+            ) -> Result<Vec<domain::signals::signal::TaskRow>, $crate::StoreError> {
+                self.s_signal_tasks(key, from, to, value).await
+            }
+
+            async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::signal::ModelTier)>, $crate::StoreError> {
+                self.s_model_tiers().await
+            }
+
+            async fn set_model_tier(
+                &self,
+                model: &str,
+                tier: Option<domain::signals::signal::ModelTier>,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::StoreError> {
+                self.s_set_model_tier(model, tier, at).await
+            }
+
+            async fn list_signal_rules(&self) -> Result<Vec<$crate::SignalRuleRecord>, $crate::StoreError> {
+                self.s_list_signal_rules().await
+            }
+
+            async fn put_signal_rule(&self, rule: &$crate::SignalRuleRecord) -> Result<(), $crate::StoreError> {
+                self.s_put_signal_rule(rule).await
+            }
+
+            async fn delete_signal_rule(&self, id: &str) -> Result<bool, $crate::StoreError> {
+                self.s_delete_signal_rule(id).await
+            }
+
+            async fn list_scenarios(&self) -> Result<Vec<$crate::ScenarioRecord>, $crate::StoreError> {
+                self.s_list_scenarios().await
+            }
+
+            async fn put_scenario(&self, scenario: &$crate::ScenarioRecord) -> Result<(), $crate::StoreError> {
+                self.s_put_scenario(scenario).await
+            }
+
+            async fn delete_scenario(&self, id: &str) -> Result<bool, $crate::StoreError> {
+                self.s_delete_scenario(id).await
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::AuditStore for $ty {
+            async fn record_audit(&self, entry: &domain::people::audit::Entry) -> Result<(), $crate::StoreError> {
+                self.g_record_audit(entry).await
+            }
+
+            async fn list_audit(&self, q: &domain::people::audit::Query) -> Result<Vec<domain::people::audit::Entry>, $crate::StoreError> {
+                self.g_list_audit(q).await
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::SettingsStore for $ty {
+            fn backend(&self) -> $crate::Backend {
+                $backend
+            }
+
+            async fn migrate(&self) -> Result<(), $crate::StoreError> {
+                $migrator.run(&self.writer).await?;
+                Ok(())
+            }
+
+            fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
+                vec![
+                    ("writer", self.writer.size(), self.writer.num_idle()),
+                    ("reader", self.reader.size(), self.reader.num_idle()),
+                ]
+            }
+
+            async fn readiness(&self) -> Result<(), String> {
+                let latest = $migrator.iter().map(|m| m.version).max().unwrap_or(0);
+                let applied: Option<i64> =
+                    sqlx::query_scalar("select max(version) from _sqlx_migrations where success")
+                        .fetch_one(&self.reader)
+                        .await
+                        .map_err(|e| {
+                            // The database's own words (hosts, users, SQL) go to the log, not to whoever asks.
+                            tracing::warn!(error = %e, "readiness check failed");
+                            "the database does not answer or is not migrated; the server log has the details".to_string()
+                        })?;
+                match applied {
+                    Some(v) if v >= latest => Ok(()),
+                    v => Err(format!("migrations pending: the database is at {}, this build needs {latest}", v.unwrap_or(0))),
+                }
+            }
+
+            // In a read transaction that is rolled back (Postgres sets a planner option in it).
+            async fn query_plan(&self, built: &$crate::sql::Built) -> Result<Vec<String>, $crate::StoreError> {
+                use sqlx::Row;
+                let mut tx = self.reader.begin().await?;
+                let explain = match $dialect {
+                    $crate::sql::Dialect::Sqlite => format!("explain query plan {}", built.sql),
+                    $crate::sql::Dialect::Postgres => {
+                        sqlx::query("set local enable_seqscan = off").execute(&mut *tx).await?;
+                        format!("explain {}", built.sql)
+                    }
+                };
+                let rows = Self::bound(&explain, &built.binds).fetch_all(&mut *tx).await?;
+                let detail = match $dialect {
+                    $crate::sql::Dialect::Sqlite => 3,
+                    $crate::sql::Dialect::Postgres => 0,
+                };
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    out.push(r.try_get::<String, _>(detail)?);
+                }
+                tx.rollback().await?;
+                Ok(out)
+            }
+
+            async fn config_revisions(&self) -> Result<(i64, i64), $crate::StoreError> {
+                self.g_revisions().await
+            }
+
+            async fn setting(&self, name: &str) -> Result<Option<String>, $crate::StoreError> {
+                let sql = self.q("select value from settings where name = ?");
+                Ok(sqlx::query_scalar(&sql).bind(name).fetch_optional(&self.reader).await?)
+            }
+
+            async fn put_setting(
+                &self,
+                name: &str,
+                value: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::StoreError> {
+                let sql = self.q(
+                    "insert into settings (name, value, updated_us) values (?, ?, ?) \
+                     on conflict (name) do update set value = excluded.value, updated_us = excluded.updated_us",
+                );
+                sqlx::query(&sql).bind(name).bind(value).bind($crate::rollup::micros(at)).execute(&self.writer).await?;
                 Ok(())
             }
         }
