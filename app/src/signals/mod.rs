@@ -9,130 +9,14 @@
 
 use crate::format;
 use domain::signals::signal::{show, Signal, Unit};
-use domain::signals::signals_report::{ScopeSignals, Series, SignalsReport};
+use domain::signals::signals_report::{ScopeSignals, Series};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 
-/// A rule as the page lists it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RuleRow {
-    pub id: String,
-    pub name: String,
-    pub scope: String,
-    pub describe: String,
-    pub created_by: String,
-    pub webhook: Option<String>,
-}
-
-/// The page's data.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SignalsData {
-    pub report: SignalsReport,
-    pub rules: Vec<RuleRow>,
-    /// Leads and admins write rules.
-    pub can_edit: bool,
-    /// Tag keys to look at signals by.
-    pub keys: Vec<String>,
-}
-
-/// The signals service the server provides.
-#[cfg(feature = "ssr")]
-pub fn service() -> Result<std::sync::Arc<signals::Signals>, ServerFnError> {
-    use_context::<std::sync::Arc<signals::Signals>>().ok_or_else(|| ServerFnError::new("signals are not configured"))
-}
-
-/// A refused change as a form shows it; store failures are logged, not shown.
-#[cfg(feature = "ssr")]
-pub fn refused(e: signals::SigError) -> ServerFnError {
-    match e {
-        signals::SigError::Store(e) => {
-            tracing::error!(error = %e, "signals change failed");
-            ServerFnError::new("The change could not be saved; the server log has the details.")
-        }
-        signals::SigError::Forbidden(m) => {
-            if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-                r.set_status(http::StatusCode::FORBIDDEN);
-            }
-            ServerFnError::new(m)
-        }
-        other => ServerFnError::new(other.to_string()),
-    }
-}
-
-/// Reads the report for a tag key over `days` days, and the rules.
-#[server(endpoint = "signals")]
-pub async fn get_signals(key: String, days: u32) -> Result<SignalsData, ServerFnError> {
-    use domain::people::users::Role;
-    let (person, store) = crate::auth::require(Role::Viewer).await?;
-    let svc = service()?;
-    let key = domain::TagKey::parse(if key.is_empty() { "workflow" } else { &key }).map_err(ServerFnError::new)?;
-    let days = if domain::signals::signals_report::PERIODS.contains(&days) { days } else { 90 };
-    let report =
-        svc.report(key.as_str(), days, chrono::Utc::now().date_naive()).await.map_err(crate::budgets::store_failed)?;
-    let admin = person.is_admin();
-    let rules = svc
-        .rules()
-        .await
-        .map_err(crate::budgets::store_failed)?
-        .into_iter()
-        .map(|r| RuleRow {
-            id: r.id,
-            name: r.spec.name.clone(),
-            scope: r.spec.scope_text(),
-            describe: r.spec.condition.describe(),
-            created_by: r.created_by,
-            webhook: r.spec.webhook.map(|w| if admin { w } else { domain::budgets::budget::redact_webhook(&w) }),
-        })
-        .collect();
-    let mut keys: Vec<String> = vec!["workflow".into(), "team".into(), "product".into()];
-    for k in store.known_tag_keys().await.map_err(crate::budgets::store_failed)? {
-        if !keys.contains(&k) && k != "user" {
-            keys.push(k);
-        }
-    }
-    Ok(SignalsData { report: (*report).clone(), rules, can_edit: person.role >= Role::Lead, keys })
-}
-
-/// Saves a new signal rule from the form.
-#[server(endpoint = "save_signal_rule")]
-pub async fn save_signal_rule(
-    name: String,
-    key: String,
-    value: String,
-    condition: String,
-    signal: String,
-    amount: String,
-    window_days: String,
-    min_amount: String,
-    webhook: String,
-) -> Result<(), ServerFnError> {
-    let (person, _) = crate::auth::require(domain::people::users::Role::Lead).await?;
-    let condition =
-        signals::parse_condition(&condition, &signal, &amount, &window_days, &min_amount).map_err(refused)?;
-    let spec = domain::signals::signal_rule::RuleSpec {
-        name,
-        key,
-        value: Some(value),
-        condition,
-        min_calls: 20,
-        webhook: Some(webhook),
-    };
-    service()?.save_rule(&person.email, None, spec, None).await.map_err(refused)?;
-    Ok(())
-}
-
-/// Deletes a signal rule.
-#[server(endpoint = "delete_signal_rule")]
-pub async fn delete_signal_rule(id: String) -> Result<(), ServerFnError> {
-    let (person, _) = crate::auth::require(domain::people::users::Role::Lead).await?;
-    let svc = service()?;
-    svc.may_change_rule(&person, &id).await.map_err(refused)?;
-    svc.delete_rule(&person.email, &id).await.map_err(refused)?;
-    Ok(())
-}
+mod data;
+pub use data::*;
 
 /// The Signals page.
 #[component]
