@@ -20,7 +20,7 @@ pub async fn change_password(current: String, password: String, confirm: String)
             tracing::info!(user = %person.email, "password changed");
             Ok(())
         }
-        Err(AccountError::Store(e)) => Err(crate::budgets::store_failed(e)),
+        Err(AccountError::Store(e)) => Err(crate::errors::store_failed(e)),
         Err(e @ AccountError::Busy(_)) => {
             if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
                 r.set_status(http::StatusCode::TOO_MANY_REQUESTS);

@@ -30,16 +30,16 @@ pub async fn get_alerts(status: String, kind: String, budget: String) -> Result<
     use domain::people::users::Role;
     let (person, svc) = crate::budgets::service(Role::Viewer).await?;
     let store = crate::auth::store_context()?;
-    let records = store.list_budgets().await.map_err(crate::budgets::store_failed)?;
+    let records = store.list_budgets().await.map_err(crate::errors::store_failed)?;
     let actor = budgets::Actor::Person(person.clone());
     let params = [("status", status), ("kind", kind), ("budget", budget), ("limit", "200".to_string())]
         .map(|(k, v)| (k.to_string(), v));
     let q = domain::budgets::alert::AlertQuery::from_params(&params).map_err(|e| ServerFnError::new(e.to_string()))?;
-    let alerts = store.list_alerts(&q).await.map_err(crate::budgets::store_failed)?;
+    let alerts = store.list_alerts(&q).await.map_err(crate::errors::store_failed)?;
     let mut rows = Vec::with_capacity(alerts.len());
     let admin = person.is_admin();
     let attempted: Vec<i64> = alerts.iter().filter(|a| a.attempts > 0).map(|a| a.id).collect();
-    let mut attempts_by = store.alerts_attempts(&attempted).await.map_err(crate::budgets::store_failed)?;
+    let mut attempts_by = store.alerts_attempts(&attempted).await.map_err(crate::errors::store_failed)?;
     for alert in alerts {
         let alert = if admin { alert } else { alert.for_reader() };
         let attempts = attempts_by.remove(&alert.id).unwrap_or_default();
@@ -52,7 +52,7 @@ pub async fn get_alerts(status: String, kind: String, budget: String) -> Result<
         rows.push(AlertRow { alert, attempts, ackable });
     }
     let mut budgets: Vec<(String, String)> = records.into_iter().map(|b| (b.id, b.spec.name)).collect();
-    let rules = crate::signals::service()?.rules().await.map_err(crate::budgets::store_failed)?;
+    let rules = crate::signals::service()?.rules().await.map_err(crate::errors::store_failed)?;
     budgets.extend(rules.into_iter().map(|r| (r.id, format!("Signal rule: {}", r.spec.name))));
     Ok(AlertsData { rows, budgets })
 }
@@ -65,10 +65,10 @@ pub async fn ack_alert(id: i64) -> Result<(), ServerFnError> {
     let alert = store
         .get_alert(id)
         .await
-        .map_err(crate::budgets::store_failed)?
+        .map_err(crate::errors::store_failed)?
         .ok_or_else(|| ServerFnError::new("There is no such alert."))?;
     // A lead answers for their own teams' budgets; a deleted budget's alerts are an admin's.
-    let budget = store.get_budget(&alert.budget_id).await.map_err(crate::budgets::store_failed)?;
+    let budget = store.get_budget(&alert.budget_id).await.map_err(crate::errors::store_failed)?;
     let allowed = match &budget {
         Some(b) => svc.may_edit(&budgets::Actor::Person(person.clone()), &b.spec),
         None => person.is_admin() || alert.kind.from_rule(),
@@ -79,7 +79,7 @@ pub async fn ack_alert(id: i64) -> Result<(), ServerFnError> {
         }
         return Err(ServerFnError::new("Only a lead of the budget's team, or an admin, may acknowledge this alert."));
     }
-    store.ack_alert(id, &person.email, chrono::Utc::now()).await.map_err(crate::budgets::store_failed)?;
+    store.ack_alert(id, &person.email, chrono::Utc::now()).await.map_err(crate::errors::store_failed)?;
     Ok(())
 }
 

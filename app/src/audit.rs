@@ -34,7 +34,7 @@ pub async fn get_audit(
     let params = [("actor", actor), ("kind", kind), ("target", target), ("from", from), ("to", to)];
     let q = domain::people::audit::Query::from_params(|k| params.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
         .map_err(|e| ServerFnError::new(e.to_string()))?;
-    let entries = store.list_audit(&q).await.map_err(crate::budgets::store_failed)?;
+    let entries = store.list_audit(&q).await.map_err(crate::errors::store_failed)?;
     let text = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Null => "—".into(),

@@ -29,7 +29,7 @@ pub struct FormData {
 pub async fn get_budget_form(id: Option<String>) -> Result<FormData, ServerFnError> {
     use domain::people::users::Role;
     let (person, svc) = crate::budgets::service(Role::Lead).await?;
-    let keys = svc.known_keys().await.map_err(crate::budgets::store_failed)?;
+    let keys = svc.known_keys().await.map_err(crate::errors::store_failed)?;
     let lead_teams = if person.role == Role::Admin { vec![] } else { person.teams.clone() };
     let draft = match &id {
         Some(id) => {
@@ -37,7 +37,7 @@ pub async fn get_budget_form(id: Option<String>) -> Result<FormData, ServerFnErr
             let rec = store
                 .get_budget(id)
                 .await
-                .map_err(crate::budgets::store_failed)?
+                .map_err(crate::errors::store_failed)?
                 .ok_or_else(|| ServerFnError::new("There is no such budget; it may have been deleted."))?;
             // The form holds the whole webhook URL (a secret): only for those who may change the budget.
             if !svc.may_edit(&budgets::Actor::Person(person.clone()), &rec.spec) {
@@ -108,7 +108,7 @@ pub async fn save_budget(
         // Shown beside the scope, which is what a lead can change to fix it.
         Err(BudgetError::Forbidden(m)) => Ok(vec![FieldError { field: "scope".into(), reason: m }]),
         Err(BudgetError::NotFound(_)) => Err(ServerFnError::new("There is no such budget; it may have been deleted.")),
-        Err(BudgetError::Store(e)) => Err(crate::budgets::store_failed(e)),
+        Err(BudgetError::Store(e)) => Err(crate::errors::store_failed(e)),
     }
 }
 

@@ -10,15 +10,3 @@ pub fn governance() -> Result<std::sync::Arc<governance::Governance>, ServerFnEr
     use_context::<std::sync::Arc<governance::Governance>>()
         .ok_or_else(|| ServerFnError::new("the governance service is not configured"))
 }
-
-/// A refused change as the form shows it; store failures are logged, not shown.
-#[cfg(feature = "ssr")]
-pub fn refused(e: governance::GovError) -> ServerFnError {
-    match e {
-        governance::GovError::Store(e) => {
-            tracing::error!(error = %e, "governance change failed");
-            ServerFnError::new("The change could not be saved; the server log has the details.")
-        }
-        other => ServerFnError::new(other.to_string()),
-    }
-}

@@ -21,7 +21,7 @@ pub struct JobRow {
 /// Recent background jobs.
 #[cfg(feature = "ssr")]
 pub async fn job_rows(store: &std::sync::Arc<dyn store::Store>, kind: &str) -> Result<Vec<JobRow>, ServerFnError> {
-    let jobs = store.list_jobs(20).await.map_err(crate::budgets::store_failed)?;
+    let jobs = store.list_jobs(20).await.map_err(crate::errors::store_failed)?;
     Ok(jobs
         .into_iter()
         .filter(|j| j.kind == kind)

@@ -26,7 +26,7 @@ pub struct KeyRow {
 #[server(endpoint = "keys")]
 pub async fn get_keys() -> Result<Vec<KeyRow>, ServerFnError> {
     let (_, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    let keys = store.list_api_keys().await.map_err(crate::budgets::store_failed)?;
+    let keys = store.list_api_keys().await.map_err(crate::errors::store_failed)?;
     Ok(keys
         .into_iter()
         .map(|k| KeyRow {
@@ -70,7 +70,7 @@ pub async fn create_key(
         .map_err(|r| ServerFnError::new(format!("tags: {r}")))?;
     let (record, secret) = accounts::keys::create_restricted(&store, name, &scopes, Some(limits), &person.email)
         .await
-        .map_err(crate::budgets::store_failed)?;
+        .map_err(crate::errors::store_failed)?;
     tracing::info!(key = %record.prefix, by = %person.email, "API key created");
     Ok(secret.expose().to_string())
 }
@@ -81,7 +81,7 @@ pub async fn revoke_key(id: String) -> Result<(), ServerFnError> {
     let (person, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
     if !accounts::keys::revoke_audited(&store, &id, &person.email, Utc::now())
         .await
-        .map_err(crate::budgets::store_failed)?
+        .map_err(crate::errors::store_failed)?
     {
         return Err(ServerFnError::new("There is no such key, or it is already revoked."));
     }

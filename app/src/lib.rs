@@ -16,6 +16,7 @@ pub mod budget_form;
 pub mod budgets;
 pub mod chart;
 pub mod csp;
+pub mod errors;
 pub mod explore;
 pub mod explore_state;
 pub mod format;

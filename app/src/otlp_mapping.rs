@@ -17,7 +17,7 @@ pub struct MappingText {
 #[server(endpoint = "otlp_mapping")]
 pub async fn get_otlp_mapping() -> Result<MappingText, ServerFnError> {
     crate::auth::require(domain::people::users::Role::Admin).await?;
-    let m = crate::governance_ctx::governance()?.otlp_mapping().await.map_err(crate::budgets::store_failed)?;
+    let m = crate::governance_ctx::governance()?.otlp_mapping().await.map_err(crate::errors::store_failed)?;
     Ok(MappingText { lines: m.lines(), task_attribute: m.task_attribute.unwrap_or_default() })
 }
 
@@ -28,7 +28,7 @@ pub async fn save_otlp_mapping(lines: String, task_attribute: String) -> Result<
     crate::governance_ctx::governance()?
         .save_otlp_mapping(&person.email, &lines, &task_attribute)
         .await
-        .map_err(crate::governance_ctx::refused)?;
+        .map_err(crate::errors::refused)?;
     Ok(())
 }
 

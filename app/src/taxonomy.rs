@@ -49,13 +49,13 @@ pub struct TaxonomyData {
 pub async fn get_taxonomy() -> Result<TaxonomyData, ServerFnError> {
     use domain::attribution::query::{Dimension, SpendQuery};
     let (_, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    let tax = store.taxonomy().await.map_err(crate::budgets::store_failed)?;
+    let tax = store.taxonomy().await.map_err(crate::errors::store_failed)?;
     let now = chrono::Utc::now();
     let mut rules = Vec::new();
     for r in &tax.keys {
         let dimension = Dimension::parse(&r.key).map_err(ServerFnError::new)?;
         let q = SpendQuery { group_by: vec![dimension], ..SpendQuery::new(now - chrono::Duration::days(90), now) };
-        let report = store.spend(&q).await.map_err(crate::budgets::store_failed)?;
+        let report = store.spend(&q).await.map_err(crate::errors::store_failed)?;
         let seen = report
             .groups
             .into_iter()
@@ -84,7 +84,7 @@ pub async fn get_taxonomy() -> Result<TaxonomyData, ServerFnError> {
         });
     }
     let mut unruled: Vec<String> = domain::attribution::tags::CONVENTIONAL_KEYS.iter().map(|k| k.to_string()).collect();
-    for k in store.known_tag_keys().await.map_err(crate::budgets::store_failed)? {
+    for k in store.known_tag_keys().await.map_err(crate::errors::store_failed)? {
         if !unruled.contains(&k) {
             unruled.push(k);
         }
@@ -117,10 +117,7 @@ pub async fn save_rule(
         policy,
     };
     let original = Some(original.trim()).filter(|o| !o.is_empty());
-    crate::governance_ctx::governance()?
-        .save_rule(&me.email, original, rule)
-        .await
-        .map_err(crate::governance_ctx::refused)?;
+    crate::governance_ctx::governance()?.save_rule(&me.email, original, rule).await.map_err(crate::errors::refused)?;
     Ok(())
 }
 
@@ -128,18 +125,14 @@ pub async fn save_rule(
 #[server(endpoint = "delete_tag_rule")]
 pub async fn delete_rule(key: String) -> Result<(), ServerFnError> {
     let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    crate::governance_ctx::governance()?.delete_rule(&me.email, &key).await.map_err(crate::governance_ctx::refused)
+    crate::governance_ctx::governance()?.delete_rule(&me.email, &key).await.map_err(crate::errors::refused)
 }
 
 /// Starts applying the rules to stored calls; answers with the job's id.
 #[server(endpoint = "apply_taxonomy")]
 pub async fn apply_taxonomy() -> Result<String, ServerFnError> {
     let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    Ok(crate::governance_ctx::governance()?
-        .start_apply_taxonomy(&me.email)
-        .await
-        .map_err(crate::governance_ctx::refused)?
-        .id)
+    Ok(crate::governance_ctx::governance()?.start_apply_taxonomy(&me.email).await.map_err(crate::errors::refused)?.id)
 }
 
 /// The taxonomy page.

@@ -23,7 +23,7 @@ pub struct UserRow {
 #[server(endpoint = "users")]
 pub async fn get_users() -> Result<Vec<UserRow>, ServerFnError> {
     let (me, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    let users = store.list_users().await.map_err(crate::budgets::store_failed)?;
+    let users = store.list_users().await.map_err(crate::errors::store_failed)?;
     Ok(users
         .into_iter()
         .map(|u| UserRow {
@@ -48,7 +48,7 @@ pub async fn add_user(email: String, password: String, role: String, teams: Stri
             tracing::info!(user = %p.email, role = %p.role.as_str(), by = %me.email, "person added");
             Ok(())
         }
-        Err(accounts::AccountError::Store(e)) => Err(crate::budgets::store_failed(e)),
+        Err(accounts::AccountError::Store(e)) => Err(crate::errors::store_failed(e)),
         Err(e) => Err(ServerFnError::new(e.to_string())),
     }
 }
@@ -63,7 +63,7 @@ pub async fn change_user(id: String, role: String, teams: String, active: Option
             tracing::info!(user = %id, role = %role, by = %me.email, "person changed");
             Ok(())
         }
-        Err(accounts::AccountError::Store(e)) => Err(crate::budgets::store_failed(e)),
+        Err(accounts::AccountError::Store(e)) => Err(crate::errors::store_failed(e)),
         Err(e) => Err(ServerFnError::new(e.to_string())),
     }
 }
@@ -77,7 +77,7 @@ pub async fn reset_password(id: String, password: String) -> Result<(), ServerFn
             tracing::info!(user = %id, by = %me.email, "password reset");
             Ok(())
         }
-        Err(accounts::AccountError::Store(e)) => Err(crate::budgets::store_failed(e)),
+        Err(accounts::AccountError::Store(e)) => Err(crate::errors::store_failed(e)),
         Err(e) => Err(ServerFnError::new(e.to_string())),
     }
 }

@@ -56,17 +56,7 @@ impl Actor {
 }
 
 /// Why a budget change was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum BudgetError {
-    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
-    Invalid(Vec<FieldError>),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("no budget with id {0:?}")]
-    NotFound(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+pub type BudgetError = store::Refusal;
 
 /// Rewrites a scope's tag values as ingest stores them (the taxonomy's
 /// aliases and folding); `None` when nothing changes.
@@ -170,11 +160,18 @@ impl Budgets {
                 self.store.create_budget(&rec, now).await?
             }
             Some(id) => {
-                let old = self.store.get_budget(id).await?.ok_or_else(|| BudgetError::NotFound(id.to_string()))?;
+                let old = self
+                    .store
+                    .get_budget(id)
+                    .await?
+                    .ok_or_else(|| BudgetError::NotFound(format!("no budget with id {id:?}")))?;
                 actor.may_edit(&old.spec).map_err(BudgetError::Forbidden)?;
                 before = old.spec.for_audit();
                 let rec = BudgetRecord { spec, ..old };
-                self.store.update_budget(&rec, now).await?.ok_or_else(|| BudgetError::NotFound(id.to_string()))?
+                self.store
+                    .update_budget(&rec, now)
+                    .await?
+                    .ok_or_else(|| BudgetError::NotFound(format!("no budget with id {id:?}")))?
             }
         };
         self.caps.invalidate();
@@ -187,10 +184,14 @@ impl Budgets {
 
     /// Deletes a budget; its alerts stay in the history.
     pub async fn delete(&self, actor: &Actor, id: &str) -> Result<(), BudgetError> {
-        let old = self.store.get_budget(id).await?.ok_or_else(|| BudgetError::NotFound(id.to_string()))?;
+        let old = self
+            .store
+            .get_budget(id)
+            .await?
+            .ok_or_else(|| BudgetError::NotFound(format!("no budget with id {id:?}")))?;
         actor.may_edit(&old.spec).map_err(BudgetError::Forbidden)?;
         if !self.store.delete_budget(id).await? {
-            return Err(BudgetError::NotFound(id.to_string()));
+            return Err(BudgetError::NotFound(format!("no budget with id {id:?}")));
         }
         self.caps.invalidate();
         let entry = Entry::new(&actor.label(), "budget.delete", id, old.spec.for_audit(), None);

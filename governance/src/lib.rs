@@ -14,28 +14,14 @@ pub mod prices;
 pub mod taxonomy;
 
 use domain::attribution::taxonomy::Taxonomy;
-use domain::{Catalog, FieldError};
+use domain::Catalog;
 use serde_json::Value;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use store::{Store, StoreError};
 
 /// Why a governance change was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum GovError {
-    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
-    Invalid(Vec<FieldError>),
-    #[error("{0}")]
-    NotFound(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl GovError {
-    fn field(field: &str, reason: impl Into<String>) -> GovError {
-        GovError::Invalid(vec![FieldError { field: field.into(), reason: reason.into() }])
-    }
-}
+pub type GovError = store::Refusal;
 
 /// The service. Cheap to share: hold it in an `Arc`.
 pub struct Governance {

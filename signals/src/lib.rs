@@ -18,7 +18,7 @@ use domain::signals::anomaly::AnomalyParams;
 use domain::signals::signal::{default_tier, Daily, ModelTier};
 use domain::signals::signal_rule::Condition;
 use domain::signals::signals_report::SignalsReport;
-use domain::{Catalog, FieldError};
+use domain::Catalog;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,25 +27,8 @@ use store::{Store, StoreError};
 
 pub use rules::{parse_condition, LOOKBACK_DAYS};
 
-/// Why a change was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum SigError {
-    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
-    Invalid(Vec<FieldError>),
-    #[error("{0}")]
-    NotFound(String),
-    /// The person may not change this rule or scenario.
-    #[error("{0}")]
-    Forbidden(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl SigError {
-    fn field(field: &str, reason: impl Into<String>) -> SigError {
-        SigError::Invalid(vec![FieldError { field: field.into(), reason: reason.into() }])
-    }
-}
+/// Why a signals change was refused.
+pub type SigError = store::Refusal;
 
 /// A model's tier as the prices page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

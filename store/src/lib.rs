@@ -18,6 +18,7 @@ mod group;
 mod mirror;
 mod people;
 mod postgres;
+mod refusal;
 mod rollup;
 mod signals;
 pub mod sql;
@@ -29,6 +30,7 @@ pub use error::StoreError;
 pub use governance::{JobRecord, RepriceStep, UnpricedModel};
 pub use people::{EventQuery, StoredEvent, UserRecord};
 pub use postgres::PgStore;
+pub use refusal::Refusal;
 pub use signals::{ScenarioRecord, SignalRuleRecord};
 pub use sqlite::SqliteStore;
 

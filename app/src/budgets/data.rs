@@ -38,23 +38,13 @@ pub async fn service(
     Ok((person, svc))
 }
 
-/// Logs a store failure and says so in words.
-#[cfg(feature = "ssr")]
-pub fn store_failed(e: store::StoreError) -> ServerFnError {
-    if let store::StoreError::Refused(f) = &e {
-        return ServerFnError::new(f.to_string());
-    }
-    tracing::error!(error = %e, "budget page query failed");
-    ServerFnError::new("Budgets could not be read; the server log has the details.")
-}
-
 /// Every budget and its standing.
 #[server(endpoint = "budgets")]
 pub async fn get_budgets() -> Result<BudgetsData, ServerFnError> {
     use domain::people::users::Role;
     let (person, svc) = service(Role::Viewer).await?;
     let actor = budgets::Actor::Person(person.clone());
-    let views = svc.views(chrono::Utc::now()).await.map_err(store_failed)?;
+    let views = svc.views(chrono::Utc::now()).await.map_err(crate::errors::store_failed)?;
     let budgets = views
         .into_iter()
         .map(|v| {
@@ -70,7 +60,7 @@ pub async fn get_budgets() -> Result<BudgetsData, ServerFnError> {
 pub async fn get_budget(id: String) -> Result<BudgetPageData, ServerFnError> {
     use domain::people::users::Role;
     let (person, svc) = service(Role::Viewer).await?;
-    let Some(view) = svc.view(&id, chrono::Utc::now()).await.map_err(store_failed)? else {
+    let Some(view) = svc.view(&id, chrono::Utc::now()).await.map_err(crate::errors::store_failed)? else {
         if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
             r.set_status(http::StatusCode::NOT_FOUND);
         }
@@ -79,7 +69,7 @@ pub async fn get_budget(id: String) -> Result<BudgetPageData, ServerFnError> {
     let store = crate::auth::store_context()?;
     let q = store::AlertQuery { budget_id: Some(id), limit: 20, ..Default::default() };
     let admin = person.is_admin();
-    let alerts = store.list_alerts(&q).await.map_err(store_failed)?;
+    let alerts = store.list_alerts(&q).await.map_err(crate::errors::store_failed)?;
     let alerts = alerts.into_iter().map(|a| if admin { a } else { a.for_reader() }).collect();
     let editable = svc.may_edit(&budgets::Actor::Person(person), &view.spec);
     let view = if editable { view } else { view.for_reader() };
@@ -95,7 +85,7 @@ pub async fn delete_budget(id: String) -> Result<(), ServerFnError> {
             leptos_axum::redirect("/budgets");
             Ok(())
         }
-        Err(budgets::BudgetError::Store(e)) => Err(store_failed(e)),
+        Err(budgets::BudgetError::Store(e)) => Err(crate::errors::store_failed(e)),
         Err(e) => Err(ServerFnError::new(e.to_string())),
     }
 }

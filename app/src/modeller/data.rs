@@ -40,7 +40,7 @@ pub async fn get_modeller() -> Result<ModellerData, ServerFnError> {
     let scenarios = svc
         .scenarios()
         .await
-        .map_err(crate::budgets::store_failed)?
+        .map_err(crate::errors::store_failed)?
         .into_iter()
         .map(|s| Saved {
             id: s.id,
@@ -55,7 +55,7 @@ pub async fn get_modeller() -> Result<ModellerData, ServerFnError> {
     let mut workflows: Vec<String> = store
         .signal_days("workflow", today - chrono::Duration::days(89), today)
         .await
-        .map_err(crate::budgets::store_failed)?
+        .map_err(crate::errors::store_failed)?
         .into_iter()
         .filter_map(|d| d.value)
         .collect();
@@ -73,12 +73,12 @@ pub async fn save_scenario(id: String, name: String, workflow: String, spec: Str
     let workflow = Some(workflow).filter(|w| !w.is_empty());
     let svc = crate::signals::service()?;
     if let Some(id) = &id {
-        svc.may_change_scenario(&person, id).await.map_err(crate::signals::refused)?;
+        svc.may_change_scenario(&person, id).await.map_err(crate::errors::refused)?;
     }
     let saved = svc
         .save_scenario(&person.email, id.as_deref(), &name, workflow.as_deref(), spec)
         .await
-        .map_err(crate::signals::refused)?;
+        .map_err(crate::errors::refused)?;
     Ok(saved.id)
 }
 
@@ -87,8 +87,8 @@ pub async fn save_scenario(id: String, name: String, workflow: String, spec: Str
 pub async fn delete_scenario(id: String) -> Result<(), ServerFnError> {
     let (person, _) = crate::auth::require(domain::people::users::Role::Lead).await?;
     let svc = crate::signals::service()?;
-    svc.may_change_scenario(&person, &id).await.map_err(crate::signals::refused)?;
-    svc.delete_scenario(&person.email, &id).await.map_err(crate::signals::refused)?;
+    svc.may_change_scenario(&person, &id).await.map_err(crate::errors::refused)?;
+    svc.delete_scenario(&person.email, &id).await.map_err(crate::errors::refused)?;
     Ok(())
 }
 
@@ -99,5 +99,5 @@ pub async fn workflow_actual(workflow: String, days: u32) -> Result<Actual, Serv
     crate::signals::service()?
         .actual(&workflow, days, chrono::Utc::now().date_naive())
         .await
-        .map_err(crate::signals::refused)
+        .map_err(crate::errors::refused)
 }

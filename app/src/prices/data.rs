@@ -104,7 +104,7 @@ pub async fn get_prices() -> Result<PricesData, ServerFnError> {
     let (_, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let gov = crate::governance_ctx::governance()?;
     let catalog = gov.catalog();
-    let tiers = crate::signals::service()?.tiers().await.map_err(crate::budgets::store_failed)?;
+    let tiers = crate::signals::service()?.tiers().await.map_err(crate::errors::store_failed)?;
     let models = catalog
         .models()
         .iter()
@@ -123,7 +123,7 @@ pub async fn get_prices() -> Result<PricesData, ServerFnError> {
     let unpriced = store
         .unpriced_models()
         .await
-        .map_err(crate::budgets::store_failed)?
+        .map_err(crate::errors::store_failed)?
         .into_iter()
         .map(|u| UnpricedRow {
             priced_now: catalog.find(&u.model).is_some(),
@@ -145,7 +145,7 @@ pub async fn set_model_tier(model: String, tier: String) -> Result<(), ServerFnE
         "" => None,
         t => Some(domain::signals::signal::ModelTier::parse(t).map_err(|r| ServerFnError::new(format!("tier {r}")))?),
     };
-    crate::signals::service()?.set_tier(&person.email, &model, tier).await.map_err(crate::signals::refused)
+    crate::signals::service()?.set_tier(&person.email, &model, tier).await.map_err(crate::errors::refused)
 }
 
 /// Adds a model to the catalog.
@@ -171,7 +171,7 @@ pub async fn add_model(
         cache_read,
         cache_write,
     };
-    crate::governance_ctx::governance()?.add_model(&me.email, &draft).await.map_err(crate::governance_ctx::refused)?;
+    crate::governance_ctx::governance()?.add_model(&me.email, &draft).await.map_err(crate::errors::refused)?;
     Ok(())
 }
 
@@ -195,10 +195,7 @@ pub async fn add_version(
         cache_write,
         ..Default::default()
     };
-    crate::governance_ctx::governance()?
-        .add_version(&me.email, &draft)
-        .await
-        .map_err(crate::governance_ctx::refused)?;
+    crate::governance_ctx::governance()?.add_version(&me.email, &draft).await.map_err(crate::errors::refused)?;
     Ok(())
 }
 
@@ -207,9 +204,7 @@ pub async fn add_version(
 pub async fn preview_import(text: String, from: String) -> Result<ImportPreview, ServerFnError> {
     crate::auth::require(domain::people::users::Role::Admin).await?;
     let from_date = date("from", &from)?;
-    let diff = crate::governance_ctx::governance()?
-        .preview_import(&text, from_date)
-        .map_err(crate::governance_ctx::refused)?;
+    let diff = crate::governance_ctx::governance()?.preview_import(&text, from_date).map_err(crate::errors::refused)?;
     let mut changed = Vec::new();
     for c in &diff.changed {
         let now = c.current.as_ref().map(version_row);
@@ -262,7 +257,7 @@ pub async fn apply_import(text: String, from: String, add_new: Option<String>) -
     let changed = crate::governance_ctx::governance()?
         .apply_import(&me.email, &text, from, add_new.is_some())
         .await
-        .map_err(crate::governance_ctx::refused)?;
+        .map_err(crate::errors::refused)?;
     Ok(changed.len())
 }
 
@@ -291,7 +286,7 @@ pub async fn price_unpriced(
             cache_read,
             cache_write,
         };
-        gov.add_model(&me.email, &draft).await.map_err(crate::governance_ctx::refused)?;
+        gov.add_model(&me.email, &draft).await.map_err(crate::errors::refused)?;
     }
-    Ok(gov.start_reprice(&me.email, &[model]).await.map_err(crate::governance_ctx::refused)?.id)
+    Ok(gov.start_reprice(&me.email, &[model]).await.map_err(crate::errors::refused)?.id)
 }

@@ -33,24 +33,6 @@ pub fn service() -> Result<std::sync::Arc<signals::Signals>, ServerFnError> {
     use_context::<std::sync::Arc<signals::Signals>>().ok_or_else(|| ServerFnError::new("signals are not configured"))
 }
 
-/// A refused change as a form shows it; store failures are logged, not shown.
-#[cfg(feature = "ssr")]
-pub fn refused(e: signals::SigError) -> ServerFnError {
-    match e {
-        signals::SigError::Store(e) => {
-            tracing::error!(error = %e, "signals change failed");
-            ServerFnError::new("The change could not be saved; the server log has the details.")
-        }
-        signals::SigError::Forbidden(m) => {
-            if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-                r.set_status(http::StatusCode::FORBIDDEN);
-            }
-            ServerFnError::new(m)
-        }
-        other => ServerFnError::new(other.to_string()),
-    }
-}
-
 /// Reads the report for a tag key over `days` days, and the rules.
 #[server(endpoint = "signals")]
 pub async fn get_signals(key: String, days: u32) -> Result<SignalsData, ServerFnError> {
@@ -60,12 +42,12 @@ pub async fn get_signals(key: String, days: u32) -> Result<SignalsData, ServerFn
     let key = domain::TagKey::parse(if key.is_empty() { "workflow" } else { &key }).map_err(ServerFnError::new)?;
     let days = if domain::signals::signals_report::PERIODS.contains(&days) { days } else { 90 };
     let report =
-        svc.report(key.as_str(), days, chrono::Utc::now().date_naive()).await.map_err(crate::budgets::store_failed)?;
+        svc.report(key.as_str(), days, chrono::Utc::now().date_naive()).await.map_err(crate::errors::store_failed)?;
     let admin = person.is_admin();
     let rules = svc
         .rules()
         .await
-        .map_err(crate::budgets::store_failed)?
+        .map_err(crate::errors::store_failed)?
         .into_iter()
         .map(|r| RuleRow {
             id: r.id,
@@ -77,7 +59,7 @@ pub async fn get_signals(key: String, days: u32) -> Result<SignalsData, ServerFn
         })
         .collect();
     let mut keys: Vec<String> = vec!["workflow".into(), "team".into(), "product".into()];
-    for k in store.known_tag_keys().await.map_err(crate::budgets::store_failed)? {
+    for k in store.known_tag_keys().await.map_err(crate::errors::store_failed)? {
         if !keys.contains(&k) && k != "user" {
             keys.push(k);
         }
@@ -99,8 +81,8 @@ pub async fn save_signal_rule(
     webhook: String,
 ) -> Result<(), ServerFnError> {
     let (person, _) = crate::auth::require(domain::people::users::Role::Lead).await?;
-    let condition =
-        signals::parse_condition(&condition, &signal, &amount, &window_days, &min_amount).map_err(refused)?;
+    let condition = signals::parse_condition(&condition, &signal, &amount, &window_days, &min_amount)
+        .map_err(crate::errors::refused)?;
     let spec = domain::signals::signal_rule::RuleSpec {
         name,
         key,
@@ -109,7 +91,7 @@ pub async fn save_signal_rule(
         min_calls: 20,
         webhook: Some(webhook),
     };
-    service()?.save_rule(&person.email, None, spec, None).await.map_err(refused)?;
+    service()?.save_rule(&person.email, None, spec, None).await.map_err(crate::errors::refused)?;
     Ok(())
 }
 
@@ -118,7 +100,7 @@ pub async fn save_signal_rule(
 pub async fn delete_signal_rule(id: String) -> Result<(), ServerFnError> {
     let (person, _) = crate::auth::require(domain::people::users::Role::Lead).await?;
     let svc = service()?;
-    svc.may_change_rule(&person, &id).await.map_err(refused)?;
-    svc.delete_rule(&person.email, &id).await.map_err(refused)?;
+    svc.may_change_rule(&person, &id).await.map_err(crate::errors::refused)?;
+    svc.delete_rule(&person.email, &id).await.map_err(crate::errors::refused)?;
     Ok(())
 }

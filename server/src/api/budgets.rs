@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use budgets::{Actor, BudgetError};
+use budgets::Actor;
 use chrono::Utc;
 use domain::budgets::budget::Draft;
 use domain::budgets::budget_view::BudgetView;
@@ -41,7 +41,8 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<BudgetView>), ApiError> {
     let key = authorize(&state, &headers, Scope::Admin).await?;
     let draft = draft(&body)?;
-    let saved = state.budgets.save(&Actor::Key { name: key.name }, None, &draft, Utc::now()).await.map_err(refused)?;
+    let saved =
+        state.budgets.save(&Actor::Key { name: key.name }, None, &draft, Utc::now()).await.map_err(ApiError::from)?;
     Ok((StatusCode::CREATED, Json(view(&state, &saved.id).await?)))
 }
 
@@ -54,7 +55,7 @@ pub async fn replace(
 ) -> Result<Json<BudgetView>, ApiError> {
     let key = authorize(&state, &headers, Scope::Admin).await?;
     let draft = draft(&body)?;
-    state.budgets.save(&Actor::Key { name: key.name }, Some(&id), &draft, Utc::now()).await.map_err(refused)?;
+    state.budgets.save(&Actor::Key { name: key.name }, Some(&id), &draft, Utc::now()).await.map_err(ApiError::from)?;
     Ok(Json(view(&state, &id).await?))
 }
 
@@ -65,7 +66,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let key = authorize(&state, &headers, Scope::Admin).await?;
-    state.budgets.delete(&Actor::Key { name: key.name }, &id).await.map_err(refused)?;
+    state.budgets.delete(&Actor::Key { name: key.name }, &id).await.map_err(ApiError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -78,14 +79,4 @@ fn draft(body: &[u8]) -> Result<Draft, ApiError> {
         ApiError::Invalid(FieldError { field: "body".into(), reason: format!("is not valid JSON: {e}") })
     })?;
     Draft::from_json(&value).map_err(ApiError::Invalid)
-}
-
-/// Maps the service's refusals to HTTP.
-pub fn refused(e: BudgetError) -> ApiError {
-    match e {
-        BudgetError::Invalid(errors) => ApiError::Fields(errors),
-        BudgetError::Forbidden(m) => ApiError::Forbidden(m),
-        BudgetError::NotFound(id) => ApiError::NotFound(format!("no budget with id {id:?}")),
-        BudgetError::Store(e) => e.into(),
-    }
 }

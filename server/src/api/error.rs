@@ -39,6 +39,18 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// The services' one refusal type, answered as the API answers.
+impl From<store::Refusal> for ApiError {
+    fn from(r: store::Refusal) -> ApiError {
+        match r {
+            store::Refusal::Invalid(errors) => ApiError::Fields(errors),
+            store::Refusal::Forbidden(m) => ApiError::Forbidden(m),
+            store::Refusal::NotFound(m) => ApiError::NotFound(m),
+            store::Refusal::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         if let StoreError::Refused(f) = e {

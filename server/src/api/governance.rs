@@ -12,20 +12,11 @@ use axum::http::HeaderMap;
 use axum::Json;
 use domain::attribution::taxonomy::{KeyRule, Taxonomy};
 use domain::FieldError;
-use governance::GovError;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
 fn invalid(field: &str, reason: impl Into<String>) -> ApiError {
     ApiError::Invalid(FieldError { field: field.into(), reason: reason.into() })
-}
-
-fn refused(e: GovError) -> ApiError {
-    match e {
-        GovError::Invalid(errs) => ApiError::Fields(errs),
-        GovError::NotFound(m) => ApiError::NotFound(m),
-        GovError::Store(e) => e.into(),
-    }
 }
 
 /// A mapping as the API shows it: `{"tags": [{"attribute", "tag"}], "task_attribute"}`.
@@ -73,7 +64,7 @@ pub async fn put_otlp_mapping(
         .governance
         .save_otlp_mapping(&format!("key:{}", key.name), &lines.join("\n"), task)
         .await
-        .map_err(refused)?;
+        .map_err(ApiError::from)?;
     Ok(Json(mapping_json(&m)))
 }
 
@@ -110,8 +101,9 @@ pub async fn put_taxonomy(
         Some(_) => return Err(invalid("apply_to_stored", "must be true or false")),
     };
     let actor = format!("key:{}", key.name);
-    let saved = state.governance.put_taxonomy(&actor, Taxonomy { keys: rules }).await.map_err(refused)?;
-    let job = if apply { Some(state.governance.start_apply_taxonomy(&actor).await.map_err(refused)?) } else { None };
+    let saved = state.governance.put_taxonomy(&actor, Taxonomy { keys: rules }).await.map_err(ApiError::from)?;
+    let job =
+        if apply { Some(state.governance.start_apply_taxonomy(&actor).await.map_err(ApiError::from)?) } else { None };
     Ok(Json(json!({ "keys": saved.keys, "job": job })))
 }
 
@@ -157,10 +149,10 @@ pub async fn import_prices(
     let limit = governance::prices::MAX_IMPORT_BYTES;
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::TooLarge { limit })?;
     let text = std::str::from_utf8(&bytes).map_err(|_| invalid("body", "must be UTF-8 JSON"))?;
-    let diff = state.governance.preview_import(text, from).map_err(refused)?;
+    let diff = state.governance.preview_import(text, from).map_err(ApiError::from)?;
     let applied = if apply {
         let actor = format!("key:{}", key.name);
-        Some(state.governance.apply_import(&actor, text, from, add_new).await.map_err(refused)?.len())
+        Some(state.governance.apply_import(&actor, text, from, add_new).await.map_err(ApiError::from)?.len())
     } else {
         None
     };
@@ -186,7 +178,7 @@ pub async fn reprice(
         .and_then(Value::as_array)
         .and_then(|a| a.iter().map(|m| m.as_str().map(String::from)).collect())
         .ok_or_else(|| invalid("models", "required: an array of model names"))?;
-    let job = state.governance.start_reprice(&format!("key:{}", key.name), &models).await.map_err(refused)?;
+    let job = state.governance.start_reprice(&format!("key:{}", key.name), &models).await.map_err(ApiError::from)?;
     Ok(Json(job))
 }
 

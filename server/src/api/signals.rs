@@ -14,20 +14,10 @@ use domain::costmodel::Scenario;
 use domain::signals::signal_rule::RuleSpec;
 use domain::FieldError;
 use serde_json::{json, Value};
-use signals::SigError;
 use std::collections::HashMap;
 
 fn invalid(field: &str, reason: impl Into<String>) -> ApiError {
     ApiError::Invalid(FieldError { field: field.into(), reason: reason.into() })
-}
-
-fn refused(e: SigError) -> ApiError {
-    match e {
-        SigError::Invalid(errs) => ApiError::Fields(errs),
-        SigError::NotFound(m) => ApiError::NotFound(m),
-        SigError::Forbidden(m) => ApiError::Forbidden(m),
-        SigError::Store(e) => e.into(),
-    }
 }
 
 fn json_body(body: &Bytes) -> Result<Value, ApiError> {
@@ -95,7 +85,7 @@ pub async fn create_rule(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let key = authorize(&state, &headers, Scope::Admin).await?;
     let spec = parse_rule(&body)?;
-    let r = state.signals.save_rule(&format!("key:{}", key.name), None, spec, None).await.map_err(refused)?;
+    let r = state.signals.save_rule(&format!("key:{}", key.name), None, spec, None).await.map_err(ApiError::from)?;
     Ok((StatusCode::CREATED, Json(rule_json(&r))))
 }
 
@@ -108,7 +98,8 @@ pub async fn replace_rule(
 ) -> Result<Json<Value>, ApiError> {
     let key = authorize(&state, &headers, Scope::Admin).await?;
     let spec = parse_rule(&body)?;
-    let r = state.signals.save_rule(&format!("key:{}", key.name), Some(&id), spec, None).await.map_err(refused)?;
+    let r =
+        state.signals.save_rule(&format!("key:{}", key.name), Some(&id), spec, None).await.map_err(ApiError::from)?;
     Ok(Json(rule_json(&r)))
 }
 
@@ -119,7 +110,7 @@ pub async fn delete_rule(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let key = authorize(&state, &headers, Scope::Admin).await?;
-    state.signals.delete_rule(&format!("key:{}", key.name), &id).await.map_err(refused)?;
+    state.signals.delete_rule(&format!("key:{}", key.name), &id).await.map_err(ApiError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -143,7 +134,7 @@ pub async fn put_tier(
         Some(Value::String(s)) => Some(domain::signals::signal::ModelTier::parse(s).map_err(|r| invalid("tier", r))?),
         _ => return Err(invalid("tier", "required: \"premium\", \"routine\" or null")),
     };
-    state.signals.set_tier(&format!("key:{}", key.name), &model, tier).await.map_err(refused)?;
+    state.signals.set_tier(&format!("key:{}", key.name), &model, tier).await.map_err(ApiError::from)?;
     let row = state.signals.tiers().await?.into_iter().find(|t| t.model == model);
     Ok(Json(json!({ "tier": row })))
 }
@@ -210,7 +201,7 @@ pub async fn create_scenario(
         .signals
         .save_scenario(&format!("key:{}", key.name), None, &name, workflow.as_deref(), spec)
         .await
-        .map_err(refused)?;
+        .map_err(ApiError::from)?;
     Ok((StatusCode::CREATED, Json(scenario_json(&s))))
 }
 
@@ -221,7 +212,7 @@ pub async fn get_scenario(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, Scope::Read).await?;
-    let s = state.signals.scenario(&id).await.map_err(refused)?;
+    let s = state.signals.scenario(&id).await.map_err(ApiError::from)?;
     let mut v = scenario_json(&s);
     v["estimate"] = match domain::costmodel::estimate(&s.spec, &state.governance.catalog(), Utc::now()) {
         Ok(e) => json!(e),
@@ -243,7 +234,7 @@ pub async fn replace_scenario(
         .signals
         .save_scenario(&format!("key:{}", key.name), Some(&id), &name, workflow.as_deref(), spec)
         .await
-        .map_err(refused)?;
+        .map_err(ApiError::from)?;
     Ok(Json(scenario_json(&s)))
 }
 
@@ -254,7 +245,7 @@ pub async fn delete_scenario(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let key = authorize(&state, &headers, Scope::Admin).await?;
-    state.signals.delete_scenario(&format!("key:{}", key.name), &id).await.map_err(refused)?;
+    state.signals.delete_scenario(&format!("key:{}", key.name), &id).await.map_err(ApiError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -267,13 +258,13 @@ pub async fn scenario_actual(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, Scope::Read).await?;
-    let s = state.signals.scenario(&id).await.map_err(refused)?;
+    let s = state.signals.scenario(&id).await.map_err(ApiError::from)?;
     let workflow =
         s.workflow.clone().ok_or_else(|| invalid("workflow", "this scenario is not linked to a workflow"))?;
     let days = number(&params, "days", 30, 365)?;
     let tolerance = number(&params, "tolerance", 25, 1000)?;
     let e = domain::costmodel::estimate(&s.spec, &state.governance.catalog(), Utc::now()).map_err(ApiError::Fields)?;
-    let actual = state.signals.actual(&workflow, days, Utc::now().date_naive()).await.map_err(refused)?;
+    let actual = state.signals.actual(&workflow, days, Utc::now().date_naive()).await.map_err(ApiError::from)?;
     let rows =
         domain::costmodel::calibrate::compare(&s.spec, &e, &actual.observed, rust_decimal::Decimal::from(tolerance));
     Ok(Json(json!({ "scenario": scenario_json(&s), "estimate": e, "actual": actual, "comparison": rows })))
@@ -292,6 +283,6 @@ pub async fn calibrate(
         .filter(|w| !w.is_empty())
         .ok_or_else(|| invalid("workflow", "required"))?;
     let days = number(&params, "days", 30, 365)?;
-    let actual = state.signals.actual(workflow, days, Utc::now().date_naive()).await.map_err(refused)?;
+    let actual = state.signals.actual(workflow, days, Utc::now().date_naive()).await.map_err(ApiError::from)?;
     Ok(Json(json!(actual)))
 }
