@@ -1,6 +1,7 @@
 //! The command line: `serve` (the default), `migrate`, `keys create`, `demo`.
 
-use crate::{demo, keys, routes, AppState, Config};
+use crate::tools::demo;
+use crate::{keys, routes, AppState, Config};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
@@ -35,7 +36,7 @@ pub enum Command {
     /// Fill the store with a demo organisation's 90 days of LLM traffic.
     Demo(DemoArgs),
     /// Measure ingest throughput and query latency on a fresh store (use a release build).
-    Bench(crate::bench::BenchArgs),
+    Bench(crate::tools::bench::BenchArgs),
 }
 
 /// Options of `serve`.
@@ -144,7 +145,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", secret.expose());
             Ok(())
         }
-        Command::Bench(args) => crate::bench::run(args, config).await,
+        Command::Bench(args) => crate::tools::bench::run(args, config).await,
         Command::Users { command: UsersCommand::Create { email, role, teams, password_stdin: _ } } => {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
@@ -197,23 +198,6 @@ async fn demo_people(store: &Arc<dyn Store>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every ten minutes, forgets expired sessions and failed sign-ins older
-/// than the throttling window (each process may do it; the deletes are idempotent).
-async fn housekeeping(store: Arc<dyn Store>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
-    loop {
-        tick.tick().await;
-        match store.delete_expired_sessions(chrono::Utc::now()).await {
-            Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions deleted"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),
-        }
-        if let Err(e) = accounts::prune_login_failures(&store, chrono::Utc::now()).await {
-            tracing::warn!(error = %e, "could not prune old failed sign-ins");
-        }
-    }
-}
-
 async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let options = leptos_options()?;
     let addr = options.site_addr;
@@ -232,8 +216,8 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         let token = accounts::issue_setup_token(&store).await?;
         eprintln!("no one can sign in yet: create the first admin at\n  http://{addr}/setup?token={token}");
     }
-    tokio::spawn(housekeeping(store.clone()));
-    crate::alerts::spawn(&state);
+    tokio::spawn(crate::jobs::housekeeping::run(store.clone()));
+    crate::jobs::alerts::spawn(&state);
     state.governance.spawn_refresh();
     match state.governance.interrupt_stale_jobs().await {
         Ok(n) if n > 0 => tracing::warn!(jobs = n, "background jobs whose process stopped are marked interrupted"),

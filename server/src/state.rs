@@ -49,8 +49,9 @@ impl AppState {
         budgets.set_webhook_policy(config.webhook_policy.clone());
         let signals = signals::Signals::new(store.clone());
         signals.set_webhook_policy(config.webhook_policy.clone());
-        let webhooks = budgets::webhook::Sender::new(crate::alerts::WEBHOOK_TIMEOUT, config.webhook_policy.clone())
-            .map_err(anyhow::Error::msg)?;
+        let webhooks =
+            budgets::webhook::Sender::new(crate::jobs::alerts::WEBHOOK_TIMEOUT, config.webhook_policy.clone())
+                .map_err(anyhow::Error::msg)?;
         Ok(AppState {
             webhooks: Arc::new(webhooks),
             leptos_options,

@@ -80,7 +80,7 @@ pub async fn test_webhook(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorize(&state, &headers, Scope::Admin).await?;
     let Json(body) = body.map_err(|e| ApiError::Invalid(FieldError { field: "body".into(), reason: e.body_text() }))?;
-    let link = crate::alerts::history_link(&state);
+    let link = crate::jobs::alerts::history_link(&state);
     let out = state
         .webhooks
         .send_test(&body.url, link.as_deref())

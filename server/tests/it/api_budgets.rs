@@ -180,11 +180,11 @@ async fn alerts_are_delivered_to_the_webhook_with_retries_recorded() {
     assert_eq!(status, StatusCode::CREATED);
     app.post_events(json!([call("a", "55", json!({}))])).await;
     let now = Utc::now() + Duration::seconds(1);
-    assert_eq!(server::alerts::deliver_due(&app.state, now).await.unwrap(), 1);
-    assert_eq!(server::alerts::deliver_due(&app.state, now).await.unwrap(), 0, "the retry waits");
+    assert_eq!(server::jobs::alerts::deliver_due(&app.state, now).await.unwrap(), 1);
+    assert_eq!(server::jobs::alerts::deliver_due(&app.state, now).await.unwrap(), 0, "the retry waits");
     let later = now + Duration::seconds(11);
-    assert_eq!(server::alerts::deliver_due(&app.state, later).await.unwrap(), 1);
-    assert_eq!(server::alerts::deliver_due(&app.state, later + Duration::hours(1)).await.unwrap(), 0);
+    assert_eq!(server::jobs::alerts::deliver_due(&app.state, later).await.unwrap(), 1);
+    assert_eq!(server::jobs::alerts::deliver_due(&app.state, later + Duration::hours(1)).await.unwrap(), 0);
 
     // Readers see where alerts go, not the webhook's secret path; admins see it whole.
     let read = app.read_key.clone();
@@ -213,7 +213,7 @@ async fn an_alert_with_nowhere_to_go_is_marked_so() {
     let admin = app.admin_key.clone();
     app.json("POST", "/api/v1/budgets", &admin, platform_budget(None)).await;
     app.post_events(json!([call("a", "55", json!({}))])).await;
-    server::alerts::deliver_due(&app.state, Utc::now() + Duration::seconds(1)).await.unwrap();
+    server::jobs::alerts::deliver_due(&app.state, Utc::now() + Duration::seconds(1)).await.unwrap();
     assert_eq!(alerts(&app, "").await[0]["delivery"], "none");
 }
 
@@ -225,7 +225,7 @@ async fn a_webhook_that_is_down_never_blocks_ingest() {
     app.json("POST", "/api/v1/budgets", &admin, platform_budget(Some("http://127.0.0.1:9/hook"))).await;
     let (status, body) = app.post_events(json!([call("a", "55", json!({})), call("b", "40", json!({}))])).await;
     assert_eq!((status, body["accepted"].as_i64()), (StatusCode::OK, Some(2)));
-    server::alerts::deliver_due(&app.state, Utc::now() + Duration::seconds(1)).await.unwrap();
+    server::jobs::alerts::deliver_due(&app.state, Utc::now() + Duration::seconds(1)).await.unwrap();
     let fired = alerts(&app, "").await;
     assert!(fired.iter().all(|a| a["delivery"] == "pending" && a["attempts"] == 1), "{fired:?}");
 }

@@ -118,7 +118,7 @@ async fn delivered_over_https(app: &TestApp, url: &str, got: &Mutex<Vec<Value>>)
         "input_tokens": 1000, "output_tokens": 10, "cost": "55", "tags": {"team": "platform"}});
     let (status, _) = app.post_events(json!([call])).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(server::alerts::deliver_due(&app.state, Utc::now() + Duration::seconds(1)).await.unwrap(), 1);
+    assert_eq!(server::jobs::alerts::deliver_due(&app.state, Utc::now() + Duration::seconds(1)).await.unwrap(), 1);
     let bodies = got.lock().unwrap().clone();
     assert_eq!(bodies.len(), 1, "{bodies:?}");
     assert_eq!(bodies[0]["text"], "Bursar: Platform monthly crossed 50%: $55.00 of $100.00");
@@ -159,7 +159,7 @@ async fn an_untrusted_certificate_gets_nothing_and_the_attempt_says_why() {
     let call = json!({"id": "tls-2", "timestamp": Utc::now().to_rfc3339(), "model": "gpt-4o",
         "input_tokens": 1000, "output_tokens": 10, "cost": "6", "tags": {"team": "search"}});
     app.post_events(json!([call])).await;
-    server::alerts::deliver_due(&app.state, Utc::now() + Duration::seconds(1)).await.unwrap();
+    server::jobs::alerts::deliver_due(&app.state, Utc::now() + Duration::seconds(1)).await.unwrap();
     let (_, alerts) = app.get("/api/v1/alerts", Some(&admin)).await;
     let (_, detail) = app.get(&format!("/api/v1/alerts/{}", alerts[0]["id"]), Some(&admin)).await;
     let attempt = &detail["delivery_attempts"][0];

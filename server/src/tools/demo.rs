@@ -6,7 +6,7 @@
 //! the date, workflow and position, so loading again on the same day with the
 //! same options adds nothing.
 
-use crate::demo_agents::Sent;
+use crate::tools::demo_agents::Sent;
 use crate::AppState;
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use rand::rngs::StdRng;
@@ -346,7 +346,7 @@ pub async fn load(state: &AppState, days: u32, seed: u64, scale: f64) -> anyhow:
     let mut counts = Sent::default();
     let mut batch: Vec<Value> = Vec::with_capacity(2_000);
     let mut budgets = 0;
-    let mut stopped = crate::demo_agents::Stopped::default();
+    let mut stopped = crate::tools::demo_agents::Stopped::default();
     demo_taxonomy(state).await?;
     for days_ago in (0..days).rev() {
         let date = today - Duration::days(days_ago);
@@ -357,7 +357,7 @@ pub async fn load(state: &AppState, days: u32, seed: u64, scale: f64) -> anyhow:
                 counts.send(state, &mut batch).await?;
             }
             let until = Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default());
-            budgets = crate::demo_budgets::create(state, Utc::now(), until).await?;
+            budgets = crate::tools::demo_budgets::create(state, Utc::now(), until).await?;
         }
         let mut day: Vec<Value> = Vec::new();
         for (wi, w) in WORKFLOWS.iter().enumerate() {
@@ -371,7 +371,7 @@ pub async fn load(state: &AppState, days: u32, seed: u64, scale: f64) -> anyhow:
             if !batch.is_empty() {
                 counts.send(state, &mut batch).await?;
             }
-            crate::demo_agents::run(state, &mut counts, day, &mut stopped).await?;
+            crate::tools::demo_agents::run(state, &mut counts, day, &mut stopped).await?;
         } else {
             batch.extend(day);
         }
@@ -387,7 +387,7 @@ pub async fn load(state: &AppState, days: u32, seed: u64, scale: f64) -> anyhow:
     let Sent { sent, accepted, unpriced, rejected } = counts;
     anyhow::ensure!(rejected == 0, "the demo generator produced {rejected} invalid events");
     let rules_made = Utc::now() - Duration::days(BUDGETS_DAYS_AGO.min(days));
-    let (rules, signal_alerts) = crate::demo_signals::setup(state, rules_made).await?;
+    let (rules, signal_alerts) = crate::tools::demo_signals::setup(state, rules_made).await?;
     let stopped = stopped.summary();
     Ok(format!(
         "demo organisation: {sent} events over {days} days sent through ingest, {accepted} new \

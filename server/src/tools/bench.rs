@@ -74,7 +74,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 200)]
     query_runs: usize,
     #[command(flatten)]
-    check: crate::bench_check::CheckArgs,
+    check: crate::tools::bench_check::CheckArgs,
 }
 
 const TEAMS: [&str; 8] = ["platform", "support", "search", "data", "growth", "security", "mobile", "finance"];
@@ -121,7 +121,7 @@ fn bodies(start: usize, n: usize, batch: usize, spread_secs: i64) -> Vec<Vec<u8>
     out
 }
 
-use crate::bench_stats::{ms, pct};
+use crate::tools::bench_stats::{ms, pct};
 
 /// Sends all bodies with `clients` concurrent clients; returns wall time and per-request latencies.
 async fn ingest(
@@ -231,7 +231,7 @@ async fn set_up(config: &Config) -> anyhow::Result<String> {
     let (record, secret) = keys::generate("bench", &[Scope::Ingest, Scope::Read]);
     store.create_api_key(&record).await?;
     // Ingest is timed with hard caps and a tag taxonomy in place, as it runs in production.
-    crate::bench_check::create_caps(&state).await?;
+    crate::tools::bench_check::create_caps(&state).await?;
     bench_taxonomy(&state).await?;
     accounts::create_account(
         &store,
@@ -258,7 +258,7 @@ async fn grow(config: &Config, target: usize) -> anyhow::Result<usize> {
         // The demo organisation brings its own taxonomy (it keeps one already set).
         let none = domain::attribution::taxonomy::Taxonomy { keys: vec![] };
         state.governance.put_taxonomy("bench", none).await.map_err(|e| anyhow::anyhow!("bench taxonomy: {e}"))?;
-        crate::demo::load(&state, 90, 42, scale).await?;
+        crate::tools::demo::load(&state, 90, 42, scale).await?;
         // The demo sets its own taxonomy; the timed ingest runs under the bench's.
         bench_taxonomy(&state).await?;
         let now = store.count_events().await? as usize;
@@ -351,7 +351,7 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
     let mut rows = Vec::new();
 
     let body = bodies(0, args.batch, args.batch, args.spread_secs).remove(0);
-    let guard = crate::bench_guards::measure(&body, 200);
+    let guard = crate::tools::bench_guards::measure(&body, 200);
     let (json_share, otlp_share) = guard.ratios();
     println!(
         "request guards: JSON {} events counted in {:?}, parsed in {:?}; OTLP 512 spans counted in {:?}, decoded in {:?}",
@@ -373,7 +373,7 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
     ));
 
     println!("empty store:");
-    let server = crate::bench_proc::ServerProc::start(&config.database_url).await?;
+    let server = crate::tools::bench_proc::ServerProc::start(&config.database_url).await?;
     let (rates, lat) = ingest_rounds(&server.base, &key, &args, 0).await?;
     let empty_rate = median(rates);
     let p99 = pct(&lat, 0.99);
@@ -389,7 +389,7 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
     let stored = grow(&config, args.store_events).await?;
     let mut starts = Vec::new();
     for _ in 0..args.cold_starts.max(1) {
-        let s = crate::bench_proc::ServerProc::start(&config.database_url).await?;
+        let s = crate::tools::bench_proc::ServerProc::start(&config.database_url).await?;
         starts.push(ms_f(s.cold_start));
         s.stop().await?;
     }
@@ -406,7 +406,7 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
     ));
 
     println!("store of {stored} events:");
-    let server = crate::bench_proc::ServerProc::start(&config.database_url).await?;
+    let server = crate::tools::bench_proc::ServerProc::start(&config.database_url).await?;
     let (rates, lat) = ingest_rounds(&server.base, &key, &args, args.rounds * args.events).await?;
     let full_rate = median(rates);
     let ratio = full_rate / empty_rate;
@@ -447,7 +447,7 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         p95 <= Duration::from_millis(150),
     ));
 
-    let check = crate::bench_check::run(&server.base, &key, &args.check).await?;
+    let check = crate::tools::bench_check::run(&server.base, &key, &args.check).await?;
     rows.push(row(
         format!("check p99 paced at {}/s", args.check.check_rate),
         "<= 2 ms",

@@ -2,7 +2,7 @@
 //! the bench's teams, users and tasks, then `POST /api/v1/check` at full
 //! speed (throughput) and paced at a fixed rate (latency at that load).
 
-use crate::bench_stats::{ms, pct};
+use crate::tools::bench_stats::{ms, pct};
 use crate::AppState;
 use budgets::Actor;
 use domain::budgets::budget::Draft;

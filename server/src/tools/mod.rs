@@ -1,0 +1,13 @@
+//! What the `bursar` binary carries besides the server: the demo organisation
+//! (`bursar demo`, `serve --demo-if-empty`) and the benchmark (`bursar bench`).
+//! Nothing the server runs while serving calls into here.
+
+pub mod bench;
+pub mod bench_check;
+pub mod bench_guards;
+pub mod bench_proc;
+pub mod bench_stats;
+pub mod demo;
+pub mod demo_agents;
+pub mod demo_budgets;
+pub mod demo_signals;
