@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
-use store::Store;
+use store::{AccountStore, Store};
 use tower_sessions::cookie::time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -54,9 +54,9 @@ pub async fn restamp(
     session.insert(ENDS_KEY, (now + policy.absolute).timestamp_micros()).await
 }
 
-/// Sessions kept in the `sessions` table.
+/// Sessions kept in the `sessions` table; it needs only the account area.
 #[derive(Clone)]
-pub struct DbSessionStore(pub Arc<dyn Store>);
+pub struct DbSessionStore(pub Arc<dyn AccountStore>);
 
 impl std::fmt::Debug for DbSessionStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use store::{CounterChange, CounterKey, Store, StoreError};
+use store::{BudgetStore, CounterChange, CounterKey, StoreError};
 
 /// How long budget definitions are cached.
 pub const REFRESH: Duration = Duration::from_secs(1);
@@ -63,7 +63,8 @@ impl Cap {
 
 /// The hard-capped budgets, reloaded from the store at most once per [`REFRESH`].
 pub struct CapIndex {
-    store: Arc<dyn Store>,
+    /// Only the budget area: the index reads budgets and their committed spend.
+    store: Arc<dyn BudgetStore>,
     cached: RwLock<Option<(Instant, Arc<Vec<Cap>>)>>,
     reloading: AtomicBool,
     /// Bumped by every change: a reload begun before one does not cache its stale list.
@@ -71,7 +72,7 @@ pub struct CapIndex {
 }
 
 impl CapIndex {
-    pub(crate) fn new(store: Arc<dyn Store>) -> CapIndex {
+    pub(crate) fn new(store: Arc<dyn BudgetStore>) -> CapIndex {
         CapIndex { store, cached: RwLock::new(None), reloading: AtomicBool::new(false), generation: AtomicU64::new(0) }
     }
 
