@@ -15,6 +15,7 @@ mod budgets;
 mod error;
 mod governance;
 mod group;
+mod impls;
 mod mirror;
 mod people;
 mod postgres;

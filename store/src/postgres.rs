@@ -6,6 +6,13 @@ use crate::backend_budgets::impl_budgets;
 use crate::backend_governance::impl_governance;
 use crate::backend_people::impl_people;
 use crate::backend_signals::impl_signals;
+use crate::impls::accounts::impl_accounts_store;
+use crate::impls::audit::impl_audit_store;
+use crate::impls::budgets::impl_budgets_store;
+use crate::impls::catalog::impl_catalog_store;
+use crate::impls::events::impl_events_store;
+use crate::impls::settings::impl_settings_store;
+use crate::impls::signals::impl_signals_store;
 use crate::sql::Dialect;
 use crate::{Backend, StoreError};
 use sqlx::postgres::PgPoolOptions;
@@ -47,6 +54,13 @@ impl PgStore {
 }
 
 impl_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
+impl_events_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
+impl_budgets_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
+impl_catalog_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
+impl_accounts_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
+impl_signals_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
+impl_audit_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
+impl_settings_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
 impl_people!(PgStore, Postgres, Dialect::Postgres);
 impl_budgets!(PgStore, Postgres, Dialect::Postgres);
 impl_governance!(PgStore, Postgres, Dialect::Postgres);

@@ -7,6 +7,13 @@ use crate::backend_budgets::impl_budgets;
 use crate::backend_governance::impl_governance;
 use crate::backend_people::impl_people;
 use crate::backend_signals::impl_signals;
+use crate::impls::accounts::impl_accounts_store;
+use crate::impls::audit::impl_audit_store;
+use crate::impls::budgets::impl_budgets_store;
+use crate::impls::catalog::impl_catalog_store;
+use crate::impls::events::impl_events_store;
+use crate::impls::settings::impl_settings_store;
+use crate::impls::signals::impl_signals_store;
 use crate::sql::Dialect;
 use crate::{Backend, StoreError};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -138,6 +145,13 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
+impl_events_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
+impl_budgets_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
+impl_catalog_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
+impl_accounts_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
+impl_signals_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
+impl_audit_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
+impl_settings_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
 impl_people!(SqliteStore, Sqlite, Dialect::Sqlite);
 impl_budgets!(SqliteStore, Sqlite, Dialect::Sqlite);
 impl_governance!(SqliteStore, Sqlite, Dialect::Sqlite);

@@ -1,0 +1,101 @@
+//! The `EventStore` of both backends: calls and spend, with the SQL written
+//! once (the dialect switches are in `crate::sql`); invoked for each backend
+//! in `sqlite.rs` and `postgres.rs`.
+
+/// Implements [`crate::EventStore`] for a backend (see `crate::backend`).
+macro_rules! impl_events_store {
+    ($ty:ty, $db:ty, $dialect:expr, $backend:expr, $migrator:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::EventStore for $ty {
+            async fn insert_events(
+                &self,
+                events: &[domain::PricedEvent],
+            ) -> Result<$crate::InsertOutcome, $crate::StoreError> {
+                let Some(group) = self.group_commit() else {
+                    return self.insert_now(events).await.map(|(outcome, _)| outcome);
+                };
+                let mut reply = group.enqueue(events);
+                let writer = group.writer.lock().await;
+                // A writer before us may have committed our batch with its own.
+                if let Ok(done) = reply.try_recv() {
+                    return done;
+                }
+                let taken = group.take();
+                let result = self.insert_now(&taken.events).await;
+                taken.deliver(result);
+                drop(writer);
+                reply
+                    .await
+                    .unwrap_or_else(|_| Err($crate::StoreError::Unavailable("the batch's writer stopped".into())))
+            }
+
+            #[tracing::instrument(skip_all, fields(source = ?segment.source))]
+            async fn spend_rows(
+                &self,
+                segment: domain::attribution::time::Segment,
+                q: &domain::SpendQuery,
+            ) -> Result<Vec<domain::attribution::report::SpendRow>, $crate::StoreError> {
+                use sqlx::Row;
+                let built = $crate::sql::spend($dialect, &segment, q);
+                let rows = self.fetch_built(&built).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let mut i = 0;
+                    let bucket = if built.has_bucket {
+                        i += 1;
+                        Some($crate::rollup::from_micros(row.try_get::<i64, _>(0)? * 1_000_000))
+                    } else {
+                        None
+                    };
+                    let mut key = Vec::with_capacity(built.n_keys);
+                    for _ in 0..built.n_keys {
+                        key.push(row.try_get::<Option<String>, _>(i)?);
+                        i += 1;
+                    }
+                    let mut n = [0i64; 8];
+                    for (j, slot) in n.iter_mut().enumerate() {
+                        *slot = row.try_get::<i64, _>(i + j)?;
+                    }
+                    let totals = domain::attribution::report::Totals {
+                        calls: n[0],
+                        input_tokens: n[1],
+                        output_tokens: n[2],
+                        cache_read_tokens: n[3],
+                        cache_write_tokens: n[4],
+                        reasoning_tokens: n[5],
+                        cost: domain::Nanos(n[6]),
+                        unpriced_calls: n[7],
+                    };
+                    if totals.calls > 0 {
+                        out.push(domain::attribution::report::SpendRow { bucket, key, totals });
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn list_events(
+                &self,
+                q: &$crate::EventQuery,
+            ) -> Result<Vec<$crate::StoredEvent>, $crate::StoreError> {
+                self.p_list_events(q).await
+            }
+
+            async fn known_tag_keys(&self) -> Result<Vec<String>, $crate::StoreError> {
+                self.b_known_tag_keys().await
+            }
+
+            async fn day_sums(
+                &self,
+                day: chrono::NaiveDate,
+            ) -> Result<Vec<(i64, domain::attribution::focus::DaySum)>, $crate::StoreError> {
+                self.s_day_sums(day).await
+            }
+
+            async fn count_events(&self) -> Result<i64, $crate::StoreError> {
+                Ok(sqlx::query_scalar("select count(*) from events").fetch_one(&self.reader).await?)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_events_store;

@@ -1,0 +1,10 @@
+//! Each area trait's implementation, one file per trait, shared by the
+//! SQLite and Postgres backends through a macro (the SQL is written once).
+
+pub(crate) mod accounts;
+pub(crate) mod audit;
+pub(crate) mod budgets;
+pub(crate) mod catalog;
+pub(crate) mod events;
+pub(crate) mod settings;
+pub(crate) mod signals;
