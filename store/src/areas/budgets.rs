@@ -1,0 +1,92 @@
+//! The `BudgetStore` area of the store.
+
+use crate::*;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// Budgets, their counters and caps, and the alerts they fire with their delivery.
+#[async_trait]
+pub trait BudgetStore: Send + Sync {
+    /// Saves a new budget and counts the spend it already covers (this
+    /// period and the last). The stored record is returned.
+    async fn create_budget(&self, budget: &BudgetRecord, now: DateTime<Utc>) -> Result<BudgetRecord, StoreError>;
+
+    /// Replaces a budget's definition and recounts its spend; `None` when there is no such budget.
+    async fn update_budget(
+        &self,
+        budget: &BudgetRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Option<BudgetRecord>, StoreError>;
+
+    /// Deletes a budget and its counters; its alerts stay. False when there was none.
+    async fn delete_budget(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// One budget.
+    async fn get_budget(&self, id: &str) -> Result<Option<BudgetRecord>, StoreError>;
+
+    /// Every budget, by name.
+    async fn list_budgets(&self) -> Result<Vec<BudgetRecord>, StoreError>;
+
+    /// A budget's counters for the period starting at `period_start`, biggest first.
+    async fn budget_counters(
+        &self,
+        budget_id: &str,
+        period_start: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Counter>, StoreError>;
+
+    /// Committed spend of each counter named (zero for one that has none yet), read from the database.
+    async fn cap_spent(&self, keys: &[CounterKey]) -> Result<Vec<domain::Nanos>, StoreError>;
+
+    /// Records an alert unless an identical one exists; its id when new.
+    async fn fire_alert(&self, alert: &NewAlert) -> Result<Option<i64>, StoreError>;
+
+    /// Alerts, newest first.
+    async fn list_alerts(&self, q: &AlertQuery) -> Result<Vec<domain::budgets::alert::Alert>, StoreError>;
+
+    /// One alert.
+    async fn get_alert(&self, id: i64) -> Result<Option<domain::budgets::alert::Alert>, StoreError>;
+
+    /// Acknowledges an alert (the first acknowledgement stands); `None` when there is no such alert.
+    async fn ack_alert(
+        &self,
+        id: i64,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<domain::budgets::alert::Alert>, StoreError>;
+
+    /// An alert's delivery attempts, in order.
+    async fn alert_attempts(&self, id: i64) -> Result<Vec<domain::budgets::alert::Attempt>, StoreError> {
+        Ok(self.alerts_attempts(&[id]).await?.remove(&id).unwrap_or_default())
+    }
+
+    /// The delivery attempts of several alerts, by alert, each in order (one query).
+    async fn alerts_attempts(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, Vec<domain::budgets::alert::Attempt>>, StoreError>;
+
+    /// Leases alerts due for delivery until `lease_until`, so that one process delivers each.
+    async fn claim_alerts(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<domain::budgets::alert::Alert>, StoreError>;
+
+    /// Records a delivery attempt (if one was made) and where delivery now
+    /// stands, releasing the lease that ends at `lease_until`. False (and
+    /// nothing recorded) when that lease has been lost to another process.
+    async fn finish_attempt(
+        &self,
+        id: i64,
+        lease_until: DateTime<Utc>,
+        attempt: Option<&domain::budgets::alert::Attempt>,
+        delivery: domain::budgets::alert::Delivery,
+        next_attempt: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError>;
+
+    /// Recounts every budget's current and previous period from the stored
+    /// events and fires what the recounted spend has passed. Returns how many budgets.
+    async fn recount_budgets(&self, now: DateTime<Utc>) -> Result<usize, StoreError>;
+}
