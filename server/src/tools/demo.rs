@@ -225,40 +225,6 @@ fn legacy_spelling(name: &'static str, task: u32) -> &'static str {
     }
 }
 
-/// The demo organisation's tag taxonomy: team and workflow required, task
-/// types from a fixed list. The workflow rule has no aliases yet, so the
-/// legacy spellings show up on the taxonomy page for an admin to fix.
-async fn demo_taxonomy(state: &AppState) -> anyhow::Result<()> {
-    use domain::attribution::taxonomy::{KeyRule, Policy, Taxonomy};
-    if !state.store.taxonomy().await?.keys.is_empty() {
-        return Ok(());
-    }
-    let rule = |key: &str, description: &str, required: bool, allowed: &[&str], policy: Policy| KeyRule {
-        key: key.into(),
-        description: description.into(),
-        required,
-        allowed: allowed.iter().map(|s| s.to_string()).collect(),
-        aliases: Default::default(),
-        policy,
-    };
-    let taxonomy = Taxonomy {
-        keys: vec![
-            rule("team", "The engineering team that owns the spend.", true, &[], Policy::Accept),
-            rule("workflow", "The agent or pipeline a call belongs to.", true, &[], Policy::Accept),
-            rule("product", "The product the workflow serves.", false, &[], Policy::Normalize),
-            rule(
-                "task_type",
-                "What kind of work a call does.",
-                false,
-                &["agent", "chat", "summarize", "rerank", "rewrite", "generate"],
-                Policy::Normalize,
-            ),
-        ],
-    };
-    state.governance.put_taxonomy("demo", taxonomy).await.map_err(|e| anyhow::anyhow!("demo taxonomy: {e}"))?;
-    Ok(())
-}
-
 /// Every event of one workflow on one day.
 fn day_events(w: &Workflow, wi: usize, date: NaiveDate, days_ago: i64, days: i64, seed: u64, scale: f64) -> Vec<Value> {
     let mut rng =
@@ -347,7 +313,7 @@ pub async fn load(state: &AppState, days: u32, seed: u64, scale: f64) -> anyhow:
     let mut batch: Vec<Value> = Vec::with_capacity(2_000);
     let mut budgets = 0;
     let mut stopped = crate::tools::demo_agents::Stopped::default();
-    demo_taxonomy(state).await?;
+    crate::tools::demo_taxonomy::install(state).await?;
     for days_ago in (0..days).rev() {
         let date = today - Duration::days(days_ago);
         // A month before today the organisation sets budgets; the last month's traffic then runs into them.

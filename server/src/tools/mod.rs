@@ -3,6 +3,7 @@
 //! Nothing the server runs while serving calls into here.
 
 pub mod bench;
+pub mod bench_bodies;
 pub mod bench_check;
 pub mod bench_guards;
 pub mod bench_proc;
@@ -11,3 +12,4 @@ pub mod demo;
 pub mod demo_agents;
 pub mod demo_budgets;
 pub mod demo_signals;
+pub mod demo_taxonomy;
