@@ -3,6 +3,7 @@
 pub mod alert;
 pub mod budget;
 pub mod budget_view;
+pub mod draft;
 pub mod period;
 pub mod webhook_target;
 #[cfg(feature = "tz")]

@@ -4,6 +4,7 @@
 use super::*;
 use crate::pricing::catalog::{ModelPrice, Tier};
 use chrono::{NaiveDate, TimeZone};
+use std::str::FromStr;
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()

@@ -1,6 +1,8 @@
 //! Unit tests of `budget`.
 
 use super::*;
+use crate::ingest::event::FieldError;
+use serde_json::Value;
 
 fn keys() -> Vec<String> {
     ["team", "product", "workflow", "user", "project", "task_type"].iter().map(|s| s.to_string()).collect()
