@@ -1,6 +1,6 @@
 //! The Explore page's data and server functions: a view's spend report and its page of calls, read on the server for the URL state, and the query-string helpers.
 
-use crate::explore_state::{ExploreState, Row, DIMENSIONS};
+use crate::explore_state::{ExploreState, Row};
 use crate::format;
 use chrono::{DateTime, Utc};
 use domain::attribution::report::{SpendReport, Totals};
@@ -88,7 +88,12 @@ pub async fn load(
     events.truncate(CALLS_PER_PAGE as usize);
     let taxonomy = store.taxonomy().await?;
     Ok(ExploreData {
-        extra_keys: taxonomy.keys.iter().map(|r| r.key.clone()).filter(|k| !DIMENSIONS.contains(&k.as_str())).collect(),
+        extra_keys: taxonomy
+            .keys
+            .iter()
+            .map(|r| r.key.clone())
+            .filter(|k| !crate::explore_state::DIMENSIONS.contains(&k.as_str()))
+            .collect(),
         required: taxonomy.required_keys(),
         label: range.label.clone(),
         from,

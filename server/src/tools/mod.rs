@@ -7,6 +7,7 @@ pub mod bench_bodies;
 pub mod bench_check;
 pub mod bench_guards;
 pub mod bench_proc;
+pub mod bench_queries;
 pub mod bench_stats;
 pub mod demo;
 pub mod demo_agents;
