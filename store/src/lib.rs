@@ -8,6 +8,7 @@
 
 mod areas;
 mod backend;
+mod backend_alerts;
 mod backend_budgets;
 mod backend_governance;
 mod backend_people;

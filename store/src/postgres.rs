@@ -2,6 +2,7 @@
 //! one database, so everything that must be exact across them lives here.
 
 use crate::backend::impl_store;
+use crate::backend_alerts::impl_alerts;
 use crate::backend_budgets::impl_budgets;
 use crate::backend_governance::impl_governance;
 use crate::backend_people::impl_people;
@@ -63,5 +64,6 @@ impl_audit_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRA
 impl_settings_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
 impl_people!(PgStore, Postgres, Dialect::Postgres);
 impl_budgets!(PgStore, Postgres, Dialect::Postgres);
+impl_alerts!(PgStore, Postgres, Dialect::Postgres);
 impl_governance!(PgStore, Postgres, Dialect::Postgres);
 impl_signals!(PgStore, Postgres, Dialect::Postgres);

@@ -3,6 +3,7 @@
 //! and a small pool of readers, in WAL mode with full fsync on commit.
 
 use crate::backend::impl_store;
+use crate::backend_alerts::impl_alerts;
 use crate::backend_budgets::impl_budgets;
 use crate::backend_governance::impl_governance;
 use crate::backend_people::impl_people;
@@ -154,5 +155,6 @@ impl_audit_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATO
 impl_settings_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
 impl_people!(SqliteStore, Sqlite, Dialect::Sqlite);
 impl_budgets!(SqliteStore, Sqlite, Dialect::Sqlite);
+impl_alerts!(SqliteStore, Sqlite, Dialect::Sqlite);
 impl_governance!(SqliteStore, Sqlite, Dialect::Sqlite);
 impl_signals!(SqliteStore, Sqlite, Dialect::Sqlite);
