@@ -6,7 +6,8 @@
 // generates its client half, which no item-level attribute reaches).
 #![allow(clippy::too_many_arguments)]
 
-use domain::budgets::budget::{parse_amount, parse_scope_text, parse_thresholds, BudgetPeriod, Draft};
+use domain::budgets::budget::BudgetPeriod;
+use domain::budgets::draft::{parse_amount, parse_scope_text, parse_thresholds, Draft};
 use domain::FieldError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;

@@ -9,8 +9,9 @@ pub mod sweep;
 pub mod webhook;
 
 use chrono::{DateTime, Duration, Utc};
-use domain::budgets::budget::{validate, BudgetPeriod, BudgetSpec, Context, Draft, SplitBy};
+use domain::budgets::budget::{BudgetPeriod, BudgetSpec, SplitBy};
 use domain::budgets::budget_view::{build, BudgetView, Parts};
+use domain::budgets::draft::{validate, Context, Draft};
 use domain::budgets::window::{self, Tz};
 use domain::people::audit::Entry;
 use domain::people::users::{Person, Role};

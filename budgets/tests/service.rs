@@ -4,7 +4,8 @@
 use budgets::caps::{reached, CheckRequest};
 use budgets::{Actor, BudgetError, Budgets};
 use chrono::{Duration, Utc};
-use domain::budgets::budget::{BudgetPeriod, Draft};
+use domain::budgets::budget::BudgetPeriod;
+use domain::budgets::draft::Draft;
 use domain::budgets::window::{self, Tz};
 use domain::people::users::{Person, Role};
 use domain::{CostSource, Event, Nanos, PricedEvent, TagKey, TagSet, Usage};

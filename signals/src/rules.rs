@@ -71,7 +71,7 @@ impl Signals {
         self.store.put_signal_rule(&record).await?;
         let json = |r: &SignalRuleRecord| {
             let mut spec = r.spec.clone();
-            spec.webhook = spec.webhook.as_deref().map(domain::budgets::budget::redact_webhook);
+            spec.webhook = spec.webhook.as_deref().map(domain::budgets::webhook_target::redact_webhook);
             serde_json::to_value(spec).ok()
         };
         let action = if existing.is_some() { "signal.update" } else { "signal.create" };
@@ -96,7 +96,7 @@ impl Signals {
         };
         self.store.delete_signal_rule(id).await?;
         let mut spec = before.spec.clone();
-        spec.webhook = spec.webhook.as_deref().map(domain::budgets::budget::redact_webhook);
+        spec.webhook = spec.webhook.as_deref().map(domain::budgets::webhook_target::redact_webhook);
         self.store
             .record_audit(&domain::people::audit::Entry::new(
                 actor,
@@ -198,7 +198,7 @@ pub fn parse_condition(
         "fall" => Condition::Fall { signal: signal()?, percent: number("percent", amount)?, window_days: window()? },
         "anomaly" => Condition::Anomaly(domain::signals::anomaly::AnomalyParams {
             sensitivity: number("sensitivity", amount)?,
-            min_amount: domain::budgets::budget::parse_amount(min_amount)
+            min_amount: domain::budgets::draft::parse_amount(min_amount)
                 .map_err(|r| SigError::field("min_amount", r))?,
         }),
         other => {

@@ -55,7 +55,10 @@ pub async fn get_signals(key: String, days: u32) -> Result<SignalsData, ServerFn
             scope: r.spec.scope_text(),
             describe: r.spec.condition.describe(),
             created_by: r.created_by,
-            webhook: r.spec.webhook.map(|w| if admin { w } else { domain::budgets::budget::redact_webhook(&w) }),
+            webhook: r
+                .spec
+                .webhook
+                .map(|w| if admin { w } else { domain::budgets::webhook_target::redact_webhook(&w) }),
         })
         .collect();
     let mut keys: Vec<String> = vec!["workflow".into(), "team".into(), "product".into()];

@@ -155,7 +155,7 @@ impl Alert {
 
     /// The alert for a reader who is not an admin: its webhook's secret hidden.
     pub fn for_reader(mut self) -> Alert {
-        self.webhook = self.webhook.as_deref().map(crate::budgets::budget::redact_webhook);
+        self.webhook = self.webhook.as_deref().map(crate::budgets::webhook_target::redact_webhook);
         self
     }
 

@@ -147,7 +147,7 @@ impl BudgetSpec {
     pub fn for_audit(&self) -> Option<serde_json::Value> {
         let mut v = serde_json::to_value(self).ok()?;
         if let Some(url) = self.webhook.as_deref() {
-            v["webhook"] = serde_json::Value::String(redact_webhook(url));
+            v["webhook"] = serde_json::Value::String(super::webhook_target::redact_webhook(url));
         }
         Some(v)
     }
@@ -171,8 +171,6 @@ impl BudgetSpec {
         format!("{} {}{each}", crate::pricing::money::usd_display(self.amount), self.period.per())
     }
 }
-
-pub use super::draft::*;
 
 #[cfg(test)]
 mod tests;

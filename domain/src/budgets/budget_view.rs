@@ -63,7 +63,7 @@ pub struct BudgetView {
 impl BudgetView {
     /// The view for a reader who may not change the budget: its webhook's secret hidden.
     pub fn for_reader(mut self) -> BudgetView {
-        self.spec.webhook = self.spec.webhook.as_deref().map(crate::budgets::budget::redact_webhook);
+        self.spec.webhook = self.spec.webhook.as_deref().map(crate::budgets::webhook_target::redact_webhook);
         self
     }
 }

@@ -2,7 +2,8 @@
 //! into a [`BudgetSpec`], naming every wrong field; the parsers of amounts,
 //! thresholds and scopes; and webhook URLs as readers may see them.
 
-use super::budget::*;
+use super::budget::{BudgetPeriod, BudgetSpec, SplitBy, MAX_AMOUNT_USD, MAX_NAME_LEN, MAX_THRESHOLD, MAX_THRESHOLDS};
+use super::webhook_target::check_webhook;
 use crate::attribution::tags::{check_value, TagKey, TagSet};
 use crate::ingest::event::FieldError;
 use crate::pricing::money::{usd_string, Nanos};
@@ -289,26 +290,4 @@ pub fn parse_thresholds(s: &str) -> Result<Vec<u32>, String> {
         return Err(format!("at most {MAX_THRESHOLDS} thresholds"));
     }
     Ok(out)
-}
-
-/// A webhook URL with its path and query hidden (`https://hooks.slack.com/…`):
-/// a Slack URL is a secret that lets anyone post to the channel, so only
-/// those who may change a budget see it whole.
-pub fn redact_webhook(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit('@').next().unwrap_or(host);
-    format!("{scheme}://{host}/…")
-}
-
-/// A webhook must be an absolute http(s) URL without spaces.
-pub fn check_webhook(url: &str) -> Result<(), String> {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-    match rest {
-        None => Err("must start with https:// or http://".into()),
-        Some(r) if r.is_empty() || r.starts_with('/') => Err("must name a host".into()),
-        Some(_) if url.chars().any(|c| c.is_whitespace() || c.is_control()) => Err("must not contain spaces".into()),
-        Some(_) if url.len() > 2000 => Err("must be at most 2000 characters".into()),
-        Some(_) => Ok(()),
-    }
 }

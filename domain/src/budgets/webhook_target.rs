@@ -68,25 +68,10 @@ impl Policy {
     ///
     /// Errors: the reason in words, for a 400 naming `webhook`.
     pub fn check(&self, raw: &str) -> Result<url::Url, String> {
-        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err("must not contain spaces".into());
-        }
-        if raw.len() > MAX_URL_LEN {
-            return Err(format!("must be at most {MAX_URL_LEN} characters"));
-        }
-        let lower = raw.to_ascii_lowercase();
-        if !(lower.starts_with("https://") || lower.starts_with("http://")) {
-            return Err("must start with https:// or http://".into());
-        }
-        let after_scheme = &raw[raw.find("://").map_or(0, |i| i + 3)..];
-        if after_scheme.is_empty() || after_scheme.starts_with(['/', '\\']) {
-            return Err("must name a host".into());
-        }
-        let url = url::Url::parse(raw).map_err(|e| format!("is not a valid URL ({e})"))?;
+        let url = parse_url(raw)?;
         let host = match url.host() {
-            None => return Err("must name a host".into()),
-            Some(url::Host::Domain("")) => return Err("must name a host".into()),
             Some(h) => h,
+            None => return Err("must name a host".into()),
         };
         let ip = match host {
             url::Host::Ipv4(a) => Some(IpAddr::V4(a)),
@@ -104,6 +89,48 @@ impl Policy {
         }
         Ok(url)
     }
+}
+
+/// A webhook URL's shape, whatever it points at: an absolute http or https
+/// URL naming a host, without spaces, at most [`MAX_URL_LEN`] characters.
+///
+/// Errors: the reason in words.
+pub fn parse_url(raw: &str) -> Result<url::Url, String> {
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain spaces".into());
+    }
+    if raw.len() > MAX_URL_LEN {
+        return Err(format!("must be at most {MAX_URL_LEN} characters"));
+    }
+    let lower = raw.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+        return Err("must start with https:// or http://".into());
+    }
+    let after_scheme = &raw[raw.find("://").map_or(0, |i| i + 3)..];
+    if after_scheme.is_empty() || after_scheme.starts_with(['/', '\\']) {
+        return Err("must name a host".into());
+    }
+    let url = url::Url::parse(raw).map_err(|e| format!("is not a valid URL ({e})"))?;
+    match url.host() {
+        None | Some(url::Host::Domain("")) => Err("must name a host".into()),
+        Some(_) => Ok(url),
+    }
+}
+
+/// A webhook URL with its path and query hidden (`https://hooks.slack.com/…`):
+/// a Slack URL is a secret that lets anyone post to the channel, so only
+/// those who may change a budget see it whole.
+pub fn redact_webhook(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or(host);
+    format!("{scheme}://{host}/…")
+}
+
+/// A webhook must be an absolute http(s) URL naming a host, without spaces
+/// (its shape only; [`Policy::check`] also judges where it points).
+pub fn check_webhook(url: &str) -> Result<(), String> {
+    parse_url(url).map(|_| ())
 }
 
 /// How an operator allows an internal receiver, for error messages.

@@ -1,7 +1,7 @@
 //! Drift: a signal that moved by more than a set share between last week
 //! and this one, with enough calls behind both to mean something.
 
-use super::signal::*;
+use super::signal::{show, Agg, Signal, Unit};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 

@@ -382,7 +382,5 @@ pub fn dates(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> 
     (0..n).map(move |i| from + Duration::days(i))
 }
 
-pub use super::drift::*;
-
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,8 @@
 
 use crate::pricing::money::{usd_display, Nanos};
 use crate::signals::anomaly::{self, AnomalyParams};
-use crate::signals::signal::{change_pct, show, Daily, Signal};
+use crate::signals::drift::change_pct;
+use crate::signals::signal::{show, Daily, Signal};
 use crate::FieldError;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
@@ -174,7 +175,7 @@ impl RuleSpec {
         }
         self.webhook = self.webhook.map(|w| w.trim().to_string()).filter(|w| !w.is_empty());
         if let Some(w) = &self.webhook {
-            if let Err(r) = crate::budgets::budget::check_webhook(w) {
+            if let Err(r) = crate::budgets::webhook_target::check_webhook(w) {
                 err("webhook", r);
             }
         }

@@ -4,7 +4,8 @@
 
 use crate::pricing::money::Nanos;
 use crate::signals::anomaly::{self, Anomaly, AnomalyParams};
-use crate::signals::signal::{change_pct, dates, drifts, Agg, Daily, Drift, Signal};
+use crate::signals::drift::{change_pct, drifts, Drift};
+use crate::signals::signal::{dates, Agg, Daily, Signal};
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use budgets::Actor;
 use chrono::Utc;
-use domain::budgets::budget::Draft;
 use domain::budgets::budget_view::BudgetView;
+use domain::budgets::draft::Draft;
 use domain::FieldError;
 
 /// Every budget, by name, with its standing this period.

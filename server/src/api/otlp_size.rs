@@ -65,6 +65,9 @@ struct Counter {
 /// Errors: the first limit passed, [`MAX_SPANS_PER_REQUEST`] spans or
 /// `max_values` attributes, values, span events and links together.
 pub fn check_protobuf(bytes: &[u8], max_values: usize) -> Result<(), TooBig> {
+    if !domain::ingest::request_size::could_exceed(bytes.len(), max_values.min(MAX_SPANS_PER_REQUEST)) {
+        return Ok(());
+    }
     let mut c = Counter { spans: 0, values: 0, max_values };
     match walk(bytes, Kind::Request, 0, &mut c) {
         Err(Stop::Limit(b)) => Err(b),

@@ -62,7 +62,7 @@ pub async fn list_rules(State(state): State<AppState>, headers: HeaderMap) -> Re
 
 fn rule_json(r: &store::SignalRuleRecord) -> Value {
     let mut spec = r.spec.clone();
-    spec.webhook = spec.webhook.as_deref().map(domain::budgets::budget::redact_webhook);
+    spec.webhook = spec.webhook.as_deref().map(domain::budgets::webhook_target::redact_webhook);
     json!({
         "id": r.id,
         "rule": spec,

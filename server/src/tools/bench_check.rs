@@ -5,7 +5,7 @@
 use crate::tools::bench_stats::{ms, pct};
 use crate::AppState;
 use budgets::Actor;
-use domain::budgets::budget::Draft;
+use domain::budgets::draft::Draft;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;

@@ -87,9 +87,9 @@ fn otlp_body() -> Vec<u8> {
 
 /// Measures both, `runs` times each, on `json` (an ingest body).
 pub fn measure(json: &[u8], runs: usize) -> GuardCost {
-    use domain::ingest::request_size::{check_json, Limits, MAX_VALUES_PER_REQUEST};
+    use domain::ingest::request_size::{count_json, Limits, MAX_VALUES_PER_REQUEST};
     let limits = Limits { max_values: MAX_VALUES_PER_REQUEST, under: None };
-    let json_count = median_of(runs, || assert!(check_json(json, limits).is_ok()));
+    let json_count = median_of(runs, || assert!(count_json(json, limits).is_ok()));
     let json_parse = median_of(runs, || assert!(serde_json::from_slice::<serde_json::Value>(json).is_ok()));
     let otlp = otlp_body();
     let otlp_count =

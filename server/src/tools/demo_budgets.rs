@@ -6,7 +6,7 @@
 use crate::AppState;
 use budgets::Actor;
 use chrono::{DateTime, Datelike, Duration, Utc};
-use domain::budgets::budget::Draft;
+use domain::budgets::draft::Draft;
 use domain::{Dimension, Filter, Granularity, Nanos, SpendQuery, TagKey};
 
 fn filter(key: &str, value: &str) -> anyhow::Result<Filter> {

@@ -1,6 +1,8 @@
 //! Unit tests of `budget`.
 
 use super::*;
+use crate::budgets::draft::*;
+use crate::budgets::webhook_target::redact_webhook;
 use crate::ingest::event::FieldError;
 use serde_json::Value;
 

@@ -1,6 +1,7 @@
 //! Unit tests of `signal`.
 
 use super::*;
+use crate::signals::drift::drifts;
 
 fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
