@@ -103,7 +103,7 @@ macro_rules! impl_store {
                 let mut tx = self.writer.begin().await?;
                 // Shared with other batches, exclusive for budget recounts and tag-set
                 // moves (Postgres): taken first, so those never meet a half-written batch.
-                self.b_lock(&mut tx, false).await?;
+                self.lock_budgets(&mut tx, false).await?;
                 // Each event's full tag set, then the smaller set its rollup rows are keyed by.
                 let n = unique.len();
                 let sets: Vec<domain::TagSet> = unique
@@ -148,10 +148,10 @@ macro_rules! impl_store {
                         .filter(|((e, _), _)| inserted.contains(&e.event.id))
                         .map(|((e, _), r)| (*e, *r)),
                 );
-                self.g_add_rollups(&mut tx, &deltas).await?;
+                self.add_rollups(&mut tx, &deltas).await?;
                 let new_events: Vec<&domain::PricedEvent> =
                     unique.iter().copied().filter(|e| inserted.contains(&e.event.id)).collect();
-                let (budget_changes, alerts, budgets) = self.b_apply(&mut tx, &new_events).await?;
+                let (budget_changes, alerts, budgets) = self.count_batch(&mut tx, &new_events).await?;
                 tx.commit().await?;
                 self.counters_committed(&budget_changes, began);
                 self.tagsets.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend(fresh);

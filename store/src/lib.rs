@@ -8,11 +8,6 @@
 
 mod areas;
 mod backend;
-mod backend_alerts;
-mod backend_budgets;
-mod backend_governance;
-mod backend_people;
-mod backend_signals;
 mod budgets;
 mod error;
 mod governance;

@@ -2,15 +2,11 @@
 //! one database, so everything that must be exact across them lives here.
 
 use crate::backend::impl_store;
-use crate::backend_alerts::impl_alerts;
-use crate::backend_budgets::impl_budgets;
-use crate::backend_governance::impl_governance;
-use crate::backend_people::impl_people;
-use crate::backend_signals::impl_signals;
 use crate::impls::accounts::impl_accounts_store;
 use crate::impls::audit::impl_audit_store;
 use crate::impls::budgets::impl_budgets_store;
 use crate::impls::catalog::impl_catalog_store;
+use crate::impls::counting::impl_budget_counting;
 use crate::impls::events::impl_events_store;
 use crate::impls::settings::impl_settings_store;
 use crate::impls::signals::impl_signals_store;
@@ -41,7 +37,7 @@ impl PgStore {
 
     /// Counter values, always from the database: other processes write them too.
     async fn counters_read(&self, keys: &[crate::CounterKey]) -> Result<Vec<domain::Nanos>, StoreError> {
-        Ok(self.b_cap_spent(keys).await?.into_iter().map(|v| domain::Nanos(v.unwrap_or(0))).collect())
+        Ok(self.counters_in_db(keys).await?.into_iter().map(|v| domain::Nanos(v.unwrap_or(0))).collect())
     }
 
     /// Postgres takes concurrent writers: each batch commits on its own.
@@ -62,8 +58,4 @@ impl_accounts_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MI
 impl_signals_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
 impl_audit_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
 impl_settings_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
-impl_people!(PgStore, Postgres, Dialect::Postgres);
-impl_budgets!(PgStore, Postgres, Dialect::Postgres);
-impl_alerts!(PgStore, Postgres, Dialect::Postgres);
-impl_governance!(PgStore, Postgres, Dialect::Postgres);
-impl_signals!(PgStore, Postgres, Dialect::Postgres);
+impl_budget_counting!(PgStore, Postgres, Dialect::Postgres);

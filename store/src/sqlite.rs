@@ -3,15 +3,11 @@
 //! and a small pool of readers, in WAL mode with full fsync on commit.
 
 use crate::backend::impl_store;
-use crate::backend_alerts::impl_alerts;
-use crate::backend_budgets::impl_budgets;
-use crate::backend_governance::impl_governance;
-use crate::backend_people::impl_people;
-use crate::backend_signals::impl_signals;
 use crate::impls::accounts::impl_accounts_store;
 use crate::impls::audit::impl_audit_store;
 use crate::impls::budgets::impl_budgets_store;
 use crate::impls::catalog::impl_catalog_store;
+use crate::impls::counting::impl_budget_counting;
 use crate::impls::events::impl_events_store;
 use crate::impls::settings::impl_settings_store;
 use crate::impls::signals::impl_signals_store;
@@ -93,7 +89,7 @@ impl SqliteStore {
             let read_at = std::time::Instant::now();
             match &read {
                 Read::Whole { budget_id, period_start } => {
-                    match self.b_period_counters(budget_id, *period_start, COMPLETE_MAX + 1).await {
+                    match self.period_counters(budget_id, *period_start, COMPLETE_MAX + 1).await {
                         Ok(rows) if rows.len() as i64 <= COMPLETE_MAX => {
                             self.counters.fill_complete(budget_id, *period_start, read_at, rows)
                         }
@@ -105,7 +101,7 @@ impl SqliteStore {
                     }
                 }
                 Read::Verify { budget_id, period_start, .. } => {
-                    match self.b_period_total(budget_id, *period_start).await {
+                    match self.period_total(budget_id, *period_start).await {
                         Ok((count, sum)) => self.counters.verified(&read, read_at, count, sum),
                         Err(e) => {
                             self.counters.release(budget_id, *period_start);
@@ -122,7 +118,7 @@ impl SqliteStore {
             return Ok(mirrored.into_iter().map(|m| domain::Nanos(m.unwrap_or_default())).collect());
         }
         let read_at = std::time::Instant::now();
-        let read = self.b_cap_spent(&missing).await?;
+        let read = self.counters_in_db(&missing).await?;
         // Only rows that exist are mirrored: the mirror holds what the database holds.
         self.counters.fill(read_at, missing.iter().cloned().zip(read.iter()).filter_map(|(k, v)| v.map(|v| (k, v))));
         let mut read = read.into_iter();
@@ -153,8 +149,4 @@ impl_accounts_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGR
 impl_signals_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
 impl_audit_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
 impl_settings_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
-impl_people!(SqliteStore, Sqlite, Dialect::Sqlite);
-impl_budgets!(SqliteStore, Sqlite, Dialect::Sqlite);
-impl_alerts!(SqliteStore, Sqlite, Dialect::Sqlite);
-impl_governance!(SqliteStore, Sqlite, Dialect::Sqlite);
-impl_signals!(SqliteStore, Sqlite, Dialect::Sqlite);
+impl_budget_counting!(SqliteStore, Sqlite, Dialect::Sqlite);

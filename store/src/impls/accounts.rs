@@ -5,10 +5,83 @@
 /// Implements [`crate::AccountStore`] for a backend (see `crate::backend`).
 macro_rules! impl_accounts_store {
     ($ty:ty, $db:ty, $dialect:expr, $backend:expr, $migrator:expr) => {
+        impl $ty {
+            pub(crate) async fn user_where(
+                &self,
+                column: &str,
+                value: &str,
+            ) -> Result<Option<$crate::UserRecord>, $crate::StoreError> {
+                let sql = self.q(&format!(
+                    "select id, email, password_hash, role, teams, created_us, deactivated_us, password_changed_us from users where {column} = ?"
+                ));
+                let row: Option<(String, String, String, String, String, i64, Option<i64>, Option<i64>)> =
+                    sqlx::query_as(&sql).bind(value).fetch_optional(&self.reader).await?;
+                Ok(row.map(user_from_row))
+            }
+
+            pub(crate) async fn load_session_row(
+                &self,
+                id: &str,
+                now_us: i64,
+            ) -> Result<Option<(String, i64)>, $crate::StoreError> {
+                let sql = self.q("select data, expiry_us from sessions where id = ? and expiry_us > ?");
+                Ok(sqlx::query_as(&sql).bind(id).bind(now_us).fetch_optional(&self.reader).await?)
+            }
+
+            pub(crate) async fn insert_login_attempt(
+                &self,
+                email: &str,
+                client: &str,
+                at_us: i64,
+                since_us: i64,
+            ) -> Result<(i64, i64), $crate::StoreError> {
+                // Recorded before it is counted: parallel guesses each see
+                // every guess recorded before theirs, so no more than the
+                // limit get through (a check-then-record would let them all).
+                let sql = self.q("insert into login_failures (email, client, at_us) values (?, ?, ?)");
+                sqlx::query(&sql).bind(email).bind(client).bind(at_us).execute(&self.writer).await?;
+                let sql = self.q(
+                    "select count(*) filter (where email = ?), count(*) from login_failures \
+                     where client = ? and at_us > ?",
+                );
+                Ok(sqlx::query_as(&sql).bind(email).bind(client).bind(since_us).fetch_one(&self.writer).await?)
+            }
+
+        }
+
+        fn user_from_row(r: (String, String, String, String, String, i64, Option<i64>, Option<i64>)) -> $crate::UserRecord {
+            let (id, email, password_hash, role, teams, created, deactivated, password_changed) = r;
+            $crate::UserRecord {
+                id,
+                email,
+                password_hash,
+                role,
+                teams: teams.split(',').filter(|t| !t.is_empty()).map(String::from).collect(),
+                created: $crate::rollup::from_micros(created),
+                deactivated: deactivated.map($crate::rollup::from_micros),
+                password_changed: password_changed.map($crate::rollup::from_micros),
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::AccountStore for $ty {
             async fn create_user(&self, u: &$crate::UserRecord) -> Result<(), $crate::StoreError> {
-                self.p_create_user(u).await
+
+                let sql = self.q(
+                    "insert into users (id, email, password_hash, role, teams, created_us, deactivated_us) \
+                     values (?, ?, ?, ?, ?, ?, ?)",
+                );
+                sqlx::query(&sql)
+                    .bind(&u.id)
+                    .bind(&u.email)
+                    .bind(&u.password_hash)
+                    .bind(&u.role)
+                    .bind(u.teams.join(","))
+                    .bind($crate::rollup::micros(u.created))
+                    .bind(u.deactivated.map($crate::rollup::micros))
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
             }
 
             async fn update_user(
@@ -31,19 +104,24 @@ macro_rules! impl_accounts_store {
             }
 
             async fn find_user(&self, id: &str) -> Result<Option<$crate::UserRecord>, $crate::StoreError> {
-                self.p_find_user("id", id).await
+                self.user_where("id", id).await
             }
 
             async fn find_user_by_email(&self, email: &str) -> Result<Option<$crate::UserRecord>, $crate::StoreError> {
-                self.p_find_user("email", email).await
+                self.user_where("email", email).await
             }
 
             async fn list_users(&self) -> Result<Vec<$crate::UserRecord>, $crate::StoreError> {
-                self.p_list_users().await
+                let rows: Vec<(String, String, String, String, String, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+                    "select id, email, password_hash, role, teams, created_us, deactivated_us, password_changed_us from users order by email",
+                )
+                .fetch_all(&self.reader)
+                .await?;
+                Ok(rows.into_iter().map(user_from_row).collect())
             }
 
             async fn count_users(&self) -> Result<i64, $crate::StoreError> {
-                self.p_count_users().await
+                Ok(sqlx::query_scalar("select count(*) from users").fetch_one(&self.reader).await?)
             }
 
             async fn save_session(
@@ -52,7 +130,13 @@ macro_rules! impl_accounts_store {
                 data: &str,
                 expiry: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), $crate::StoreError> {
-                self.p_save_session(id, data, $crate::rollup::micros(expiry)).await
+                let expiry_us = $crate::rollup::micros(expiry);
+                let sql = self.q(
+                    "insert into sessions (id, data, expiry_us) values (?, ?, ?) \
+                     on conflict (id) do update set data = excluded.data, expiry_us = excluded.expiry_us",
+                );
+                sqlx::query(&sql).bind(id).bind(data).bind(expiry_us).execute(&self.writer).await?;
+                Ok(())
             }
 
             async fn load_session(
@@ -61,17 +145,22 @@ macro_rules! impl_accounts_store {
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<Option<(String, chrono::DateTime<chrono::Utc>)>, $crate::StoreError> {
                 Ok(self
-                    .p_load_session(id, $crate::rollup::micros(now))
+                    .load_session_row(id, $crate::rollup::micros(now))
                     .await?
                     .map(|(data, expiry)| (data, $crate::rollup::from_micros(expiry))))
             }
 
             async fn delete_session(&self, id: &str) -> Result<(), $crate::StoreError> {
-                self.p_delete_session(id).await
+
+                let sql = self.q("delete from sessions where id = ?");
+                sqlx::query(&sql).bind(id).execute(&self.writer).await?;
+                Ok(())
             }
 
             async fn delete_expired_sessions(&self, now: chrono::DateTime<chrono::Utc>) -> Result<u64, $crate::StoreError> {
-                self.p_delete_expired_sessions($crate::rollup::micros(now)).await
+                let now_us = $crate::rollup::micros(now);
+                let sql = self.q("delete from sessions where expiry_us <= ?");
+                Ok(sqlx::query(&sql).bind(now_us).execute(&self.writer).await?.rows_affected())
             }
 
             async fn record_login_attempt(
@@ -82,11 +171,13 @@ macro_rules! impl_accounts_store {
                 since: chrono::DateTime<chrono::Utc>,
             ) -> Result<(i64, i64), $crate::StoreError> {
                 let (at, since) = ($crate::rollup::micros(at), $crate::rollup::micros(since));
-                self.p_record_login_attempt(email, client, at, since).await
+                self.insert_login_attempt(email, client, at, since).await
             }
 
             async fn prune_login_failures(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, $crate::StoreError> {
-                self.p_prune_login_failures($crate::rollup::micros(before)).await
+                let before_us = $crate::rollup::micros(before);
+                let sql = self.q("delete from login_failures where at_us <= ?");
+                Ok(sqlx::query(&sql).bind(before_us).execute(&self.writer).await?.rows_affected())
             }
 
             async fn set_password(
@@ -95,7 +186,9 @@ macro_rules! impl_accounts_store {
                 hash: &str,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<bool, $crate::StoreError> {
-                self.p_set_password(id, hash, $crate::rollup::micros(at)).await
+                let at_us = $crate::rollup::micros(at);
+                let sql = self.q("update users set password_hash = ?, password_changed_us = ? where id = ?");
+                Ok(sqlx::query(&sql).bind(hash).bind(at_us).bind(id).execute(&self.writer).await?.rows_affected() == 1)
             }
 
             async fn count_login_failures(
@@ -103,15 +196,23 @@ macro_rules! impl_accounts_store {
                 email: &str,
                 since: chrono::DateTime<chrono::Utc>,
             ) -> Result<i64, $crate::StoreError> {
-                self.p_count_login_failures(email, $crate::rollup::micros(since)).await
+                let since_us = $crate::rollup::micros(since);
+                let sql = self.q("select count(*) from login_failures where email = ? and at_us > ?");
+                Ok(sqlx::query_scalar(&sql).bind(email).bind(since_us).fetch_one(&self.reader).await?)
             }
 
             async fn clear_login_failures(&self, email: &str) -> Result<(), $crate::StoreError> {
-                self.p_clear_login_failures(email).await
+
+                let sql = self.q("delete from login_failures where email = ?");
+                sqlx::query(&sql).bind(email).execute(&self.writer).await?;
+                Ok(())
             }
 
             async fn create_setup_token(&self, hash: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), $crate::StoreError> {
-                self.p_create_setup_token(hash, $crate::rollup::micros(at)).await
+                let at_us = $crate::rollup::micros(at);
+                let sql = self.q("insert into setup_tokens (token_hash, created_us, used_us) values (?, ?, null)");
+                sqlx::query(&sql).bind(hash).bind(at_us).execute(&self.writer).await?;
+                Ok(())
             }
 
             async fn use_setup_token(
@@ -120,7 +221,13 @@ macro_rules! impl_accounts_store {
                 at: chrono::DateTime<chrono::Utc>,
                 issued_after: chrono::DateTime<chrono::Utc>,
             ) -> Result<bool, $crate::StoreError> {
-                self.p_use_setup_token(hash, $crate::rollup::micros(at), $crate::rollup::micros(issued_after)).await
+                let at_us = $crate::rollup::micros(at);
+                let issued_after_us = $crate::rollup::micros(issued_after);
+                let sql = self.q(
+                    "update setup_tokens set used_us = ? where token_hash = ? and used_us is null and created_us > ?",
+                );
+                let done = sqlx::query(&sql).bind(at_us).bind(hash).bind(issued_after_us).execute(&self.writer).await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn create_api_key(&self, k: &$crate::ApiKeyRecord) -> Result<(), $crate::StoreError> {

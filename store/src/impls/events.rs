@@ -77,18 +77,71 @@ macro_rules! impl_events_store {
                 &self,
                 q: &$crate::EventQuery,
             ) -> Result<Vec<$crate::StoredEvent>, $crate::StoreError> {
-                self.p_list_events(q).await
+                let eq = q;
+                use sqlx::Row;
+                let built = $crate::sql::list_events($dialect, eq);
+                let rows = self.fetch_built(&built).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let provider: String = r.try_get(3)?;
+                    let source: String = r.try_get(11)?;
+                    let tags: String = r.try_get(12)?;
+                    out.push($crate::StoredEvent {
+                        id: r.try_get(0)?,
+                        timestamp: $crate::rollup::from_micros(r.try_get(1)?),
+                        model: r.try_get(2)?,
+                        provider: Some(provider).filter(|p| !p.is_empty()),
+                        usage: domain::Usage {
+                            input_tokens: r.try_get(4)?,
+                            output_tokens: r.try_get(5)?,
+                            cache_read_tokens: r.try_get(6)?,
+                            cache_write_tokens: r.try_get(7)?,
+                            reasoning_tokens: r.try_get(8)?,
+                        },
+                        cost: r.try_get::<Option<i64>, _>(9)?.map(domain::Nanos),
+                        task_id: r.try_get(10)?,
+                        cost_source: $crate::people::cost_source(&source),
+                        tags: $crate::people::tags_from_key(&tags),
+                        usage_note: r.try_get(13)?,
+                    });
+                }
+                Ok(out)
             }
 
             async fn known_tag_keys(&self) -> Result<Vec<String>, $crate::StoreError> {
-                self.b_known_tag_keys().await
+                Ok(sqlx::query_scalar("select distinct key from tagset_tags order by key").fetch_all(&self.reader).await?)
             }
 
             async fn day_sums(
                 &self,
                 day: chrono::NaiveDate,
             ) -> Result<Vec<(i64, domain::attribution::focus::DaySum)>, $crate::StoreError> {
-                self.s_day_sums(day).await
+
+                let sql = self.q(
+                    "select tagset_id, model, provider, input_tokens, output_tokens, cache_read_tokens, \
+                     cache_write_tokens, cost_nanos from rollup_day where bucket = ? order by tagset_id, model, provider",
+                );
+                let bucket = day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp();
+                let rows: Vec<(i64, String, String, i64, i64, i64, i64, i64)> =
+                    sqlx::query_as(&sql).bind(bucket).fetch_all(&self.reader).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(tagset, model, provider, input, output, cache_read, cache_write, cost)| {
+                        (
+                            tagset,
+                            domain::attribution::focus::DaySum {
+                                day,
+                                model,
+                                provider,
+                                input_tokens: input,
+                                output_tokens: output,
+                                cache_read_tokens: cache_read,
+                                cache_write_tokens: cache_write,
+                                cost: domain::Nanos(cost),
+                            },
+                        )
+                    })
+                    .collect())
             }
 
             async fn count_events(&self) -> Result<i64, $crate::StoreError> {

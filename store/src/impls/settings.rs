@@ -65,7 +65,10 @@ macro_rules! impl_settings_store {
             }
 
             async fn config_revisions(&self) -> Result<(i64, i64), $crate::StoreError> {
-                self.g_revisions().await
+                let rows: Vec<(String, i64)> =
+                    sqlx::query_as("select name, revision from config_revisions").fetch_all(&self.reader).await?;
+                let get = |n: &str| rows.iter().find(|r| r.0 == n).map(|r| r.1).unwrap_or(0);
+                Ok((get("prices"), get("taxonomy")))
             }
 
             async fn setting(&self, name: &str) -> Result<Option<String>, $crate::StoreError> {

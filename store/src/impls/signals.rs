@@ -13,7 +13,37 @@ macro_rules! impl_signals_store {
                 from: chrono::NaiveDate,
                 to: chrono::NaiveDate,
             ) -> Result<Vec<domain::signals::signal::DayRow>, $crate::StoreError> {
-                self.s_signal_days(key, from, to).await
+                let sum = |c: &str| match $dialect {
+                    $crate::sql::Dialect::Sqlite => format!("sum(r.{c})"),
+                    $crate::sql::Dialect::Postgres => format!("sum(r.{c})::bigint"),
+                };
+                let sql = self.q(&format!(
+                    "select r.bucket, t.value, r.model, {}, {}, {}, {}, {} from rollup_day r \
+                     left join tagset_tags t on t.tagset_id = r.tagset_id and t.key = ? \
+                     where r.bucket >= ? and r.bucket < ? group by r.bucket, t.value, r.model",
+                    sum("calls"),
+                    sum("cost_nanos"),
+                    sum("input_tokens"),
+                    sum("cache_read_tokens"),
+                    sum("output_tokens")
+                ));
+                let lo = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp();
+                let hi = (to + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp();
+                let rows: Vec<(i64, Option<String>, String, i64, i64, i64, i64, i64)> =
+                    sqlx::query_as(&sql).bind(key).bind(lo).bind(hi).fetch_all(&self.reader).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(bucket, value, model, calls, cost, input, cached, output)| domain::signals::signal::DayRow {
+                        day: chrono::DateTime::from_timestamp(bucket, 0).unwrap_or_default().date_naive(),
+                        value,
+                        model,
+                        calls,
+                        cost: domain::Nanos(cost),
+                        input_tokens: input,
+                        cache_read_tokens: cached,
+                        output_tokens: output,
+                    })
+                    .collect())
             }
 
             async fn signal_tasks(
@@ -23,13 +53,47 @@ macro_rules! impl_signals_store {
                 to: chrono::NaiveDate,
                 value: Option<&str>,
             ) -> Result<Vec<domain::signals::signal::TaskRow>, $crate::StoreError> {
-                self.s_signal_tasks(key, from, to, value).await
+                let big = |e: &str| match $dialect {
+                    $crate::sql::Dialect::Sqlite => e.to_string(),
+                    $crate::sql::Dialect::Postgres => format!("({e})::bigint"),
+                };
+                let only = if value.is_some() { " and t.value = ?" } else { "" };
+                let sql = self.q(&format!(
+                    "select e.task_id, max(t.value), min(e.ts_us), {}, {}, min(e.input_tokens), max(e.input_tokens) \
+                     from events e left join tagset_tags t on t.tagset_id = e.tagset_id and t.key = ? \
+                     where e.task_id is not null and e.ts_us >= ? and e.ts_us < ?{only} group by e.task_id",
+                    big("count(*)"),
+                    big("coalesce(sum(e.cost_nanos), 0)")
+                ));
+                let lo = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_micros();
+                let hi = (to + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_micros();
+                let mut q = sqlx::query_as(&sql).bind(key).bind(lo).bind(hi);
+                if let Some(v) = value {
+                    q = q.bind(v);
+                }
+                let rows: Vec<(String, Option<String>, i64, i64, i64, i64, i64)> = q.fetch_all(&self.reader).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(task_id, value, first, calls, cost, min_input, max_input)| domain::signals::signal::TaskRow {
+                        task_id,
+                        value,
+                        day: $crate::rollup::from_micros(first).date_naive(),
+                        calls,
+                        cost: domain::Nanos(cost),
+                        min_input,
+                        max_input,
+                    })
+                    .collect())
             }
 
             async fn model_tiers(
                 &self,
             ) -> Result<Vec<(String, domain::signals::signal::ModelTier)>, $crate::StoreError> {
-                self.s_model_tiers().await
+                let rows: Vec<(String, String)> =
+                    sqlx::query_as("select model, tier from model_tiers order by model").fetch_all(&self.reader).await?;
+                rows.into_iter()
+                    .map(|(m, t)| Ok((m, domain::signals::signal::ModelTier::parse(&t).map_err($crate::StoreError::Config)?)))
+                    .collect()
             }
 
             async fn set_model_tier(
@@ -38,31 +102,122 @@ macro_rules! impl_signals_store {
                 tier: Option<domain::signals::signal::ModelTier>,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), $crate::StoreError> {
-                self.s_set_model_tier(model, tier, at).await
+                match tier {
+                    None => {
+                        let sql = self.q("delete from model_tiers where model = ?");
+                        sqlx::query(&sql).bind(model).execute(&self.writer).await?;
+                    }
+                    Some(t) => {
+                        let sql = self.q(
+                            "insert into model_tiers (model, tier, updated_us) values (?, ?, ?) \
+                             on conflict (model) do update set tier = excluded.tier, updated_us = excluded.updated_us",
+                        );
+                        sqlx::query(&sql)
+                            .bind(model)
+                            .bind(t.as_str())
+                            .bind($crate::rollup::micros(at))
+                            .execute(&self.writer)
+                            .await?;
+                    }
+                }
+                Ok(())
             }
 
             async fn list_signal_rules(&self) -> Result<Vec<$crate::SignalRuleRecord>, $crate::StoreError> {
-                self.s_list_signal_rules().await
+                let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+                    "select id, spec, created_by, created_us, updated_us from signal_rules order by name, id",
+                )
+                .fetch_all(&self.reader)
+                .await?;
+                rows.into_iter()
+                    .map(|(id, spec, created_by, created, updated)| {
+                        Ok($crate::SignalRuleRecord {
+                            spec: serde_json::from_str(&spec).map_err(|e| {
+                                $crate::StoreError::Config(format!("signal rule {id} is unreadable: {e}"))
+                            })?,
+                            id,
+                            created_by,
+                            created: $crate::rollup::from_micros(created),
+                            updated: $crate::rollup::from_micros(updated),
+                        })
+                    })
+                    .collect()
             }
 
             async fn put_signal_rule(&self, rule: &$crate::SignalRuleRecord) -> Result<(), $crate::StoreError> {
-                self.s_put_signal_rule(rule).await
+                let r = rule;
+                let sql = self.q(
+                    "insert into signal_rules (id, name, spec, created_by, created_us, updated_us) values (?, ?, ?, ?, ?, ?) \
+                     on conflict (id) do update set name = excluded.name, spec = excluded.spec, updated_us = excluded.updated_us",
+                );
+                let spec = serde_json::to_string(&r.spec).map_err(|e| $crate::StoreError::Config(e.to_string()))?;
+                sqlx::query(&sql)
+                    .bind(&r.id)
+                    .bind(&r.spec.name)
+                    .bind(spec)
+                    .bind(&r.created_by)
+                    .bind($crate::rollup::micros(r.created))
+                    .bind($crate::rollup::micros(r.updated))
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
             }
 
             async fn delete_signal_rule(&self, id: &str) -> Result<bool, $crate::StoreError> {
-                self.s_delete_signal_rule(id).await
+
+                let sql = self.q("delete from signal_rules where id = ?");
+                Ok(sqlx::query(&sql).bind(id).execute(&self.writer).await?.rows_affected() == 1)
             }
 
             async fn list_scenarios(&self) -> Result<Vec<$crate::ScenarioRecord>, $crate::StoreError> {
-                self.s_list_scenarios().await
+                type Row = (String, String, Option<String>, String, String, i64, i64);
+                let rows: Vec<Row> = sqlx::query_as(
+                    "select id, name, workflow, spec, created_by, created_us, updated_us from scenarios order by name, id",
+                )
+                .fetch_all(&self.reader)
+                .await?;
+                rows.into_iter()
+                    .map(|(id, name, workflow, spec, created_by, created, updated)| {
+                        Ok($crate::ScenarioRecord {
+                            spec: serde_json::from_str(&spec).map_err(|e| {
+                                $crate::StoreError::Config(format!("scenario {id} is unreadable: {e}"))
+                            })?,
+                            id,
+                            name,
+                            workflow,
+                            created_by,
+                            created: $crate::rollup::from_micros(created),
+                            updated: $crate::rollup::from_micros(updated),
+                        })
+                    })
+                    .collect()
             }
 
             async fn put_scenario(&self, scenario: &$crate::ScenarioRecord) -> Result<(), $crate::StoreError> {
-                self.s_put_scenario(scenario).await
+                let r = scenario;
+                let sql = self.q(
+                    "insert into scenarios (id, name, workflow, spec, created_by, created_us, updated_us) \
+                     values (?, ?, ?, ?, ?, ?, ?) on conflict (id) do update set name = excluded.name, \
+                     workflow = excluded.workflow, spec = excluded.spec, updated_us = excluded.updated_us",
+                );
+                let spec = serde_json::to_string(&r.spec).map_err(|e| $crate::StoreError::Config(e.to_string()))?;
+                sqlx::query(&sql)
+                    .bind(&r.id)
+                    .bind(&r.name)
+                    .bind(&r.workflow)
+                    .bind(spec)
+                    .bind(&r.created_by)
+                    .bind($crate::rollup::micros(r.created))
+                    .bind($crate::rollup::micros(r.updated))
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
             }
 
             async fn delete_scenario(&self, id: &str) -> Result<bool, $crate::StoreError> {
-                self.s_delete_scenario(id).await
+
+                let sql = self.q("delete from scenarios where id = ?");
+                Ok(sqlx::query(&sql).bind(id).execute(&self.writer).await?.rows_affected() == 1)
             }
         }
     };

@@ -1,17 +1,14 @@
-//! The budget and counter half of the shared store logic (see `backend.rs`
-//! for why it is a macro); alerts are in `backend_alerts.rs`.
+//! Budget counting shared by both backends: counting a stored batch against
+//! the budgets in the ingest transaction, recounts, budget rows and the
+//! counter reads the pre-call check makes. The `BudgetStore` methods in
+//! `budgets.rs` and ingest in `backend.rs` call these helpers.
 
-/// Columns of an alert row, in the order `alert_from_row` (`backend_alerts.rs`) reads them.
-pub(crate) const ALERT_COLUMNS: &str = "id, budget_id, budget_name, split_value, period_start, period_end, kind, \
-    threshold, spent_nanos, limit_nanos, forecast_nanos, fired_us, delivery, webhook, attempts, acked_by, acked_us, message";
-
-/// Implements the budget and counter methods as an inherent `impl` that the
-/// trait impl forwards to, plus `b_apply`, which ingest calls in its transaction.
-macro_rules! impl_budgets {
+/// Implements the budget counting helpers as an inherent `impl` of a backend.
+macro_rules! impl_budget_counting {
     ($ty:ty, $db:ty, $dialect:expr) => {
         impl $ty {
             /// Takes the budget lock (Postgres only): shared for ingest, exclusive for budget changes.
-            async fn b_lock(
+            async fn lock_budgets(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
                 exclusive: bool,
@@ -29,7 +26,7 @@ macro_rules! impl_budgets {
             /// Adds newly stored events to the budget counters and records the
             /// alerts that fire; runs inside the ingest transaction, which
             /// holds the shared budget lock from its start.
-            pub(crate) async fn b_apply(
+            pub(crate) async fn count_batch(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
                 events: &[&domain::PricedEvent],
@@ -96,7 +93,7 @@ macro_rules! impl_budgets {
                             fired: now,
                             message: None,
                         };
-                        if let Some(alert_id) = self.b_insert_alert(tx, &alert).await? {
+                        if let Some(alert_id) = self.insert_alert(tx, &alert).await? {
                             fired.push(alert_id);
                         }
                     }
@@ -105,7 +102,7 @@ macro_rules! impl_budgets {
             }
 
             /// Records an alert unless the same one (budget, split value, period, kind, threshold) exists.
-            async fn b_insert_alert(
+            async fn insert_alert(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
                 a: &$crate::NewAlert,
@@ -137,7 +134,7 @@ macro_rules! impl_budgets {
             }
 
             /// Rebuilds a budget's counters from the stored events.
-            async fn b_recount(
+            async fn recount_rows(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
                 id: &str,
@@ -197,14 +194,14 @@ macro_rules! impl_budgets {
             }
 
             /// Recounts a budget's periods and fires whatever the recounted spend has passed.
-            async fn b_recount_and_fire(
+            async fn recount_and_fire(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
                 rec: &$crate::BudgetRecord,
                 windows: &[domain::budgets::window::Window],
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), $crate::StoreError> {
-                self.b_recount(tx, &rec.id, &rec.spec, &windows).await?;
+                self.recount_rows(tx, &rec.id, &rec.spec, &windows).await?;
                 // The recounted spend may already be past thresholds (a new budget over
                 // spent ground, or a lowered amount): they fire now, once.
                 let current = windows[windows.len() - 1];
@@ -227,7 +224,7 @@ macro_rules! impl_budgets {
                             fired: now,
                             message: None,
                         };
-                        self.b_insert_alert(tx, &alert).await?;
+                        self.insert_alert(tx, &alert).await?;
                     }
                 }
                 Ok(())
@@ -235,7 +232,7 @@ macro_rules! impl_budgets {
 
             /// Recounts one budget's current and previous period from the stored
             /// events (after events were retagged or repriced), firing what is passed.
-            pub(crate) async fn b_recount_one(
+            pub(crate) async fn recount_one(
                 &self,
                 rec: &$crate::BudgetRecord,
                 now: chrono::DateTime<chrono::Utc>,
@@ -243,16 +240,16 @@ macro_rules! impl_budgets {
                 let zone = domain::budgets::window::zone(&rec.spec.time_zone).unwrap_or(domain::budgets::window::Tz::UTC);
                 let windows = $crate::budgets::recount_windows(rec.spec.period, zone, now);
                 let mut tx = self.writer.begin().await?;
-                self.b_lock(&mut tx, true).await?;
+                self.lock_budgets(&mut tx, true).await?;
                 let sql = self.q("update budgets set counted_from_us = ? where id = ?");
                 sqlx::query(&sql).bind($crate::rollup::micros(windows[0].start)).bind(&rec.id).execute(&mut *tx).await?;
-                self.b_recount_and_fire(&mut tx, rec, &windows, now).await?;
+                self.recount_and_fire(&mut tx, rec, &windows, now).await?;
                 tx.commit().await?;
                 self.counters_forget(&rec.id);
                 Ok(())
             }
 
-            pub(crate) async fn b_save_budget(
+            pub(crate) async fn save_budget_row(
                 &self,
                 rec: &$crate::BudgetRecord,
                 now: chrono::DateTime<chrono::Utc>,
@@ -263,7 +260,7 @@ macro_rules! impl_budgets {
                 let counted_from = windows[0].start;
                 let spec = serde_json::to_string(&rec.spec).map_err(|e| $crate::StoreError::Config(e.to_string()))?;
                 let mut tx = self.writer.begin().await?;
-                self.b_lock(&mut tx, true).await?;
+                self.lock_budgets(&mut tx, true).await?;
                 let stored = if create {
                     let sql = self.q(
                         "insert into budgets (id, spec, hard_cap, counted_from_us, created_by, created_us, updated_us) \
@@ -302,14 +299,14 @@ macro_rules! impl_budgets {
                         ..rec.clone()
                     }
                 };
-                self.b_recount_and_fire(&mut tx, rec, &windows, now).await?;
+                self.recount_and_fire(&mut tx, rec, &windows, now).await?;
                 tx.commit().await?;
                 Ok(Some(stored))
             }
 
-            pub(crate) async fn b_delete_budget(&self, id: &str) -> Result<bool, $crate::StoreError> {
+            pub(crate) async fn delete_budget_row(&self, id: &str) -> Result<bool, $crate::StoreError> {
                 let mut tx = self.writer.begin().await?;
-                self.b_lock(&mut tx, true).await?;
+                self.lock_budgets(&mut tx, true).await?;
                 let sql = self.q("delete from budget_spend where budget_id = ?");
                 sqlx::query(&sql).bind(id).execute(&mut *tx).await?;
                 let sql = self.q("delete from budgets where id = ?");
@@ -318,7 +315,7 @@ macro_rules! impl_budgets {
                 Ok(n > 0)
             }
 
-            pub(crate) async fn b_list_budgets(&self, id: Option<&str>) -> Result<Vec<$crate::BudgetRecord>, $crate::StoreError> {
+            pub(crate) async fn budgets_where(&self, id: Option<&str>) -> Result<Vec<$crate::BudgetRecord>, $crate::StoreError> {
                 let mut sql = "select id, spec, counted_from_us, created_by, created_us, updated_us from budgets".to_string();
                 if id.is_some() {
                     sql.push_str(" where id = ?");
@@ -344,31 +341,9 @@ macro_rules! impl_budgets {
                 Ok(out)
             }
 
-            pub(crate) async fn b_counters(
-                &self,
-                budget_id: &str,
-                period_start: chrono::DateTime<chrono::Utc>,
-                limit: i64,
-            ) -> Result<Vec<$crate::Counter>, $crate::StoreError> {
-                let sql = self.q(
-                    "select split_value, spent_nanos, calls from budget_spend where budget_id = ? and period_start = ? \
-                     order by spent_nanos desc, split_value limit ?",
-                );
-                let rows: Vec<(String, i64, i64)> = sqlx::query_as(&sql)
-                    .bind(budget_id)
-                    .bind(period_start.timestamp())
-                    .bind(limit)
-                    .fetch_all(&self.reader)
-                    .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(split_value, spent, calls)| $crate::Counter { split_value, spent: domain::Nanos(spent), calls })
-                    .collect())
-            }
-
             /// Every counter of one budget period (at most `limit`): (split value, spent).
             #[allow(dead_code, reason = "only the SQLite mirror reads periods whole")]
-            pub(crate) async fn b_period_counters(
+            pub(crate) async fn period_counters(
                 &self,
                 budget_id: &str,
                 period_start: i64,
@@ -382,7 +357,7 @@ macro_rules! impl_budgets {
 
             /// How many counters one budget period has, and their sum.
             #[allow(dead_code, reason = "only the SQLite mirror verifies periods")]
-            pub(crate) async fn b_period_total(&self, budget_id: &str, period_start: i64) -> Result<(i64, i64), $crate::StoreError> {
+            pub(crate) async fn period_total(&self, budget_id: &str, period_start: i64) -> Result<(i64, i64), $crate::StoreError> {
                 let sql = self.q(
                     "select count(*), cast(coalesce(sum(spent_nanos), 0) as bigint) from budget_spend \
                      where budget_id = ? and period_start = ?",
@@ -391,7 +366,7 @@ macro_rules! impl_budgets {
             }
 
             /// Each named counter's spend, `None` where it has no row yet.
-            pub(crate) async fn b_cap_spent(&self, keys: &[$crate::CounterKey]) -> Result<Vec<Option<i64>>, $crate::StoreError> {
+            pub(crate) async fn counters_in_db(&self, keys: &[$crate::CounterKey]) -> Result<Vec<Option<i64>>, $crate::StoreError> {
                 if keys.is_empty() {
                     return Ok(vec![]);
                 }
@@ -414,9 +389,6 @@ macro_rules! impl_budgets {
                     .collect())
             }
 
-            pub(crate) async fn b_known_tag_keys(&self) -> Result<Vec<String>, $crate::StoreError> {
-                Ok(sqlx::query_scalar("select distinct key from tagset_tags order by key").fetch_all(&self.reader).await?)
-            }
         }
 
         fn parse_spec(text: &str) -> Result<domain::budgets::budget::BudgetSpec, $crate::StoreError> {
@@ -425,4 +397,4 @@ macro_rules! impl_budgets {
     };
 }
 
-pub(crate) use impl_budgets;
+pub(crate) use impl_budget_counting;
