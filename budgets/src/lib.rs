@@ -65,7 +65,9 @@ pub type TagRules = Arc<dyn Fn(&domain::TagSet) -> Option<domain::TagSet> + Send
 
 /// The budget service. Cheap to share: hold it in an `Arc`.
 pub struct Budgets {
-    store: Arc<dyn Store>,
+    budget_store: Arc<dyn store::BudgetStore>,
+    event_store: Arc<dyn store::EventStore>,
+    audit_store: Arc<dyn store::AuditStore>,
     default_zone: String,
     /// Applied to each saved scope, so a budget names tags as calls carry them.
     tag_rules: std::sync::RwLock<Option<TagRules>>,
@@ -80,7 +82,9 @@ impl Budgets {
     pub fn new(store: Arc<dyn Store>, default_zone: &str) -> Arc<Budgets> {
         Arc::new(Budgets {
             caps: caps::CapIndex::new(store.clone()),
-            store,
+            budget_store: store.clone(),
+            event_store: store.clone(),
+            audit_store: store,
             default_zone: default_zone.to_string(),
             tag_rules: Default::default(),
             webhook_policy: Default::default(),
@@ -106,7 +110,7 @@ impl Budgets {
     pub async fn known_keys(&self) -> Result<Vec<String>, StoreError> {
         let mut keys: Vec<String> =
             domain::attribution::tags::CONVENTIONAL_KEYS.iter().map(|k| k.to_string()).collect();
-        for k in self.store.known_tag_keys().await? {
+        for k in self.event_store.known_tag_keys().await? {
             if !keys.contains(&k) {
                 keys.push(k);
             }
@@ -158,18 +162,18 @@ impl Budgets {
                     created: now,
                     updated: now,
                 };
-                self.store.create_budget(&rec, now).await?
+                self.budget_store.create_budget(&rec, now).await?
             }
             Some(id) => {
                 let old = self
-                    .store
+                    .budget_store
                     .get_budget(id)
                     .await?
                     .ok_or_else(|| BudgetError::NotFound(format!("no budget with id {id:?}")))?;
                 actor.may_edit(&old.spec).map_err(BudgetError::Forbidden)?;
                 before = old.spec.for_audit();
                 let rec = BudgetRecord { spec, ..old };
-                self.store
+                self.budget_store
                     .update_budget(&rec, now)
                     .await?
                     .ok_or_else(|| BudgetError::NotFound(format!("no budget with id {id:?}")))?
@@ -178,7 +182,7 @@ impl Budgets {
         self.caps.invalidate();
         let action = if before.is_some() { "budget.update" } else { "budget.create" };
         let entry = Entry::new(&actor.label(), action, &saved.id, before, saved.spec.for_audit());
-        self.store.record_audit(&entry).await?;
+        self.audit_store.record_audit(&entry).await?;
         tracing::info!(budget = %saved.id, by = %actor.label(), "budget saved");
         Ok(saved)
     }
@@ -186,17 +190,17 @@ impl Budgets {
     /// Deletes a budget; its alerts stay in the history.
     pub async fn delete(&self, actor: &Actor, id: &str) -> Result<(), BudgetError> {
         let old = self
-            .store
+            .budget_store
             .get_budget(id)
             .await?
             .ok_or_else(|| BudgetError::NotFound(format!("no budget with id {id:?}")))?;
         actor.may_edit(&old.spec).map_err(BudgetError::Forbidden)?;
-        if !self.store.delete_budget(id).await? {
+        if !self.budget_store.delete_budget(id).await? {
             return Err(BudgetError::NotFound(format!("no budget with id {id:?}")));
         }
         self.caps.invalidate();
         let entry = Entry::new(&actor.label(), "budget.delete", id, old.spec.for_audit(), None);
-        self.store.record_audit(&entry).await?;
+        self.audit_store.record_audit(&entry).await?;
         tracing::info!(budget = %id, by = %actor.label(), "budget deleted");
         Ok(())
     }
@@ -208,7 +212,7 @@ impl Budgets {
 
     /// One budget and where it stands, with its burn-down.
     pub async fn view(&self, id: &str, now: DateTime<Utc>) -> Result<Option<BudgetView>, StoreError> {
-        match self.store.get_budget(id).await? {
+        match self.budget_store.get_budget(id).await? {
             Some(rec) => Ok(Some(self.standing(&rec, now, true).await?)),
             None => Ok(None),
         }
@@ -217,7 +221,7 @@ impl Budgets {
     /// Every budget and where it stands (without burn-downs).
     pub async fn views(&self, now: DateTime<Utc>) -> Result<Vec<BudgetView>, StoreError> {
         let mut out = Vec::new();
-        for rec in self.store.list_budgets().await? {
+        for rec in self.budget_store.list_budgets().await? {
             out.push(self.standing(&rec, now, false).await?);
         }
         Ok(out)
@@ -232,7 +236,7 @@ impl Budgets {
         let zone = window::zone(&rec.spec.time_zone).unwrap_or(Tz::UTC);
         let w = window::window(rec.spec.period, zone, now);
         let counters: Vec<(String, Nanos, i64)> = self
-            .store
+            .budget_store
             .budget_counters(&rec.id, w.start, 50)
             .await?
             .into_iter()
@@ -288,7 +292,7 @@ impl Budgets {
             return Ok(vec![]);
         }
         let q = SpendQuery { from, to, group_by: vec![], granularity: Some(granularity), filters };
-        let report = self.store.spend(&q).await?;
+        let report = self.event_store.spend(&q).await?;
         Ok(report.series.unwrap_or_default().into_iter().map(|p| (p.start, p.totals.cost)).collect())
     }
 }

@@ -16,13 +16,13 @@ impl Budgets {
     /// Runs one sweep; returns how many forecast alerts it fired.
     pub async fn sweep_forecasts(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut fired = 0;
-        for b in self.store.list_budgets().await? {
+        for b in self.budget_store.list_budgets().await? {
             if b.spec.period == BudgetPeriod::Total {
                 continue;
             }
             let zone = window::zone(&b.spec.time_zone).unwrap_or(Tz::UTC);
             let w = window::window(b.spec.period, zone, now);
-            for c in self.store.budget_counters(&b.id, w.start, VALUES_PER_BUDGET).await? {
+            for c in self.budget_store.budget_counters(&b.id, w.start, VALUES_PER_BUDGET).await? {
                 if c.spent.0 >= b.spec.amount.0 {
                     continue;
                 }
@@ -44,7 +44,7 @@ impl Budgets {
                     fired: now,
                     message: None,
                 };
-                if self.store.fire_alert(&alert).await?.is_some() {
+                if self.budget_store.fire_alert(&alert).await?.is_some() {
                     fired += 1;
                 }
             }

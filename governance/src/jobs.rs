@@ -43,7 +43,7 @@ impl Governance {
             heartbeat: now,
             finished: None,
         };
-        self.store.create_job(&job).await?;
+        self.catalog_store.create_job(&job).await?;
         let gov = self.clone();
         let mut running = job.clone();
         tokio::spawn(async move {
@@ -62,7 +62,7 @@ impl Governance {
                     running.detail = format!("failed after {} of {}: {e}", running.done, running.total);
                 }
             }
-            if let Err(e) = gov.store.update_job(&running).await {
+            if let Err(e) = gov.catalog_store.update_job(&running).await {
                 tracing::error!(job = %running.id, error = %e, "could not record the job's end");
             }
         });
@@ -73,7 +73,7 @@ impl Governance {
     async fn progress(&self, job: &mut JobRecord, last: &mut Instant, force: bool) -> Result<(), StoreError> {
         if force || last.elapsed() >= Duration::from_millis(200) {
             job.heartbeat = Utc::now();
-            self.store.update_job(job).await?;
+            self.catalog_store.update_job(job).await?;
             *last = Instant::now();
         }
         Ok(())
@@ -90,7 +90,7 @@ impl Governance {
         let (mut sets, mut moved) = (0i64, 0i64);
         for _pass in 0..3 {
             let changes: Vec<(i64, domain::TagSet)> = self
-                .store
+                .catalog_store
                 .tagsets_with_events()
                 .await?
                 .into_iter()
@@ -101,7 +101,7 @@ impl Governance {
             }
             job.total += changes.len() as i64;
             for (id, to) in changes {
-                moved += self.store.remap_tagset(id, &to).await?;
+                moved += self.catalog_store.remap_tagset(id, &to).await?;
                 sets += 1;
                 job.done += 1;
                 job.detail = format!("moved {moved} calls from {sets} tag sets");
@@ -111,7 +111,7 @@ impl Governance {
         if moved > 0 {
             job.detail = format!("moved {moved} calls from {sets} tag sets; recounting budgets");
             self.progress(job, &mut last, true).await?;
-            let n = self.store.recount_budgets(Utc::now()).await?;
+            let n = self.budget_store.recount_budgets(Utc::now()).await?;
             job.detail = format!("moved {moved} calls from {sets} tag sets; recounted {n} budgets");
         } else {
             job.detail = "every stored call already follows the rules".into();
@@ -128,14 +128,14 @@ impl Governance {
             .as_array()
             .map(|a| a.iter().filter_map(|m| m.as_str().map(String::from)).collect())
             .unwrap_or_default();
-        let counts = self.store.unpriced_models().await?;
+        let counts = self.catalog_store.unpriced_models().await?;
         job.total = counts.iter().filter(|u| models.contains(&u.model)).map(|u| u.calls).sum();
         let mut last = Instant::now();
         let (mut repriced, mut left) = (0i64, 0i64);
         for model in &models {
             let mut after = 0;
             loop {
-                let step = self.store.reprice(model, &catalog, after, REPRICE_STEP).await?;
+                let step = self.catalog_store.reprice(model, &catalog, after, REPRICE_STEP).await?;
                 let Some(seq) = step.last_seq else { break };
                 after = seq;
                 repriced += step.repriced;
@@ -147,7 +147,7 @@ impl Governance {
         }
         job.detail = format!("priced {repriced} calls; recounting budgets");
         self.progress(job, &mut last, true).await?;
-        let n = self.store.recount_budgets(Utc::now()).await?;
+        let n = self.budget_store.recount_budgets(Utc::now()).await?;
         job.detail = if left > 0 {
             format!("priced {repriced} calls; {left} are older than the model's first price and stay unpriced; recounted {n} budgets")
         } else {
@@ -159,14 +159,14 @@ impl Governance {
     /// Marks jobs whose process stopped as interrupted (run at start-up).
     pub async fn interrupt_stale_jobs(&self) -> Result<u64, StoreError> {
         let before = Utc::now() - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
-        self.store.interrupt_stale_jobs(before).await
+        self.catalog_store.interrupt_stale_jobs(before).await
     }
 
     /// Waits until a job has ended (for tests and the CLI); its last record.
     pub async fn wait_for(&self, id: &str, timeout: Duration) -> Result<Option<JobRecord>, StoreError> {
         let until = Instant::now() + timeout;
         loop {
-            let job = self.store.get_job(id).await?;
+            let job = self.catalog_store.get_job(id).await?;
             if job.as_ref().is_none_or(|j| j.state != "running") || Instant::now() >= until {
                 return Ok(job);
             }

@@ -25,7 +25,10 @@ pub type GovError = store::Refusal;
 
 /// The service. Cheap to share: hold it in an `Arc`.
 pub struct Governance {
-    store: Arc<dyn Store>,
+    catalog_store: Arc<dyn store::CatalogStore>,
+    budget_store: Arc<dyn store::BudgetStore>,
+    settings_store: Arc<dyn store::SettingsStore>,
+    audit_store: Arc<dyn store::AuditStore>,
     catalog: RwLock<Arc<Catalog>>,
     taxonomy: RwLock<Arc<Taxonomy>>,
     /// The (prices, taxonomy) revisions the cached copies were read at.
@@ -53,7 +56,10 @@ impl Governance {
     ) -> Result<Arc<Governance>, StoreError> {
         store.put_price_models(shipped.models(), chrono::Utc::now(), true).await?;
         let gov = Governance {
-            store,
+            catalog_store: store.clone(),
+            budget_store: store.clone(),
+            settings_store: store.clone(),
+            audit_store: store,
             catalog: RwLock::new(Arc::new(Catalog::default())),
             taxonomy: RwLock::new(Arc::default()),
             revisions: Mutex::new((-1, -1)),
@@ -62,11 +68,6 @@ impl Governance {
         };
         gov.refresh().await?;
         Ok(Arc::new(gov))
-    }
-
-    /// The store behind the service.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
     }
 
     /// The price catalog as this process last read it.
@@ -81,17 +82,17 @@ impl Governance {
 
     /// Rereads the catalog and the taxonomy if either changed in the database.
     pub async fn refresh(&self) -> Result<(), StoreError> {
-        let (prices, tax) = self.store.config_revisions().await?;
+        let (prices, tax) = self.settings_store.config_revisions().await?;
         let known = *self.revisions.lock().unwrap_or_else(|p| p.into_inner());
         if prices != known.0 {
-            let models = self.store.list_price_models().await?;
+            let models = self.catalog_store.list_price_models().await?;
             match Catalog::new(models, self.source.clone()) {
                 Ok(c) => *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(c),
                 Err(e) => tracing::error!(error = %e, "the stored price catalog is invalid; keeping the last good one"),
             }
         }
         if tax != known.1 {
-            let t = self.store.taxonomy().await?;
+            let t = self.catalog_store.taxonomy().await?;
             *self.taxonomy.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(t);
         }
         *self.revisions.lock().unwrap_or_else(|p| p.into_inner()) = (prices, tax);
@@ -123,7 +124,7 @@ impl Governance {
         before: Option<Value>,
         after: Option<Value>,
     ) -> Result<(), StoreError> {
-        self.store.record_audit(&domain::people::audit::Entry::new(actor, action, target, before, after)).await
+        self.audit_store.record_audit(&domain::people::audit::Entry::new(actor, action, target, before, after)).await
     }
 }
 

@@ -12,7 +12,7 @@ pub const SETTING: &str = "otlp_mapping";
 impl Governance {
     /// The saved mapping (empty until an admin saves one).
     pub async fn otlp_mapping(&self) -> Result<Mapping, StoreError> {
-        match self.store.setting(SETTING).await? {
+        match self.settings_store.setting(SETTING).await? {
             None => Ok(Mapping::default()),
             Some(text) => serde_json::from_str(&text)
                 .map_err(|e| StoreError::Config(format!("the saved OpenTelemetry mapping is unreadable: {e}"))),
@@ -24,8 +24,8 @@ impl Governance {
         let mapping = Mapping::parse(lines, task_attribute).map_err(|e| GovError::Invalid(vec![e]))?;
         let before = self.otlp_mapping().await?;
         let json = serde_json::to_string(&mapping).map_err(|e| StoreError::Config(e.to_string()))?;
-        self.store.put_setting(SETTING, &json, chrono::Utc::now()).await?;
-        self.store
+        self.settings_store.put_setting(SETTING, &json, chrono::Utc::now()).await?;
+        self.audit_store
             .record_audit(&domain::people::audit::Entry::new(
                 actor,
                 "taxonomy.otlp",

@@ -16,7 +16,7 @@ impl Governance {
     /// Adds a model. Audited.
     pub async fn add_model(&self, actor: &str, draft: &PriceDraft) -> Result<ModelPrice, GovError> {
         let m = draft.new_model(&self.catalog()).map_err(GovError::Invalid)?;
-        self.store.put_price_models(std::slice::from_ref(&m), chrono::Utc::now(), false).await?;
+        self.catalog_store.put_price_models(std::slice::from_ref(&m), chrono::Utc::now(), false).await?;
         self.audit(actor, "price.add_model", &m.model, None, json(&m)).await?;
         self.refresh().await?;
         Ok(m)
@@ -28,7 +28,7 @@ impl Governance {
         let catalog = self.catalog();
         let m = draft.new_version(&catalog).map_err(GovError::Invalid)?;
         let before = catalog.find(&m.model).cloned();
-        self.store.put_price_models(std::slice::from_ref(&m), chrono::Utc::now(), false).await?;
+        self.catalog_store.put_price_models(std::slice::from_ref(&m), chrono::Utc::now(), false).await?;
         self.audit(actor, "price.add_version", &m.model, json(&before), json(&m)).await?;
         self.refresh().await?;
         Ok(m)
@@ -40,7 +40,7 @@ impl Governance {
         let catalog = self.catalog();
         let m = draft.add_aliases(&catalog).map_err(GovError::Invalid)?;
         let before = catalog.models().iter().find(|b| b.model == m.model).cloned();
-        self.store.put_price_models(std::slice::from_ref(&m), chrono::Utc::now(), false).await?;
+        self.catalog_store.put_price_models(std::slice::from_ref(&m), chrono::Utc::now(), false).await?;
         self.audit(actor, "price.add_aliases", &m.model, json(&before), json(&m)).await?;
         self.refresh().await?;
         Ok(m)
@@ -82,7 +82,7 @@ impl Governance {
         if changed.is_empty() {
             return Ok(changed);
         }
-        self.store.put_price_models(&changed, chrono::Utc::now(), false).await?;
+        self.catalog_store.put_price_models(&changed, chrono::Utc::now(), false).await?;
         for m in &changed {
             let before = catalog.find(&m.model).filter(|b| b.model == m.model).cloned();
             let action = if before.is_some() { "price.import_version" } else { "price.import_model" };

@@ -9,8 +9,8 @@ impl Governance {
     /// Replaces the whole taxonomy after checking it. Audited.
     pub async fn put_taxonomy(&self, actor: &str, next: Taxonomy) -> Result<Taxonomy, GovError> {
         let next = next.validate().map_err(GovError::Invalid)?;
-        let before = self.store.taxonomy().await?;
-        self.store.put_taxonomy(&next, chrono::Utc::now()).await?;
+        let before = self.catalog_store.taxonomy().await?;
+        self.catalog_store.put_taxonomy(&next, chrono::Utc::now()).await?;
         self.audit(actor, "taxonomy.update", "taxonomy", json(&before), json(&next)).await?;
         self.refresh().await?;
         self.align_budgets(actor).await?;
@@ -20,7 +20,7 @@ impl Governance {
     /// Adds or replaces one key's rule (`replacing` names the rule being
     /// edited, so a key can be renamed). Audited, as the rule before and after.
     pub async fn save_rule(&self, actor: &str, replacing: Option<&str>, rule: KeyRule) -> Result<Taxonomy, GovError> {
-        let before = self.store.taxonomy().await?;
+        let before = self.catalog_store.taxonomy().await?;
         let old = replacing.and_then(|k| before.rule(k)).cloned();
         if replacing.is_some_and(|k| !k.is_empty()) && old.is_none() {
             return Err(GovError::NotFound(format!("the taxonomy has no key {:?}", replacing.unwrap_or(""))));
@@ -45,7 +45,7 @@ impl Governance {
                     .collect(),
             )
         })?;
-        self.store.put_taxonomy(&next, chrono::Utc::now()).await?;
+        self.catalog_store.put_taxonomy(&next, chrono::Utc::now()).await?;
         self.audit(actor, "taxonomy.update", &rule.key, json(&old), json(&next.rule(&rule.key))).await?;
         self.refresh().await?;
         self.align_budgets(actor).await?;
@@ -54,12 +54,12 @@ impl Governance {
 
     /// Removes one key's rule. Audited.
     pub async fn delete_rule(&self, actor: &str, key: &str) -> Result<(), GovError> {
-        let before = self.store.taxonomy().await?;
+        let before = self.catalog_store.taxonomy().await?;
         let Some(old) = before.rule(key).cloned() else {
             return Err(GovError::NotFound(format!("the taxonomy has no key {key:?}")));
         };
         let next = Taxonomy { keys: before.keys.into_iter().filter(|r| r.key != key).collect() };
-        self.store.put_taxonomy(&next, chrono::Utc::now()).await?;
+        self.catalog_store.put_taxonomy(&next, chrono::Utc::now()).await?;
         self.audit(actor, "taxonomy.delete", key, json(&old), None).await?;
         self.refresh().await?;
         Ok(())
@@ -71,11 +71,11 @@ impl Governance {
     async fn align_budgets(&self, actor: &str) -> Result<usize, GovError> {
         let tax = self.taxonomy();
         let mut changed = 0;
-        for mut b in self.store.list_budgets().await? {
+        for mut b in self.budget_store.list_budgets().await? {
             let Some(scope) = tax.remap(&b.spec.scope) else { continue };
             let before = b.spec.for_audit();
             b.spec.scope = scope;
-            if self.store.update_budget(&b, chrono::Utc::now()).await?.is_some() {
+            if self.budget_store.update_budget(&b, chrono::Utc::now()).await?.is_some() {
                 self.audit(actor, "budget.update", &b.id, before, b.spec.for_audit()).await?;
                 changed += 1;
             }

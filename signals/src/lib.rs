@@ -50,7 +50,10 @@ type ReportCache = HashMap<(String, u32, NaiveDate), (Instant, Arc<SignalsReport
 
 /// The service. Cheap to share: hold it in an `Arc`.
 pub struct Signals {
-    store: Arc<dyn Store>,
+    signal_store: Arc<dyn store::SignalStore>,
+    budget_store: Arc<dyn store::BudgetStore>,
+    catalog_store: Arc<dyn store::CatalogStore>,
+    audit_store: Arc<dyn store::AuditStore>,
     reports: Mutex<ReportCache>,
     /// Which internal webhook destinations the operator allows.
     webhook_policy: std::sync::RwLock<domain::budgets::webhook_target::Policy>,
@@ -65,7 +68,14 @@ fn new_id(prefix: &str) -> String {
 
 impl Signals {
     pub fn new(store: Arc<dyn Store>) -> Arc<Signals> {
-        Arc::new(Signals { store, reports: Mutex::new(HashMap::new()), webhook_policy: Default::default() })
+        Arc::new(Signals {
+            signal_store: store.clone(),
+            budget_store: store.clone(),
+            catalog_store: store.clone(),
+            audit_store: store,
+            reports: Mutex::new(HashMap::new()),
+            webhook_policy: Default::default(),
+        })
     }
 
     /// Sets which internal webhook destinations are allowed (`BURSAR_WEBHOOK_ALLOWED_HOSTS`).
@@ -83,7 +93,7 @@ impl Signals {
         if person.is_admin() {
             return Ok(());
         }
-        let Some(rule) = self.store.list_signal_rules().await?.into_iter().find(|r| r.id == id) else {
+        let Some(rule) = self.signal_store.list_signal_rules().await?.into_iter().find(|r| r.id == id) else {
             return Ok(());
         };
         let team = (rule.spec.key == "team").then_some(rule.spec.value.as_deref()).flatten();
@@ -104,7 +114,7 @@ impl Signals {
         if person.is_admin() {
             return Ok(());
         }
-        match self.store.list_scenarios().await?.into_iter().find(|s| s.id == id) {
+        match self.signal_store.list_scenarios().await?.into_iter().find(|s| s.id == id) {
             Some(s) if s.created_by != person.email => Err(SigError::Forbidden(format!(
                 "the scenario {:?} was made by {}; ask them or an admin",
                 s.name, s.created_by
@@ -120,25 +130,21 @@ impl Signals {
         policy.check(url).map(|_| ()).map_err(|reason| SigError::field("webhook", reason))
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
     /// The catalog as stored.
     pub async fn catalog(&self) -> Result<Catalog, StoreError> {
-        Catalog::new(self.store.list_price_models().await?, "database".into())
+        Catalog::new(self.catalog_store.list_price_models().await?, "database".into())
             .map_err(|e| StoreError::Config(format!("the price catalog is unreadable: {e}")))
     }
 
     /// Every catalog model's tier.
     pub async fn tiers(&self) -> Result<Vec<TierRow>, StoreError> {
-        let models = self.store.list_price_models().await?;
+        let models = self.catalog_store.list_price_models().await?;
         self.tiers_of(&models).await
     }
 
     /// The tiers of these catalog models (admins' choices, else the default from price).
     async fn tiers_of(&self, models: &[domain::pricing::catalog::ModelPrice]) -> Result<Vec<TierRow>, StoreError> {
-        let set: HashMap<String, ModelTier> = self.store.model_tiers().await?.into_iter().collect();
+        let set: HashMap<String, ModelTier> = self.signal_store.model_tiers().await?.into_iter().collect();
         Ok(models
             .iter()
             .map(|m| {
@@ -161,9 +167,9 @@ impl Signals {
         let Some(before) = before else {
             return Err(SigError::NotFound(format!("no model {model:?} in the price catalog")));
         };
-        self.store.set_model_tier(model, tier, chrono::Utc::now()).await?;
+        self.signal_store.set_model_tier(model, tier, chrono::Utc::now()).await?;
         let after = tier.unwrap_or(before.default);
-        self.store
+        self.audit_store
             .record_audit(&domain::people::audit::Entry::new(
                 actor,
                 "price.tier",
@@ -179,7 +185,7 @@ impl Signals {
     /// Whether each sent model name is premium, as a closure over the catalog and tiers.
     async fn premium(&self) -> Result<(impl Fn(&str) -> bool, Vec<String>), StoreError> {
         // One read of the catalog serves both the name lookup and the tiers.
-        let models = self.store.list_price_models().await?;
+        let models = self.catalog_store.list_price_models().await?;
         let tiers: HashMap<String, ModelTier> =
             self.tiers_of(&models).await?.into_iter().map(|t| (t.model.clone(), t.tier)).collect();
         let catalog = Catalog::new(models, "database".into())
@@ -204,11 +210,11 @@ impl Signals {
         value: Option<&str>,
     ) -> Result<(Daily, Vec<String>), StoreError> {
         let (premium, names) = self.premium().await?;
-        let mut days = self.store.signal_days(key, from, to).await?;
+        let mut days = self.signal_store.signal_days(key, from, to).await?;
         if let Some(v) = value {
             days.retain(|d| d.value.as_deref() == Some(v));
         }
-        let task_rows = if tasks { self.store.signal_tasks(key, from, to, value).await? } else { Vec::new() };
+        let task_rows = if tasks { self.signal_store.signal_tasks(key, from, to, value).await? } else { Vec::new() };
         Ok((Daily::build(&days, &task_rows, &premium), names))
     }
 
@@ -235,7 +241,7 @@ impl Signals {
     /// The anomaly settings of the first anomaly rule covering every value of `key`, or the defaults.
     pub async fn anomaly_params(&self, key: &str) -> Result<AnomalyParams, StoreError> {
         Ok(self
-            .store
+            .signal_store
             .list_signal_rules()
             .await?
             .into_iter()

@@ -36,7 +36,7 @@ fn needs_tasks(c: &Condition) -> bool {
 impl Signals {
     /// Every rule, by name.
     pub async fn rules(&self) -> Result<Vec<SignalRuleRecord>, StoreError> {
-        self.store.list_signal_rules().await
+        self.signal_store.list_signal_rules().await
     }
 
     /// Creates a rule (`id` `None`) or replaces one. `created` backdates a new
@@ -68,14 +68,14 @@ impl Signals {
             created: existing.as_ref().map(|r| r.created).unwrap_or(created.unwrap_or(now)),
             updated: now,
         };
-        self.store.put_signal_rule(&record).await?;
+        self.signal_store.put_signal_rule(&record).await?;
         let json = |r: &SignalRuleRecord| {
             let mut spec = r.spec.clone();
             spec.webhook = spec.webhook.as_deref().map(domain::budgets::webhook_target::redact_webhook);
             serde_json::to_value(spec).ok()
         };
         let action = if existing.is_some() { "signal.update" } else { "signal.create" };
-        self.store
+        self.audit_store
             .record_audit(&domain::people::audit::Entry::new(
                 actor,
                 action,
@@ -94,10 +94,10 @@ impl Signals {
         let Some(before) = before else {
             return Err(SigError::NotFound(format!("no signal rule {id:?}")));
         };
-        self.store.delete_signal_rule(id).await?;
+        self.signal_store.delete_signal_rule(id).await?;
         let mut spec = before.spec.clone();
         spec.webhook = spec.webhook.as_deref().map(domain::budgets::webhook_target::redact_webhook);
-        self.store
+        self.audit_store
             .record_audit(&domain::people::audit::Entry::new(
                 actor,
                 "signal.delete",
@@ -157,7 +157,7 @@ impl Signals {
                             fired: now,
                             message: Some(f.message.clone()),
                         };
-                        if self.store.fire_alert(&alert).await?.is_some() {
+                        if self.budget_store.fire_alert(&alert).await?.is_some() {
                             fired += 1;
                         }
                     }

@@ -9,7 +9,7 @@ use store::{ScenarioRecord, StoreError};
 impl Signals {
     /// Every saved scenario, by name.
     pub async fn scenarios(&self) -> Result<Vec<ScenarioRecord>, StoreError> {
-        self.store.list_scenarios().await
+        self.signal_store.list_scenarios().await
     }
 
     /// One scenario.
@@ -65,11 +65,11 @@ impl Signals {
             created: existing.as_ref().map(|s| s.created).unwrap_or(now),
             updated: now,
         };
-        self.store.put_scenario(&record).await?;
+        self.signal_store.put_scenario(&record).await?;
         let json =
             |s: &ScenarioRecord| Some(serde_json::json!({"name": s.name, "workflow": s.workflow, "scenario": s.spec}));
         let action = if existing.is_some() { "scenario.update" } else { "scenario.create" };
-        self.store
+        self.audit_store
             .record_audit(&domain::people::audit::Entry::new(
                 actor,
                 action,
@@ -84,8 +84,8 @@ impl Signals {
     /// Deletes a scenario.
     pub async fn delete_scenario(&self, actor: &str, id: &str) -> Result<(), SigError> {
         let before = self.scenario(id).await?;
-        self.store.delete_scenario(id).await?;
-        self.store
+        self.signal_store.delete_scenario(id).await?;
+        self.audit_store
             .record_audit(&domain::people::audit::Entry::new(
                 actor,
                 "scenario.delete",
@@ -105,9 +105,9 @@ impl Signals {
         let from = today - Duration::days(i64::from(days) - 1);
         // One read each of the day sums, the task sums and the tiers.
         let (premium, _) = self.premium().await?;
-        let mut day_rows = self.store.signal_days("workflow", from, today).await?;
+        let mut day_rows = self.signal_store.signal_days("workflow", from, today).await?;
         day_rows.retain(|d| d.value.as_deref() == Some(workflow));
-        let tasks = self.store.signal_tasks("workflow", from, today, Some(workflow)).await?;
+        let tasks = self.signal_store.signal_tasks("workflow", from, today, Some(workflow)).await?;
         let daily = domain::signals::signal::Daily::build(&day_rows, &tasks, &premium);
         let value = Some(workflow.to_string());
         let agg = daily.window(&value, from, today);
