@@ -17,7 +17,7 @@ pub struct MappingText {
 #[server(endpoint = "otlp_mapping")]
 pub async fn get_otlp_mapping() -> Result<MappingText, ServerFnError> {
     crate::auth::require(domain::people::users::Role::Admin).await?;
-    let m = crate::governance_ctx::governance()?.otlp_mapping().await.map_err(crate::errors::store_failed)?;
+    let m = crate::catalog_ctx::catalog_service()?.otlp_mapping().await.map_err(crate::errors::store_failed)?;
     Ok(MappingText { lines: m.lines(), task_attribute: m.task_attribute.unwrap_or_default() })
 }
 
@@ -25,7 +25,7 @@ pub async fn get_otlp_mapping() -> Result<MappingText, ServerFnError> {
 #[server(endpoint = "save_otlp_mapping")]
 pub async fn save_otlp_mapping(lines: String, task_attribute: String) -> Result<(), ServerFnError> {
     let (person, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    crate::governance_ctx::governance()?
+    crate::catalog_ctx::catalog_service()?
         .save_otlp_mapping(&person.email, &lines, &task_attribute)
         .await
         .map_err(crate::errors::refused)?;

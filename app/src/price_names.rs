@@ -9,7 +9,7 @@ use leptos::prelude::*;
 pub async fn add_aliases(model: String, aliases: String) -> Result<(), ServerFnError> {
     let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let draft = domain::pricing::price_edit::PriceDraft { model, aliases, ..Default::default() };
-    crate::governance_ctx::governance()?.add_aliases(&me.email, &draft).await.map_err(crate::errors::refused)?;
+    crate::catalog_ctx::catalog_service()?.add_aliases(&me.email, &draft).await.map_err(crate::errors::refused)?;
     Ok(())
 }
 

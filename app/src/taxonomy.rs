@@ -117,7 +117,10 @@ pub async fn save_rule(
         policy,
     };
     let original = Some(original.trim()).filter(|o| !o.is_empty());
-    crate::governance_ctx::governance()?.save_rule(&me.email, original, rule).await.map_err(crate::errors::refused)?;
+    crate::catalog_ctx::catalog_service()?
+        .save_rule(&me.email, original, rule)
+        .await
+        .map_err(crate::errors::refused)?;
     Ok(())
 }
 
@@ -125,14 +128,14 @@ pub async fn save_rule(
 #[server(endpoint = "delete_tag_rule")]
 pub async fn delete_rule(key: String) -> Result<(), ServerFnError> {
     let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    crate::governance_ctx::governance()?.delete_rule(&me.email, &key).await.map_err(crate::errors::refused)
+    crate::catalog_ctx::catalog_service()?.delete_rule(&me.email, &key).await.map_err(crate::errors::refused)
 }
 
 /// Starts applying the rules to stored calls; answers with the job's id.
 #[server(endpoint = "apply_taxonomy")]
 pub async fn apply_taxonomy() -> Result<String, ServerFnError> {
     let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    Ok(crate::governance_ctx::governance()?.start_apply_taxonomy(&me.email).await.map_err(crate::errors::refused)?.id)
+    Ok(crate::catalog_ctx::catalog_service()?.start_apply_taxonomy(&me.email).await.map_err(crate::errors::refused)?.id)
 }
 
 /// The taxonomy page.

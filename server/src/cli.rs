@@ -218,8 +218,8 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     }
     tokio::spawn(crate::jobs::housekeeping::run(store.clone()));
     crate::jobs::alerts::spawn(&state);
-    state.governance.spawn_refresh();
-    match state.governance.interrupt_stale_jobs().await {
+    state.catalog_service.spawn_refresh();
+    match state.catalog_service.interrupt_stale_jobs().await {
         Ok(n) if n > 0 => tracing::warn!(jobs = n, "background jobs whose process stopped are marked interrupted"),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "could not check for interrupted jobs"),

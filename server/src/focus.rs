@@ -75,7 +75,7 @@ fn stream(state: AppState, from: NaiveDate, to: NaiveDate) -> Response {
                     return Some((Err(std::io::Error::other(e.to_string())), (state, days, Some(tagsets), false)));
                 }
             };
-            let catalog = state.governance.catalog();
+            let catalog = state.catalog_service.catalog();
             let at = day.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();
             let empty = domain::TagSet::new();
             let mut chunk = String::new();

@@ -70,7 +70,7 @@ pub async fn ingest_as(
     let mut seen = HashSet::new();
     let mut priced: Vec<PricedEvent> = Vec::with_capacity(body.len());
     let mut flagged: Vec<FlaggedEvent> = Vec::new();
-    let (catalog, taxonomy) = (state.governance.catalog(), state.governance.taxonomy());
+    let (catalog, taxonomy) = (state.catalog_service.catalog(), state.catalog_service.taxonomy());
     for (index, item) in body.into_iter().enumerate() {
         match item {
             Err(bad) => report.rejected.push(Rejected { index, id: bad.id, error: bad.error.to_string() }),

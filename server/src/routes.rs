@@ -13,7 +13,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let store = state.store.clone();
     let budgets = state.budgets.clone();
-    let governance = state.governance.clone();
+    let catalog_service = state.catalog_service.clone();
     let signals = state.signals.clone();
     let webhooks = state.webhooks.clone();
     let options = state.leptos_options.clone();
@@ -27,7 +27,7 @@ pub fn router(state: AppState) -> Router {
             move || {
                 provide_context(store.clone());
                 provide_context(budgets.clone());
-                provide_context(governance.clone());
+                provide_context(catalog_service.clone());
                 provide_context(signals.clone());
                 provide_context(webhooks.clone());
                 provide_context(policy);

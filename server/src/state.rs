@@ -3,8 +3,8 @@
 use crate::Config;
 use axum::extract::FromRef;
 use budgets::Budgets;
+use catalog::CatalogService;
 use domain::Catalog;
-use governance::Governance;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 use store::Store;
@@ -19,7 +19,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Arc<dyn Store>,
     /// The price catalog and the tag taxonomy (kept in the database), and changes to them.
-    pub governance: Arc<Governance>,
+    pub catalog_service: Arc<CatalogService>,
     pub config: Arc<Config>,
     /// Bounds concurrent ingest work, so overload is answered with 503, not a pile-up.
     pub ingest_slots: Arc<Semaphore>,
@@ -42,9 +42,9 @@ impl AppState {
     /// shipped catalog's models to the database's catalog where it lacks them.
     pub async fn new(leptos_options: LeptosOptions, store: Arc<dyn Store>, config: Config) -> anyhow::Result<AppState> {
         let shipped = Catalog::from_json(BUNDLED_CATALOG)?;
-        let governance = Governance::load(store.clone(), &shipped).await?;
+        let catalog_service = CatalogService::load(store.clone(), &shipped).await?;
         let budgets = Budgets::new(store.clone(), &config.time_zone);
-        let rules = governance.clone();
+        let rules = catalog_service.clone();
         budgets.set_tag_rules(std::sync::Arc::new(move |scope| rules.taxonomy().remap(scope)));
         budgets.set_webhook_policy(config.webhook_policy.clone());
         let signals = signals::Signals::new(store.clone());
@@ -61,7 +61,7 @@ impl AppState {
             signals,
             metrics: Arc::default(),
             store,
-            governance,
+            catalog_service,
             ingest_slots: Arc::new(Semaphore::new(config.ingest_concurrency)),
             config: Arc::new(config),
         })

@@ -1,5 +1,5 @@
 //! Why a service refused a change or a read: the one refusal type every
-//! service (budgets, signals, governance) answers with, converted once to
+//! service (budgets, signals, catalog) answers with, converted once to
 //! an HTTP answer (`server`) and once to what a page shows (`app`).
 
 use crate::StoreError;

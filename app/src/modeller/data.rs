@@ -36,7 +36,7 @@ pub async fn get_modeller() -> Result<ModellerData, ServerFnError> {
     use domain::people::users::Role;
     let (person, store) = crate::auth::require(Role::Viewer).await?;
     let svc = crate::signals::service()?;
-    let models = crate::governance_ctx::governance()?.catalog().models().to_vec();
+    let models = crate::catalog_ctx::catalog_service()?.catalog().models().to_vec();
     let scenarios = svc
         .scenarios()
         .await

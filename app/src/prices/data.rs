@@ -102,7 +102,7 @@ fn date(field: &str, s: &str) -> Result<chrono::NaiveDate, ServerFnError> {
 #[server(endpoint = "prices")]
 pub async fn get_prices() -> Result<PricesData, ServerFnError> {
     let (_, store) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    let gov = crate::governance_ctx::governance()?;
+    let gov = crate::catalog_ctx::catalog_service()?;
     let catalog = gov.catalog();
     let tiers = crate::signals::service()?.tiers().await.map_err(crate::errors::store_failed)?;
     let models = catalog
@@ -171,7 +171,7 @@ pub async fn add_model(
         cache_read,
         cache_write,
     };
-    crate::governance_ctx::governance()?.add_model(&me.email, &draft).await.map_err(crate::errors::refused)?;
+    crate::catalog_ctx::catalog_service()?.add_model(&me.email, &draft).await.map_err(crate::errors::refused)?;
     Ok(())
 }
 
@@ -195,7 +195,7 @@ pub async fn add_version(
         cache_write,
         ..Default::default()
     };
-    crate::governance_ctx::governance()?.add_version(&me.email, &draft).await.map_err(crate::errors::refused)?;
+    crate::catalog_ctx::catalog_service()?.add_version(&me.email, &draft).await.map_err(crate::errors::refused)?;
     Ok(())
 }
 
@@ -204,7 +204,8 @@ pub async fn add_version(
 pub async fn preview_import(text: String, from: String) -> Result<ImportPreview, ServerFnError> {
     crate::auth::require(domain::people::users::Role::Admin).await?;
     let from_date = date("from", &from)?;
-    let diff = crate::governance_ctx::governance()?.preview_import(&text, from_date).map_err(crate::errors::refused)?;
+    let diff =
+        crate::catalog_ctx::catalog_service()?.preview_import(&text, from_date).map_err(crate::errors::refused)?;
     let mut changed = Vec::new();
     for c in &diff.changed {
         let now = c.current.as_ref().map(version_row);
@@ -254,7 +255,7 @@ pub async fn preview_import(text: String, from: String) -> Result<ImportPreview,
 pub async fn apply_import(text: String, from: String, add_new: Option<String>) -> Result<usize, ServerFnError> {
     let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
     let from = date("from", &from)?;
-    let changed = crate::governance_ctx::governance()?
+    let changed = crate::catalog_ctx::catalog_service()?
         .apply_import(&me.email, &text, from, add_new.is_some())
         .await
         .map_err(crate::errors::refused)?;
@@ -274,7 +275,7 @@ pub async fn price_unpriced(
     cache_write: String,
 ) -> Result<String, ServerFnError> {
     let (me, _) = crate::auth::require(domain::people::users::Role::Admin).await?;
-    let gov = crate::governance_ctx::governance()?;
+    let gov = crate::catalog_ctx::catalog_service()?;
     if gov.catalog().find(&model).is_none() {
         let draft = domain::pricing::price_edit::PriceDraft {
             model: model.clone(),

@@ -33,7 +33,7 @@ pub async fn post_check(
     let started = std::time::Instant::now();
     let mut req = parse(&body).map_err(ApiError::Invalid)?;
     // Tags as ingest will store them, so the check names the counters ingest writes.
-    state.governance.taxonomy().apply(&mut req.tags).map_err(ApiError::Invalid)?;
+    state.catalog_service.taxonomy().apply(&mut req.tags).map_err(ApiError::Invalid)?;
     // A key bound to tag values checks only calls it could write.
     if let Some(limits) = &key.tag_limits {
         limits.check(&req.tags).map_err(|e| ApiError::Forbidden(e.to_string()))?;

@@ -1,4 +1,4 @@
-//! The REST API under `/api/v1`: ingest, spend queries, budgets, alerts, the pre-call check, governance, signals and the cost model, authenticated
+//! The REST API under `/api/v1`: ingest, spend queries, budgets, alerts, the pre-call check, prices and the taxonomy, signals and the cost model, authenticated
 //! with API keys. Handlers are thin: authorise, parse, call the service or
 //! store, map errors.
 
@@ -6,10 +6,10 @@ mod alerts;
 pub(crate) mod auth;
 mod body;
 pub mod budgets;
+mod catalog_api;
 mod check;
 pub(crate) mod error;
 mod events;
-mod governance;
 pub mod otlp;
 pub mod otlp_size;
 mod signals;

@@ -209,7 +209,7 @@ async fn export(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
         Ok(r) => r,
         Err((status, m)) => return error(status, encoding, m),
     };
-    let mapping = match state.governance.otlp_mapping().await {
+    let mapping = match state.catalog_service.otlp_mapping().await {
         Ok(saved) => saved.then(&state.config.otlp_mapping),
         Err(e) => {
             tracing::error!(error = %e, "reading the OpenTelemetry mapping failed");

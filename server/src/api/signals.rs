@@ -148,7 +148,7 @@ pub async fn estimate(State(state): State<AppState>, headers: HeaderMap, body: B
     authorize(&state, &headers, Scope::Read).await?;
     let v = json_body(&body)?;
     let scenario = parse_scenario(&v, "body")?;
-    let catalog = state.governance.catalog();
+    let catalog = state.catalog_service.catalog();
     let e = domain::costmodel::estimate(&scenario, &catalog, Utc::now()).map_err(ApiError::Fields)?;
     Ok(Json(json!({ "scenario": scenario, "estimate": e })))
 }
@@ -214,7 +214,7 @@ pub async fn get_scenario(
     authorize(&state, &headers, Scope::Read).await?;
     let s = state.signals.scenario(&id).await.map_err(ApiError::from)?;
     let mut v = scenario_json(&s);
-    v["estimate"] = match domain::costmodel::estimate(&s.spec, &state.governance.catalog(), Utc::now()) {
+    v["estimate"] = match domain::costmodel::estimate(&s.spec, &state.catalog_service.catalog(), Utc::now()) {
         Ok(e) => json!(e),
         Err(errs) => json!({ "errors": errs.iter().map(|e| e.to_string()).collect::<Vec<_>>() }),
     };
@@ -263,7 +263,8 @@ pub async fn scenario_actual(
         s.workflow.clone().ok_or_else(|| invalid("workflow", "this scenario is not linked to a workflow"))?;
     let days = number(&params, "days", 30, 365)?;
     let tolerance = number(&params, "tolerance", 25, 1000)?;
-    let e = domain::costmodel::estimate(&s.spec, &state.governance.catalog(), Utc::now()).map_err(ApiError::Fields)?;
+    let e =
+        domain::costmodel::estimate(&s.spec, &state.catalog_service.catalog(), Utc::now()).map_err(ApiError::Fields)?;
     let actual = state.signals.actual(&workflow, days, Utc::now().date_naive()).await.map_err(ApiError::from)?;
     let rows =
         domain::costmodel::calibrate::compare(&s.spec, &e, &actual.observed, rust_decimal::Decimal::from(tolerance));

@@ -7,7 +7,7 @@ use app::api_catalog::ENDPOINTS;
 use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 
-use super::{alerts, budgets, check, events, governance, otlp, signals, spend};
+use super::{alerts, budgets, catalog_api, check, events, otlp, signals, spend};
 
 /// The handler of one described endpoint.
 fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
@@ -25,16 +25,16 @@ fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
         ("get", "/api/v1/alerts/{id}") => get(alerts::get),
         ("post", "/api/v1/alerts/{id}/ack") => post(alerts::ack),
         ("post", "/api/v1/webhooks/test") => post(alerts::test_webhook),
-        ("get", "/api/v1/taxonomy") => get(governance::get_taxonomy),
-        ("put", "/api/v1/taxonomy") => put(governance::put_taxonomy),
-        ("get", "/api/v1/jobs/{id}") => get(governance::get_job),
-        ("get", "/api/v1/otlp/mapping") => get(governance::get_otlp_mapping),
-        ("put", "/api/v1/otlp/mapping") => put(governance::put_otlp_mapping),
-        ("get", "/api/v1/prices") => get(governance::get_prices),
-        ("post", "/api/v1/prices/import") => post(governance::import_prices),
-        ("get", "/api/v1/prices/unpriced") => get(governance::get_unpriced),
-        ("post", "/api/v1/prices/reprice") => post(governance::reprice),
-        ("get", "/api/v1/audit") => get(governance::get_audit),
+        ("get", "/api/v1/taxonomy") => get(catalog_api::get_taxonomy),
+        ("put", "/api/v1/taxonomy") => put(catalog_api::put_taxonomy),
+        ("get", "/api/v1/jobs/{id}") => get(catalog_api::get_job),
+        ("get", "/api/v1/otlp/mapping") => get(catalog_api::get_otlp_mapping),
+        ("put", "/api/v1/otlp/mapping") => put(catalog_api::put_otlp_mapping),
+        ("get", "/api/v1/prices") => get(catalog_api::get_prices),
+        ("post", "/api/v1/prices/import") => post(catalog_api::import_prices),
+        ("get", "/api/v1/prices/unpriced") => get(catalog_api::get_unpriced),
+        ("post", "/api/v1/prices/reprice") => post(catalog_api::reprice),
+        ("get", "/api/v1/audit") => get(catalog_api::get_audit),
         ("get", "/api/v1/export/focus.csv") => get(crate::focus::api_focus),
         ("get", "/api/v1/signals") => get(signals::get_signals),
         ("get", "/api/v1/signals/rules") => get(signals::list_rules),

@@ -33,7 +33,7 @@ async fn bench_taxonomy(state: &AppState) -> anyhow::Result<()> {
             rule("task_type", false, &["agent", "chat"], &[], Policy::Reject),
         ],
     };
-    state.governance.put_taxonomy("bench", taxonomy).await.map_err(|e| anyhow::anyhow!("bench taxonomy: {e}"))?;
+    state.catalog_service.put_taxonomy("bench", taxonomy).await.map_err(|e| anyhow::anyhow!("bench taxonomy: {e}"))?;
     Ok(())
 }
 
@@ -210,7 +210,7 @@ async fn grow(config: &Config, target: usize) -> anyhow::Result<usize> {
         let t = Instant::now();
         // The demo organisation brings its own taxonomy (it keeps one already set).
         let none = domain::attribution::taxonomy::Taxonomy { keys: vec![] };
-        state.governance.put_taxonomy("bench", none).await.map_err(|e| anyhow::anyhow!("bench taxonomy: {e}"))?;
+        state.catalog_service.put_taxonomy("bench", none).await.map_err(|e| anyhow::anyhow!("bench taxonomy: {e}"))?;
         crate::tools::demo::load(&state, 90, 42, scale).await?;
         // The demo sets its own taxonomy; the timed ingest runs under the bench's.
         bench_taxonomy(&state).await?;

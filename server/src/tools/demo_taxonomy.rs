@@ -32,6 +32,6 @@ pub(crate) async fn install(state: &AppState) -> anyhow::Result<()> {
             ),
         ],
     };
-    state.governance.put_taxonomy("demo", taxonomy).await.map_err(|e| anyhow::anyhow!("demo taxonomy: {e}"))?;
+    state.catalog_service.put_taxonomy("demo", taxonomy).await.map_err(|e| anyhow::anyhow!("demo taxonomy: {e}"))?;
     Ok(())
 }

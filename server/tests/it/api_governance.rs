@@ -1,4 +1,4 @@
-//! Governance over HTTP: each taxonomy policy at ingest, the taxonomy API
+//! CatalogService over HTTP: each taxonomy policy at ingest, the taxonomy API
 //! and its retroactive job, LiteLLM imports, repricing unpriced calls, the
 //! audit log, and the pages' server functions writing to it.
 

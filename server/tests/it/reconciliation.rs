@@ -91,7 +91,7 @@ async fn every_total_equals_the_exact_sum_over_the_events() {
     let (status, b) = app.json("POST", "/api/v1/budgets", &admin, budget).await;
     assert_eq!(status, StatusCode::CREATED, "{b}");
     let budget_id = b["id"].as_str().unwrap().to_string();
-    let catalog = app.state.governance.catalog();
+    let catalog = app.state.catalog_service.catalog();
 
     let mut kept: HashMap<String, Kept> = HashMap::new();
     let mut sent_ids: Vec<String> = Vec::new();
@@ -155,7 +155,7 @@ async fn every_total_equals_the_exact_sum_over_the_events() {
         cache_read: "0.07".into(),
         ..Default::default()
     };
-    let gov = app.state.governance.clone();
+    let gov = app.state.catalog_service.clone();
     gov.add_model("reconciliation", &draft).await.unwrap();
     let job = gov.start_reprice("reconciliation", &[UNPRICED.into()]).await.unwrap();
     let done = gov.wait_for(&job.id, std::time::Duration::from_secs(600)).await.unwrap().unwrap();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use store::{ApiKeyRecord, Store};
 
 pub use crate::budget_cases::*;
-pub use crate::governance_cases::*;
+pub use crate::catalog_cases::*;
 pub use crate::plan_cases::*;
 pub use crate::signal_cases::*;
 

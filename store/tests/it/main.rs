@@ -7,7 +7,7 @@
 
 mod budget_cases;
 mod cases;
-mod governance_cases;
+mod catalog_cases;
 mod harness;
 mod plan_cases;
 mod signal_cases;

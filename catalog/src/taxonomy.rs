@@ -1,14 +1,14 @@
 //! Changing the tag taxonomy, and applying it to calls already stored.
 
-use crate::{json, GovError, Governance};
+use crate::{json, CatalogError, CatalogService};
 use domain::attribution::taxonomy::{KeyRule, Taxonomy};
 use std::sync::Arc;
 use store::JobRecord;
 
-impl Governance {
+impl CatalogService {
     /// Replaces the whole taxonomy after checking it. Audited.
-    pub async fn put_taxonomy(&self, actor: &str, next: Taxonomy) -> Result<Taxonomy, GovError> {
-        let next = next.validate().map_err(GovError::Invalid)?;
+    pub async fn put_taxonomy(&self, actor: &str, next: Taxonomy) -> Result<Taxonomy, CatalogError> {
+        let next = next.validate().map_err(CatalogError::Invalid)?;
         let before = self.catalog_store.taxonomy().await?;
         self.catalog_store.put_taxonomy(&next, chrono::Utc::now()).await?;
         self.audit(actor, "taxonomy.update", "taxonomy", json(&before), json(&next)).await?;
@@ -19,11 +19,16 @@ impl Governance {
 
     /// Adds or replaces one key's rule (`replacing` names the rule being
     /// edited, so a key can be renamed). Audited, as the rule before and after.
-    pub async fn save_rule(&self, actor: &str, replacing: Option<&str>, rule: KeyRule) -> Result<Taxonomy, GovError> {
+    pub async fn save_rule(
+        &self,
+        actor: &str,
+        replacing: Option<&str>,
+        rule: KeyRule,
+    ) -> Result<Taxonomy, CatalogError> {
         let before = self.catalog_store.taxonomy().await?;
         let old = replacing.and_then(|k| before.rule(k)).cloned();
         if replacing.is_some_and(|k| !k.is_empty()) && old.is_none() {
-            return Err(GovError::NotFound(format!("the taxonomy has no key {:?}", replacing.unwrap_or(""))));
+            return Err(CatalogError::NotFound(format!("the taxonomy has no key {:?}", replacing.unwrap_or(""))));
         }
         let mut keys: Vec<KeyRule> =
             before.keys.iter().filter(|r| Some(r.key.as_str()) != replacing).cloned().collect();
@@ -32,7 +37,7 @@ impl Governance {
         let next = Taxonomy { keys }.validate().map_err(|errs| {
             // Name the fields as the form does: without the `keys[i].` prefix.
             let prefix = format!("keys[{index}].");
-            GovError::Invalid(
+            CatalogError::Invalid(
                 errs.into_iter()
                     .map(|mut e| {
                         if let Some(rest) = e.field.strip_prefix(&prefix) {
@@ -53,10 +58,10 @@ impl Governance {
     }
 
     /// Removes one key's rule. Audited.
-    pub async fn delete_rule(&self, actor: &str, key: &str) -> Result<(), GovError> {
+    pub async fn delete_rule(&self, actor: &str, key: &str) -> Result<(), CatalogError> {
         let before = self.catalog_store.taxonomy().await?;
         let Some(old) = before.rule(key).cloned() else {
-            return Err(GovError::NotFound(format!("the taxonomy has no key {key:?}")));
+            return Err(CatalogError::NotFound(format!("the taxonomy has no key {key:?}")));
         };
         let next = Taxonomy { keys: before.keys.into_iter().filter(|r| r.key != key).collect() };
         self.catalog_store.put_taxonomy(&next, chrono::Utc::now()).await?;
@@ -68,7 +73,7 @@ impl Governance {
     /// Rewrites budget scopes the rules now store differently ("team=Support"
     /// becomes "team=support" once `team` folds case), so that budgets and
     /// hard caps keep matching the calls ingest stores. Each is recounted and audited.
-    async fn align_budgets(&self, actor: &str) -> Result<usize, GovError> {
+    async fn align_budgets(&self, actor: &str) -> Result<usize, CatalogError> {
         let tax = self.taxonomy();
         let mut changed = 0;
         for mut b in self.budget_store.list_budgets().await? {
@@ -85,7 +90,7 @@ impl Governance {
 
     /// Starts a job that rewrites stored calls' tags under the current rules
     /// (aliases and case-folding; never rejection), keeping rollups exact. Audited.
-    pub async fn start_apply_taxonomy(self: &Arc<Self>, actor: &str) -> Result<JobRecord, GovError> {
+    pub async fn start_apply_taxonomy(self: &Arc<Self>, actor: &str) -> Result<JobRecord, CatalogError> {
         let job = self.start_job(actor, "taxonomy.apply", serde_json::json!({})).await?;
         let rules = self.taxonomy().keys.len();
         let after = serde_json::json!({ "job": job.id, "rules": rules });

@@ -4,7 +4,7 @@
 //! idempotent step by step, so one cut short (its process stopped) is marked
 //! interrupted and can simply be run again.
 
-use crate::{GovError, Governance};
+use crate::{CatalogError, CatalogService};
 use chrono::Utc;
 use rand::RngCore;
 use std::sync::Arc;
@@ -19,14 +19,14 @@ pub const STALE_AFTER: Duration = Duration::from_secs(15 * 60);
 /// Calls repriced per transaction.
 const REPRICE_STEP: i64 = 1000;
 
-impl Governance {
+impl CatalogService {
     /// Records a job and runs it in the background.
     pub(crate) async fn start_job(
         self: &Arc<Self>,
         actor: &str,
         kind: &str,
         params: serde_json::Value,
-    ) -> Result<JobRecord, GovError> {
+    ) -> Result<JobRecord, CatalogError> {
         let mut id = [0u8; 8];
         rand::thread_rng().fill_bytes(&mut id);
         let now = Utc::now();

@@ -1,4 +1,4 @@
-//! Conformance cases for governance: the stored catalog and taxonomy, jobs,
+//! Conformance cases for the catalog store: the stored catalog and taxonomy, jobs,
 //! moving calls to a renamed tag set and repricing unpriced calls (both keep
 //! rollups equal to a recomputation from raw events, to the nano-dollar),
 //! and the append-only audit log.

@@ -1,4 +1,4 @@
-//! Governance over REST: the tag taxonomy (`GET` with scope `read`, `PUT`
+//! CatalogService over REST: the tag taxonomy (`GET` with scope `read`, `PUT`
 //! with `admin`), the price catalog, LiteLLM imports (a diff unless
 //! `apply=true`), unpriced calls and repricing them, background jobs, and
 //! the audit log (scope `admin`).
@@ -28,7 +28,7 @@ fn mapping_json(m: &domain::ingest::otlp::Mapping) -> Value {
 /// `GET /otlp/mapping`: the saved OpenTelemetry mapping.
 pub async fn get_otlp_mapping(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, Scope::Read).await?;
-    let m = state.governance.otlp_mapping().await?;
+    let m = state.catalog_service.otlp_mapping().await?;
     Ok(Json(mapping_json(&m)))
 }
 
@@ -61,7 +61,7 @@ pub async fn put_otlp_mapping(
         Some(_) => return Err(invalid("task_attribute", "must be a string or null")),
     };
     let m = state
-        .governance
+        .catalog_service
         .save_otlp_mapping(&format!("key:{}", key.name), &lines.join("\n"), task)
         .await
         .map_err(ApiError::from)?;
@@ -101,9 +101,12 @@ pub async fn put_taxonomy(
         Some(_) => return Err(invalid("apply_to_stored", "must be true or false")),
     };
     let actor = format!("key:{}", key.name);
-    let saved = state.governance.put_taxonomy(&actor, Taxonomy { keys: rules }).await.map_err(ApiError::from)?;
-    let job =
-        if apply { Some(state.governance.start_apply_taxonomy(&actor).await.map_err(ApiError::from)?) } else { None };
+    let saved = state.catalog_service.put_taxonomy(&actor, Taxonomy { keys: rules }).await.map_err(ApiError::from)?;
+    let job = if apply {
+        Some(state.catalog_service.start_apply_taxonomy(&actor).await.map_err(ApiError::from)?)
+    } else {
+        None
+    };
     Ok(Json(json!({ "keys": saved.keys, "job": job })))
 }
 
@@ -120,7 +123,7 @@ pub async fn get_job(
 /// The price catalog: every model with its price versions.
 pub async fn get_prices(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, Scope::Read).await?;
-    Ok(Json(json!({ "unit": "USD per 1M tokens", "models": state.governance.catalog().models() })))
+    Ok(Json(json!({ "unit": "USD per 1M tokens", "models": state.catalog_service.catalog().models() })))
 }
 
 /// Imports a LiteLLM `model_prices_and_context_window.json` (the body).
@@ -146,13 +149,13 @@ pub async fn import_prices(
         Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| invalid("from", format!("must be a date like 2026-12-01 (got {s:?})")))?,
     };
-    let limit = governance::prices::MAX_IMPORT_BYTES;
+    let limit = catalog::pricing::MAX_IMPORT_BYTES;
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::TooLarge { limit })?;
     let text = std::str::from_utf8(&bytes).map_err(|_| invalid("body", "must be UTF-8 JSON"))?;
-    let diff = state.governance.preview_import(text, from).map_err(ApiError::from)?;
+    let diff = state.catalog_service.preview_import(text, from).map_err(ApiError::from)?;
     let applied = if apply {
         let actor = format!("key:{}", key.name);
-        Some(state.governance.apply_import(&actor, text, from, add_new).await.map_err(ApiError::from)?.len())
+        Some(state.catalog_service.apply_import(&actor, text, from, add_new).await.map_err(ApiError::from)?.len())
     } else {
         None
     };
@@ -178,7 +181,8 @@ pub async fn reprice(
         .and_then(Value::as_array)
         .and_then(|a| a.iter().map(|m| m.as_str().map(String::from)).collect())
         .ok_or_else(|| invalid("models", "required: an array of model names"))?;
-    let job = state.governance.start_reprice(&format!("key:{}", key.name), &models).await.map_err(ApiError::from)?;
+    let job =
+        state.catalog_service.start_reprice(&format!("key:{}", key.name), &models).await.map_err(ApiError::from)?;
     Ok(Json(job))
 }
 

@@ -1,7 +1,7 @@
 //! Changing the price catalog: a model, a price version, a LiteLLM import
 //! (previewed as a diff first), and repricing the calls stored unpriced.
 
-use crate::{json, GovError, Governance};
+use crate::{json, CatalogError, CatalogService};
 use chrono::NaiveDate;
 use domain::pricing::catalog::ModelPrice;
 use domain::pricing::litellm::{self, Diff};
@@ -12,10 +12,10 @@ use store::JobRecord;
 /// The largest catalog file accepted (LiteLLM's whole file is about 1.5 MB).
 pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
 
-impl Governance {
+impl CatalogService {
     /// Adds a model. Audited.
-    pub async fn add_model(&self, actor: &str, draft: &PriceDraft) -> Result<ModelPrice, GovError> {
-        let m = draft.new_model(&self.catalog()).map_err(GovError::Invalid)?;
+    pub async fn add_model(&self, actor: &str, draft: &PriceDraft) -> Result<ModelPrice, CatalogError> {
+        let m = draft.new_model(&self.catalog()).map_err(CatalogError::Invalid)?;
         self.catalog_store.put_price_models(std::slice::from_ref(&m), chrono::Utc::now(), false).await?;
         self.audit(actor, "price.add_model", &m.model, None, json(&m)).await?;
         self.refresh().await?;
@@ -24,9 +24,9 @@ impl Governance {
 
     /// Adds a price version to a model from a date. Audited, as the model
     /// before and after.
-    pub async fn add_version(&self, actor: &str, draft: &PriceDraft) -> Result<ModelPrice, GovError> {
+    pub async fn add_version(&self, actor: &str, draft: &PriceDraft) -> Result<ModelPrice, CatalogError> {
         let catalog = self.catalog();
-        let m = draft.new_version(&catalog).map_err(GovError::Invalid)?;
+        let m = draft.new_version(&catalog).map_err(CatalogError::Invalid)?;
         let before = catalog.find(&m.model).cloned();
         self.catalog_store.put_price_models(std::slice::from_ref(&m), chrono::Utc::now(), false).await?;
         self.audit(actor, "price.add_version", &m.model, json(&before), json(&m)).await?;
@@ -36,9 +36,9 @@ impl Governance {
 
     /// Adds other names to a model (Azure deployment names, say). Audited,
     /// as the model before and after.
-    pub async fn add_aliases(&self, actor: &str, draft: &PriceDraft) -> Result<ModelPrice, GovError> {
+    pub async fn add_aliases(&self, actor: &str, draft: &PriceDraft) -> Result<ModelPrice, CatalogError> {
         let catalog = self.catalog();
-        let m = draft.add_aliases(&catalog).map_err(GovError::Invalid)?;
+        let m = draft.add_aliases(&catalog).map_err(CatalogError::Invalid)?;
         let before = catalog.models().iter().find(|b| b.model == m.model).cloned();
         self.catalog_store.put_price_models(std::slice::from_ref(&m), chrono::Utc::now(), false).await?;
         self.audit(actor, "price.add_aliases", &m.model, json(&before), json(&m)).await?;
@@ -47,11 +47,11 @@ impl Governance {
     }
 
     /// What importing a LiteLLM file would change, with prices from `from`.
-    pub fn preview_import(&self, text: &str, from: NaiveDate) -> Result<Diff, GovError> {
+    pub fn preview_import(&self, text: &str, from: NaiveDate) -> Result<Diff, CatalogError> {
         if text.len() > MAX_IMPORT_BYTES {
-            return Err(GovError::field("file", format!("must be at most {} MB", MAX_IMPORT_BYTES / 1024 / 1024)));
+            return Err(CatalogError::field("file", format!("must be at most {} MB", MAX_IMPORT_BYTES / 1024 / 1024)));
         }
-        let parsed = litellm::parse(text, from).map_err(|e| GovError::field("file", e))?;
+        let parsed = litellm::parse(text, from).map_err(|e| CatalogError::field("file", e))?;
         let catalog = self.catalog();
         let diff = litellm::diff(&catalog, parsed, chrono::Utc::now().date_naive());
         // New prices go after the history they extend: an earlier date would rewrite it.
@@ -59,7 +59,7 @@ impl Governance {
         if let Some((c, date)) =
             diff.changed.iter().find_map(|c| latest(&c.model).filter(|d| *d > from).map(|d| (c, d)))
         {
-            return Err(GovError::field(
+            return Err(CatalogError::field(
                 "from",
                 format!("must be on or after {date}, when {}'s latest price starts; an import adds prices, it never rewrites history", c.model),
             ));
@@ -75,7 +75,7 @@ impl Governance {
         text: &str,
         from: NaiveDate,
         add_new: bool,
-    ) -> Result<Vec<ModelPrice>, GovError> {
+    ) -> Result<Vec<ModelPrice>, CatalogError> {
         let diff = self.preview_import(text, from)?;
         let catalog = self.catalog();
         let changed = litellm::apply(&catalog, &diff, add_new);
@@ -94,13 +94,13 @@ impl Governance {
 
     /// Starts repricing the unpriced calls of the given model names (as
     /// sent); each must now have a price in the catalog. Audited.
-    pub async fn start_reprice(self: &Arc<Self>, actor: &str, models: &[String]) -> Result<JobRecord, GovError> {
+    pub async fn start_reprice(self: &Arc<Self>, actor: &str, models: &[String]) -> Result<JobRecord, CatalogError> {
         let catalog = self.catalog();
         if models.is_empty() {
-            return Err(GovError::field("models", "name at least one model"));
+            return Err(CatalogError::field("models", "name at least one model"));
         }
         if let Some(m) = models.iter().find(|m| catalog.find(m).is_none()) {
-            return Err(GovError::field("models", format!("{m:?} has no price in the catalog yet; add it first")));
+            return Err(CatalogError::field("models", format!("{m:?} has no price in the catalog yet; add it first")));
         }
         let job = self.start_job(actor, "price.reprice", serde_json::json!({ "models": models })).await?;
         self.audit(actor, "price.reprice", &models.join(", "), None, Some(serde_json::json!({ "job": job.id })))

@@ -1,27 +1,27 @@
-//! The governance service against a real (SQLite) store: the catalog seeded
+//! The catalog service against a real (SQLite) store: the catalog seeded
 //! and changed, the taxonomy checked and applied to stored calls by a job,
 //! unpriced calls priced and repriced by a job, and every change audited.
 
+use catalog::{CatalogError, CatalogService};
 use chrono::{Duration, Utc};
 use domain::attribution::taxonomy::{KeyRule, Policy, Taxonomy};
 use domain::people::audit::Query;
 use domain::pricing::price_edit::PriceDraft;
 use domain::{Catalog, CostSource, Event, Nanos, PricedEvent, SpendQuery, TagKey, TagSet, Usage};
-use governance::{GovError, Governance};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 use store::{SqliteStore, Store};
 
 const SHIPPED: &str = include_str!("../../catalog/prices.json");
 
-async fn service() -> (Arc<Governance>, Arc<dyn Store>, tempfile::TempDir) {
+async fn service() -> (Arc<CatalogService>, Arc<dyn Store>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("g.db").display());
     let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url).await.unwrap());
     store.migrate().await.unwrap();
     let shipped = Catalog::from_json(SHIPPED).unwrap();
     // No other process to wait for in a test.
-    let gov = Governance::load_with_settle(store.clone(), &shipped, StdDuration::ZERO).await.unwrap();
+    let gov = CatalogService::load_with_settle(store.clone(), &shipped, StdDuration::ZERO).await.unwrap();
     (gov, store, dir)
 }
 
@@ -68,7 +68,7 @@ async fn the_shipped_catalog_seeds_the_database_once() {
     };
     gov.add_version("ana@example.com", &draft).await.unwrap();
     // A restart seeds again: the admin's version stays.
-    let again = Governance::load(store.clone(), &shipped).await.unwrap();
+    let again = CatalogService::load(store.clone(), &shipped).await.unwrap();
     assert_eq!(again.catalog().find("gpt-4o").unwrap().prices.last().unwrap().effective_from.to_string(), "2030-01-01");
     let log = store.list_audit(&Query { limit: 10, ..Default::default() }).await.unwrap();
     assert_eq!(log[0].action, "price.add_version");
@@ -86,7 +86,9 @@ async fn a_bad_rule_is_refused_naming_its_fields() {
         policy: Policy::Reject,
         ..Default::default()
     };
-    let Err(GovError::Invalid(errs)) = gov.save_rule("ana@example.com", None, rule).await else { panic!("accepted") };
+    let Err(CatalogError::Invalid(errs)) = gov.save_rule("ana@example.com", None, rule).await else {
+        panic!("accepted")
+    };
     assert_eq!(errs[0].field, "aliases.bug_triage");
     assert!(errs[0].reason.contains("allowed values"), "{errs:?}");
     assert!(store.taxonomy().await.unwrap().keys.is_empty());
@@ -143,7 +145,7 @@ async fn pricing_an_unpriced_model_reprices_its_calls() {
     store.insert_events(&calls).await.unwrap();
     let q = by_workflow();
     assert_eq!(store.spend(&q).await.unwrap().total.unpriced_calls, 30);
-    let Err(GovError::Invalid(errs)) = gov.start_reprice("ana@example.com", &["acme-chat".into()]).await else {
+    let Err(CatalogError::Invalid(errs)) = gov.start_reprice("ana@example.com", &["acme-chat".into()]).await else {
         panic!("repriced a model with no price")
     };
     assert_eq!(errs[0].field, "models");
@@ -192,7 +194,7 @@ async fn an_import_adds_versions_and_only_adds_new_models_when_asked() {
     assert!(gov.catalog().find("acme-9").is_none());
     gov.apply_import("ana@example.com", file, from, true).await.unwrap();
     assert!(gov.catalog().find("acme-9").is_some());
-    assert!(matches!(gov.preview_import("{", from), Err(GovError::Invalid(_))));
+    assert!(matches!(gov.preview_import("{", from), Err(CatalogError::Invalid(_))));
     let log = store.list_audit(&Query { kind: "price".into(), limit: 10, ..Default::default() }).await.unwrap();
     assert_eq!(log.len(), 3, "gpt-4o twice (the second replaces the same-day version), acme-9 once");
 }
@@ -201,7 +203,7 @@ async fn an_import_adds_versions_and_only_adds_new_models_when_asked() {
 async fn taxonomy_replacement_is_validated_whole() {
     let (gov, _store, _dir) = service().await;
     let bad = Taxonomy { keys: vec![KeyRule { key: "Team".into(), ..Default::default() }] };
-    let Err(GovError::Invalid(errs)) = gov.put_taxonomy("key:ops", bad).await else { panic!() };
+    let Err(CatalogError::Invalid(errs)) = gov.put_taxonomy("key:ops", bad).await else { panic!() };
     assert_eq!(errs[0].field, "keys[0].key");
     let good = Taxonomy { keys: vec![KeyRule { key: "team".into(), required: true, ..Default::default() }] };
     gov.put_taxonomy("key:ops", good).await.unwrap();

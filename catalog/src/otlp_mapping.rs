@@ -2,14 +2,14 @@
 //! become which tags, and which attribute names a task. Stored as a setting;
 //! every change is audited.
 
-use crate::{GovError, Governance};
+use crate::{CatalogError, CatalogService};
 use domain::ingest::otlp::Mapping;
 use store::StoreError;
 
 /// The setting's name.
 pub const SETTING: &str = "otlp_mapping";
 
-impl Governance {
+impl CatalogService {
     /// The saved mapping (empty until an admin saves one).
     pub async fn otlp_mapping(&self) -> Result<Mapping, StoreError> {
         match self.settings_store.setting(SETTING).await? {
@@ -20,8 +20,13 @@ impl Governance {
     }
 
     /// Saves the mapping from its page text (`attribute => tag` lines and a task attribute).
-    pub async fn save_otlp_mapping(&self, actor: &str, lines: &str, task_attribute: &str) -> Result<Mapping, GovError> {
-        let mapping = Mapping::parse(lines, task_attribute).map_err(|e| GovError::Invalid(vec![e]))?;
+    pub async fn save_otlp_mapping(
+        &self,
+        actor: &str,
+        lines: &str,
+        task_attribute: &str,
+    ) -> Result<Mapping, CatalogError> {
+        let mapping = Mapping::parse(lines, task_attribute).map_err(|e| CatalogError::Invalid(vec![e]))?;
         let before = self.otlp_mapping().await?;
         let json = serde_json::to_string(&mapping).map_err(|e| StoreError::Config(e.to_string()))?;
         self.settings_store.put_setting(SETTING, &json, chrono::Utc::now()).await?;

@@ -1,16 +1,16 @@
-//! Governance as a service, shared by the REST API and the admin pages: the
+//! The catalog service, shared by the REST API and the admin pages: the
 //! price catalog and the tag taxonomy as every process sees them, the changes
 //! admins make to them, background jobs that carry those changes into stored
 //! calls, and the audit log every change is written to.
 //!
 //! The catalog and the taxonomy live in the database. Each process keeps the
 //! parsed copy ingest needs and reloads it when the database's revision
-//! moves (checked every second by [`Governance::refresh`], and at once after
+//! moves (checked every second by [`CatalogService::refresh`], and at once after
 //! a change made through this process).
 
 pub mod jobs;
-pub mod otlp;
-pub mod prices;
+pub mod otlp_mapping;
+pub mod pricing;
 pub mod taxonomy;
 
 use domain::attribution::taxonomy::Taxonomy;
@@ -20,11 +20,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use store::{Store, StoreError};
 
-/// Why a governance change was refused.
-pub type GovError = store::Refusal;
+/// Why a change to prices, the taxonomy or the OTLP mapping was refused.
+pub type CatalogError = store::Refusal;
 
 /// The service. Cheap to share: hold it in an `Arc`.
-pub struct Governance {
+pub struct CatalogService {
     catalog_store: Arc<dyn store::CatalogStore>,
     budget_store: Arc<dyn store::BudgetStore>,
     settings_store: Arc<dyn store::SettingsStore>,
@@ -40,22 +40,22 @@ pub struct Governance {
     settle: Duration,
 }
 
-impl Governance {
+impl CatalogService {
     /// Loads the catalog and taxonomy, first adding to the database any model
     /// of the shipped catalog it lacks (models already there are left as admins set them).
-    pub async fn load(store: Arc<dyn Store>, shipped: &Catalog) -> Result<Arc<Governance>, StoreError> {
-        Governance::load_with_settle(store, shipped, Duration::from_millis(1500)).await
+    pub async fn load(store: Arc<dyn Store>, shipped: &Catalog) -> Result<Arc<CatalogService>, StoreError> {
+        CatalogService::load_with_settle(store, shipped, Duration::from_millis(1500)).await
     }
 
-    /// [`Governance::load`] with a chosen wait before taxonomy jobs rewrite
+    /// [`CatalogService::load`] with a chosen wait before taxonomy jobs rewrite
     /// stored calls (zero in tests, where no other process runs).
     pub async fn load_with_settle(
         store: Arc<dyn Store>,
         shipped: &Catalog,
         settle: Duration,
-    ) -> Result<Arc<Governance>, StoreError> {
+    ) -> Result<Arc<CatalogService>, StoreError> {
         store.put_price_models(shipped.models(), chrono::Utc::now(), true).await?;
-        let gov = Governance {
+        let gov = CatalogService {
             catalog_store: store.clone(),
             budget_store: store.clone(),
             settings_store: store.clone(),

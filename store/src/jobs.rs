@@ -1,4 +1,4 @@
-//! Records for the governance half of the store: background jobs and the
+//! Records of the catalog store (`CatalogStore`): background jobs and the
 //! unpriced-events summary.
 
 use chrono::{DateTime, Utc};
