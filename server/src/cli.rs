@@ -1,7 +1,7 @@
 //! The command line: `serve` (the default), `migrate`, `keys create`, `demo`.
 
 use crate::tools::demo;
-use crate::{keys, routes, AppState, Config};
+use crate::{http, keys, AppState, Config};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
@@ -224,9 +224,9 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "could not check for interrupted jobs"),
     }
-    let listener = crate::web::listen(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = crate::http::web::listen(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("Bursar is serving on http://{addr}");
-    let app = routes::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -4,19 +4,15 @@
 // The pages' view types are deep; release builds lay them out here too.
 #![recursion_limit = "512"]
 
-pub mod api;
 pub mod cli;
 pub mod config;
-pub mod export;
-pub mod focus;
+pub mod http;
 pub mod ingest;
 pub mod jobs;
 pub mod keys;
 pub mod metrics;
-pub mod routes;
 pub mod state;
 pub mod tools;
-pub mod web;
 
 pub use config::Config;
 pub use state::AppState;

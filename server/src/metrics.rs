@@ -159,14 +159,3 @@ impl Metrics {
         out
     }
 }
-
-/// `GET /metrics`.
-pub async fn get_metrics(
-    axum::extract::State(state): axum::extract::State<crate::AppState>,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let pools: Vec<PoolStat> =
-        state.store.pool_stats().into_iter().map(|(name, size, idle)| PoolStat { name, size, idle }).collect();
-    let body = state.metrics.render(&pools);
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
-}

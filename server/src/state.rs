@@ -32,7 +32,7 @@ pub struct AppState {
     /// Signal reports and rules, model tiers and scenarios.
     pub signals: Arc<signals::Signals>,
     /// API keys validated in the last second.
-    pub api_keys: Arc<crate::api::KeyCache>,
+    pub api_keys: Arc<crate::http::api::KeyCache>,
     /// Posts alerts to webhooks (HTTPS with the system's roots or `SSL_CERT_FILE`).
     pub webhooks: Arc<budgets::webhook::Sender>,
 }

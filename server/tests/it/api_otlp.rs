@@ -12,7 +12,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
 use serde_json::{json, Value};
-use server::api::otlp::Status;
+use server::http::api::otlp::Status;
 use std::io::Write;
 
 fn kv(k: &str, v: any_value::Value) -> KeyValue {

@@ -22,7 +22,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
-use server::api::otlp::{self, Encoding};
+use server::http::api::otlp::{self, Encoding};
 use std::io::Write;
 use std::sync::LazyLock;
 

@@ -15,7 +15,7 @@ fn rand_suffix() -> u32 {
     rand::random::<u32>()
 }
 
-pub use server::web::session_cookie;
+pub use server::http::web::session_cookie;
 
 /// Lets webhooks reach receivers on this machine (the tests' local receivers).
 pub fn allow_local_webhooks(c: &mut Config) {
@@ -105,7 +105,7 @@ impl TestApp {
             store.create_api_key(k).await.unwrap();
         }
         TestApp {
-            router: server::routes::router(state.clone()),
+            router: server::http::router(state.clone()),
             state,
             store,
             pg_database: None,

@@ -34,7 +34,7 @@ async fn an_admin_creates_and_revokes_a_key_and_it_stops_working_within_a_second
     assert_eq!(status, StatusCode::OK);
     let (status, _) = call(&app, &admin, "/api/revoke_key", &format!("id={}", key.id)).await;
     assert_eq!(status, StatusCode::OK);
-    tokio::time::sleep(server::api::KEY_CACHE_TTL + std::time::Duration::from_millis(100)).await;
+    tokio::time::sleep(server::http::api::KEY_CACHE_TTL + std::time::Duration::from_millis(100)).await;
     let (status, body) = app.post_raw(Some(&secret), json!({"events": [event("k2")]}).to_string()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     let (_, body) = call(&app, &admin, "/api/revoke_key", &format!("id={}", key.id)).await;

@@ -1,13 +1,12 @@
 //! `POST /api/v1/check` (scope `ingest`): may this call go ahead? Answers
 //! from the hard caps' committed spend, before the caller spends more.
 
-use super::{authorize, ApiError};
-use crate::keys::Scope;
+use super::{ApiError, ApiKey};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::Json;
+use axum::routing::post;
+use axum::{Json, Router};
 use budgets::caps::{BlockedBy, CheckRequest};
 use domain::attribution::tags::{check_value, TagKey, TagSet};
 use domain::{FieldError, Nanos};
@@ -26,10 +25,9 @@ pub struct CheckAnswer {
 /// Checks a call against every hard cap it would count towards.
 pub async fn post_check(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiKey(key): ApiKey,
     body: Bytes,
 ) -> Result<Json<CheckAnswer>, ApiError> {
-    let key = authorize(&state, &headers, Scope::Ingest).await?;
     let started = std::time::Instant::now();
     let mut req = parse(&body).map_err(ApiError::Invalid)?;
     // Tags as ingest will store them, so the check names the counters ingest writes.
@@ -110,4 +108,9 @@ mod tests {
         let padded = parse(br#"{"tags":{"user":"alice "}}"#).unwrap();
         assert_eq!(padded.tags.get("user"), Some("alice"));
     }
+}
+
+/// This resource's routes (the scope each needs is in the endpoint table).
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/check", post(post_check))
 }

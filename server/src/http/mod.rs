@@ -1,5 +1,11 @@
-//! The whole HTTP surface: the API, the web app's pages and server
-//! functions, and the static site (wasm, CSS, the ECharts script).
+//! The whole HTTP surface: the API (`api/`, one file per resource), the web
+//! app's pages and server functions, the Explore CSV export, the static site
+//! (wasm, CSS, the ECharts script), and the layers every request passes
+//! (`web.rs`: sign-in guard, sessions, security headers).
+
+pub mod api;
+pub mod export;
+pub mod web;
 
 use crate::AppState;
 use app::{shell, App};
@@ -7,7 +13,6 @@ use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::trace::TraceLayer;
-
 /// Builds the router over a ready state.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -18,9 +23,8 @@ pub fn router(state: AppState) -> Router {
     let webhooks = state.webhooks.clone();
     let options = state.leptos_options.clone();
     let policy = accounts::SessionPolicy { absolute: state.config.session_max };
-    crate::api::top_level(Router::new())
-        .nest("/api/v1", crate::api::router())
-        .route("/explore.csv", axum::routing::get(crate::export::explore_csv))
+    api::router(&state)
+        .route("/explore.csv", axum::routing::get(export::explore_csv))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -35,9 +39,9 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::guard))
-        .layer(crate::web::session_layer(&state))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::guard))
+        .layer(web::session_layer(&state))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -11,13 +11,14 @@
 //! partial success naming how many spans were rejected and why; other spans
 //! are ignored and counted. Errors are a `google.rpc.Status`, as OTLP says.
 
-use super::authorize;
-use crate::keys::Scope;
+use super::auth::authorize_endpoint;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
 use domain::ingest::otlp::{AttrValue, Span};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
@@ -25,6 +26,9 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use opentelemetry_proto::tonic::common::v1::{any_value, KeyValue};
 use prost::Message;
 use std::io::Read;
+
+/// Where OTLP/HTTP exporters send traces, under `OTEL_EXPORTER_OTLP_ENDPOINT`.
+pub const PATH: &str = "/api/otlp/v1/traces";
 
 /// `google.rpc.Status`, the body of an OTLP error.
 #[derive(Clone, PartialEq, prost::Message, serde::Serialize)]
@@ -167,7 +171,7 @@ async fn export(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
         _ => None,
     };
     // The key first: a caller without one learns nothing else about the endpoint.
-    let key = match authorize(state, headers, Scope::Ingest).await {
+    let key = match authorize_endpoint(state, headers, &Method::POST, PATH).await {
         Ok(k) => k,
         Err(e) => return error(e.status(), encoding.unwrap_or(Encoding::Json), e.to_string()),
     };
@@ -274,4 +278,9 @@ async fn export(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(encoding.content_type()));
     r.headers_mut().insert("x-bursar-ignored-spans", HeaderValue::from(ignored as u64));
     r
+}
+
+/// This resource's route (it checks its own key, so that refusals are OTLP's `Status`).
+pub fn router() -> Router<AppState> {
+    Router::new().route(PATH, post(post_traces))
 }

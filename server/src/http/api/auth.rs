@@ -1,5 +1,8 @@
 //! API-key authentication: `Authorization: Bearer <key>`, looked up by hash
-//! and checked for the scope the route needs. A key found valid is trusted
+//! and checked for the scope the route needs. The scope comes from the
+//! endpoint table (`app::api_catalog::ENDPOINTS`), once, in [`require_scope`],
+//! a layer on every `/api/v1` route; handlers take the checked key with the
+//! [`ApiKey`] extractor. A key found valid is trusted
 //! for [`KEY_CACHE_TTL`] without asking the database again, so a revoked key
 //! stops working on every process within that second; hot paths such as the
 //! pre-call check then cost no key lookup.
@@ -7,7 +10,10 @@
 use super::ApiError;
 use crate::keys::{grants, hash_key, Scope};
 use crate::AppState;
-use axum::http::{header, HeaderMap};
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::{header, request::Parts, HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -88,4 +94,67 @@ pub async fn authorize(state: &AppState, headers: &HeaderMap, needed: Scope) -> 
         });
     }
     Ok(key)
+}
+
+/// The scope the endpoint table gives `method path` (a route pattern such as
+/// `/api/v1/budgets/{id}`): `Ok(None)` for an endpoint that takes no key,
+/// `Err` for a route the table does not describe.
+pub fn endpoint_scope(method: &Method, path: &str) -> Result<Option<Scope>, ApiError> {
+    // HEAD is served by the GET route.
+    let method = if method == Method::HEAD { "get".to_string() } else { method.as_str().to_ascii_lowercase() };
+    let endpoint = app::api_catalog::ENDPOINTS
+        .iter()
+        .find(|e| e.method == method && e.path == path)
+        .ok_or_else(|| ApiError::Internal(format!("{method} {path} is routed but not in the endpoint table")))?;
+    endpoint.scope.map(|s| Scope::parse(s).map_err(ApiError::Internal)).transpose()
+}
+
+/// Middleware on the scoped API routes: checks the request's key for the
+/// scope its endpoint needs, from the endpoint table, and hands the key to
+/// the handler (see [`ApiKey`]). A route missing from the table answers 500:
+/// it cannot be served unchecked.
+pub async fn require_scope(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let Some(path) = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()) else {
+        return ApiError::Internal("the scope layer must be a route layer".into()).into_response();
+    };
+    match endpoint_scope(req.method(), &path) {
+        Err(e) => e.into_response(),
+        Ok(None) => next.run(req).await,
+        Ok(Some(scope)) => match authorize(&state, req.headers(), scope).await {
+            Ok(key) => {
+                req.extensions_mut().insert(key);
+                next.run(req).await
+            }
+            Err(e) => e.into_response(),
+        },
+    }
+}
+
+/// The request's API key, already checked by [`require_scope`] for the
+/// endpoint's scope. Only for endpoints that need a key.
+pub struct ApiKey(pub ApiKeyRecord);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<ApiKeyRecord>()
+            .cloned()
+            .map(ApiKey)
+            .ok_or_else(|| ApiError::Internal("this endpoint takes no key, so it has none to give".into()))
+    }
+}
+
+/// For a handler that checks its own key (OTLP, whose errors have their own
+/// shape): the key, checked for the scope the endpoint table gives `method path`.
+pub async fn authorize_endpoint(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &Method,
+    path: &str,
+) -> Result<ApiKeyRecord, ApiError> {
+    let scope = endpoint_scope(method, path)?.ok_or_else(|| ApiError::Internal(format!("{path} takes no key")))?;
+    authorize(state, headers, scope).await
 }

@@ -1,12 +1,12 @@
 //! `/api/v1/alerts`: the alert history (scope `read`), one alert with its
 //! delivery attempts, and acknowledgement (scope `admin`).
 
-use super::{authorize, ApiError};
+use super::{ApiError, ApiKey};
 use crate::keys::{grants, Scope};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::Json;
+use axum::routing;
+use axum::{Json, Router};
 use domain::budgets::alert::{Alert, AlertQuery, Attempt};
 use domain::FieldError;
 use serde::Serialize;
@@ -22,10 +22,9 @@ pub struct AlertDetail {
 /// Alerts, newest first: `status=open|acked|all`, `budget=<id>`, `kind=threshold|forecast|cap`, `limit` (≤ 1000).
 pub async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiKey(key): ApiKey,
     params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<Alert>>, ApiError> {
-    let key = authorize(&state, &headers, Scope::Read).await?;
     let admin = grants(&key.scopes, Scope::Admin);
     let Query(params) =
         params.map_err(|e| ApiError::Invalid(FieldError { field: "query".into(), reason: e.body_text() }))?;
@@ -37,10 +36,9 @@ pub async fn list(
 /// One alert and its delivery attempts.
 pub async fn get(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiKey(key): ApiKey,
     Path(id): Path<String>,
 ) -> Result<Json<AlertDetail>, ApiError> {
-    let key = authorize(&state, &headers, Scope::Read).await?;
     let id = alert_id(&id)?;
     let alert = state.store.get_alert(id).await?.ok_or_else(|| not_found(id))?;
     let alert = if grants(&key.scopes, Scope::Admin) { alert } else { alert.for_reader() };
@@ -51,10 +49,9 @@ pub async fn get(
 /// Acknowledges an alert as the key's name; the first acknowledgement stands.
 pub async fn ack(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiKey(key): ApiKey,
     Path(id): Path<String>,
 ) -> Result<Json<Alert>, ApiError> {
-    let key = authorize(&state, &headers, Scope::Admin).await?;
     let id = alert_id(&id)?;
     let alert = state
         .store
@@ -62,36 +59,6 @@ pub async fn ack(
         .await?
         .ok_or_else(|| not_found(id))?;
     Ok(Json(alert))
-}
-
-/// What `POST /api/v1/webhooks/test` takes.
-#[derive(serde::Deserialize)]
-pub struct TestWebhook {
-    pub url: String,
-}
-
-/// Posts a sample alert to `url` at once and answers how it went:
-/// `{"delivered": bool, "status": 200|null, "error": "…"|null, "duration_ms"}`.
-/// A URL that is not http(s) is a 400 naming `url`.
-pub async fn test_webhook(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Json<TestWebhook>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    authorize(&state, &headers, Scope::Admin).await?;
-    let Json(body) = body.map_err(|e| ApiError::Invalid(FieldError { field: "body".into(), reason: e.body_text() }))?;
-    let link = crate::jobs::alerts::history_link(&state);
-    let out = state
-        .webhooks
-        .send_test(&body.url, link.as_deref())
-        .await
-        .map_err(|reason| ApiError::Invalid(FieldError { field: "url".into(), reason }))?;
-    Ok(Json(serde_json::json!({
-        "delivered": out.error.is_none(),
-        "status": out.status,
-        "error": out.error,
-        "duration_ms": out.duration_ms,
-    })))
 }
 
 fn alert_id(raw: &str) -> Result<i64, ApiError> {
@@ -102,4 +69,12 @@ fn alert_id(raw: &str) -> Result<i64, ApiError> {
 
 fn not_found(id: i64) -> ApiError {
     ApiError::NotFound(format!("no alert with id {id}"))
+}
+
+/// This resource's routes (the scope each needs is in the endpoint table).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/alerts", routing::get(list))
+        .route("/api/v1/alerts/{id}", routing::get(get))
+        .route("/api/v1/alerts/{id}/ack", routing::post(ack))
 }

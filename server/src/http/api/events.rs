@@ -1,21 +1,21 @@
 //! `POST /api/v1/events`: batched ingest of LLM call events (scope `ingest`).
 
-use super::{authorize, ApiError};
+use super::{ApiError, ApiKey};
 use crate::ingest::{self, IngestReport};
-use crate::keys::Scope;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
-use axum::Json;
+use axum::routing::post;
+use axum::{Json, Router};
 
 /// Validates, prices and stores a batch; answers per event.
 pub async fn post_events(
     State(state): State<AppState>,
+    ApiKey(key): ApiKey,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<IngestReport>, ApiError> {
-    let key = authorize(&state, &headers, Scope::Ingest).await?;
     let started = std::time::Instant::now();
     let answer = receive(&state, &headers, body, key.tag_limits.as_ref()).await;
     state.metrics.ingest_latency.observe(started.elapsed());
@@ -45,4 +45,9 @@ async fn receive(
     let bytes = super::body::read(state, body).await?;
     let parsed = ingest::parse(&bytes).map_err(ApiError::Body)?;
     Ok(ingest::ingest_as(state, parsed, limits).await?)
+}
+
+/// This resource's routes (the scope each needs is in the endpoint table).
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/events", post(post_events))
 }

@@ -1,13 +1,14 @@
 //! `/api/v1/budgets`: list and read budgets with where they stand (scope
 //! `read`); create, replace and delete them (scope `admin`).
 
-use super::{authorize, ApiError};
+use super::{ApiError, ApiKey};
 use crate::keys::{grants, Scope};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::Json;
+use axum::http::StatusCode;
+use axum::routing;
+use axum::{Json, Router};
 use budgets::Actor;
 use chrono::Utc;
 use domain::budgets::budget_view::BudgetView;
@@ -15,8 +16,7 @@ use domain::budgets::draft::Draft;
 use domain::FieldError;
 
 /// Every budget, by name, with its standing this period.
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<BudgetView>>, ApiError> {
-    let key = authorize(&state, &headers, Scope::Read).await?;
+pub async fn list(State(state): State<AppState>, ApiKey(key): ApiKey) -> Result<Json<Vec<BudgetView>>, ApiError> {
     let admin = grants(&key.scopes, Scope::Admin);
     let views = state.budgets.views(Utc::now()).await?;
     Ok(Json(views.into_iter().map(|v| if admin { v } else { v.for_reader() }).collect()))
@@ -25,10 +25,9 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<J
 /// One budget with its standing and burn-down.
 pub async fn get(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiKey(key): ApiKey,
     Path(id): Path<String>,
 ) -> Result<Json<BudgetView>, ApiError> {
-    let key = authorize(&state, &headers, Scope::Read).await?;
     let v = view(&state, &id).await?;
     Ok(Json(if grants(&key.scopes, Scope::Admin) { v } else { v.for_reader() }))
 }
@@ -36,10 +35,9 @@ pub async fn get(
 /// Creates a budget from a JSON body; answers 201 with it.
 pub async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiKey(key): ApiKey,
     body: Bytes,
 ) -> Result<(StatusCode, Json<BudgetView>), ApiError> {
-    let key = authorize(&state, &headers, Scope::Admin).await?;
     let draft = draft(&body)?;
     let saved =
         state.budgets.save(&Actor::Key { name: key.name }, None, &draft, Utc::now()).await.map_err(ApiError::from)?;
@@ -49,11 +47,10 @@ pub async fn create(
 /// Replaces a budget's definition (every field; omitted ones take their defaults).
 pub async fn replace(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiKey(key): ApiKey,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<BudgetView>, ApiError> {
-    let key = authorize(&state, &headers, Scope::Admin).await?;
     let draft = draft(&body)?;
     state.budgets.save(&Actor::Key { name: key.name }, Some(&id), &draft, Utc::now()).await.map_err(ApiError::from)?;
     Ok(Json(view(&state, &id).await?))
@@ -62,10 +59,9 @@ pub async fn replace(
 /// Deletes a budget; its alerts stay in the history. 204.
 pub async fn delete(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiKey(key): ApiKey,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let key = authorize(&state, &headers, Scope::Admin).await?;
     state.budgets.delete(&Actor::Key { name: key.name }, &id).await.map_err(ApiError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -79,4 +75,11 @@ fn draft(body: &[u8]) -> Result<Draft, ApiError> {
         ApiError::Invalid(FieldError { field: "body".into(), reason: format!("is not valid JSON: {e}") })
     })?;
     Draft::from_json(&value).map_err(ApiError::Invalid)
+}
+
+/// This resource's routes (the scope each needs is in the endpoint table).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/budgets", routing::get(list).post(create))
+        .route("/api/v1/budgets/{id}", routing::get(get).put(replace).delete(delete))
 }

@@ -4,14 +4,14 @@
 //! a time, so a year of data never sits in memory; see `domain::attribution::focus` for
 //! the columns and how costs are split.
 
-use crate::api::auth::authorize;
-use crate::api::error::ApiError;
-use crate::keys::Scope;
+use super::ApiError;
 use crate::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
 use chrono::NaiveDate;
 use domain::attribution::focus::Account;
 use domain::FieldError;
@@ -107,10 +107,8 @@ fn stream(state: AppState, from: NaiveDate, to: NaiveDate) -> Response {
 /// `GET /api/v1/export/focus.csv` with an API key.
 pub async fn api_focus(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, Scope::Read).await?;
     let (from, to) = range(&params)?;
     Ok(stream(state, from, to))
 }
@@ -128,4 +126,9 @@ pub async fn page_focus(
         Ok((from, to)) => stream(state, from, to),
         Err(e) => e.into_response(),
     }
+}
+
+/// This resource's routes (the scope each needs is in the endpoint table).
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/export/focus.csv", get(api_focus)).route("/focus.csv", get(page_focus))
 }

@@ -1,0 +1,22 @@
+//! `GET /metrics`: Prometheus metrics (no key; see `crate::metrics` for what is counted).
+
+use crate::metrics::PoolStat;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+/// The metrics in Prometheus' text format (version 0.0.4).
+pub async fn get_metrics(State(state): State<AppState>) -> Response {
+    let pools: Vec<PoolStat> =
+        state.store.pool_stats().into_iter().map(|(name, size, idle)| PoolStat { name, size, idle }).collect();
+    let body = state.metrics.render(&pools);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
+
+/// This resource's routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(get_metrics))
+}
