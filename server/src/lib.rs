@@ -7,12 +7,12 @@
 pub mod cli;
 pub mod config;
 pub mod http;
-pub mod ingest;
 pub mod jobs;
 pub mod keys;
-pub mod metrics;
 pub mod state;
 pub mod tools;
 
 pub use config::Config;
+/// The ingest service (`server::ingest::parse`, `Ingest`, `IngestReport`, `Metrics`).
+pub use ingest;
 pub use state::AppState;

@@ -21,14 +21,16 @@ pub struct AppState {
     /// The price catalog and the tag taxonomy (kept in the database), and changes to them.
     pub catalog_service: Arc<CatalogService>,
     pub config: Arc<Config>,
-    /// Bounds concurrent ingest work, so overload is answered with 503, not a pile-up.
+    /// The ingest slots (the ingest service's): bounds concurrent ingest work, so overload is answered with 503, not a pile-up.
     pub ingest_slots: Arc<Semaphore>,
+    /// The ingest service: parse, taxonomy, price, store, caps.
+    pub ingest: Arc<ingest::Ingest>,
     /// Budgets, caps and forecasts.
     pub budgets: Arc<Budgets>,
     /// Wakes the alert delivery worker when new alerts are recorded.
     pub alerts_fired: Arc<Notify>,
     /// Counters and histograms for `/metrics`.
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics: Arc<ingest::Metrics>,
     /// Signal reports and rules, model tiers and scenarios.
     pub signals: Arc<signals::Signals>,
     /// API keys validated in the last second.
@@ -52,17 +54,31 @@ impl AppState {
         let webhooks =
             budgets::webhook::Sender::new(crate::jobs::alerts::WEBHOOK_TIMEOUT, config.webhook_policy.clone())
                 .map_err(anyhow::Error::msg)?;
+        let (slots, metrics, alerts_fired) = (
+            Arc::new(Semaphore::new(config.ingest_concurrency)),
+            Arc::new(ingest::Metrics::default()),
+            Arc::new(Notify::new()),
+        );
+        let ingest = ingest::Ingest::new(
+            store.clone(),
+            catalog_service.clone(),
+            alerts_fired.clone(),
+            slots.clone(),
+            config.ingest_queue_wait,
+            metrics.clone(),
+        );
         Ok(AppState {
             webhooks: Arc::new(webhooks),
             leptos_options,
             budgets,
-            alerts_fired: Arc::new(Notify::new()),
+            alerts_fired,
             api_keys: Arc::default(),
             signals,
-            metrics: Arc::default(),
+            metrics,
+            ingest,
             store,
             catalog_service,
-            ingest_slots: Arc::new(Semaphore::new(config.ingest_concurrency)),
+            ingest_slots: slots,
             config: Arc::new(config),
         })
     }

@@ -88,9 +88,9 @@ impl Sent {
     pub(crate) async fn send(&mut self, state: &AppState, events: &mut Vec<Value>) -> anyhow::Result<()> {
         let body = serde_json::to_vec(&serde_json::json!({ "events": events }))?;
         events.clear();
-        let parsed = crate::ingest::parse(&body)?;
+        let parsed = ingest::parse(&body)?;
         self.sent += parsed.len();
-        let r = crate::ingest::ingest(state, parsed).await?;
+        let r = state.ingest.ingest(parsed, None).await?;
         self.accepted += r.accepted;
         self.unpriced += r.unpriced;
         self.rejected += r.rejected.len();

@@ -11,10 +11,10 @@ use tokio::sync::OwnedSemaphorePermit;
 ///
 /// Errors: 503 with `Retry-After` when every slot stays busy.
 pub async fn slot(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
-    tokio::time::timeout(state.config.ingest_queue_wait, state.ingest_slots.clone().acquire_owned())
-        .await
-        .map_err(|_| ApiError::Overloaded("too many ingest requests in flight; retry shortly".into()))?
-        .map_err(|_| ApiError::Overloaded("the server is shutting down".into()))
+    state.ingest.slot().await.map_err(|busy| match busy {
+        ingest::Busy::Overloaded => ApiError::Overloaded("too many ingest requests in flight; retry shortly".into()),
+        ingest::Busy::Closed => ApiError::Overloaded("the server is shutting down".into()),
+    })
 }
 
 /// Reads the whole body within the size and time limits.

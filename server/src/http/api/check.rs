@@ -89,6 +89,11 @@ pub fn parse(body: &[u8]) -> Result<CheckRequest, FieldError> {
     Ok(CheckRequest { tags, task_id: text("task_id")?, model: text("model")?, estimated_cost })
 }
 
+/// This resource's routes (the scope each needs is in the endpoint table).
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/check", post(post_check))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,9 +113,4 @@ mod tests {
         let padded = parse(br#"{"tags":{"user":"alice "}}"#).unwrap();
         assert_eq!(padded.tags.get("user"), Some("alice"));
     }
-}
-
-/// This resource's routes (the scope each needs is in the endpoint table).
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/check", post(post_check))
 }

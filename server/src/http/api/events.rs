@@ -1,13 +1,13 @@
 //! `POST /api/v1/events`: batched ingest of LLM call events (scope `ingest`).
 
 use super::{ApiError, ApiKey};
-use crate::ingest::{self, IngestReport};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::routing::post;
 use axum::{Json, Router};
+use ingest::IngestReport;
 
 /// Validates, prices and stores a batch; answers per event.
 pub async fn post_events(
@@ -19,11 +19,8 @@ pub async fn post_events(
     let started = std::time::Instant::now();
     let answer = receive(&state, &headers, body, key.tag_limits.as_ref()).await;
     state.metrics.ingest_latency.observe(started.elapsed());
-    match &answer {
-        Ok(report) => state.metrics.record_ingest(report),
-        Err(_) => {
-            state.metrics.requests_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
+    if answer.is_err() {
+        state.metrics.requests_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     answer.map(Json)
 }
@@ -44,7 +41,7 @@ async fn receive(
     let _slot = super::body::slot(state).await?;
     let bytes = super::body::read(state, body).await?;
     let parsed = ingest::parse(&bytes).map_err(ApiError::Body)?;
-    Ok(ingest::ingest_as(state, parsed, limits).await?)
+    Ok(state.ingest.ingest(parsed, limits).await?)
 }
 
 /// This resource's routes (the scope each needs is in the endpoint table).

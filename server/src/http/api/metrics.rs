@@ -1,12 +1,12 @@
-//! `GET /metrics`: Prometheus metrics (no key; see `crate::metrics` for what is counted).
+//! `GET /metrics`: Prometheus metrics (no key; see `ingest::metrics` for what is counted).
 
-use crate::metrics::PoolStat;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use ingest::PoolStat;
 
 /// The metrics in Prometheus' text format (version 0.0.4).
 pub async fn get_metrics(State(state): State<AppState>) -> Response {

@@ -245,19 +245,15 @@ async fn export(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
         })
         .collect();
     drop(req);
-    let report = if parsed.is_empty() {
-        crate::ingest::IngestReport::default()
-    } else {
-        match crate::ingest::ingest_as(state, parsed, key.tag_limits.as_ref()).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(error = %e, "OTLP ingest failed");
-                return error(StatusCode::SERVICE_UNAVAILABLE, encoding, "the store could not take the spans; retry");
-            }
+    // Counted as an ingest request even when no span was a GenAI call.
+    let report = match state.ingest.ingest(parsed, key.tag_limits.as_ref()).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "OTLP ingest failed");
+            return error(StatusCode::SERVICE_UNAVAILABLE, encoding, "the store could not take the spans; retry");
         }
     };
     tracing::debug!(spans = total, ignored, accepted = report.accepted, "OTLP export");
-    state.metrics.record_ingest(&report);
     state.metrics.otlp_spans_ignored.fetch_add(ignored as u64, std::sync::atomic::Ordering::Relaxed);
     let partial = (!report.rejected.is_empty()).then(|| ExportTracePartialSuccess {
         rejected_spans: report.rejected.len() as i64,

@@ -1,8 +1,10 @@
-//! `GET /metrics`: Prometheus text exposition (format 0.0.4) of what one
-//! process has done since it started: ingest counters by outcome, ingest and
-//! check latency histograms, OTLP spans, alert deliveries and failures, and
-//! the database pools. Labels carry only fixed words (an outcome, a route,
-//! a pool), never a tag value, so cardinality stays bounded.
+//! The process's metrics, rendered by `GET /metrics` as Prometheus text
+//! (format 0.0.4): ingest counters by outcome, ingest, OTLP and check latency
+//! histograms, OTLP spans ignored, alert deliveries and failures, and the
+//! database pools. The ingest service counts its own requests here; the
+//! server adds the check's latency and alert deliveries. Labels carry only
+//! fixed words (an outcome, a route, a pool), never a tag value, so
+//! cardinality stays bounded.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -82,7 +84,7 @@ fn counter(out: &mut String, name: &str, help: &str, samples: &[(&str, u64)]) {
 
 impl Metrics {
     /// Counts what one ingest request did.
-    pub fn record_ingest(&self, report: &crate::ingest::IngestReport) {
+    pub fn record_ingest(&self, report: &crate::IngestReport) {
         self.ingest_requests.fetch_add(1, Ordering::Relaxed);
         self.events_accepted.fetch_add(report.accepted as u64, Ordering::Relaxed);
         self.events_duplicate.fetch_add(report.duplicates as u64, Ordering::Relaxed);
