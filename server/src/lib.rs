@@ -1,16 +1,15 @@
 //! The Bursar server: configuration, application state, the HTTP API, the
-//! web app's routes, the CLI's commands and the demo organisation.
+//! web app's routes and the background jobs (the command line, the demo
+//! and the bench are in the `bursar` crate).
 
 // The pages' view types are deep; release builds lay them out here too.
 #![recursion_limit = "512"]
 
-pub mod cli;
 pub mod config;
 pub mod http;
 pub mod jobs;
 pub mod keys;
 pub mod state;
-pub mod tools;
 
 pub use config::Config;
 /// The ingest service (`server::ingest::parse`, `Ingest`, `IngestReport`, `Metrics`).

@@ -10,7 +10,7 @@ use serde_json::Value;
 const RUNAWAY: &str = "bug-triage-runaway-7f3a";
 
 async fn runaway_stops_at_its_cap(app: &TestApp) {
-    let summary = server::tools::demo::load(&app.state, 90, 42, 0.02).await.unwrap();
+    let summary = bursar::tools::demo::load(&app.state, 90, 42, 0.02).await.unwrap();
     assert!(summary.contains(&format!("the longest, {RUNAWAY}")), "{summary}");
 
     let viewer = app.sign_in_as("viewer").await;

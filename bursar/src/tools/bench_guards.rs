@@ -93,7 +93,10 @@ pub fn measure(json: &[u8], runs: usize) -> GuardCost {
     let json_parse = median_of(runs, || assert!(serde_json::from_slice::<serde_json::Value>(json).is_ok()));
     let otlp = otlp_body();
     let otlp_count =
-        median_of(runs, || assert!(crate::http::api::otlp_size::check_protobuf(&otlp, MAX_VALUES_PER_REQUEST).is_ok()));
+        median_of(
+            runs,
+            || assert!(server::http::api::otlp_size::check_protobuf(&otlp, MAX_VALUES_PER_REQUEST).is_ok()),
+        );
     let otlp_decode = median_of(runs, || assert!(ExportTraceServiceRequest::decode(otlp.as_slice()).is_ok()));
     GuardCost { json_count, json_parse, otlp_count, otlp_decode }
 }

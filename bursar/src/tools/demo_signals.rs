@@ -4,7 +4,6 @@
 //! the rules over the demo's traffic puts the runaway loop, the escalation
 //! creep and the cache regression in the alert history unprompted.
 
-use crate::AppState;
 use chrono::{DateTime, Utc};
 use domain::costmodel::{Loops, Scenario};
 use domain::signals::anomaly::AnomalyParams;
@@ -12,6 +11,7 @@ use domain::signals::signal::{ModelTier, Signal};
 use domain::signals::signal_rule::{Condition, RuleSpec};
 use domain::Nanos;
 use rust_decimal::Decimal;
+use server::AppState;
 
 fn rule(name: &str, key: &str, value: Option<&str>, condition: Condition) -> RuleSpec {
     RuleSpec {

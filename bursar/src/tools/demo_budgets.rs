@@ -3,11 +3,11 @@
 //! last month's traffic crosses thresholds, reaches caps and leaves a real
 //! alert history, all through the ordinary ingest path.
 
-use crate::AppState;
 use budgets::Actor;
 use chrono::{DateTime, Datelike, Duration, Utc};
 use domain::budgets::draft::Draft;
 use domain::{Dimension, Filter, Granularity, Nanos, SpendQuery, TagKey};
+use server::AppState;
 
 fn filter(key: &str, value: &str) -> anyhow::Result<Filter> {
     let key = TagKey::parse(key).map_err(anyhow::Error::msg)?;

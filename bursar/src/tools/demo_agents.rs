@@ -8,9 +8,9 @@
 //! round are concurrent, as real agents' calls are: two tasks of one user can
 //! pass the same check together and overshoot a per-user cap by a round.
 
-use crate::AppState;
 use budgets::caps::{BlockedBy, CheckRequest};
 use serde_json::Value;
+use server::AppState;
 use std::collections::VecDeque;
 
 /// The tasks a cap stopped: (task id, calls it made, the cap).

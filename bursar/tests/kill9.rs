@@ -7,10 +7,10 @@
 //! is. Afterwards every event sent is stored exactly once, and the rollups
 //! and budget counters equal a recomputation from the raw events.
 
-#[path = "it/helpers.rs"]
+#[path = "../../server/tests/it/helpers.rs"]
 #[expect(dead_code, reason = "the helpers are shared with the it binary, which uses the rest")]
 mod helpers;
-#[path = "it/reconcile.rs"]
+#[path = "../../server/tests/it/reconcile.rs"]
 mod reconcile;
 
 use serde_json::{json, Value};

@@ -1,9 +1,9 @@
 //! The command line: `serve` (the default), `migrate`, `keys create`, `demo`.
 
 use crate::tools::demo;
-use crate::{http, keys, AppState, Config};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use server::{http, keys, AppState, Config};
 use std::sync::Arc;
 use store::Store;
 
@@ -111,7 +111,7 @@ async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
-use crate::config::redact_url as redact;
+use server::config::redact_url as redact;
 
 fn leptos_options() -> anyhow::Result<leptos::prelude::LeptosOptions> {
     Ok(leptos::prelude::get_configuration(None).context("reading the LEPTOS_* settings")?.leptos_options)
@@ -216,15 +216,15 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         let token = accounts::issue_setup_token(&store).await?;
         eprintln!("no one can sign in yet: create the first admin at\n  http://{addr}/setup?token={token}");
     }
-    tokio::spawn(crate::jobs::housekeeping::run(store.clone()));
-    crate::jobs::alerts::spawn(&state);
+    tokio::spawn(server::jobs::housekeeping::run(store.clone()));
+    server::jobs::alerts::spawn(&state);
     state.catalog_service.spawn_refresh();
     match state.catalog_service.interrupt_stale_jobs().await {
         Ok(n) if n > 0 => tracing::warn!(jobs = n, "background jobs whose process stopped are marked interrupted"),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "could not check for interrupted jobs"),
     }
-    let listener = crate::http::web::listen(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = server::http::web::listen(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("Bursar is serving on http://{addr}");
     let app = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)

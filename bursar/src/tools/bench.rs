@@ -9,8 +9,8 @@
 //! server's resident memory. A table compares each figure with its target.
 //! Run it from a release build (scripts/bench.sh does).
 
-use crate::keys::{self, Scope};
-use crate::{AppState, Config};
+use server::keys::{self, Scope};
+use server::{AppState, Config};
 use std::time::{Duration, Instant};
 
 /// Rules on every tag the bench's calls carry (required keys, aliases,
@@ -179,7 +179,7 @@ async fn set_up(config: &Config) -> anyhow::Result<String> {
     anyhow::ensure!(
         store.count_events().await? == 0,
         "the bench needs an empty store; {} has events",
-        crate::config::redact_url(&config.database_url)
+        server::config::redact_url(&config.database_url)
     );
     let options = leptos::prelude::get_configuration(None)?.leptos_options;
     let state = AppState::new(options, store.clone(), config.clone()).await?;

@@ -3,12 +3,12 @@
 //! speed (throughput) and paced at a fixed rate (latency at that load).
 
 use crate::tools::bench_stats::{ms, pct};
-use crate::AppState;
 use budgets::Actor;
 use domain::budgets::draft::Draft;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
+use server::AppState;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -7,11 +7,11 @@
 //! same options adds nothing.
 
 use crate::tools::demo_agents::Sent;
-use crate::AppState;
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
+use server::AppState;
 
 struct Workflow {
     name: &'static str,

@@ -1,6 +1,6 @@
 //! The demo organisation's tag taxonomy.
 
-use crate::AppState;
+use server::AppState;
 
 /// The demo organisation's tag taxonomy: team and workflow required, task
 /// types from a fixed list. The workflow rule has no aliases yet, so the

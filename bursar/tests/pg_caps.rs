@@ -4,7 +4,7 @@
 //! as a real agent would. The cap may be passed only by calls already in
 //! flight (at most one per client), and the counter must equal the calls.
 
-#[path = "it/helpers.rs"]
+#[path = "../../server/tests/it/helpers.rs"]
 #[allow(dead_code, reason = "the helpers are shared with the it binary, which uses the rest")]
 mod helpers;
 

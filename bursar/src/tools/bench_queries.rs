@@ -37,7 +37,7 @@ pub(crate) async fn explore_runs(base: &str, runs: usize) -> anyhow::Result<(Vec
         .form(&[("email", BENCH_EMAIL), ("password", BENCH_PASSWORD), ("next", "/")])
         .send()
         .await?;
-    let cookie = crate::http::web::session_cookie(login.headers())
+    let cookie = server::http::web::session_cookie(login.headers())
         .ok_or_else(|| anyhow::anyhow!("signing in for the page bench failed ({})", login.status()))?;
     let page = format!("{base}/explore?period=90d&by=team&then=workflow");
     let (mut ttfb, mut whole) = (Vec::new(), Vec::new());
