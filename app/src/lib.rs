@@ -6,69 +6,20 @@
 // unlike debug builds) need more than the default limit to lay them out.
 #![recursion_limit = "512"]
 
-pub mod account;
-pub mod alerts;
 pub mod api_catalog;
-pub mod api_page;
-pub mod audit;
-pub mod auth;
-pub mod budget_form;
-pub mod budgets;
-pub mod catalog_ctx;
-pub mod chart;
+pub mod components;
 pub mod csp;
-pub mod errors;
-pub mod explore;
 pub mod explore_state;
-pub mod format;
-pub mod jobs;
-pub mod keys;
-pub mod modeller;
-pub mod otlp_mapping;
-pub mod overview;
-pub mod price_names;
-pub mod prices;
-pub mod signals;
-pub mod tasks;
-pub mod taxonomy;
-pub mod untagged;
-pub mod users;
-pub mod webhook_field;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
 
+pub use components::feedback::{error_box, error_text, pending_on};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{ParamSegment, StaticSegment};
-
-/// "Updating…" for a page whose data follows `key`: set when the key
-/// changes (effects run only in the browser), cleared by the caller when the
-/// data arrives. `try_set`/`try_get`, because a replaced page's signal may
-/// already be gone when a late write arrives.
-pub fn pending_on<K: PartialEq + Clone + Send + Sync + 'static>(key: impl Fn() -> K + 'static) -> RwSignal<bool> {
-    let pending = RwSignal::new(false);
-    Effect::new(move |prev: Option<K>| {
-        let now = key();
-        if prev.is_some_and(|p| p != now) {
-            pending.try_set(true);
-        }
-        now
-    });
-    pending
-}
-
-/// A server function's error as a person should read it: the server's own
-/// words, without the transport's prefix.
-pub fn error_text(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(m) => m.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// The alert a page shows when its data could not be read.
-pub fn error_box(e: &ServerFnError) -> AnyView {
-    view! { <div class="error-box" role="alert">{error_text(e)}</div> }.into_any()
-}
+use pages::{attribution, budgets, catalog, people, signals};
 
 /// The HTML document every page is rendered into.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -135,34 +86,34 @@ pub fn App() -> impl IntoView {
                             <A href="/model">"Cost model"</A>
                         </nav>
                         <span class="topbar-note">"LLM spend, attributed"</span>
-                        <auth::UserMenu/>
+                        <components::user_menu::UserMenu/>
                     </div>
                 </header>
                 <main class="content">
                     <Routes fallback=NotFound>
-                        <Route path=StaticSegment("") view=overview::OverviewPage/>
-                        <Route path=StaticSegment("explore") view=explore::ExplorePage/>
-                        <Route path=(StaticSegment("tasks"), ParamSegment("id")) view=tasks::TaskPage/>
-                        <Route path=StaticSegment("untagged") view=untagged::UntaggedPage/>
-                        <Route path=StaticSegment("budgets") view=budgets::BudgetsPage/>
-                        <Route path=(StaticSegment("budgets"), StaticSegment("new")) view=budget_form::NewBudgetPage/>
-                        <Route path=(StaticSegment("budgets"), ParamSegment("id")) view=budgets::BudgetPage/>
+                        <Route path=StaticSegment("") view=attribution::overview::OverviewPage/>
+                        <Route path=StaticSegment("explore") view=attribution::explore::ExplorePage/>
+                        <Route path=(StaticSegment("tasks"), ParamSegment("id")) view=attribution::tasks::TaskPage/>
+                        <Route path=StaticSegment("untagged") view=attribution::untagged::UntaggedPage/>
+                        <Route path=StaticSegment("budgets") view=budgets::budgets::BudgetsPage/>
+                        <Route path=(StaticSegment("budgets"), StaticSegment("new")) view=budgets::budget_form::NewBudgetPage/>
+                        <Route path=(StaticSegment("budgets"), ParamSegment("id")) view=budgets::budgets::BudgetPage/>
                         <Route
                             path=(StaticSegment("budgets"), ParamSegment("id"), StaticSegment("edit"))
-                            view=budget_form::EditBudgetPage
+                            view=budgets::budget_form::EditBudgetPage
                         />
-                        <Route path=StaticSegment("alerts") view=alerts::AlertsPage/>
-                        <Route path=StaticSegment("signals") view=signals::SignalsPage/>
-                        <Route path=StaticSegment("model") view=modeller::ModellerPage/>
-                        <Route path=StaticSegment("keys") view=keys::KeysPage/>
-                        <Route path=StaticSegment("users") view=users::UsersPage/>
-                        <Route path=StaticSegment("taxonomy") view=taxonomy::TaxonomyPage/>
-                        <Route path=StaticSegment("prices") view=prices::PricesPage/>
-                        <Route path=StaticSegment("audit") view=audit::AuditPage/>
-                        <Route path=StaticSegment("developers") view=api_page::ApiPage/>
-                        <Route path=StaticSegment("account") view=account::AccountPage/>
-                        <Route path=StaticSegment("login") view=auth::LoginPage/>
-                        <Route path=StaticSegment("setup") view=auth::SetupPage/>
+                        <Route path=StaticSegment("alerts") view=budgets::alerts::AlertsPage/>
+                        <Route path=StaticSegment("signals") view=signals::signals::SignalsPage/>
+                        <Route path=StaticSegment("model") view=signals::modeller::ModellerPage/>
+                        <Route path=StaticSegment("keys") view=people::keys::KeysPage/>
+                        <Route path=StaticSegment("users") view=people::users::UsersPage/>
+                        <Route path=StaticSegment("taxonomy") view=catalog::taxonomy::TaxonomyPage/>
+                        <Route path=StaticSegment("prices") view=catalog::prices::PricesPage/>
+                        <Route path=StaticSegment("audit") view=people::audit::AuditPage/>
+                        <Route path=StaticSegment("developers") view=pages::api::ApiPage/>
+                        <Route path=StaticSegment("account") view=people::account::AccountPage/>
+                        <Route path=StaticSegment("login") view=people::auth::LoginPage/>
+                        <Route path=StaticSegment("setup") view=people::auth::SetupPage/>
                     </Routes>
                 </main>
                 <footer class="footer">
