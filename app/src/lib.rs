@@ -95,15 +95,15 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("explore") view=attribution::explore::ExplorePage/>
                         <Route path=(StaticSegment("tasks"), ParamSegment("id")) view=attribution::tasks::TaskPage/>
                         <Route path=StaticSegment("untagged") view=attribution::untagged::UntaggedPage/>
-                        <Route path=StaticSegment("budgets") view=budgets::budgets::BudgetsPage/>
+                        <Route path=StaticSegment("budgets") view=budgets::standing::BudgetsPage/>
                         <Route path=(StaticSegment("budgets"), StaticSegment("new")) view=budgets::budget_form::NewBudgetPage/>
-                        <Route path=(StaticSegment("budgets"), ParamSegment("id")) view=budgets::budgets::BudgetPage/>
+                        <Route path=(StaticSegment("budgets"), ParamSegment("id")) view=budgets::standing::BudgetPage/>
                         <Route
                             path=(StaticSegment("budgets"), ParamSegment("id"), StaticSegment("edit"))
                             view=budgets::budget_form::EditBudgetPage
                         />
                         <Route path=StaticSegment("alerts") view=budgets::alerts::AlertsPage/>
-                        <Route path=StaticSegment("signals") view=signals::signals::SignalsPage/>
+                        <Route path=StaticSegment("signals") view=signals::report::SignalsPage/>
                         <Route path=StaticSegment("model") view=signals::modeller::ModellerPage/>
                         <Route path=StaticSegment("keys") view=people::keys::KeysPage/>
                         <Route path=StaticSegment("users") view=people::users::UsersPage/>

@@ -1,4 +1,4 @@
-//! Signals and the cost model: the early warnings with their rules, and the modeller.
+//! Signals and the cost model: the Signals page's report of early warnings with their rules (`report`), and the modeller.
 
 pub mod modeller;
-pub mod signals;
+pub mod report;
