@@ -88,7 +88,8 @@ macro_rules! impl_store {
             async fn insert_now(
                 &self,
                 events: &[domain::PricedEvent],
-            ) -> Result<($crate::InsertOutcome, Vec<$crate::budgets::Loaded>), $crate::StoreError> {
+            ) -> Result<($crate::InsertOutcome, Vec<domain::budgets::counting::CountingBudget>), $crate::StoreError>
+            {
                 use sqlx::QueryBuilder;
                 // One row per id (the first wins), in id order, so that concurrent
                 // batches meet each other's rows in one order and cannot deadlock.

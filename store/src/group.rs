@@ -5,8 +5,8 @@
 //! once) then serves several requests. Each request still gets only its own
 //! outcome, and none is answered before the commit that stored it.
 
-use crate::budgets::{increments, Loaded};
 use crate::{InsertOutcome, StoreError};
+use domain::budgets::counting::{increments, CountingBudget};
 use domain::PricedEvent;
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -61,7 +61,7 @@ impl GroupCommit {
 impl Group {
     /// Answers each batch: its own share of the outcome, or the error (the
     /// others in a failed group are told to retry).
-    pub fn deliver(self, result: Result<(InsertOutcome, Vec<Loaded>), StoreError>) {
+    pub fn deliver(self, result: Result<(InsertOutcome, Vec<CountingBudget>), StoreError>) {
         match result {
             Ok((outcome, budgets)) => {
                 let mut start = 0;
@@ -92,7 +92,11 @@ impl Group {
 /// Shares a group's outcome among its batches: an id stored by the group
 /// belongs to the first batch that carried it (later ones see a duplicate);
 /// a batch sees the counter changes its own new events made and every alert.
-pub(crate) fn split(batches: &[&[PricedEvent]], outcome: InsertOutcome, budgets: &[Loaded]) -> Vec<InsertOutcome> {
+pub(crate) fn split(
+    batches: &[&[PricedEvent]],
+    outcome: InsertOutcome,
+    budgets: &[CountingBudget],
+) -> Vec<InsertOutcome> {
     let mut pool = outcome.inserted;
     let mut out = Vec::with_capacity(batches.len());
     for batch in batches {
@@ -164,7 +168,7 @@ mod tests {
             time_zone: "UTC".into(),
         };
         let t0 = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc();
-        let budgets = vec![Loaded::new("b1".into(), spec, t0)];
+        let budgets = vec![CountingBudget::new("b1".into(), spec, t0)];
         let (a, b) = (vec![ev("1", "ana")], vec![ev("2", "bo")]);
         let w = domain::budgets::window::window(
             domain::budgets::budget::BudgetPeriod::parse("month").unwrap(),

@@ -1,8 +1,10 @@
-//! Budgets and caps: budget specs and their validation, where a budget stands, alerts and their webhook bodies, periods in time zones, and where a webhook may point.
+//! Budgets and caps: budget specs and their validation, where a budget stands, which counters a call moves and what a change fires, alerts and their webhook bodies, periods in time zones, and where a webhook may point.
 
 pub mod alert;
 pub mod budget;
 pub mod budget_view;
+#[cfg(feature = "tz")]
+pub mod counting;
 pub mod draft;
 pub mod period;
 pub mod webhook_target;

@@ -30,13 +30,13 @@ macro_rules! impl_budget_counting {
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
                 events: &[&domain::PricedEvent],
-            ) -> Result<(Vec<$crate::budgets::CounterChange>, Vec<i64>, Vec<$crate::budgets::Loaded>), $crate::StoreError> {
-                use $crate::budgets::{firings, increments, Loaded};
+            ) -> Result<(Vec<$crate::budgets::CounterChange>, Vec<i64>, Vec<domain::budgets::counting::CountingBudget>), $crate::StoreError> {
+                use domain::budgets::counting::{firings, increments, CountingBudget};
                 let rows: Vec<(String, String, i64)> =
                     sqlx::query_as("select id, spec, counted_from_us from budgets order by id").fetch_all(&mut **tx).await?;
                 let mut budgets = Vec::with_capacity(rows.len());
                 for (id, spec, from) in rows {
-                    budgets.push(Loaded::new(id, parse_spec(&spec)?, $crate::rollup::from_micros(from)));
+                    budgets.push(CountingBudget::new(id, parse_spec(&spec)?, $crate::rollup::from_micros(from)));
                 }
                 let incs = increments(&budgets, events.iter().copied());
                 if incs.is_empty() {
@@ -209,7 +209,7 @@ macro_rules! impl_budget_counting {
                 let counters: Vec<(String, i64)> =
                     sqlx::query_as(&sql).bind(&rec.id).bind(current.start.timestamp()).fetch_all(&mut **tx).await?;
                 for (split, spent) in counters {
-                    for f in $crate::budgets::firings(&rec.spec, 0, spent) {
+                    for f in domain::budgets::counting::firings(&rec.spec, 0, spent) {
                         let alert = $crate::NewAlert {
                             budget_id: rec.id.clone(),
                             budget_name: rec.spec.name.clone(),
@@ -238,7 +238,7 @@ macro_rules! impl_budget_counting {
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), $crate::StoreError> {
                 let zone = domain::budgets::window::zone(&rec.spec.time_zone).unwrap_or(domain::budgets::window::Tz::UTC);
-                let windows = $crate::budgets::recount_windows(rec.spec.period, zone, now);
+                let windows = domain::budgets::counting::recount_windows(rec.spec.period, zone, now);
                 let mut tx = self.writer.begin().await?;
                 self.lock_budgets(&mut tx, true).await?;
                 let sql = self.q("update budgets set counted_from_us = ? where id = ?");
@@ -256,7 +256,7 @@ macro_rules! impl_budget_counting {
                 create: bool,
             ) -> Result<Option<$crate::BudgetRecord>, $crate::StoreError> {
                 let zone = domain::budgets::window::zone(&rec.spec.time_zone).unwrap_or(domain::budgets::window::Tz::UTC);
-                let windows = $crate::budgets::recount_windows(rec.spec.period, zone, now);
+                let windows = domain::budgets::counting::recount_windows(rec.spec.period, zone, now);
                 let counted_from = windows[0].start;
                 let spec = serde_json::to_string(&rec.spec).map_err(|e| $crate::StoreError::Config(e.to_string()))?;
                 let mut tx = self.writer.begin().await?;
