@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::pricing::catalog::CostSource;
-use domain::{Nanos, TagSet, Usage};
+use domain::{PricedEvent, TagSet};
 
 /// A person as stored. The password hash is argon2's PHC string.
 #[derive(Clone, PartialEq, Eq)]
@@ -31,21 +31,20 @@ impl std::fmt::Debug for UserRecord {
     }
 }
 
-/// One stored LLM call.
+/// One stored LLM call: the priced event as it was stored, read back. It
+/// reads as the priced event (`e.cost` is the stored cost, `e.source` how it
+/// was settled) and, through it, as the event (`e.id`, `e.tags`, `e.usage`,
+/// `e.usage_note`). The event's own `cost` is the one the caller sent
+/// (`None` unless `source` is `Caller`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredEvent {
-    pub id: String,
-    pub timestamp: DateTime<Utc>,
-    pub model: String,
-    pub provider: Option<String>,
-    pub usage: Usage,
-    pub cost: Option<Nanos>,
-    pub cost_source: CostSource,
-    pub task_id: Option<String>,
-    pub tags: TagSet,
-    /// How the counts were read, when the sender's convention differed
-    /// (`domain::ingest::conventions::UsageNote`).
-    pub usage_note: Option<String>,
+pub struct StoredEvent(pub PricedEvent);
+
+impl std::ops::Deref for StoredEvent {
+    type Target = PricedEvent;
+
+    fn deref(&self) -> &PricedEvent {
+        &self.0
+    }
 }
 
 /// Which calls to list: a range, filters, and a page.

@@ -44,6 +44,7 @@ pub fn input_text(c: &CallRow) -> (String, Option<String>) {
 /// A stored call as the lists show it.
 #[cfg(feature = "ssr")]
 pub fn call_row(e: store::StoredEvent) -> CallRow {
+    let store::StoredEvent(domain::PricedEvent { event: e, cost, .. }) = e;
     CallRow {
         id: e.id,
         at: e.timestamp,
@@ -52,7 +53,7 @@ pub fn call_row(e: store::StoredEvent) -> CallRow {
         input_tokens: e.usage.input_tokens,
         cached_tokens: e.usage.cache_read_tokens,
         output_tokens: e.usage.output_tokens,
-        cost: e.cost,
+        cost,
         task_id: e.task_id,
         tags: e.tags.0.iter().map(|(k, v)| (k.as_str().to_string(), v.clone())).collect(),
         usage_note: e.usage_note,

@@ -105,6 +105,16 @@ pub struct PricedEvent {
     pub source: CostSource,
 }
 
+/// A priced event reads as its event (`p.model`, `p.tags`, `p.usage`); its
+/// own fields come first, so `p.cost` is the settled cost, not the one sent.
+impl std::ops::Deref for PricedEvent {
+    type Target = crate::ingest::event::Event;
+
+    fn deref(&self) -> &Self::Target {
+        &self.event
+    }
+}
+
 /// The loaded catalog, indexed by every spelling of every model.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {

@@ -86,7 +86,9 @@ macro_rules! impl_events_store {
                     let provider: String = r.try_get(3)?;
                     let source: String = r.try_get(11)?;
                     let tags: String = r.try_get(12)?;
-                    out.push($crate::StoredEvent {
+                    let cost = r.try_get::<Option<i64>, _>(9)?.map(domain::Nanos);
+                    let source = $crate::people::cost_source(&source);
+                    let event = domain::ingest::event::Event {
                         id: r.try_get(0)?,
                         timestamp: $crate::rollup::from_micros(r.try_get(1)?),
                         model: r.try_get(2)?,
@@ -98,12 +100,12 @@ macro_rules! impl_events_store {
                             cache_write_tokens: r.try_get(7)?,
                             reasoning_tokens: r.try_get(8)?,
                         },
-                        cost: r.try_get::<Option<i64>, _>(9)?.map(domain::Nanos),
+                        cost: cost.filter(|_| source == domain::CostSource::Caller),
                         task_id: r.try_get(10)?,
-                        cost_source: $crate::people::cost_source(&source),
                         tags: $crate::people::tags_from_key(&tags),
                         usage_note: r.try_get(13)?,
-                    });
+                    };
+                    out.push($crate::StoredEvent(domain::PricedEvent { event, cost, source }));
                 }
                 Ok(out)
             }
