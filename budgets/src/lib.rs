@@ -13,12 +13,11 @@ use domain::budgets::budget::{BudgetPeriod, BudgetSpec, SplitBy};
 use domain::budgets::budget_view::{build, BudgetView, Parts};
 use domain::budgets::draft::{validate, Context, Draft};
 use domain::budgets::window::{self, Tz};
-use domain::people::audit::Entry;
 use domain::people::users::{Person, Role};
 use domain::{Dimension, FieldError, Filter, Granularity, Nanos, SpendQuery};
 use rand::RngCore;
 use std::sync::Arc;
-use store::{BudgetRecord, Store, StoreError};
+use store::{BudgetRecord, Change, Store, StoreError};
 
 /// Who is changing a budget.
 #[derive(Clone, Debug)]
@@ -151,19 +150,8 @@ impl Budgets {
             spec.owner = actor.label();
         }
         actor.may_edit(&spec).map_err(BudgetError::Forbidden)?;
-        let mut before = None;
-        let saved = match id {
-            None => {
-                let rec = BudgetRecord {
-                    id: new_id(),
-                    spec,
-                    counted_from: now,
-                    created_by: actor.label(),
-                    created: now,
-                    updated: now,
-                };
-                self.budget_store.create_budget(&rec, now).await?
-            }
+        let existing = match id {
+            None => None,
             Some(id) => {
                 let old = self
                     .budget_store
@@ -171,18 +159,34 @@ impl Budgets {
                     .await?
                     .ok_or_else(|| BudgetError::NotFound(format!("no budget with id {id:?}")))?;
                 actor.may_edit(&old.spec).map_err(BudgetError::Forbidden)?;
-                before = old.spec.for_audit();
-                let rec = BudgetRecord { spec, ..old };
-                self.budget_store
-                    .update_budget(&rec, now)
-                    .await?
-                    .ok_or_else(|| BudgetError::NotFound(format!("no budget with id {id:?}")))?
+                Some(old)
             }
         };
+        let (label, updating) = (actor.label(), existing.is_some());
+        let before = existing.as_ref().and_then(|old| old.spec.for_audit());
+        let rec = match existing {
+            None => BudgetRecord {
+                id: new_id(),
+                spec,
+                counted_from: now,
+                created_by: label.clone(),
+                created: now,
+                updated: now,
+            },
+            Some(old) => BudgetRecord { spec, ..old },
+        };
+        let action = if updating { "budget.update" } else { "budget.create" };
+        let change = Change { actor: &label, action, target: &rec.id, before, after: rec.spec.for_audit() };
+        let put = async {
+            if !updating {
+                return Ok(self.budget_store.create_budget(&rec, now).await?);
+            }
+            let updated = self.budget_store.update_budget(&rec, now).await?;
+            updated.ok_or_else(|| BudgetError::NotFound(format!("no budget with id {:?}", rec.id)))
+        };
+        let saved = store::save_audited(&*self.audit_store, change, put).await;
         self.caps.invalidate();
-        let action = if before.is_some() { "budget.update" } else { "budget.create" };
-        let entry = Entry::new(&actor.label(), action, &saved.id, before, saved.spec.for_audit());
-        self.audit_store.record_audit(&entry).await?;
+        let saved = saved?;
         tracing::info!(budget = %saved.id, by = %actor.label(), "budget saved");
         Ok(saved)
     }
@@ -195,12 +199,18 @@ impl Budgets {
             .await?
             .ok_or_else(|| BudgetError::NotFound(format!("no budget with id {id:?}")))?;
         actor.may_edit(&old.spec).map_err(BudgetError::Forbidden)?;
-        if !self.budget_store.delete_budget(id).await? {
-            return Err(BudgetError::NotFound(format!("no budget with id {id:?}")));
-        }
+        let label = actor.label();
+        let change =
+            Change { actor: &label, action: "budget.delete", target: id, before: old.spec.for_audit(), after: None };
+        let delete = async {
+            match self.budget_store.delete_budget(id).await? {
+                true => Ok(()),
+                false => Err(BudgetError::NotFound(format!("no budget with id {id:?}"))),
+            }
+        };
+        let deleted = store::save_audited(&*self.audit_store, change, delete).await;
         self.caps.invalidate();
-        let entry = Entry::new(&actor.label(), "budget.delete", id, old.spec.for_audit(), None);
-        self.audit_store.record_audit(&entry).await?;
+        deleted?;
         tracing::info!(budget = %id, by = %actor.label(), "budget deleted");
         Ok(())
     }

@@ -29,16 +29,10 @@ impl CatalogService {
         let mapping = Mapping::parse(lines, task_attribute).map_err(|e| CatalogError::Invalid(vec![e]))?;
         let before = self.otlp_mapping().await?;
         let json = serde_json::to_string(&mapping).map_err(|e| StoreError::Config(e.to_string()))?;
-        self.settings_store.put_setting(SETTING, &json, chrono::Utc::now()).await?;
-        self.audit_store
-            .record_audit(&domain::people::audit::Entry::new(
-                actor,
-                "taxonomy.otlp",
-                SETTING,
-                serde_json::to_value(&before).ok(),
-                serde_json::to_value(&mapping).ok(),
-            ))
-            .await?;
+        let (before, after) = (serde_json::to_value(&before).ok(), serde_json::to_value(&mapping).ok());
+        let change = store::Change { actor, action: "taxonomy.otlp", target: SETTING, before, after };
+        let put = self.settings_store.put_setting(SETTING, &json, chrono::Utc::now());
+        store::save_audited(&*self.audit_store, change, put).await?;
         Ok(mapping)
     }
 }

@@ -7,7 +7,7 @@ use domain::pricing::catalog::ModelPrice;
 use domain::pricing::litellm::{self, Diff};
 use domain::pricing::price_edit::PriceDraft;
 use std::sync::Arc;
-use store::JobRecord;
+use store::{Change, JobRecord};
 
 /// The largest catalog file accepted (LiteLLM's whole file is about 1.5 MB).
 pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
@@ -16,9 +16,11 @@ impl CatalogService {
     /// Adds a model. Audited.
     pub async fn add_model(&self, actor: &str, draft: &PriceDraft) -> Result<ModelPrice, CatalogError> {
         let m = draft.new_model(&self.catalog()).map_err(CatalogError::Invalid)?;
-        self.catalog_store.put_price_models(std::slice::from_ref(&m), chrono::Utc::now(), false).await?;
-        self.audit(actor, "price.add_model", &m.model, None, json(&m)).await?;
-        self.refresh().await?;
+        self.save_model(
+            Change { actor, action: "price.add_model", target: &m.model, before: None, after: json(&m) },
+            &m,
+        )
+        .await?;
         Ok(m)
     }
 
@@ -28,9 +30,9 @@ impl CatalogService {
         let catalog = self.catalog();
         let m = draft.new_version(&catalog).map_err(CatalogError::Invalid)?;
         let before = catalog.find(&m.model).cloned();
-        self.catalog_store.put_price_models(std::slice::from_ref(&m), chrono::Utc::now(), false).await?;
-        self.audit(actor, "price.add_version", &m.model, json(&before), json(&m)).await?;
-        self.refresh().await?;
+        let change =
+            Change { actor, action: "price.add_version", target: &m.model, before: json(&before), after: json(&m) };
+        self.save_model(change, &m).await?;
         Ok(m)
     }
 
@@ -40,10 +42,17 @@ impl CatalogService {
         let catalog = self.catalog();
         let m = draft.add_aliases(&catalog).map_err(CatalogError::Invalid)?;
         let before = catalog.models().iter().find(|b| b.model == m.model).cloned();
-        self.catalog_store.put_price_models(std::slice::from_ref(&m), chrono::Utc::now(), false).await?;
-        self.audit(actor, "price.add_aliases", &m.model, json(&before), json(&m)).await?;
-        self.refresh().await?;
+        let change =
+            Change { actor, action: "price.add_aliases", target: &m.model, before: json(&before), after: json(&m) };
+        self.save_model(change, &m).await?;
         Ok(m)
+    }
+
+    /// Stores one model's prices, audits `change`, and reloads the catalog.
+    async fn save_model(&self, change: Change<'_>, m: &ModelPrice) -> Result<(), CatalogError> {
+        let put = self.catalog_store.put_price_models(std::slice::from_ref(m), chrono::Utc::now(), false);
+        store::save_audited(&*self.audit_store, change, put).await?;
+        Ok(self.refresh().await?)
     }
 
     /// What importing a LiteLLM file would change, with prices from `from`.

@@ -3,15 +3,18 @@
 use crate::{json, CatalogError, CatalogService};
 use domain::attribution::taxonomy::{KeyRule, Taxonomy};
 use std::sync::Arc;
-use store::JobRecord;
+use store::{Change, JobRecord};
 
 impl CatalogService {
     /// Replaces the whole taxonomy after checking it. Audited.
     pub async fn put_taxonomy(&self, actor: &str, next: Taxonomy) -> Result<Taxonomy, CatalogError> {
         let next = next.validate().map_err(CatalogError::Invalid)?;
         let before = self.catalog_store.taxonomy().await?;
-        self.catalog_store.put_taxonomy(&next, chrono::Utc::now()).await?;
-        self.audit(actor, "taxonomy.update", "taxonomy", json(&before), json(&next)).await?;
+        self.save_taxonomy(
+            Change { actor, action: "taxonomy.update", target: "taxonomy", before: json(&before), after: json(&next) },
+            &next,
+        )
+        .await?;
         self.refresh().await?;
         self.align_budgets(actor).await?;
         Ok(next)
@@ -50,8 +53,9 @@ impl CatalogService {
                     .collect(),
             )
         })?;
-        self.catalog_store.put_taxonomy(&next, chrono::Utc::now()).await?;
-        self.audit(actor, "taxonomy.update", &rule.key, json(&old), json(&next.rule(&rule.key))).await?;
+        let (before, after) = (json(&old), json(&next.rule(&rule.key)));
+        self.save_taxonomy(Change { actor, action: "taxonomy.update", target: &rule.key, before, after }, &next)
+            .await?;
         self.refresh().await?;
         self.align_budgets(actor).await?;
         Ok(next)
@@ -64,10 +68,19 @@ impl CatalogService {
             return Err(CatalogError::NotFound(format!("the taxonomy has no key {key:?}")));
         };
         let next = Taxonomy { keys: before.keys.into_iter().filter(|r| r.key != key).collect() };
-        self.catalog_store.put_taxonomy(&next, chrono::Utc::now()).await?;
-        self.audit(actor, "taxonomy.delete", key, json(&old), None).await?;
+        self.save_taxonomy(
+            Change { actor, action: "taxonomy.delete", target: key, before: json(&old), after: None },
+            &next,
+        )
+        .await?;
         self.refresh().await?;
         Ok(())
+    }
+
+    /// Stores the whole taxonomy `next` and audits `change`.
+    async fn save_taxonomy(&self, change: Change<'_>, next: &Taxonomy) -> Result<(), CatalogError> {
+        let put = self.catalog_store.put_taxonomy(next, chrono::Utc::now());
+        Ok(store::save_audited(&*self.audit_store, change, put).await?)
     }
 
     /// Rewrites budget scopes the rules now store differently ("team=Support"

@@ -167,17 +167,20 @@ impl Signals {
         let Some(before) = before else {
             return Err(SigError::NotFound(format!("no model {model:?} in the price catalog")));
         };
-        self.signal_store.set_model_tier(model, tier, chrono::Utc::now()).await?;
         let after = tier.unwrap_or(before.default);
-        self.audit_store
-            .record_audit(&domain::people::audit::Entry::new(
-                actor,
-                "price.tier",
-                model,
-                Some(serde_json::json!({"tier": before.tier, "set": before.set})),
-                Some(serde_json::json!({"tier": after, "set": tier.is_some()})),
-            ))
-            .await?;
+        let change = store::Change {
+            actor,
+            action: "price.tier",
+            target: model,
+            before: Some(serde_json::json!({"tier": before.tier, "set": before.set})),
+            after: Some(serde_json::json!({"tier": after, "set": tier.is_some()})),
+        };
+        store::save_audited(
+            &*self.audit_store,
+            change,
+            self.signal_store.set_model_tier(model, tier, chrono::Utc::now()),
+        )
+        .await?;
         self.reports.lock().unwrap_or_else(|p| p.into_inner()).clear();
         Ok(())
     }

@@ -5,7 +5,7 @@ use crate::{new_id, SigError, Signals};
 use chrono::{DateTime, Duration, Utc};
 use domain::signals::signal::Signal;
 use domain::signals::signal_rule::{evaluate, Condition, RuleSpec};
-use store::{NewAlert, SignalRuleRecord, StoreError};
+use store::{save_audited, Change, NewAlert, SignalRuleRecord, StoreError};
 
 /// Days back a rule is judged (from the later of this and the day before it was made).
 pub const LOOKBACK_DAYS: i64 = 35;
@@ -68,22 +68,10 @@ impl Signals {
             created: existing.as_ref().map(|r| r.created).unwrap_or(created.unwrap_or(now)),
             updated: now,
         };
-        self.signal_store.put_signal_rule(&record).await?;
-        let json = |r: &SignalRuleRecord| {
-            let mut spec = r.spec.clone();
-            spec.webhook = spec.webhook.as_deref().map(domain::budgets::webhook_target::redact_webhook);
-            serde_json::to_value(spec).ok()
-        };
         let action = if existing.is_some() { "signal.update" } else { "signal.create" };
-        self.audit_store
-            .record_audit(&domain::people::audit::Entry::new(
-                actor,
-                action,
-                &record.id,
-                existing.as_ref().and_then(json),
-                json(&record),
-            ))
-            .await?;
+        let (before, after) = (existing.as_ref().and_then(shown), shown(&record));
+        let change = Change { actor, action, target: &record.id, before, after };
+        save_audited(&*self.audit_store, change, self.signal_store.put_signal_rule(&record)).await?;
         self.forget_reports();
         Ok(record)
     }
@@ -94,18 +82,8 @@ impl Signals {
         let Some(before) = before else {
             return Err(SigError::NotFound(format!("no signal rule {id:?}")));
         };
-        self.signal_store.delete_signal_rule(id).await?;
-        let mut spec = before.spec.clone();
-        spec.webhook = spec.webhook.as_deref().map(domain::budgets::webhook_target::redact_webhook);
-        self.audit_store
-            .record_audit(&domain::people::audit::Entry::new(
-                actor,
-                "signal.delete",
-                id,
-                serde_json::to_value(spec).ok(),
-                None,
-            ))
-            .await?;
+        let change = Change { actor, action: "signal.delete", target: id, before: shown(&before), after: None };
+        save_audited(&*self.audit_store, change, self.signal_store.delete_signal_rule(id)).await?;
         self.forget_reports();
         Ok(())
     }
@@ -208,4 +186,11 @@ pub fn parse_condition(
             ))
         }
     })
+}
+
+/// A rule as the audit log shows it: its spec, the webhook URL redacted.
+fn shown(r: &SignalRuleRecord) -> Option<serde_json::Value> {
+    let mut spec = r.spec.clone();
+    spec.webhook = spec.webhook.as_deref().map(domain::budgets::webhook_target::redact_webhook);
+    serde_json::to_value(spec).ok()
 }

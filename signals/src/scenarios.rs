@@ -4,7 +4,7 @@ use crate::{new_id, SigError, Signals};
 use chrono::{Duration, NaiveDate, Utc};
 use domain::costmodel::calibrate::{Actual, Observed};
 use domain::costmodel::Scenario;
-use store::{ScenarioRecord, StoreError};
+use store::{save_audited, Change, ScenarioRecord, StoreError};
 
 impl Signals {
     /// Every saved scenario, by name.
@@ -65,35 +65,18 @@ impl Signals {
             created: existing.as_ref().map(|s| s.created).unwrap_or(now),
             updated: now,
         };
-        self.signal_store.put_scenario(&record).await?;
-        let json =
-            |s: &ScenarioRecord| Some(serde_json::json!({"name": s.name, "workflow": s.workflow, "scenario": s.spec}));
         let action = if existing.is_some() { "scenario.update" } else { "scenario.create" };
-        self.audit_store
-            .record_audit(&domain::people::audit::Entry::new(
-                actor,
-                action,
-                &record.id,
-                existing.as_ref().and_then(json),
-                json(&record),
-            ))
-            .await?;
+        let (before, after) = (existing.as_ref().and_then(shown), shown(&record));
+        let change = Change { actor, action, target: &record.id, before, after };
+        save_audited(&*self.audit_store, change, self.signal_store.put_scenario(&record)).await?;
         Ok(record)
     }
 
     /// Deletes a scenario.
     pub async fn delete_scenario(&self, actor: &str, id: &str) -> Result<(), SigError> {
         let before = self.scenario(id).await?;
-        self.signal_store.delete_scenario(id).await?;
-        self.audit_store
-            .record_audit(&domain::people::audit::Entry::new(
-                actor,
-                "scenario.delete",
-                id,
-                Some(serde_json::json!({"name": before.name, "workflow": before.workflow, "scenario": before.spec})),
-                None,
-            ))
-            .await?;
+        let change = Change { actor, action: "scenario.delete", target: id, before: shown(&before), after: None };
+        save_audited(&*self.audit_store, change, self.signal_store.delete_scenario(id)).await?;
         Ok(())
     }
 
@@ -122,4 +105,9 @@ impl Signals {
         let calibrated = observed.calibrate(agg.cache_read_tokens);
         Ok(Actual { workflow: workflow.to_string(), from, to: today, observed, calibrated })
     }
+}
+
+/// A scenario as the audit log shows it.
+fn shown(s: &ScenarioRecord) -> Option<serde_json::Value> {
+    Some(serde_json::json!({"name": s.name, "workflow": s.workflow, "scenario": s.spec}))
 }

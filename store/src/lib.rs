@@ -23,8 +23,13 @@ pub mod sql;
 mod sqlite;
 
 pub use areas::{
-    accounts::AccountStore, audit::AuditStore, budgets::BudgetStore, catalog::CatalogStore, events::EventStore,
-    settings::SettingsStore, signals::SignalStore,
+    accounts::AccountStore,
+    audit::{save_audited, AuditStore, Change},
+    budgets::BudgetStore,
+    catalog::CatalogStore,
+    events::EventStore,
+    settings::SettingsStore,
+    signals::SignalStore,
 };
 pub use budgets::{BudgetRecord, Counter, CounterChange, CounterKey, NewAlert};
 pub use domain::budgets::alert::AlertQuery;
