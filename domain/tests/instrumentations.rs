@@ -32,14 +32,14 @@ fn span(attributes: Vec<(String, AttrValue)>, resource: Vec<(String, AttrValue)>
 
 /// (input, output, cache read, cache write, reasoning, note) as stored.
 fn read(sp: &Span) -> (i64, i64, i64, i64, i64, Option<String>) {
-    let e = domain::ingest::event::parse_event(&sp.to_event(&Mapping::default()).unwrap()).unwrap();
+    let e = sp.to_event(&Mapping::default()).unwrap().unwrap();
     let u = e.usage;
     (u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens, u.reasoning_tokens, e.usage_note)
 }
 
 fn priced_usd(sp: &Span) -> Decimal {
     let cat = Catalog::from_json(include_str!("../../catalog/prices.json")).unwrap();
-    let e = domain::ingest::event::parse_event(&sp.to_event(&Mapping::default()).unwrap()).unwrap();
+    let e = sp.to_event(&Mapping::default()).unwrap().unwrap();
     cat.price(e).cost.unwrap().to_usd().normalize()
 }
 

@@ -126,86 +126,146 @@ pub fn parse_body(bytes: &[u8]) -> Result<IngestBody, BodyError> {
     }
     Ok(events
         .iter()
-        .map(|v| {
-            parse_event(v).map_err(|error| Invalid { id: v.get("id").and_then(Value::as_str).map(String::from), error })
+        .map(|v| match Sent::from_json(v) {
+            Ok(sent) => sent.check(),
+            Err(error) => Err(Invalid { id: None, error }),
         })
         .collect())
 }
 
+/// An event's fields as read from the wire, each either its value or why it
+/// could not be read. The JSON reader ([`Sent::from_json`]) and the OTLP
+/// reader (`crate::ingest::otlp::Span::to_event`) both produce one, so that
+/// [`Sent::check`] holds every rule an event must meet, applied in one order
+/// (id, timestamp, model, provider, usage, cost, task id, tags, usage note):
+/// the first field that fails is the one reported.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sent {
+    pub id: Result<String, FieldError>,
+    /// The instant, and the text it was sent as (the messages quote it).
+    pub timestamp: Result<(DateTime<Utc>, String), FieldError>,
+    pub model: Result<String, FieldError>,
+    pub provider: Result<Option<String>, FieldError>,
+    /// Token counts, each already a non-negative count within [`MAX_TOKENS`].
+    pub usage: Result<Usage, FieldError>,
+    pub cost: Result<Option<Nanos>, FieldError>,
+    pub task_id: Result<Option<String>, FieldError>,
+    pub tags: Result<TagSet, FieldError>,
+    pub usage_note: Result<Option<String>, FieldError>,
+}
+
+impl Sent {
+    /// Reads one event object of `POST /api/v1/events`.
+    ///
+    /// Errors: `event` when the value is not an object (nothing else is read).
+    pub fn from_json(v: &Value) -> Result<Sent, FieldError> {
+        let Value::Object(o) = v else {
+            return Err(FieldError::new("event", "must be a JSON object"));
+        };
+        let text = |field: &str| optional_str(o, field).map(|t| t.map(str::to_string));
+        let usage = (|| {
+            Ok(Usage {
+                input_tokens: token_count("input_tokens", o.get("input_tokens"), true)?,
+                output_tokens: token_count("output_tokens", o.get("output_tokens"), true)?,
+                cache_read_tokens: token_count("cache_read_tokens", o.get("cache_read_tokens"), false)?,
+                cache_write_tokens: token_count("cache_write_tokens", o.get("cache_write_tokens"), false)?,
+                reasoning_tokens: token_count("reasoning_tokens", o.get("reasoning_tokens"), false)?,
+            })
+        })();
+        Ok(Sent {
+            id: required_str(o, "id").map(str::to_string),
+            timestamp: required_str(o, "timestamp").and_then(|raw| timestamp(raw).map(|t| (t, raw.to_string()))),
+            model: required_str(o, "model").map(str::to_string),
+            provider: text("provider"),
+            usage,
+            cost: cost(o),
+            task_id: text("task_id"),
+            tags: tags(o),
+            usage_note: text("usage_note"),
+        })
+    }
+
+    /// Checks every rule, in field order; an invalid event keeps its id when it has one.
+    pub fn check(self) -> Result<Event, Invalid> {
+        let id = self.id.as_ref().ok().cloned();
+        self.rules().map_err(|error| Invalid { id, error })
+    }
+
+    fn rules(self) -> Result<Event, FieldError> {
+        let id = self.id?;
+        let id_len = id.chars().count();
+        if id_len == 0 || id_len > MAX_ID_LEN {
+            return Err(FieldError::new("id", format!("must be 1-{MAX_ID_LEN} characters (got {id_len})")));
+        }
+        no_controls("id", &id)?;
+        let (timestamp, ts_raw) = self.timestamp?;
+        if !(YEARS.0..YEARS.1).contains(&chrono::Datelike::year(&timestamp)) {
+            return Err(FieldError::new(
+                "timestamp",
+                format!("must be in the years {}-{} (got {ts_raw:?})", YEARS.0, YEARS.1 - 1),
+            ));
+        }
+        let model = self.model?.trim().to_string();
+        if model.is_empty() || model.len() > 256 {
+            return Err(FieldError::new("model", "must be 1-256 characters"));
+        }
+        no_controls("model", &model)?;
+        let provider = self.provider?.map(|p| p.trim().to_lowercase()).filter(|p| !p.is_empty());
+        if let Some(p) = &provider {
+            if p.chars().count() > MAX_PROVIDER_LEN {
+                return Err(FieldError::new("provider", format!("must be at most {MAX_PROVIDER_LEN} characters")));
+            }
+            no_controls("provider", p)?;
+        }
+        let usage = self.usage?;
+        if usage.cache_read_tokens > usage.input_tokens {
+            return Err(FieldError::new(
+                "cache_read_tokens",
+                "must be ≤ input_tokens (input_tokens includes cached tokens)",
+            ));
+        }
+        if usage.cache_read_tokens + usage.cache_write_tokens > usage.input_tokens {
+            return Err(FieldError::new(
+                "cache_write_tokens",
+                "cache_read_tokens + cache_write_tokens must be ≤ input_tokens (input_tokens includes cached tokens)",
+            ));
+        }
+        if usage.reasoning_tokens > usage.output_tokens {
+            return Err(FieldError::new(
+                "reasoning_tokens",
+                "must be ≤ output_tokens (output_tokens includes reasoning)",
+            ));
+        }
+        let cost = self.cost?;
+        let task_id = self.task_id?;
+        if let Some(t) = &task_id {
+            if t.is_empty() || t.chars().count() > 256 {
+                return Err(FieldError::new("task_id", "must be 1-256 characters"));
+            }
+            no_controls("task_id", t)?;
+        }
+        let tags = self.tags?;
+        let usage_note = self.usage_note?;
+        if let Some(n) = &usage_note {
+            crate::ingest::conventions::UsageNote::check(n).map_err(|r| FieldError::new("usage_note", r))?;
+        }
+        Ok(Event { id, timestamp, model, provider, usage, cost, task_id, tags, usage_note })
+    }
+}
+
 /// Validates one event object.
 pub fn parse_event(v: &Value) -> Result<Event, FieldError> {
-    let Value::Object(o) = v else {
-        return Err(FieldError::new("event", "must be a JSON object"));
-    };
-    let id = required_str(o, "id")?;
-    let id_len = id.chars().count();
-    if id_len == 0 || id_len > MAX_ID_LEN {
-        return Err(FieldError::new("id", format!("must be 1-{MAX_ID_LEN} characters (got {id_len})")));
-    }
-    no_controls("id", id)?;
-    let ts_raw = required_str(o, "timestamp")?;
-    let timestamp = DateTime::parse_from_rfc3339(ts_raw)
-        .map_err(|_| {
-            FieldError::new(
-                "timestamp",
-                format!("must be RFC 3339 with a time zone, e.g. 2026-11-28T09:30:00Z (got {ts_raw:?})"),
-            )
-        })?
-        .with_timezone(&Utc);
-    if !(YEARS.0..YEARS.1).contains(&chrono::Datelike::year(&timestamp)) {
-        return Err(FieldError::new(
+    Sent::from_json(v)?.rules()
+}
+
+/// Reads an RFC 3339 timestamp with a time zone.
+pub(crate) fn timestamp(raw: &str) -> Result<DateTime<Utc>, FieldError> {
+    DateTime::parse_from_rfc3339(raw).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+        FieldError::new(
             "timestamp",
-            format!("must be in the years {}-{} (got {ts_raw:?})", YEARS.0, YEARS.1 - 1),
-        ));
-    }
-    let model = required_str(o, "model")?.trim().to_string();
-    if model.is_empty() || model.len() > 256 {
-        return Err(FieldError::new("model", "must be 1-256 characters"));
-    }
-    no_controls("model", &model)?;
-    let provider = optional_str(o, "provider")?.map(|p| p.trim().to_lowercase()).filter(|p| !p.is_empty());
-    if let Some(p) = &provider {
-        if p.chars().count() > MAX_PROVIDER_LEN {
-            return Err(FieldError::new("provider", format!("must be at most {MAX_PROVIDER_LEN} characters")));
-        }
-        no_controls("provider", p)?;
-    }
-    let usage = Usage {
-        input_tokens: tokens(o, "input_tokens", true)?,
-        output_tokens: tokens(o, "output_tokens", true)?,
-        cache_read_tokens: tokens(o, "cache_read_tokens", false)?,
-        cache_write_tokens: tokens(o, "cache_write_tokens", false)?,
-        reasoning_tokens: tokens(o, "reasoning_tokens", false)?,
-    };
-    if usage.cache_read_tokens > usage.input_tokens {
-        return Err(FieldError::new(
-            "cache_read_tokens",
-            "must be ≤ input_tokens (input_tokens includes cached tokens)",
-        ));
-    }
-    if usage.cache_read_tokens + usage.cache_write_tokens > usage.input_tokens {
-        return Err(FieldError::new(
-            "cache_write_tokens",
-            "cache_read_tokens + cache_write_tokens must be ≤ input_tokens (input_tokens includes cached tokens)",
-        ));
-    }
-    if usage.reasoning_tokens > usage.output_tokens {
-        return Err(FieldError::new("reasoning_tokens", "must be ≤ output_tokens (output_tokens includes reasoning)"));
-    }
-    let cost = cost(o)?;
-    let task_id = optional_str(o, "task_id")?.map(str::to_string);
-    if let Some(t) = &task_id {
-        if t.is_empty() || t.chars().count() > 256 {
-            return Err(FieldError::new("task_id", "must be 1-256 characters"));
-        }
-        no_controls("task_id", t)?;
-    }
-    let tags = tags(o)?;
-    let usage_note = optional_str(o, "usage_note")?.map(str::to_string);
-    if let Some(n) = &usage_note {
-        crate::ingest::conventions::UsageNote::check(n).map_err(|r| FieldError::new("usage_note", r))?;
-    }
-    Ok(Event { id: id.to_string(), timestamp, model, provider, usage, cost, task_id, tags, usage_note })
+            format!("must be RFC 3339 with a time zone, e.g. 2026-11-28T09:30:00Z (got {raw:?})"),
+        )
+    })
 }
 
 /// Refuses control characters (a newline, an escape, NUL…) in a text field,
@@ -236,8 +296,10 @@ fn optional_str<'a>(o: &'a Map<String, Value>, field: &str) -> Result<Option<&'a
     }
 }
 
-fn tokens(o: &Map<String, Value>, field: &str, required: bool) -> Result<i64, FieldError> {
-    let v = match o.get(field) {
+/// A token count as sent (`None`: absent): a non-negative whole number up
+/// to [`MAX_TOKENS`]; absent is 0 unless `required`.
+pub(crate) fn token_count(field: &str, v: Option<&Value>, required: bool) -> Result<i64, FieldError> {
+    let v = match v {
         None | Some(Value::Null) if required => return Err(FieldError::new(field, "required")),
         None | Some(Value::Null) => return Ok(0),
         Some(v) => v,
@@ -285,15 +347,23 @@ fn tags(o: &Map<String, Value>) -> Result<TagSet, FieldError> {
             return Err(FieldError::new("tags", format!("must be an object of string values (got {})", kind(other))))
         }
     };
-    if map.len() > MAX_TAGS {
-        return Err(FieldError::new("tags", format!("at most {MAX_TAGS} tags (got {})", map.len())));
+    tag_set(map.len(), map.iter().map(|(k, v)| (k.as_str(), v.as_str().ok_or(v))))
+}
+
+/// Checks `count` tags, each a key and its text (or, as `Err`, the JSON value
+/// sent instead of text), into a tag set: at most [`MAX_TAGS`], each key a
+/// valid tag key, each value valid text.
+pub(crate) fn tag_set<'a>(
+    count: usize,
+    pairs: impl Iterator<Item = (&'a str, Result<&'a str, &'a Value>)>,
+) -> Result<TagSet, FieldError> {
+    if count > MAX_TAGS {
+        return Err(FieldError::new("tags", format!("at most {MAX_TAGS} tags (got {count})")));
     }
     let mut set = TagSet::new();
-    for (k, v) in map {
+    for (k, v) in pairs {
         let key = TagKey::parse(k).map_err(|r| FieldError::new(format!("tags.{k}"), format!("key {r}")))?;
-        let Value::String(s) = v else {
-            return Err(FieldError::new(format!("tags.{k}"), format!("must be a string (got {})", kind(v))));
-        };
+        let s = v.map_err(|v| FieldError::new(format!("tags.{k}"), format!("must be a string (got {})", kind(v))))?;
         check_value(s).map_err(|r| FieldError::new(format!("tags.{k}"), r))?;
         set.insert(key, s.trim());
     }

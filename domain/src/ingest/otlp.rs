@@ -1,8 +1,8 @@
 //! OpenTelemetry GenAI spans as Bursar events. The HTTP layer decodes OTLP
 //! (protobuf or JSON) into [`Span`]s; this module decides which spans are
-//! LLM calls and turns each into an ingest event (the same JSON shape
-//! `POST /api/v1/events` takes), so every event goes through the one
-//! validation path and bad token counts are refused with the same words.
+//! LLM calls and turns each into a typed ingest event, checked by the same
+//! rules as `POST /api/v1/events` (`crate::ingest::event::Sent`), so bad token
+//! counts are refused with the same words.
 //!
 //! Attribute names follow the OpenTelemetry GenAI semantic conventions, new
 //! spellings first and the older ones as fallbacks:
@@ -22,8 +22,9 @@
 //! `gen_ai.agent.name` or `gen_ai.workflow.name` → workflow, any
 //! `bursar.<key>` → tag `<key>`, plus the mapping an admin configures.
 
-use crate::ingest::event::Usage;
-use serde_json::{json, Map, Value};
+use crate::ingest::event::{tag_set, token_count, Event, Invalid, Sent, Usage};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 /// An attribute value as OTLP carries it.
 #[derive(Clone, Debug, PartialEq)]
@@ -187,32 +188,31 @@ impl Span {
         )
     }
 
-    /// The ingest event for a GenAI span (`None` for any other span).
-    pub fn to_event(&self, mapping: &Mapping) -> Option<Value> {
+    /// The ingest event for a GenAI span (`None` for any other span), checked
+    /// by the same rules as `POST /api/v1/events` ([`Sent::check`]), so a bad
+    /// token count is refused with the same words, naming the field.
+    pub fn to_event(&self, mapping: &Mapping) -> Option<Result<Event, Invalid>> {
         if !self.is_genai() {
             return None;
         }
-        let mut e = Map::new();
-        e.insert("id".into(), json!(self.call_id()));
+        Some(self.sent(mapping).check())
+    }
+
+    /// The span's call as sent: typed fields, each its value or why it cannot be read.
+    fn sent(&self, mapping: &Mapping) -> Sent {
         let secs = (self.end_unix_nano / 1_000_000_000) as i64;
         let nanos = (self.end_unix_nano % 1_000_000_000) as u32;
-        let ts = chrono::DateTime::from_timestamp(secs, nanos)
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
-            .unwrap_or_default();
-        e.insert("timestamp".into(), json!(ts));
+        let timestamp = match chrono::DateTime::from_timestamp(secs, nanos) {
+            Some(t) => Ok((t, t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))),
+            None => crate::ingest::event::timestamp("").map(|t| (t, String::new())),
+        };
         // A span without a model still goes to validation, which names the missing field.
         let model = self.text(names("model"));
         let provider = self.text(names("provider"));
-        if let Some(m) = &model {
-            e.insert("model".into(), json!(m));
-        }
-        if let Some(p) = &provider {
-            e.insert("provider".into(), json!(p));
-        }
         let counts: Vec<Option<Value>> = COUNTS.iter().map(|f| self.first(names(f)).map(AttrValue::as_count)).collect();
         let int = |i: usize| counts[i].as_ref().map_or(Some(0), |v| v.as_i64().filter(|n| *n >= 0));
         let ints: Option<Vec<i64>> = (0..COUNTS.len()).map(int).collect();
-        match ints {
+        let (usage, note) = match ints {
             // Well-formed counts are read by the library's convention, losing no token.
             Some(n) => {
                 let raw = Usage {
@@ -227,31 +227,49 @@ impl Span {
                 let (u, note) = crate::ingest::conventions::normalise(self.instrumentation(), anthropic, raw);
                 let values =
                     [u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens, u.reasoning_tokens];
-                for (field, v) in COUNTS.iter().zip(values) {
-                    e.insert((*field).into(), json!(v));
-                }
-                if let Some(note) = note {
-                    e.insert("usage_note".into(), json!(note));
-                }
+                // Normalising adds counts, so the sums meet the same bound as counts sent.
+                let checked =
+                    COUNTS.iter().zip(values).try_for_each(|(f, v)| token_count(f, Some(&json!(v)), false).map(drop));
+                (checked.map(|()| u), note)
             }
-            // Anything else goes to validation as sent, which names the field and the value.
+            // Anything else is refused by the rule for counts, naming the field and the value.
             None => {
-                for (field, v) in COUNTS.iter().zip(counts) {
-                    e.insert((*field).into(), v.unwrap_or(json!(0)));
-                }
+                let zero = json!(0);
+                let read = |i: usize| token_count(COUNTS[i], Some(counts[i].as_ref().unwrap_or(&zero)), false);
+                let usage = (|| {
+                    Ok(Usage {
+                        input_tokens: read(0)?,
+                        output_tokens: read(1)?,
+                        cache_read_tokens: read(2)?,
+                        cache_write_tokens: read(3)?,
+                        reasoning_tokens: read(4)?,
+                    })
+                })();
+                (usage, None)
             }
-        }
-        let task = match &mapping.task_attribute {
-            Some(a) => self.text(&[a.as_str()]).or_else(|| Some(self.trace_id.clone())),
-            None => Some(self.trace_id.clone()),
         };
-        e.insert("task_id".into(), json!(task));
-        e.insert("tags".into(), Value::Object(self.tags(mapping)));
-        Some(Value::Object(e))
+        let task = match &mapping.task_attribute {
+            Some(a) => self.text(&[a.as_str()]).unwrap_or_else(|| self.trace_id.clone()),
+            None => self.trace_id.clone(),
+        };
+        let tags = self.tags(mapping);
+        Sent {
+            id: Ok(self.call_id()),
+            timestamp,
+            model: model.ok_or_else(|| crate::FieldError { field: "model".into(), reason: "required".into() }),
+            provider: Ok(provider),
+            usage,
+            cost: Ok(None),
+            task_id: Ok(Some(task)),
+            tags: tag_set(tags.len(), tags.iter().map(|(k, v)| (k.as_str(), Ok(v.as_str())))),
+            usage_note: Ok(note),
+        }
     }
 
-    fn tags(&self, mapping: &Mapping) -> Map<String, Value> {
-        let mut tags = Map::new();
+    /// The span's tags, by key: the configured mapping, then the defaults,
+    /// then any `bursar.<key>` attribute (which wins over both).
+    fn tags(&self, mapping: &Mapping) -> BTreeMap<String, String> {
+        let mut tags = BTreeMap::new();
         let lookup = |name: &str| -> Option<String> {
             self.get(name)
                 .or_else(|| self.resource.iter().find(|(k, _)| k == name).map(|(_, v)| v))
@@ -265,13 +283,13 @@ impl Span {
                 continue;
             }
             if let Some(v) = lookup(attr) {
-                tags.insert(key.to_string(), json!(v));
+                tags.insert(key.to_string(), v);
             }
         }
         for (k, v) in self.resource.iter().chain(self.attributes.iter()) {
             if let (Some(key), Some(value)) = (k.strip_prefix("bursar."), v.as_text()) {
                 if !key.is_empty() {
-                    tags.insert(key.to_string(), json!(value));
+                    tags.insert(key.to_string(), value);
                 }
             }
         }
@@ -313,20 +331,19 @@ mod tests {
             s("gen_ai.agent.name", "refund-agent"),
             s("bursar.user", "ana"),
         ]);
-        let e = sp.to_event(&Mapping::default()).unwrap();
-        assert_eq!(e["id"], "otlp-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331");
-        assert_eq!(e["model"], "gpt-4o-2024-08-06");
-        assert_eq!(e["provider"], "openai");
-        assert_eq!((e["input_tokens"].clone(), e["output_tokens"].clone()), (json!(1200), json!(300)));
-        assert_eq!(e["cache_read_tokens"], 1000);
-        assert_eq!(e["task_id"], "0af7651916cd43dd8448eb211c80319c");
-        assert_eq!(e["timestamp"], "2025-11-29T07:06:40.123456Z");
+        let e = sp.to_event(&Mapping::default()).unwrap().unwrap();
+        assert_eq!(e.id, "otlp-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331");
+        assert_eq!(e.model, "gpt-4o-2024-08-06");
+        assert_eq!(e.provider.as_deref(), Some("openai"));
+        assert_eq!((e.usage.input_tokens, e.usage.output_tokens), (1200, 300));
+        assert_eq!(e.usage.cache_read_tokens, 1000);
+        assert_eq!(e.task_id.as_deref(), Some("0af7651916cd43dd8448eb211c80319c"));
+        assert_eq!(e.timestamp.to_rfc3339_opts(chrono::SecondsFormat::Micros, true), "2025-11-29T07:06:40.123456Z");
+        let tags: Vec<(&str, &str)> = e.tags.0.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         assert_eq!(
-            e["tags"],
-            json!({"product": "support-bot", "workflow": "refund-agent", "team": "support", "user": "ana"})
+            tags,
+            vec![("product", "support-bot"), ("team", "support"), ("user", "ana"), ("workflow", "refund-agent")]
         );
-        let parsed = crate::ingest::event::parse_event(&e).unwrap();
-        assert_eq!(parsed.usage.cache_read_tokens, 1000);
     }
 
     #[test]
@@ -341,21 +358,21 @@ mod tests {
             s("gen_ai.conversation.id", "conv-9"),
         ]);
         let mapping = Mapping { task_attribute: Some("gen_ai.conversation.id".into()), ..Mapping::default() };
-        let e = sp.to_event(&mapping).unwrap();
-        assert_eq!((e["provider"].as_str(), e["model"].as_str()), (Some("anthropic"), Some("claude-sonnet-4-5")));
-        assert_eq!((e["input_tokens"].as_i64(), e["output_tokens"].as_i64()), (Some(50), Some(7)));
-        assert_eq!((e["cache_read_tokens"].as_i64(), e["cache_write_tokens"].as_i64()), (Some(20), Some(30)));
-        assert_eq!(e["task_id"], "conv-9");
+        let e = sp.to_event(&mapping).unwrap().unwrap();
+        assert_eq!((e.provider.as_deref(), e.model.as_str()), (Some("anthropic"), "claude-sonnet-4-5"));
+        assert_eq!((e.usage.input_tokens, e.usage.output_tokens), (50, 7));
+        assert_eq!((e.usage.cache_read_tokens, e.usage.cache_write_tokens), (20, 30));
+        assert_eq!(e.task_id.as_deref(), Some("conv-9"));
         let cached = span(vec![s("gen_ai.request.model", "gpt-4o"), i("gen_ai.usage.input_tokens.cached", 5)]);
-        assert_eq!(cached.to_event(&Mapping::default()).unwrap()["cache_read_tokens"], 5);
+        assert_eq!(cached.to_event(&Mapping::default()).unwrap().unwrap().usage.cache_read_tokens, 5);
     }
 
     #[test]
     fn other_spans_are_not_calls_and_bad_counts_reach_validation() {
         assert!(span(vec![s("http.method", "GET")]).to_event(&Mapping::default()).is_none());
         let bad = span(vec![s("gen_ai.request.model", "gpt-4o"), i("gen_ai.usage.input_tokens", -5)]);
-        let err = crate::ingest::event::parse_event(&bad.to_event(&Mapping::default()).unwrap()).unwrap_err();
-        assert_eq!(err.field, "input_tokens");
+        let err = bad.to_event(&Mapping::default()).unwrap().unwrap_err();
+        assert_eq!(err.error.field, "input_tokens");
     }
 
     #[test]
@@ -386,9 +403,9 @@ mod tests {
             tags: vec![("app.feature".into(), "workflow".into()), ("service.name".into(), "team".into())],
             task_attribute: None,
         };
-        let tags = &sp.to_event(&m).unwrap()["tags"];
-        assert_eq!(tags["workflow"], "triage");
+        let tags = sp.to_event(&m).unwrap().unwrap().tags;
+        assert_eq!(tags.get("workflow"), Some("triage"));
         // bursar.team (resource) overrides the configured service.name → team.
-        assert_eq!(tags["team"], "support");
+        assert_eq!(tags.get("team"), Some("support"));
     }
 }

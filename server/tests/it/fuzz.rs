@@ -87,9 +87,7 @@ fn otlp_pipeline(bytes: &[u8]) {
         for encoding in [Encoding::Protobuf, Encoding::Json] {
             let Ok(req) = otlp::decode(&body, encoding) else { continue };
             for span in otlp::spans(&req) {
-                if let Some(v) = span.to_event(&mapping) {
-                    let _ = domain::ingest::event::parse_event(&v);
-                }
+                let _ = span.to_event(&mapping);
             }
         }
     }

@@ -221,7 +221,7 @@ async fn export(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
         }
     };
     let all = spans(&req);
-    let events: Vec<serde_json::Value> = all.iter().filter_map(|s| s.to_event(&mapping)).collect();
+    let events: domain::ingest::event::IngestBody = all.iter().filter_map(|s| s.to_event(&mapping)).collect();
     let (total, ignored) = (all.len(), all.len() - events.len());
     drop(all);
     if events.len() > domain::ingest::event::MAX_EVENTS_PER_REQUEST {
@@ -235,18 +235,9 @@ async fn export(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
             ),
         );
     }
-    let parsed: domain::ingest::event::IngestBody = events
-        .iter()
-        .map(|v| {
-            domain::ingest::event::parse_event(v).map_err(|error| domain::ingest::event::Invalid {
-                id: v.get("id").and_then(|i| i.as_str()).map(String::from),
-                error,
-            })
-        })
-        .collect();
     drop(req);
     // Counted as an ingest request even when no span was a GenAI call.
-    let report = match state.ingest.ingest(parsed, key.tag_limits.as_ref()).await {
+    let report = match state.ingest.ingest(events, key.tag_limits.as_ref()).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "OTLP ingest failed");
