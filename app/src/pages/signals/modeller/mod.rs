@@ -9,7 +9,7 @@
 
 use crate::components::format;
 use domain::costmodel::calibrate::{compare, Actual};
-use domain::costmodel::{estimate, Estimate, LoopShare, Loops, Scenario};
+use domain::costmodel::{estimate, Estimate, Scenario};
 use domain::signals::signal::show;
 use domain::Catalog;
 use leptos::prelude::*;
@@ -19,145 +19,15 @@ use std::str::FromStr;
 
 mod data;
 mod estimate;
+mod form;
 mod scenarios;
 pub use data::*;
 use estimate::{ActualTable, EstimateView};
+use form::Form;
 use scenarios::ScenarioList;
 
 /// A scenario and its estimate, or each field that stops it being priced.
 type Priced = Result<(Scenario, Estimate), Vec<(String, String)>>;
-
-/// The form: every field as typed.
-#[derive(Clone, Copy)]
-struct Form {
-    tasks: RwSignal<String>,
-    growth: RwSignal<String>,
-    loops_mean: RwSignal<String>,
-    loops_p95: RwSignal<String>,
-    distribution: RwSignal<String>,
-    system: RwSignal<String>,
-    turn: RwSignal<String>,
-    carry: RwSignal<String>,
-    window: RwSignal<String>,
-    output: RwSignal<String>,
-    routine: RwSignal<String>,
-    escalation: RwSignal<String>,
-    esc_rate: RwSignal<String>,
-    cache_hit: RwSignal<String>,
-    retry: RwSignal<String>,
-    prune: RwSignal<String>,
-}
-
-impl Form {
-    fn new(s: &Scenario) -> Form {
-        let f = Form {
-            tasks: RwSignal::new(String::new()),
-            growth: RwSignal::new(String::new()),
-            loops_mean: RwSignal::new(String::new()),
-            loops_p95: RwSignal::new(String::new()),
-            distribution: RwSignal::new(String::new()),
-            system: RwSignal::new(String::new()),
-            turn: RwSignal::new(String::new()),
-            carry: RwSignal::new(String::new()),
-            window: RwSignal::new(String::new()),
-            output: RwSignal::new(String::new()),
-            routine: RwSignal::new(String::new()),
-            escalation: RwSignal::new(String::new()),
-            esc_rate: RwSignal::new(String::new()),
-            cache_hit: RwSignal::new(String::new()),
-            retry: RwSignal::new(String::new()),
-            prune: RwSignal::new(String::new()),
-        };
-        f.fill(s);
-        f
-    }
-
-    fn fill(&self, s: &Scenario) {
-        let d = |v: Decimal| v.normalize().to_string();
-        self.tasks.set(d(s.tasks_per_day));
-        self.growth.set(d(s.growth_per_month));
-        self.loops_mean.set(d(s.loops.mean));
-        self.loops_p95.set(d(s.loops.p95));
-        self.distribution.set(
-            s.loops
-                .distribution
-                .iter()
-                .map(|l| format!("{}: {}", l.loops, l.share.normalize()))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        );
-        self.system.set(s.system_tokens.to_string());
-        self.turn.set(s.turn_tokens.to_string());
-        self.carry.set(s.carry_tokens.to_string());
-        self.window.set(s.window_turns.map(|w| w.to_string()).unwrap_or_default());
-        self.output.set(s.output_tokens.to_string());
-        self.routine.set(s.routine_model.clone());
-        self.escalation.set(s.escalation_model.clone());
-        self.esc_rate.set(d(s.escalation_rate));
-        self.cache_hit.set(d(s.cache_hit_rate));
-        self.retry.set(d(s.retry_rate));
-        self.prune.set(s.prune_to_turns.to_string());
-    }
-
-    /// The scenario the form describes, or each field that does not read.
-    fn scenario(&self) -> Result<Scenario, Vec<(String, String)>> {
-        let mut errs = Vec::new();
-        let mut dec = |field: &str, v: String| match Decimal::from_str(v.trim()) {
-            Ok(d) => d,
-            Err(_) => {
-                errs.push((field.to_string(), format!("{v:?} is not a number")));
-                Decimal::ZERO
-            }
-        };
-        let tasks = dec("tasks_per_day", self.tasks.get());
-        let growth = dec("growth_per_month", self.growth.get());
-        let mean = dec("loops.mean", self.loops_mean.get());
-        let p95 = dec("loops.p95", self.loops_p95.get());
-        let esc = dec("escalation_rate", self.esc_rate.get());
-        let hit = dec("cache_hit_rate", self.cache_hit.get());
-        let retry = dec("retry_rate", self.retry.get());
-        let mut int = |field: &str, v: String| match v.trim().replace(',', "").parse::<i64>() {
-            Ok(n) => n,
-            Err(_) => {
-                errs.push((field.to_string(), format!("{v:?} is not a whole number")));
-                0
-            }
-        };
-        let system = int("system_tokens", self.system.get());
-        let turn = int("turn_tokens", self.turn.get());
-        let carry = int("carry_tokens", self.carry.get());
-        let output = int("output_tokens", self.output.get());
-        let prune = int("prune_to_turns", self.prune.get());
-        let window = self.window.get();
-        let window = if window.trim().is_empty() { None } else { Some(int("window_turns", window)) };
-        let mut distribution = Vec::new();
-        for (i, line) in self.distribution.get().lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            match line.split_once(':').map(|(l, s)| (l.trim().parse::<u32>(), Decimal::from_str(s.trim()))) {
-                Some((Ok(loops), Ok(share))) => distribution.push(LoopShare { loops, share }),
-                _ => errs.push((format!("loops.distribution[{i}]"), format!("{line:?} is not \"loops: share\""))),
-            }
-        }
-        if !errs.is_empty() {
-            return Err(errs);
-        }
-        Ok(Scenario {
-            tasks_per_day: tasks,
-            growth_per_month: growth,
-            loops: Loops { mean, p95, distribution },
-            system_tokens: system,
-            turn_tokens: turn,
-            carry_tokens: carry,
-            window_turns: window.map(|w| w.clamp(0, u32::MAX as i64) as u32),
-            output_tokens: output,
-            routine_model: self.routine.get(),
-            escalation_model: self.escalation.get(),
-            escalation_rate: esc,
-            cache_hit_rate: hit,
-            retry_rate: retry,
-            prune_to_turns: prune.clamp(0, u32::MAX as i64) as u32,
-        })
-    }
-}
 
 /// What the user has typed and chosen: kept by the page, so that reloading
 /// the saved scenarios after a save or delete does not reset it.
