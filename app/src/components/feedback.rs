@@ -32,3 +32,36 @@ pub fn error_text(e: &ServerFnError) -> String {
 pub fn error_box(e: &ServerFnError) -> AnyView {
     view! { <div class="error-box" role="alert">{error_text(e)}</div> }.into_any()
 }
+
+/// A page's data as it arrives: `loading` until it does, then `body` of the
+/// data, or the error box when it could not be read. `pending` (see
+/// [`pending_on`]) is cleared when the data arrives.
+#[component]
+pub fn Loaded<T, F>(
+    data: Resource<Result<T, ServerFnError>>,
+    loading: &'static str,
+    body: F,
+    #[prop(optional)] pending: Option<RwSignal<bool>>,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    F: Fn(T) -> AnyView + Clone + Send + Sync + 'static,
+{
+    view! {
+        <Transition fallback=move || view! { <div class="loading">{loading}</div> }>
+            {move || {
+                let body = body.clone();
+                Suspend::new(async move {
+                    let result = data.await;
+                    if let Some(p) = pending {
+                        p.try_set(false);
+                    }
+                    match result {
+                        Ok(d) => body(d),
+                        Err(e) => error_box(&e),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}

@@ -85,16 +85,12 @@ pub fn OverviewPage() -> impl IntoView {
                 <crate::components::range::CustomRange action="/" from=from() to=to() active=period() == "custom"/>
             </div>
         </div>
-        <Transition fallback=|| view! { <div class="loading">"Loading spend…"</div> }>
-            {move || Suspend::new(async move {
-                let result = data.await;
-                pending.try_set(false);
-                match result {
-                    Ok(d) => view! { <OverviewBody data=d/> }.into_any(),
-                    Err(e) => crate::error_box(&e),
-                }
-            })}
-        </Transition>
+        <crate::components::feedback::Loaded
+            data=data
+            loading="Loading spend…"
+            pending=pending
+            body=move |d| view! { <OverviewBody data=d/> }.into_any()
+        />
     }
 }
 

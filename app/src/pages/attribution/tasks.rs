@@ -81,14 +81,11 @@ pub fn TaskPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let data = Resource::new(id, get_task);
     view! {
-        <Transition fallback=|| view! { <div class="loading">"Loading the task…"</div> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(t) => view! { <TaskBody task=t/> }.into_any(),
-                    Err(e) => crate::error_box(&e),
-                }
-            })}
-        </Transition>
+        <crate::components::feedback::Loaded
+            data=data
+            loading="Loading the task…"
+            body=move |t| view! { <TaskBody task=t/> }.into_any()
+        />
     }
 }
 

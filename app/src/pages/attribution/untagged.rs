@@ -107,14 +107,11 @@ pub fn UntaggedPage() -> impl IntoView {
                     .collect_view()}
             </nav>
         </div>
-        <Transition fallback=|| view! { <div class="loading">"Loading coverage…"</div> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! { <UntaggedBody data=d/> }.into_any(),
-                    Err(e) => crate::error_box(&e),
-                }
-            })}
-        </Transition>
+        <crate::components::feedback::Loaded
+            data=data
+            loading="Loading coverage…"
+            body=move |d| view! { <UntaggedBody data=d/> }.into_any()
+        />
     }
 }
 

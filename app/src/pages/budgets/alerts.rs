@@ -101,14 +101,11 @@ pub fn AlertsPage() -> impl IntoView {
                 </p>
             </div>
         </div>
-        <Transition fallback=|| view! { <div class="loading">"Loading alerts…"</div> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! { <AlertsBody data=d status=status() kind=kind() budget=budget() ack=ack/> }.into_any(),
-                    Err(e) => crate::error_box(&e),
-                }
-            })}
-        </Transition>
+        <crate::components::feedback::Loaded
+            data=data
+            loading="Loading alerts…"
+            body=move |d| view! { <AlertsBody data=d status=status() kind=kind() budget=budget() ack=ack/> }.into_any()
+        />
     }
 }
 

@@ -131,14 +131,11 @@ pub fn EditBudgetPage() -> impl IntoView {
 #[component]
 fn FormLoader(data: Resource<Result<FormData, ServerFnError>>) -> impl IntoView {
     view! {
-        <Transition fallback=|| view! { <div class="loading">"Loading…"</div> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! { <BudgetForm data=d/> }.into_any(),
-                    Err(e) => crate::error_box(&e),
-                }
-            })}
-        </Transition>
+        <crate::components::feedback::Loaded
+            data=data
+            loading="Loading…"
+            body=move |d| view! { <BudgetForm data=d/> }.into_any()
+        />
     }
 }
 

@@ -147,14 +147,11 @@ pub fn KeysPage() -> impl IntoView {
                     })
             }}
         </section>
-        <Transition fallback=|| view! { <div class="loading">"Loading keys…"</div> }>
-            {move || Suspend::new(async move {
-                match keys.await {
-                    Ok(rows) => view! { <KeyTable rows=rows revoke=revoke/> }.into_any(),
-                    Err(e) => crate::error_box(&e),
-                }
-            })}
-        </Transition>
+        <crate::components::feedback::Loaded
+            data=keys
+            loading="Loading keys…"
+            body=move |rows| view! { <KeyTable rows=rows revoke=revoke/> }.into_any()
+        />
     }
 }
 

@@ -131,14 +131,11 @@ pub fn UsersPage() -> impl IntoView {
             let class = if role == "alert" { "error-box" } else { "notice" };
             view! { <div class=class role=role data-testid="reset-note">{text}</div> }
         })}
-        <Transition fallback=|| view! { <div class="loading">"Loading people…"</div> }>
-            {move || Suspend::new(async move {
-                match users.await {
-                    Ok(rows) => view! { <UserTable rows=rows change=change reset=reset/> }.into_any(),
-                    Err(e) => crate::error_box(&e),
-                }
-            })}
-        </Transition>
+        <crate::components::feedback::Loaded
+            data=users
+            loading="Loading people…"
+            body=move |rows| view! { <UserTable rows=rows change=change reset=reset/> }.into_any()
+        />
     }
 }
 

@@ -33,16 +33,12 @@ pub fn ExplorePage() -> impl IntoView {
             </div>
             <span class="updating" class:show=move || pending.try_get().unwrap_or(false)>"Updating…"</span>
         </div>
-        <Transition fallback=|| view! { <div class="loading">"Loading spend…"</div> }>
-            {move || Suspend::new(async move {
-                let result = data.await;
-                pending.try_set(false);
-                match result {
-                    Ok(d) => view! { <ExploreBody data=d/> }.into_any(),
-                    Err(e) => crate::error_box(&e),
-                }
-            })}
-        </Transition>
+        <crate::components::feedback::Loaded
+            data=data
+            loading="Loading spend…"
+            pending=pending
+            body=move |d| view! { <ExploreBody data=d/> }.into_any()
+        />
     }
 }
 

@@ -16,14 +16,11 @@ pub use data::*;
 pub fn BudgetsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_budgets());
     view! {
-        <Transition fallback=|| view! { <div class="loading">"Loading budgets…"</div> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! { <BudgetList data=d/> }.into_any(),
-                    Err(e) => crate::error_box(&e),
-                }
-            })}
-        </Transition>
+        <crate::components::feedback::Loaded
+            data=data
+            loading="Loading budgets…"
+            body=move |d| view! { <BudgetList data=d/> }.into_any()
+        />
     }
 }
 

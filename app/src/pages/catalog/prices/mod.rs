@@ -99,14 +99,11 @@ pub fn PricesPage() -> impl IntoView {
                 Err(e) => view! { <p class="form-error" role="alert">{crate::error_text(&e)}</p> }.into_any(),
             })}
         </section>
-        <Transition fallback=|| view! { <div class="loading">"Loading the catalog…"</div> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! { <ModelTable models=d.models/> }.into_any(),
-                    Err(e) => crate::error_box(&e),
-                }
-            })}
-        </Transition>
+        <crate::components::feedback::Loaded
+            data=data
+            loading="Loading the catalog…"
+            body=move |d| view! { <ModelTable models=d.models/> }.into_any()
+        />
     }
 }
 

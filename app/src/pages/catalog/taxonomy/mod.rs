@@ -196,14 +196,11 @@ pub fn TaxonomyPage() -> impl IntoView {
         {move || editing.get().map(|(original, r)| view! { <RuleForm original=original rule=r save=save error=Signal::derive(save_error) on_cancel=move || editing.set(None)/> })}
         <crate::components::jobs::JobsPanel kind="taxonomy.apply" trigger=Signal::derive(move || apply.version().get()) finished=finished/>
         <otlp_mapping::OtlpMappingCard/>
-        <Transition fallback=|| view! { <div class="loading">"Loading the taxonomy…"</div> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! { <RuleList data=d editing=editing delete=delete/> }.into_any(),
-                    Err(e) => crate::error_box(&e),
-                }
-            })}
-        </Transition>
+        <crate::components::feedback::Loaded
+            data=data
+            loading="Loading the taxonomy…"
+            body=move |d| view! { <RuleList data=d editing=editing delete=delete/> }.into_any()
+        />
     }
 }
 

@@ -72,14 +72,11 @@ pub fn ModellerPage() -> impl IntoView {
                 </p>
             </div>
         </div>
-        <Transition fallback=|| view! { <div class="loading">"Loading the catalog…"</div> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! { <Modeller data=d state=state save=save delete=delete/> }.into_any(),
-                    Err(e) => crate::error_box(&e),
-                }
-            })}
-        </Transition>
+        <crate::components::feedback::Loaded
+            data=data
+            loading="Loading the catalog…"
+            body=move |d| view! { <Modeller data=d state=state save=save delete=delete/> }.into_any()
+        />
     }
 }
 

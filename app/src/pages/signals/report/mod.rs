@@ -53,14 +53,11 @@ pub fn SignalsPage() -> impl IntoView {
                     .collect_view()}
             </nav>
         </div>
-        <Transition fallback=|| view! { <div class="loading">"Reading signals…"</div> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! { <SignalsBody data=d save=save delete=delete/> }.into_any(),
-                    Err(e) => crate::error_box(&e),
-                }
-            })}
-        </Transition>
+        <crate::components::feedback::Loaded
+            data=data
+            loading="Reading signals…"
+            body=move |d| view! { <SignalsBody data=d save=save delete=delete/> }.into_any()
+        />
     }
 }
 
