@@ -152,15 +152,7 @@ impl Budgets {
         actor.may_edit(&spec).map_err(BudgetError::Forbidden)?;
         let existing = match id {
             None => None,
-            Some(id) => {
-                let old = self
-                    .budget_store
-                    .get_budget(id)
-                    .await?
-                    .ok_or_else(|| BudgetError::NotFound(format!("no budget with id {id:?}")))?;
-                actor.may_edit(&old.spec).map_err(BudgetError::Forbidden)?;
-                Some(old)
-            }
+            Some(id) => Some(self.editable(actor, id).await?),
         };
         let (label, updating) = (actor.label(), existing.is_some());
         let before = existing.as_ref().and_then(|old| old.spec.for_audit());
@@ -193,12 +185,7 @@ impl Budgets {
 
     /// Deletes a budget; its alerts stay in the history.
     pub async fn delete(&self, actor: &Actor, id: &str) -> Result<(), BudgetError> {
-        let old = self
-            .budget_store
-            .get_budget(id)
-            .await?
-            .ok_or_else(|| BudgetError::NotFound(format!("no budget with id {id:?}")))?;
-        actor.may_edit(&old.spec).map_err(BudgetError::Forbidden)?;
+        let old = self.editable(actor, id).await?;
         let label = actor.label();
         let change =
             Change { actor: &label, action: "budget.delete", target: id, before: old.spec.for_audit(), after: None };
@@ -213,6 +200,19 @@ impl Budgets {
         deleted?;
         tracing::info!(budget = %id, by = %actor.label(), "budget deleted");
         Ok(())
+    }
+
+    /// The stored budget `id`, if `actor` may change it.
+    ///
+    /// Errors: `NotFound` when there is no such budget, `Forbidden` naming who may change it.
+    async fn editable(&self, actor: &Actor, id: &str) -> Result<BudgetRecord, BudgetError> {
+        let old = self
+            .budget_store
+            .get_budget(id)
+            .await?
+            .ok_or_else(|| BudgetError::NotFound(format!("no budget with id {id:?}")))?;
+        actor.may_edit(&old.spec).map_err(BudgetError::Forbidden)?;
+        Ok(old)
     }
 
     /// Whether the actor may change this budget (for showing the edit buttons).

@@ -1,5 +1,6 @@
 //! Records for signal alert rules and cost-model scenarios, as stored.
 
+use crate::StoreError;
 use chrono::{DateTime, Utc};
 use domain::costmodel::Scenario;
 use domain::signals::signal_rule::RuleSpec;
@@ -25,4 +26,11 @@ pub struct ScenarioRecord {
     pub created_by: String,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
+}
+
+/// A saved spec read back from its JSON column; `what` and `id` name it when
+/// it cannot be read (a `Config` error: the database holds something this
+/// build does not understand).
+pub(crate) fn saved_spec<T: serde::de::DeserializeOwned>(what: &str, id: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Config(format!("{what} {id} is unreadable: {e}")))
 }

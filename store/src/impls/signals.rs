@@ -132,9 +132,7 @@ macro_rules! impl_signals_store {
                 rows.into_iter()
                     .map(|(id, spec, created_by, created, updated)| {
                         Ok($crate::SignalRuleRecord {
-                            spec: serde_json::from_str(&spec).map_err(|e| {
-                                $crate::StoreError::Config(format!("signal rule {id} is unreadable: {e}"))
-                            })?,
+                            spec: $crate::signals::saved_spec("signal rule", &id, &spec)?,
                             id,
                             created_by,
                             created: $crate::rollup::from_micros(created),
@@ -179,9 +177,7 @@ macro_rules! impl_signals_store {
                 rows.into_iter()
                     .map(|(id, name, workflow, spec, created_by, created, updated)| {
                         Ok($crate::ScenarioRecord {
-                            spec: serde_json::from_str(&spec).map_err(|e| {
-                                $crate::StoreError::Config(format!("scenario {id} is unreadable: {e}"))
-                            })?,
+                            spec: $crate::signals::saved_spec("scenario", &id, &spec)?,
                             id,
                             name,
                             workflow,
