@@ -93,16 +93,7 @@ pub fn spend(dialect: Dialect, seg: &Segment, q: &SpendQuery) -> Built {
         }
         select.push(b.sum("case when r.cost_nanos is null then 1 else 0 end"));
     } else {
-        for c in [
-            "calls",
-            "input_tokens",
-            "output_tokens",
-            "cache_read_tokens",
-            "cache_write_tokens",
-            "reasoning_tokens",
-            "cost_nanos",
-            "unpriced_calls",
-        ] {
+        for c in ROLLUP_SUMS {
             select.push(b.sum(&format!("r.{c}")));
         }
     }
@@ -193,18 +184,21 @@ pub fn list_events(dialect: Dialect, eq: &crate::EventQuery) -> Built {
 pub const EVENT_COLUMNS: &str = "id, ts_us, model, provider, input_tokens, output_tokens, cache_read_tokens, \
      cache_write_tokens, reasoning_tokens, cost_nanos, cost_source, task_id, tagset_id, received_us, usage_note";
 
+/// The summed columns of the hourly and daily rollups, in table order.
+pub const ROLLUP_SUMS: [&str; 8] = [
+    "calls",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "cost_nanos",
+    "unpriced_calls",
+];
+
 /// The upsert tail for a rollup table.
 pub fn rollup_conflict(table: &str) -> String {
-    let cols = [
-        "calls",
-        "input_tokens",
-        "output_tokens",
-        "cache_read_tokens",
-        "cache_write_tokens",
-        "reasoning_tokens",
-        "cost_nanos",
-        "unpriced_calls",
-    ];
+    let cols = ROLLUP_SUMS;
     let sets: Vec<String> = cols.iter().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect();
     format!(" on conflict (bucket, tagset_id, model, provider) do update set {}", sets.join(", "))
 }
