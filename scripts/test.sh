@@ -34,7 +34,7 @@ echo "== cargo test (domain, store on SQLite + Postgres, the services, app, serv
 # runtime) a server request occasionally never finished; see the notes in
 # server/tests/pg_matrix.rs.
 LEPTOS_JS_MINIFY=false RUSTFLAGS="--cfg erase_components" \
-  cargo test -p domain -p store -p accounts -p budgets -p catalog -p signals -p app -p server -p bursar -- --test-threads=1 2>&1 | tee -a "$LOG"
+  cargo test -p domain -p store -p accounts -p budgets -p catalog -p ingest -p signals -p app -p server -p bursar -- --test-threads=1 2>&1 | tee -a "$LOG"
 cargo_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$LOG" | awk '{s+=$4} END {print s+0}')
 skipped=$(grep -c '^SKIPPED' "$LOG" || true)
 

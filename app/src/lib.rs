@@ -14,7 +14,6 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-pub use components::feedback::{error_box, error_text, pending_on};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};

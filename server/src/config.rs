@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+/// How long a webhook may take to answer before its delivery counts as failed.
+pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Where the default SQLite database lives.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:./data/bursar.db";
 

@@ -1,6 +1,6 @@
 //! The state every handler and server function shares.
 
-use crate::Config;
+use crate::config::Config;
 use axum::extract::FromRef;
 use budgets::Budgets;
 use catalog::CatalogService;
@@ -34,7 +34,7 @@ pub struct AppState {
     /// Signal reports and rules, model tiers and scenarios.
     pub signals: Arc<signals::Signals>,
     /// API keys validated in the last second.
-    pub api_keys: Arc<crate::http::api::KeyCache>,
+    pub api_keys: Arc<crate::http::api::key_cache::KeyCache>,
     /// Posts alerts to webhooks (HTTPS with the system's roots or `SSL_CERT_FILE`).
     pub webhooks: Arc<budgets::webhook::Sender>,
 }
@@ -51,9 +51,8 @@ impl AppState {
         budgets.set_webhook_policy(config.webhook_policy.clone());
         let signals = signals::Signals::new(store.clone());
         signals.set_webhook_policy(config.webhook_policy.clone());
-        let webhooks =
-            budgets::webhook::Sender::new(crate::jobs::alerts::WEBHOOK_TIMEOUT, config.webhook_policy.clone())
-                .map_err(anyhow::Error::msg)?;
+        let webhooks = budgets::webhook::Sender::new(crate::config::WEBHOOK_TIMEOUT, config.webhook_policy.clone())
+            .map_err(anyhow::Error::msg)?;
         let (slots, metrics, alerts_fired) = (
             Arc::new(Semaphore::new(config.ingest_concurrency)),
             Arc::new(ingest::Metrics::default()),

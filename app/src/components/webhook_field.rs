@@ -64,7 +64,7 @@ pub fn WebhookField(
                 view! { <span class=class data-testid="webhook-test-result">{o.sentence()}</span> }
             }
             Err(e) => {
-                let msg = crate::error_text(&e);
+                let msg = crate::components::feedback::error_text(&e);
                 view! { <span class="test-result bad" data-testid="webhook-test-result">{msg}</span> }
             }
         })

@@ -1,6 +1,6 @@
 //! `GET /explore.csv`: the Explore table exactly as shown, for a signed-in person.
 
-use crate::AppState;
+use crate::state::AppState;
 use app::explore_state::ExploreState;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};

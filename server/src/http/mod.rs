@@ -7,7 +7,7 @@ pub mod api;
 pub mod export;
 pub mod web;
 
-use crate::AppState;
+use crate::state::AppState;
 use app::{shell, App};
 use axum::Router;
 use leptos::prelude::provide_context;

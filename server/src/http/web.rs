@@ -2,7 +2,7 @@
 //! sign-in requirement for every page and server function, and a same-origin
 //! check on every state-changing browser request (CSRF protection).
 
-use crate::AppState;
+use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};

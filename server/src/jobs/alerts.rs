@@ -4,18 +4,16 @@
 //! sure one process delivers each alert, and alert keys make a second
 //! sweep's forecasts no-ops.
 
-use crate::AppState;
+use crate::state::AppState;
 use chrono::Utc;
 use domain::budgets::alert::{backoff, Alert, Attempt, Delivery, MAX_ATTEMPTS};
 use std::time::Duration;
 
 /// How long a process may hold an alert before another may retry it: longer
-/// than a whole claim's deliveries can take ([`CLAIM`] × [`WEBHOOK_TIMEOUT`]).
+/// than a whole claim's deliveries can take ([`CLAIM`] × [`crate::config::WEBHOOK_TIMEOUT`]).
 const LEASE: chrono::Duration = chrono::Duration::seconds(120);
 /// Alerts claimed at once.
 const CLAIM: i64 = 5;
-/// How long a webhook may take to answer.
-pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the worker looks for due alerts when nothing wakes it.
 const POLL: Duration = Duration::from_secs(1);
 

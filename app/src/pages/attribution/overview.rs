@@ -72,7 +72,7 @@ pub fn OverviewPage() -> impl IntoView {
     let from = move || query.read().get("from");
     let to = move || query.read().get("to");
     let data = Resource::new(move || (period(), from(), to()), |(p, f, t)| get_overview(p, f, t));
-    let pending = crate::pending_on(move || (period(), from(), to()));
+    let pending = crate::components::feedback::pending_on(move || (period(), from(), to()));
     view! {
         <div class="page-head">
             <div>

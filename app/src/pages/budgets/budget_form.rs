@@ -175,7 +175,8 @@ fn BudgetForm(data: FormData) -> impl IntoView {
             .into_iter()
             .filter(move |e| !stale.contains(&e.field.as_str()))
     };
-    let failure = move || action.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
+    let failure =
+        move || action.value().get().and_then(|r| r.err()).map(|e| crate::components::feedback::error_text(&e));
     let error_for = move |field: &'static str| {
         move || {
             live.get()

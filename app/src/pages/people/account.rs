@@ -37,7 +37,7 @@ pub async fn change_password(current: String, password: String, confirm: String)
 pub fn AccountPage() -> impl IntoView {
     let me = Resource::new(|| (), |_| crate::components::user_menu::get_me());
     let action = ServerAction::<ChangePassword>::new();
-    let error = move || action.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
+    let error = move || action.value().get().and_then(|r| r.err()).map(|e| crate::components::feedback::error_text(&e));
     let done = move || matches!(action.value().get(), Some(Ok(())));
     view! {
         <div class="page-head">

@@ -93,7 +93,7 @@ pub fn AuditPage() -> impl IntoView {
                 match rows.await {
                     Ok(r) if r.is_empty() => view! { <div class="card empty-card"><p>"No change matches these filters."</p></div> }.into_any(),
                     Ok(r) => view! { <AuditTable rows=r/> }.into_any(),
-                    Err(e) => crate::error_box(&e),
+                    Err(e) => crate::components::feedback::error_box(&e),
                 }
             })}
         </Transition>

@@ -166,7 +166,7 @@ pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let error = move || action.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
+    let error = move || action.value().get().and_then(|r| r.err()).map(|e| crate::components::feedback::error_text(&e));
     view! {
         <AuthCard title="Sign in" lead="See where your organisation's LLM spend goes.">
                 <ActionForm action=action attr:class="form">
@@ -193,7 +193,7 @@ pub fn SetupPage() -> impl IntoView {
     let action = ServerAction::<SetupAdmin>::new();
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
-    let error = move || action.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
+    let error = move || action.value().get().and_then(|r| r.err()).map(|e| crate::components::feedback::error_text(&e));
     view! {
         <AuthCard title="Create the first admin" lead="This link works once. The admin can then invite everyone else.">
                 <ActionForm action=action attr:class="form">

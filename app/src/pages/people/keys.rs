@@ -96,7 +96,8 @@ pub fn KeysPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeKey>::new();
     let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| get_keys());
     let created = move || create.value().get().and_then(|r| r.ok());
-    let create_error = move || create.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
+    let create_error =
+        move || create.value().get().and_then(|r| r.err()).map(|e| crate::components::feedback::error_text(&e));
     view! {
         <div class="page-head">
             <div>

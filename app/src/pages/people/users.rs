@@ -91,11 +91,13 @@ pub fn UsersPage() -> impl IntoView {
     let users = Resource::new(move || (add.version().get(), change.version().get()), |_| get_users());
     let reset_note = move || match reset.value().get() {
         Some(Ok(())) => Some(("status", "Password reset; they are signed out everywhere.".to_string())),
-        Some(Err(e)) => Some(("alert", crate::error_text(&e))),
+        Some(Err(e)) => Some(("alert", crate::components::feedback::error_text(&e))),
         None => None,
     };
-    let add_error = move || add.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
-    let change_error = move || change.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
+    let add_error =
+        move || add.value().get().and_then(|r| r.err()).map(|e| crate::components::feedback::error_text(&e));
+    let change_error =
+        move || change.value().get().and_then(|r| r.err()).map(|e| crate::components::feedback::error_text(&e));
     let roles = || ["viewer", "lead", "admin"].map(|r| view! { <option value=r>{r}</option> }).collect_view();
     view! {
         <div class="page-head">

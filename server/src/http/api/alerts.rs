@@ -1,9 +1,10 @@
 //! `/api/v1/alerts`: the alert history (scope `read`), one alert with its
 //! delivery attempts, and acknowledgement (scope `admin`).
 
-use super::{ApiError, ApiKey};
+use super::auth::ApiKey;
+use super::error::ApiError;
 use crate::keys::{grants, Scope};
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::routing;
 use axum::{Json, Router};

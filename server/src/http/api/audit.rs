@@ -1,7 +1,7 @@
 //! `/api/v1/audit`: the audit log, newest first (scope `admin`).
 
-use super::ApiError;
-use crate::AppState;
+use super::error::ApiError;
+use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};

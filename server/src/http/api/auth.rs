@@ -3,46 +3,19 @@
 //! endpoint table (`app::api_catalog::ENDPOINTS`), once, in [`require_scope`],
 //! a layer on every `/api/v1` route; handlers take the checked key with the
 //! [`ApiKey`] extractor. A key found valid is trusted
-//! for [`KEY_CACHE_TTL`] without asking the database again, so a revoked key
+//! for [`super::key_cache::KEY_CACHE_TTL`] without asking the database again, so a revoked key
 //! stops working on every process within that second; hot paths such as the
 //! pre-call check then cost no key lookup.
 
-use super::ApiError;
+use super::error::ApiError;
 use crate::keys::{grants, hash_key, Scope};
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::{header, request::Parts, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Instant;
 use store::ApiKeyRecord;
-
-/// How long a key found valid is trusted before it is looked up again.
-pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
-/// Most keys remembered at once (the cache is cleared when it is full).
-const KEY_CACHE_MAX: usize = 10_000;
-
-/// Recently validated keys, by hash.
-#[derive(Default)]
-pub struct KeyCache(Mutex<HashMap<String, (Instant, ApiKeyRecord)>>);
-
-impl KeyCache {
-    fn get(&self, hash: &str) -> Option<ApiKeyRecord> {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(hash).filter(|(at, _)| at.elapsed() < KEY_CACHE_TTL).map(|(_, k)| k.clone())
-    }
-
-    fn put(&self, hash: String, key: ApiKeyRecord) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= KEY_CACHE_MAX {
-            map.clear();
-        }
-        map.insert(hash, (Instant::now(), key));
-    }
-}
 
 /// How stale a key's "last used" may get before it is written again.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
@@ -83,9 +56,7 @@ pub async fn authorize(state: &AppState, headers: &HeaderMap, needed: Scope) -> 
     let now = Utc::now();
     if key.last_used.is_none_or(|t| now - t > TOUCH_EVERY) {
         // The cached copy learns of the use too, so the next requests do not write it again.
-        if let Some((_, cached)) = state.api_keys.0.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&hash) {
-            cached.last_used = Some(now);
-        }
+        state.api_keys.used(&hash, now);
         let (store, id) = (state.store.clone(), key.id.clone());
         tokio::spawn(async move {
             if let Err(e) = store.touch_api_key(&id, now).await {

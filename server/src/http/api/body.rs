@@ -2,8 +2,8 @@
 //! size limit, and never for longer than `BURSAR_BODY_TIMEOUT_SECS`, so a
 //! few slow uploads cannot hold every slot while others wait.
 
-use super::ApiError;
-use crate::AppState;
+use super::error::ApiError;
+use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use tokio::sync::OwnedSemaphorePermit;
 

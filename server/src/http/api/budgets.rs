@@ -1,9 +1,10 @@
 //! `/api/v1/budgets`: list and read budgets with where they stand (scope
 //! `read`); create, replace and delete them (scope `admin`).
 
-use super::{ApiError, ApiKey};
+use super::auth::ApiKey;
+use super::error::ApiError;
 use crate::keys::{grants, Scope};
-use crate::AppState;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

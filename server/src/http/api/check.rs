@@ -1,8 +1,9 @@
 //! `POST /api/v1/check` (scope `ingest`): may this call go ahead? Answers
 //! from the hard caps' committed spend, before the caller spends more.
 
-use super::{ApiError, ApiKey};
-use crate::AppState;
+use super::auth::ApiKey;
+use super::error::ApiError;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;

@@ -1,7 +1,8 @@
 //! `POST /api/v1/events`: batched ingest of LLM call events (scope `ingest`).
 
-use super::{ApiError, ApiKey};
-use crate::AppState;
+use super::auth::ApiKey;
+use super::error::ApiError;
+use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};

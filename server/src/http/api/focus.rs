@@ -4,8 +4,8 @@
 //! a time, so a year of data never sits in memory; see `domain::attribution::focus` for
 //! the columns and how costs are split.
 
-use super::ApiError;
-use crate::AppState;
+use super::error::ApiError;
+use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};

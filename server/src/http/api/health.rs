@@ -2,7 +2,7 @@
 //! (the process is up), `/readyz` (the database answers and every migration
 //! is applied), and `/api/openapi.json` (every endpoint, as OpenAPI 3.1).
 
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -1,7 +1,7 @@
 //! `/api/v1/jobs/{id}`: one background job and its progress (scope `read`).
 
-use super::ApiError;
-use crate::AppState;
+use super::error::ApiError;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};

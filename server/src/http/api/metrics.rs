@@ -1,6 +1,6 @@
 //! `GET /metrics`: Prometheus metrics (no key; see `ingest::metrics` for what is counted).
 
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

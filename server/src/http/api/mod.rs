@@ -11,6 +11,7 @@
 pub(crate) mod auth;
 mod body;
 pub(crate) mod error;
+pub(crate) mod key_cache;
 pub(crate) mod params;
 
 mod alerts;
@@ -34,10 +35,11 @@ mod spend;
 mod taxonomy;
 mod webhooks;
 
-pub use auth::{authorize, ApiKey, KeyCache, KEY_CACHE_TTL};
+pub use auth::{authorize, ApiKey};
 pub use error::ApiError;
+pub use key_cache::{KeyCache, KEY_CACHE_TTL};
 
-use crate::AppState;
+use crate::state::AppState;
 use axum::routing::any;
 use axum::Router;
 

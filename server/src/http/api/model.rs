@@ -1,10 +1,11 @@
 //! `/api/v1/model`: the cost model's stateless estimate and calibration from a
 //! workflow's observed signals (scope `read`), and model tiers (`PUT` scope `admin`).
 
+use super::auth::ApiKey;
+use super::error::ApiError;
 use super::params::{invalid, json_body, number};
 use super::scenarios::parse_scenario;
-use super::{ApiError, ApiKey};
-use crate::AppState;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post, put};

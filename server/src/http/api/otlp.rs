@@ -12,7 +12,7 @@
 //! are ignored and counted. Errors are a `google.rpc.Status`, as OTLP says.
 
 use super::auth::authorize_endpoint;
-use crate::AppState;
+use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};

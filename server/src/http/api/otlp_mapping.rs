@@ -1,9 +1,10 @@
 //! `/api/v1/otlp/mapping`: which OpenTelemetry attributes become which tags
 //! and which one names the task (`GET` scope `read`, `PUT` scope `admin`).
 
+use super::auth::ApiKey;
+use super::error::ApiError;
 use super::params::invalid;
-use super::{ApiError, ApiKey};
-use crate::AppState;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::get;

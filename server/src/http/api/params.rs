@@ -1,7 +1,7 @@
 //! Reading request parameters and bodies the way every resource answers:
 //! a 400 naming the field and the reason.
 
-use super::ApiError;
+use super::error::ApiError;
 use axum::body::Bytes;
 use domain::FieldError;
 use serde_json::Value;

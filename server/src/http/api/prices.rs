@@ -1,9 +1,10 @@
 //! `/api/v1/prices`: the price catalog and unpriced calls (scope `read`);
 //! LiteLLM imports (a diff unless `apply=true`) and repricing (scope `admin`).
 
+use super::auth::ApiKey;
+use super::error::ApiError;
 use super::params::invalid;
-use super::{ApiError, ApiKey};
-use crate::AppState;
+use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::routing::{get, post};

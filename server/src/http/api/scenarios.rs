@@ -1,9 +1,10 @@
 //! `/api/v1/scenarios`: saved cost-model scenarios with their estimates and
 //! model-vs-actual (reading takes scope `read`; saving and deleting, `admin`).
 
+use super::auth::ApiKey;
+use super::error::ApiError;
 use super::params::{invalid, json_body, number};
-use super::{ApiError, ApiKey};
-use crate::AppState;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

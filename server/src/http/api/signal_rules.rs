@@ -1,9 +1,10 @@
 //! `/api/v1/signals/rules`: signal alert rules (reading takes scope `read`;
 //! creating, replacing and deleting, `admin`).
 
+use super::auth::ApiKey;
+use super::error::ApiError;
 use super::params::{invalid, json_body};
-use super::{ApiError, ApiKey};
-use crate::AppState;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

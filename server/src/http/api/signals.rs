@@ -1,8 +1,8 @@
 //! `/api/v1/signals`: each tag value's daily signals, drifts and anomalies (scope `read`).
 
+use super::error::ApiError;
 use super::params::{invalid, number};
-use super::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};

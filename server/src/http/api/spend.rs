@@ -1,7 +1,7 @@
 //! `GET /api/v1/spend`: spend totals and groups over a range (scope `read`).
 
-use super::ApiError;
-use crate::AppState;
+use super::error::ApiError;
+use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};

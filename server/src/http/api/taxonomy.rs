@@ -1,9 +1,10 @@
 //! `/api/v1/taxonomy`: the tag taxonomy (`GET` scope `read`; `PUT` scope
 //! `admin`, optionally starting a job that rewrites stored calls' tags).
 
+use super::auth::ApiKey;
+use super::error::ApiError;
 use super::params::invalid;
-use super::{ApiError, ApiKey};
-use crate::AppState;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::get;

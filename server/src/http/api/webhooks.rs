@@ -1,7 +1,7 @@
 //! `/api/v1/webhooks/test`: posts a sample alert to a URL at once (scope `admin`).
 
-use super::ApiError;
-use crate::AppState;
+use super::error::ApiError;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};

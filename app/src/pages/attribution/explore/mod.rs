@@ -24,7 +24,7 @@ pub fn ExplorePage() -> impl IntoView {
     let location = use_location();
     let search = move || location.search.get();
     let data = Resource::new(search, get_explore);
-    let pending = crate::pending_on(search);
+    let pending = crate::components::feedback::pending_on(search);
     view! {
         <div class="page-head">
             <div>

@@ -145,7 +145,7 @@ pub fn BudgetPage() -> impl IntoView {
                             <div class="page-head">
                                 <h1>"Budget"</h1>
                             </div>
-                            {crate::error_box(&e)}
+                            {crate::components::feedback::error_box(&e)}
                             <p>
                                 <a href="/budgets">"All budgets"</a>
                             </p>
@@ -164,7 +164,8 @@ fn BudgetDetail(data: BudgetPageData) -> impl IntoView {
     let n = v.nearest.clone();
     let level = level_class(n.percent, n.blocked);
     let delete = ServerAction::<DeleteBudget>::new();
-    let delete_error = move || delete.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
+    let delete_error =
+        move || delete.value().get().and_then(|r| r.err()).map(|e| crate::components::feedback::error_text(&e));
     let actions = data.editable.then(|| {
         let edit = format!("/budgets/{}/edit", v.id);
         let id = v.id.clone();

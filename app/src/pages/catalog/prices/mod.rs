@@ -96,7 +96,7 @@ pub fn PricesPage() -> impl IntoView {
             {move || preview.value().get().and_then(|r| r.ok()).map(|p| view! { <ImportDiff p=p import=import text=import_text from=import_from/> })}
             {move || import.value().get().map(|r| match r {
                 Ok(n) => view! { <p class="notice" role="status">{format!("Imported: {n} models changed.")}</p> }.into_any(),
-                Err(e) => view! { <p class="form-error" role="alert">{crate::error_text(&e)}</p> }.into_any(),
+                Err(e) => view! { <p class="form-error" role="alert">{crate::components::feedback::error_text(&e)}</p> }.into_any(),
             })}
         </section>
         <crate::components::feedback::Loaded
@@ -109,7 +109,7 @@ pub fn PricesPage() -> impl IntoView {
 
 /// The error of an action's last run, as text.
 fn action_error<T>(v: Option<Result<T, ServerFnError>>) -> Option<String> {
-    v.and_then(|r| r.err()).map(|e| crate::error_text(&e))
+    v.and_then(|r| r.err()).map(|e| crate::components::feedback::error_text(&e))
 }
 
 #[component]
@@ -237,7 +237,7 @@ fn UnpricedCard(rows: Vec<UnpricedRow>, price: ServerAction<PriceUnpriced>) -> i
     view! {
         <section class="card" data-testid="unpriced">
             <div class="card-head"><h2>"Unpriced calls"</h2><span class="badge warn">"kept, flagged, not yet in spend"</span></div>
-            {move || price.value().get().and_then(|r| r.err()).map(|e| view! { <p class="form-error" role="alert">{crate::error_text(&e)}</p> })}
+            {move || price.value().get().and_then(|r| r.err()).map(|e| view! { <p class="form-error" role="alert">{crate::components::feedback::error_text(&e)}</p> })}
             <table class="table compact">
                 <thead><tr><th>"Model as sent"</th><th class="num">"Calls"</th><th class="num">"Tokens"</th><th>"Seen"</th><th>"Price it (USD per 1M tokens)"</th></tr></thead>
                 <tbody>{body}</tbody>
@@ -299,7 +299,7 @@ fn ModelTable(models: Vec<ModelRow>) -> impl IntoView {
         <datalist id="model-names">{names}</datalist>
         <section class="card">
             <div class="card-head"><h2>{format!("Models ({count})")}</h2><span class="subtle">"Premium models count as escalation on the Signals page; by default a model is premium from $5 per 1M input tokens."</span></div>
-            {move || set_tier.value().get().and_then(|r| r.err()).map(|e| view! { <p class="form-error" role="alert">{crate::error_text(&e)}</p> })}
+            {move || set_tier.value().get().and_then(|r| r.err()).map(|e| view! { <p class="form-error" role="alert">{crate::components::feedback::error_text(&e)}</p> })}
             <table class="table compact" data-testid="models">
                 <thead>
                     <tr><th>"Model"</th><th>"Provider"</th><th class="num">"Input"</th><th class="num">"Output"</th><th class="num">"Cache read"</th><th class="num">"Cache write"</th><th>"In force from"</th><th>"Tier"</th><th>"History"</th></tr>

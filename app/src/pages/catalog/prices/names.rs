@@ -19,7 +19,8 @@ pub async fn add_aliases(model: String, aliases: String) -> Result<(), ServerFnE
 /// The form, posting through `action` (the page reloads its catalog when it completes).
 #[component]
 pub fn ModelNamesForm(action: ServerAction<AddAliases>) -> impl IntoView {
-    let failure = move || action.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
+    let failure =
+        move || action.value().get().and_then(|r| r.err()).map(|e| crate::components::feedback::error_text(&e));
     view! {
         <section class="card form-card">
             <div class="card-head"><h2>"Map names to a model"</h2></div>

@@ -165,14 +165,15 @@ pub fn TaxonomyPage() -> impl IntoView {
             editing.set(None);
         }
     });
-    let save_error = move || save.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
+    let save_error =
+        move || save.value().get().and_then(|r| r.err()).map(|e| crate::components::feedback::error_text(&e));
     let other_error = move || {
         delete
             .value()
             .get()
             .and_then(|r| r.err())
             .or_else(|| apply.value().get().and_then(|r| r.err()))
-            .map(|e| crate::error_text(&e))
+            .map(|e| crate::components::feedback::error_text(&e))
     };
     view! {
         <div class="page-head">

@@ -38,7 +38,7 @@ pub async fn save_otlp_mapping(lines: String, task_attribute: String) -> Result<
 pub fn OtlpMappingCard() -> impl IntoView {
     let save = ServerAction::<SaveOtlpMapping>::new();
     let data = Resource::new(move || save.version().get(), |_| get_otlp_mapping());
-    let error = move || save.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
+    let error = move || save.value().get().and_then(|r| r.err()).map(|e| crate::components::feedback::error_text(&e));
     let saved = move || matches!(save.value().get(), Some(Ok(())));
     view! {
         <section class="card form-card" data-testid="otlp-mapping">
@@ -52,7 +52,7 @@ pub fn OtlpMappingCard() -> impl IntoView {
             <Transition fallback=|| view! { <p class="subtle">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Err(e) => crate::error_box(&e),
+                        Err(e) => crate::components::feedback::error_box(&e),
                         Ok(m) => view! {
                             <ActionForm action=save attr:class="form">
                                 <div class="form-row">

@@ -165,7 +165,8 @@ fn Modeller(
             });
         }
     };
-    let save_error = move || save.value().get().and_then(|r| r.err()).map(|e| crate::error_text(&e));
+    let save_error =
+        move || save.value().get().and_then(|r| r.err()).map(|e| crate::components::feedback::error_text(&e));
     let calibrate = move |_| {
         if let Some(Ok(Some(a))) = actual.get() {
             if let Some(s) = a.calibrated {
@@ -261,7 +262,7 @@ fn Modeller(
                         let a = actual.await;
                         let tol = Decimal::from_str(tolerance.get().trim()).unwrap_or(Decimal::from(25));
                         match (a, result.get()) {
-                            (Err(e), _) => crate::error_box(&e),
+                            (Err(e), _) => crate::components::feedback::error_box(&e),
                             (Ok(None), _) => view! { <p class="subtle">"Pick the workflow this scenario models to compare it with what happened."</p> }.into_any(),
                             (Ok(Some(_)), Err(_)) => view! { <p class="subtle">"Fix the scenario to compare it."</p> }.into_any(),
                             (Ok(Some(a)), Ok((s, e))) => view! { <ActualTable actual=a scenario=s estimate=e tolerance=tol/> }.into_any(),

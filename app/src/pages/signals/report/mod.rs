@@ -293,7 +293,7 @@ fn RulesCard(
             .get()
             .and_then(|r| r.err())
             .or_else(|| delete.value().get().and_then(|r| r.err()))
-            .map(|e| crate::error_text(&e))
+            .map(|e| crate::components::feedback::error_text(&e))
     };
     let rows = rules
         .into_iter()
