@@ -65,3 +65,17 @@ where
         </Transition>
     }
 }
+
+/// A page's heading: its title and a line saying what the page is for
+/// (`children`, shown under the title in the subtle style).
+#[component]
+pub fn PageHead(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="page-head">
+            <div>
+                <h1>{title}</h1>
+                <p class="subtle">{children()}</p>
+            </div>
+        </div>
+    }
+}

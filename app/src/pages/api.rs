@@ -23,16 +23,11 @@ pub fn ApiPage() -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class="page-head">
-            <div>
-                <h1>"API"</h1>
-                <p class="subtle">
-                    "Every endpoint, with the API key scope it needs (send it as Authorization: Bearer …; admins create keys on the API keys page). The machine-readable description is "
-                    <a href="/api/openapi.json" data-testid="openapi-link" rel="external">"/api/openapi.json"</a>
-                    " (OpenAPI 3.1); the server routes exactly what it lists."
-                </p>
-            </div>
-        </div>
+        <crate::components::feedback::PageHead title="API">
+            "Every endpoint, with the API key scope it needs (send it as Authorization: Bearer …; admins create keys on the API keys page). The machine-readable description is "
+            <a href="/api/openapi.json" data-testid="openapi-link" rel="external">"/api/openapi.json"</a>
+            " (OpenAPI 3.1); the server routes exactly what it lists."
+        </crate::components::feedback::PageHead>
         <section class="card">
             <table class="table compact">
                 <thead><tr><th>"Method"</th><th>"Path"</th><th>"Scope"</th><th>"What it does"</th></tr></thead>

@@ -93,14 +93,9 @@ pub fn AlertsPage() -> impl IntoView {
     let data =
         Resource::new(move || (status(), kind(), budget(), ack.version().get()), |(s, k, b, _)| get_alerts(s, k, b));
     view! {
-        <div class="page-head">
-            <div>
-                <h1>"Alerts"</h1>
-                <p class="subtle">
-                    "Every threshold crossed, forecast breach and cap reached, once per budget, value and period; and every signal rule that started to hold, once per rule, value and window."
-                </p>
-            </div>
-        </div>
+        <crate::components::feedback::PageHead title="Alerts">
+            "Every threshold crossed, forecast breach and cap reached, once per budget, value and period; and every signal rule that started to hold, once per rule, value and window."
+        </crate::components::feedback::PageHead>
         <crate::components::feedback::Loaded
             data=data
             loading="Loading alerts…"

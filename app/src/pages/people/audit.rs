@@ -74,12 +74,9 @@ pub fn AuditPage() -> impl IntoView {
             .collect_view()
     };
     view! {
-        <div class="page-head">
-            <div>
-                <h1>"Audit log"</h1>
-                <p class="subtle">"Every change to budgets, the taxonomy, prices, API keys and people: who, when, what, before and after. Entries cannot be edited."</p>
-            </div>
-        </div>
+        <crate::components::feedback::PageHead title="Audit log">
+            "Every change to budgets, the taxonomy, prices, API keys and people: who, when, what, before and after. Entries cannot be edited."
+        </crate::components::feedback::PageHead>
         <form class="filters card" method="get" action="/audit" data-testid="audit-filters">
             <label>"Who" <input type="text" name="actor" value=actor placeholder="email or key:name"/></label>
             <label>"Kind" <select name="kind">{kinds}</select></label>

@@ -99,15 +99,10 @@ pub fn KeysPage() -> impl IntoView {
     let create_error =
         move || create.value().get().and_then(|r| r.err()).map(|e| crate::components::feedback::error_text(&e));
     view! {
-        <div class="page-head">
-            <div>
-                <h1>"API keys"</h1>
-                <p class="subtle">
-                    "Keys let services send calls (ingest), read spend (read) or manage budgets (admin). "
-                    "A revoked key is refused within a second."
-                </p>
-            </div>
-        </div>
+        <crate::components::feedback::PageHead title="API keys">
+            "Keys let services send calls (ingest), read spend (read) or manage budgets (admin). "
+            "A revoked key is refused within a second."
+        </crate::components::feedback::PageHead>
         <section class="card form-card">
             <div class="card-head">
                 <h2>"New key"</h2>

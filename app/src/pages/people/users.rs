@@ -100,15 +100,10 @@ pub fn UsersPage() -> impl IntoView {
         move || change.value().get().and_then(|r| r.err()).map(|e| crate::components::feedback::error_text(&e));
     let roles = || ["viewer", "lead", "admin"].map(|r| view! { <option value=r>{r}</option> }).collect_view();
     view! {
-        <div class="page-head">
-            <div>
-                <h1>"Users"</h1>
-                <p class="subtle">
-                    "Viewers read spend; leads also set budgets for their teams; admins manage everything. "
-                    "A deactivated person is signed out on their next request."
-                </p>
-            </div>
-        </div>
+        <crate::components::feedback::PageHead title="Users">
+            "Viewers read spend; leads also set budgets for their teams; admins manage everything. "
+            "A deactivated person is signed out on their next request."
+        </crate::components::feedback::PageHead>
         <section class="card form-card">
             <div class="card-head">
                 <h2>"Add a person"</h2>

@@ -38,15 +38,10 @@ pub fn PricesPage() -> impl IntoView {
     let import_from = RwSignal::new(today.clone());
     let (today_model, today_version) = (today.clone(), today);
     view! {
-        <div class="page-head">
-            <div>
-                <h1>"Price catalog"</h1>
-                <p class="subtle">
-                    "Rates in USD per 1M tokens. A call is priced with the version in force on its own date, so a new price never rewrites history. "
-                    "A blank cache rate means the input rate."
-                </p>
-            </div>
-        </div>
+        <crate::components::feedback::PageHead title="Price catalog">
+            "Rates in USD per 1M tokens. A call is priced with the version in force on its own date, so a new price never rewrites history. "
+            "A blank cache rate means the input rate."
+        </crate::components::feedback::PageHead>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 data.await.ok().map(|d| view! { <UnpricedCard rows=d.unpriced price=price/> })

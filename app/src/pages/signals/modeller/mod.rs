@@ -64,14 +64,9 @@ pub fn ModellerPage() -> impl IntoView {
         }
     });
     view! {
-        <div class="page-head">
-            <div>
-                <h1>"Cost model"</h1>
-                <p class="subtle">
-                    "Model a workflow before deploying it: cost per task and per month from loop counts, context growth, cache hits and model mix, priced with the catalog. Link a scenario to a workflow to set it beside what really happened."
-                </p>
-            </div>
-        </div>
+        <crate::components::feedback::PageHead title="Cost model">
+            "Model a workflow before deploying it: cost per task and per month from loop counts, context growth, cache hits and model mix, priced with the catalog. Link a scenario to a workflow to set it beside what really happened."
+        </crate::components::feedback::PageHead>
         <crate::components::feedback::Loaded
             data=data
             loading="Loading the catalog…"
