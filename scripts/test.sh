@@ -11,7 +11,8 @@
 #      server with the providers' documented responses) and their spans must
 #      come out with every token and the exact cost;
 #   4. the dependency audit: cargo-deny over licenses, versions, sources and
-#      (where the RustSec database can be fetched) advisories.
+#      (where the RustSec database can be fetched) advisories;
+#   5. the structure check: no two source files import each other in a loop.
 # cargo test includes the reliability suite: kill -9 during ingest on both
 # backends, overload, reconciliation, a short fuzz run over the checked-in
 # corpus (BURSAR_FUZZ_CASES), security, and the hot queries' EXPLAIN plans.
@@ -26,8 +27,11 @@ bash scripts/setup-tools.sh test
 LOG="$(mktemp)"
 trap 'rm -f "$LOG"' EXIT
 
+echo "== import cycles between files (scripts/imports.py)"
+python3 scripts/imports.py 2>&1 | tee "$LOG"
+
 echo "== dependency audit (cargo deny)"
-bash scripts/audit.sh 2>&1 | tee "$LOG"
+bash scripts/audit.sh 2>&1 | tee -a "$LOG"
 
 echo "== cargo test (domain, store on SQLite + Postgres, the services, app, server, bursar)"
 # Tests run one at a time: side by side in one process (each on its own
