@@ -9,5 +9,5 @@ export LEPTOS_OUTPUT_NAME=bursar
 export LEPTOS_SITE_ROOT=target/site
 export LEPTOS_SITE_PKG_DIR=pkg
 export LEPTOS_LIB_DIR=frontend
-export LEPTOS_BIN_DIR=server
+export LEPTOS_BIN_DIR=bursar
 export LEPTOS_HASH_FILES=false

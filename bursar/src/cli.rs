@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `migrate`, `keys create`, `demo`.
+//! The command line: `serve` (the default), `migrate`, `keys create`, `users create`, `demo` and `bench`.
 
 use crate::tools::demo;
 use anyhow::Context;

@@ -81,14 +81,8 @@ pub fn spend(dialect: Dialect, seg: &Segment, q: &SpendQuery) -> Built {
     let n_group = select.len();
     if raw {
         select.push("count(*)".into());
-        for c in [
-            "input_tokens",
-            "output_tokens",
-            "cache_read_tokens",
-            "cache_write_tokens",
-            "reasoning_tokens",
-            "cost_nanos",
-        ] {
+        // The rollups' sums but `calls` and `unpriced_calls`, which raw calls count.
+        for c in &ROLLUP_SUMS[1..7] {
             select.push(b.sum(&format!("r.{c}")));
         }
         select.push(b.sum("case when r.cost_nanos is null then 1 else 0 end"));

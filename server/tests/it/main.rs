@@ -2,9 +2,9 @@
 //! store, driven in-process.
 
 mod api_budgets;
+mod api_catalog;
 mod api_events;
 mod api_focus;
-mod api_governance;
 mod api_otlp;
 mod api_signals;
 mod api_spend;
