@@ -7,3 +7,9 @@ pub mod report;
 pub mod tags;
 pub mod taxonomy;
 pub mod time;
+
+pub use query::{Dimension, Filter, SpendQuery};
+pub use report::{Group, SpendReport, SpendRow, Totals};
+pub use tags::{TagKey, TagSet};
+pub use taxonomy::{Flag, KeyRule, Taxonomy};
+pub use time::Granularity;

@@ -10,3 +10,13 @@ pub mod period;
 pub mod webhook_target;
 #[cfg(feature = "tz")]
 pub mod window;
+
+pub use alert::{Alert, AlertKind, AlertQuery, Attempt, Delivery};
+pub use budget::{BudgetPeriod, BudgetSpec, SplitBy};
+pub use budget_view::{BudgetView, SplitView};
+#[cfg(feature = "tz")]
+pub use counting::CountingBudget;
+pub use draft::Draft;
+pub use period::ViewPeriod;
+#[cfg(feature = "tz")]
+pub use window::Window;

@@ -15,6 +15,8 @@
 
 pub mod calibrate;
 
+pub use calibrate::{Actual, Comparison, Observed};
+
 use crate::pricing::catalog::{Catalog, PriceVersion, Rates};
 use crate::pricing::money::Nanos;
 use crate::FieldError;

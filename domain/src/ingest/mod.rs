@@ -6,3 +6,10 @@ pub mod key_limits;
 pub mod otlp;
 pub mod request_size;
 pub mod usage;
+
+pub use conventions::{Instrumentation, UsageNote};
+pub use event::{BodyError, Event, FieldError, IngestBody, Invalid, Sent};
+pub use key_limits::TagLimits;
+pub use otlp::{AttrValue, Mapping, Span};
+pub use request_size::TooBig;
+pub use usage::Usage;

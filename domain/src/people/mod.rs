@@ -2,3 +2,6 @@
 
 pub mod audit;
 pub mod users;
+
+pub use audit::Entry;
+pub use users::{Person, Role};

@@ -5,3 +5,9 @@ pub mod drift;
 pub mod signal;
 pub mod signal_rule;
 pub mod signals_report;
+
+pub use anomaly::Anomaly;
+pub use drift::Drift;
+pub use signal::{ModelTier, Signal, Unit};
+pub use signal_rule::{Condition, RuleSpec};
+pub use signals_report::SignalsReport;
