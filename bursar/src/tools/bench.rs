@@ -5,8 +5,8 @@
 //! measured over HTTP: batched ingest on the empty store, in rounds; the
 //! store grown to `--store-events` with the demo generator through the ingest
 //! service; cold starts on the grown store; then ingest again, the spend
-//! query, the Explore page and the pre-call check at that size, and the
-//! server's resident memory. A table compares each figure with its target.
+//! query, the Explore page, the pre-call check and the signals report (what
+//! the signal sweep computes) at that size, and the server's resident memory. A table compares each figure with its target.
 //! Run it from a release build (scripts/bench.sh does).
 
 use server::keys::{self, Scope};
@@ -359,6 +359,21 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         format!("{} at {:.0} checks/s achieved", ms(check.paced_p99), check.paced_rate),
         check.paced_p99 <= Duration::from_millis(2) && check.paced_rate >= 0.98 * f64::from(args.check.check_rate),
     ));
+
+    for sweep in crate::tools::bench_sweep::run(&server, &key).await? {
+        rows.push(row(
+            format!(
+                "signals report ({}, 90 days) at {stored} events: what the sweep and the Signals page compute",
+                sweep.key
+            ),
+            "bounded by the rows shown (<= 500 ms, peak <= +16 MiB)",
+            format!(
+                "{:.1?}; resident {:.0} → peak {:.0} → {:.0} MiB",
+                sweep.took, sweep.rss_before, sweep.rss_peak, sweep.rss_after
+            ),
+            sweep.took <= Duration::from_millis(500) && sweep.rss_peak - sweep.rss_before <= 16.0,
+        ));
+    }
 
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (rss, peak) = server.memory_mib()?;

@@ -48,19 +48,15 @@ impl ServerProc {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Resident memory now and at its peak (VmRSS, VmHWM), in MiB.
     pub fn memory_mib(&self) -> anyhow::Result<(f64, f64)> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let field = |name: &str| -> f64 {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|kb| kb.parse::<f64>().ok())
-                .map(|kb| kb / 1024.0)
-                .unwrap_or(f64::NAN)
-        };
-        Ok((field("VmRSS:"), field("VmHWM:")))
+        Ok((status_mib(&status, "VmRSS:"), status_mib(&status, "VmHWM:")))
     }
 
     /// Stops it as Ctrl-C would (it finishes what it was doing), and waits.
@@ -76,6 +72,22 @@ impl ServerProc {
         self.child.wait()?;
         Ok(())
     }
+}
+
+/// Resident memory of process `pid` now (VmRSS), in MiB.
+pub fn rss_mib(pid: u32) -> anyhow::Result<f64> {
+    Ok(status_mib(&std::fs::read_to_string(format!("/proc/{pid}/status"))?, "VmRSS:"))
+}
+
+/// A `/proc/<pid>/status` field given in kB, in MiB (NaN when absent).
+fn status_mib(status: &str, name: &str) -> f64 {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
 }
 
 impl Drop for ServerProc {

@@ -9,6 +9,7 @@ pub mod bench_guards;
 pub mod bench_proc;
 pub mod bench_queries;
 pub mod bench_stats;
+pub mod bench_sweep;
 pub mod demo;
 pub mod demo_agents;
 pub mod demo_budgets;

@@ -1,0 +1,63 @@
+//! The cost of a signals report at size: what the Signals page and the
+//! signal-rule sweep (at start-up and every few minutes, when rules exist)
+//! compute for a tag key over 90 days. Each report is asked for once, for a
+//! key not asked before (so no cached copy answers), while the server's
+//! resident memory is sampled every 10 ms.
+
+use crate::tools::bench_proc::ServerProc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// One report: how long it took, and the server's resident memory (MiB)
+/// before, at its peak while the report was built, and 2 s after.
+pub struct Sweep {
+    pub key: &'static str,
+    pub took: Duration,
+    pub rss_before: f64,
+    pub rss_peak: f64,
+    pub rss_after: f64,
+}
+
+/// `GET /api/v1/signals?key=<key>&days=90` for each of the bench's tag keys, one at a time.
+///
+/// Errors: a report that does not answer 200, or memory that cannot be read (`/proc`).
+pub async fn run(server: &ServerProc, key: &str) -> anyhow::Result<Vec<Sweep>> {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(600)).build()?;
+    let mut out = Vec::new();
+    for tag in ["workflow", "team"] {
+        let rss_before = server.memory_mib()?.0;
+        let peak = Arc::new(Mutex::new(rss_before));
+        let done = Arc::new(AtomicBool::new(false));
+        let pid = server.pid();
+        let sampler = {
+            let (peak, done) = (peak.clone(), done.clone());
+            tokio::spawn(async move {
+                while !done.load(Ordering::Relaxed) {
+                    if let Ok(rss) = crate::tools::bench_proc::rss_mib(pid) {
+                        let mut p = peak.lock().unwrap_or_else(|e| e.into_inner());
+                        *p = p.max(rss);
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            })
+        };
+        let started = Instant::now();
+        let resp =
+            client.get(format!("{}/api/v1/signals?key={tag}&days=90", server.base)).bearer_auth(key).send().await?;
+        let status = resp.status();
+        let _ = resp.bytes().await?;
+        let took = started.elapsed();
+        done.store(true, Ordering::Relaxed);
+        sampler.await?;
+        anyhow::ensure!(status.is_success(), "the signals report for {tag} answered {status}");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let rss_after = server.memory_mib()?.0;
+        let rss_peak = *peak.lock().unwrap_or_else(|e| e.into_inner());
+        println!(
+            "  signals report, {tag}, 90 days: {took:.1?}; resident {rss_before:.0} MiB before, peak {rss_peak:.0} MiB, {rss_after:.0} MiB 2 s after"
+        );
+        out.push(Sweep { key: tag, took, rss_before, rss_peak, rss_after });
+    }
+    Ok(out)
+}
