@@ -150,6 +150,10 @@ macro_rules! impl_store {
                         .map(|((e, _), r)| (*e, *r)),
                 );
                 self.add_rollups(&mut tx, &deltas).await?;
+                let tasks = $crate::rollup::task_deltas(
+                    rows.iter().filter(|(e, _)| inserted.contains(&e.event.id)).map(|(e, t)| (*e, *t)),
+                );
+                self.add_task_rollups(&mut tx, &tasks).await?;
                 let new_events: Vec<&domain::PricedEvent> =
                     unique.iter().copied().filter(|e| inserted.contains(&e.event.id)).collect();
                 let (budget_changes, alerts, budgets) = self.count_batch(&mut tx, &new_events).await?;

@@ -38,7 +38,7 @@ pub use jobs::{JobRecord, RepriceStep, UnpricedModel};
 pub use people::{EventQuery, StoredEvent, UserRecord};
 pub use postgres::PgStore;
 pub use refusal::Refusal;
-pub use signals::{ScenarioRecord, SignalRuleRecord};
+pub use signals::{ScenarioRecord, SignalRuleRecord, TaskRollupRow};
 pub use sqlite::SqliteStore;
 
 use chrono::{DateTime, Utc};

@@ -10,6 +10,7 @@ use crate::impls::counting::impl_budget_counting;
 use crate::impls::events::impl_events_store;
 use crate::impls::settings::impl_settings_store;
 use crate::impls::signals::impl_signals_store;
+use crate::impls::tasks::impl_task_rollup;
 use crate::sql::Dialect;
 use crate::{Backend, StoreError};
 use sqlx::postgres::PgPoolOptions;
@@ -59,3 +60,4 @@ impl_signals_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIG
 impl_audit_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
 impl_settings_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
 impl_budget_counting!(PgStore, Postgres, Dialect::Postgres);
+impl_task_rollup!(PgStore, Postgres, Dialect::Postgres);

@@ -1,6 +1,7 @@
 //! Pre-aggregation of a batch into rollup deltas, so that a batch of a
-//! thousand events becomes a few dozen upserts. Keys come out sorted, which
-//! also gives concurrent Postgres transactions one lock order.
+//! thousand events becomes a few dozen upserts: hourly and daily sums, and
+//! one row per task. Keys come out sorted, which also gives concurrent
+//! Postgres transactions one lock order.
 
 use chrono::{DateTime, Utc};
 use domain::attribution::report::Totals;
@@ -36,6 +37,48 @@ impl Deltas {
         self.hour.entry((hour, tagset, model.to_string(), provider.to_string())).or_default().add(t);
         self.day.entry((day, tagset, model.to_string(), provider.to_string())).or_default().add(t);
     }
+}
+
+/// What a batch adds to one task's row of `task_rollup`: its first and last
+/// call (microseconds), the tag set of its first call, the calls and their
+/// cost (nano-USD; unpriced calls add none), and the smallest and largest
+/// input (tokens).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskDelta {
+    pub first_us: i64,
+    pub last_us: i64,
+    pub tagset: i64,
+    pub calls: i64,
+    pub cost: i64,
+    pub min_input: i64,
+    pub max_input: i64,
+}
+
+/// Sums `events` (with their full tag-set ids) by task; calls without a task are left out.
+pub fn task_deltas<'a>(events: impl Iterator<Item = (&'a PricedEvent, i64)>) -> BTreeMap<String, TaskDelta> {
+    let mut out: BTreeMap<String, TaskDelta> = BTreeMap::new();
+    for (e, tagset) in events {
+        let Some(task) = &e.event.task_id else { continue };
+        let (at, input, cost) = (micros(e.event.timestamp), e.event.usage.input_tokens, e.cost.map_or(0, |c| c.0));
+        match out.get_mut(task) {
+            None => {
+                let d =
+                    TaskDelta { first_us: at, last_us: at, tagset, calls: 1, cost, min_input: input, max_input: input };
+                out.insert(task.clone(), d);
+            }
+            Some(d) => {
+                if at < d.first_us {
+                    (d.first_us, d.tagset) = (at, tagset);
+                }
+                d.last_us = d.last_us.max(at);
+                d.calls += 1;
+                d.cost += cost;
+                d.min_input = d.min_input.min(input);
+                d.max_input = d.max_input.max(input);
+            }
+        }
+    }
+    out
 }
 
 /// One event's contribution to the sums.

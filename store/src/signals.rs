@@ -34,3 +34,21 @@ pub struct ScenarioRecord {
 pub(crate) fn saved_spec<T: serde::de::DeserializeOwned>(what: &str, id: &str, text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Config(format!("{what} {id} is unreadable: {e}")))
 }
+
+/// One task's sums as the task rollup keeps them (`task_rollup`, written with
+/// its calls in the ingest transaction).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskRollupRow {
+    pub task_id: String,
+    /// Its first and last call.
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+    /// The tags of its first call.
+    pub tags: domain::TagSet,
+    pub calls: i64,
+    /// The cost of its priced calls.
+    pub cost: domain::Nanos,
+    /// Its smallest and largest input, in tokens.
+    pub min_input: i64,
+    pub max_input: i64,
+}

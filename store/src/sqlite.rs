@@ -11,6 +11,7 @@ use crate::impls::counting::impl_budget_counting;
 use crate::impls::events::impl_events_store;
 use crate::impls::settings::impl_settings_store;
 use crate::impls::signals::impl_signals_store;
+use crate::impls::tasks::impl_task_rollup;
 use crate::sql::Dialect;
 use crate::{Backend, StoreError};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -150,3 +151,4 @@ impl_signals_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRA
 impl_audit_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
 impl_settings_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
 impl_budget_counting!(SqliteStore, Sqlite, Dialect::Sqlite);
+impl_task_rollup!(SqliteStore, Sqlite, Dialect::Sqlite);

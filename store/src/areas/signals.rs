@@ -15,6 +15,11 @@ pub trait SignalStore: Send + Sync {
         to: chrono::NaiveDate,
     ) -> Result<Vec<domain::signals::signal::DayRow>, StoreError>;
 
+    /// One task's row of the task rollup (`None`: no call of the task is
+    /// stored): its first and last call, the tags of its first call, its
+    /// calls, their cost, and its smallest and largest input.
+    async fn task_rollup(&self, task_id: &str) -> Result<Option<TaskRollupRow>, StoreError>;
+
     /// Per-task sums of the calls made on the days `from..=to` (UTC), with
     /// each task's value of tag `key`; only tasks of `value` when given.
     async fn signal_tasks(

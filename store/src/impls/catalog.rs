@@ -296,6 +296,7 @@ macro_rules! impl_catalog_store {
                         }
                     }
                 }
+                self.move_task_tagsets(&mut tx, from, to_id).await?;
                 let sql = self.q("update events set tagset_id = ? where tagset_id = ?");
                 let moved = sqlx::query(&sql).bind(to_id).bind(from).execute(&mut *tx).await?.rows_affected() as i64;
                 tx.commit().await?;
@@ -334,14 +335,14 @@ macro_rules! impl_catalog_store {
                 self.lock_budgets(&mut tx, false).await?;
                 let sql = self.q(
                     "select e.seq, e.ts_us, e.provider, e.input_tokens, e.output_tokens, e.cache_read_tokens, \
-                     e.cache_write_tokens, e.reasoning_tokens, t.tags_key from events e join tagsets t on t.id = e.tagset_id \
+                     e.cache_write_tokens, e.reasoning_tokens, t.tags_key, e.task_id from events e join tagsets t on t.id = e.tagset_id \
                      where e.cost_source = 'unpriced' and e.model = ? and e.seq > ? order by e.seq limit ?",
                 );
-                let rows: Vec<(i64, i64, String, i64, i64, i64, i64, i64, String)> =
+                let rows: Vec<(i64, i64, String, i64, i64, i64, i64, i64, String, Option<String>)> =
                     sqlx::query_as(&sql).bind(model).bind(after_seq).bind(limit).fetch_all(&mut *tx).await?;
                 let mut step = $crate::RepriceStep { last_seq: rows.last().map(|r| r.0), ..Default::default() };
                 let mut priced = Vec::new();
-                for (seq, ts, provider, i, o, cr, cw, r, tags_key) in rows {
+                for (seq, ts, provider, i, o, cr, cw, r, tags_key, task) in rows {
                     let usage = domain::Usage {
                         input_tokens: i,
                         output_tokens: o,
@@ -350,7 +351,7 @@ macro_rules! impl_catalog_store {
                         reasoning_tokens: r,
                     };
                     match catalog.cost_of(Some(provider.as_str()), model, $crate::rollup::from_micros(ts), &usage, None) {
-                        (Some(cost), _) => priced.push((seq, ts, provider, tags_key, cost)),
+                        (Some(cost), _) => priced.push((seq, ts, provider, tags_key, cost, task)),
                         (None, _) => step.still_unpriced += 1,
                     }
                 }
@@ -359,15 +360,20 @@ macro_rules! impl_catalog_store {
                 let (rollup_ids, fresh) = self.tagset_ids(&mut tx, &rollup_sets).await?;
                 let mut deltas = $crate::rollup::Deltas::default();
                 let sql = self.q("update events set cost_nanos = ?, cost_source = 'catalog' where seq = ? and cost_source = 'unpriced'");
-                for ((seq, ts, provider, _, cost), rollup) in priced.into_iter().zip(rollup_ids) {
+                let mut task_costs = std::collections::BTreeMap::new();
+                for ((seq, ts, provider, _, cost, task), rollup) in priced.into_iter().zip(rollup_ids) {
                     if sqlx::query(&sql).bind(cost.0).bind(seq).execute(&mut *tx).await?.rows_affected() == 0 {
                         continue;
+                    }
+                    if let Some(task) = task {
+                        *task_costs.entry(task).or_insert(0) += cost.0;
                     }
                     step.repriced += 1;
                     let t = domain::attribution::report::Totals { cost, unpriced_calls: -1, ..Default::default() };
                     deltas.add(ts.div_euclid(1_000_000), rollup, model, &provider, &t);
                 }
                 self.add_rollups(&mut tx, &deltas).await?;
+                self.add_task_costs(&mut tx, &task_costs).await?;
                 tx.commit().await?;
                 self.tagsets.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend(fresh);
                 Ok(step)

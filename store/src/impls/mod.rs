@@ -9,3 +9,4 @@ pub(crate) mod counting;
 pub(crate) mod events;
 pub(crate) mod settings;
 pub(crate) mod signals;
+pub(crate) mod tasks;

@@ -46,6 +46,25 @@ macro_rules! impl_signals_store {
                     .collect())
             }
 
+            async fn task_rollup(&self, task_id: &str) -> Result<Option<$crate::TaskRollupRow>, $crate::StoreError> {
+                let sql = self.q(
+                    "select r.first_us, r.last_us, t.tags_key, r.calls, r.cost_nanos, r.min_input, r.max_input \
+                     from task_rollup r join tagsets t on t.id = r.tagset_id where r.task_id = ?",
+                );
+                let row: Option<(i64, i64, String, i64, i64, i64, i64)> =
+                    sqlx::query_as(&sql).bind(task_id).fetch_optional(&self.reader).await?;
+                Ok(row.map(|(first, last, tags, calls, cost, min_input, max_input)| $crate::TaskRollupRow {
+                    task_id: task_id.to_string(),
+                    first: $crate::rollup::from_micros(first),
+                    last: $crate::rollup::from_micros(last),
+                    tags: $crate::people::tags_from_key(&tags),
+                    calls,
+                    cost: domain::Nanos(cost),
+                    min_input,
+                    max_input,
+                }))
+            }
+
             async fn signal_tasks(
                 &self,
                 key: &str,

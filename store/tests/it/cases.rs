@@ -11,6 +11,7 @@ pub use crate::budget_cases::*;
 pub use crate::catalog_cases::*;
 pub use crate::plan_cases::*;
 pub use crate::signal_cases::*;
+pub use crate::task_cases::*;
 
 pub(crate) fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

@@ -18,7 +18,7 @@ fn q(params: &[(&str, &str)]) -> SpendQuery {
     SpendQuery::from_params(&p, t("2026-12-01T00:00:00Z")).unwrap()
 }
 
-fn model(name: &str, input: &str, output: &str) -> ModelPrice {
+pub(crate) fn model(name: &str, input: &str, output: &str) -> ModelPrice {
     let d = |s: &str| Decimal::from_str(s).unwrap();
     ModelPrice {
         model: name.into(),

@@ -11,6 +11,7 @@ mod catalog_cases;
 mod harness;
 mod plan_cases;
 mod signal_cases;
+mod task_cases;
 
 /// Declares one test per backend for each case.
 macro_rules! conformance {
@@ -65,6 +66,7 @@ conformance!(
     the_audit_log_filters_and_keeps_order,
     signal_sums_split_by_a_tag_key,
     signal_rules_scenarios_and_tiers_round_trip,
+    the_task_rollup_follows_ingest_repricing_and_remapping,
     hot_queries_use_indexes,
     the_plan_check_sees_a_full_scan,
 );
