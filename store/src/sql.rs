@@ -174,6 +174,28 @@ pub fn list_events(dialect: Dialect, eq: &crate::EventQuery) -> Built {
     Built { sql, binds: b.binds, has_bucket: false, n_keys: 0 }
 }
 
+/// The per-task sums signals read, from the task rollup: each task whose
+/// first call was at `from_us..to_us` (microseconds), with its first call's
+/// value of tag `key` (`NULL` without one); only tasks of `value` when given.
+/// Rows: task id, value, first call (µs), calls, cost (nano-USD), smallest
+/// and largest input (tokens).
+pub fn signal_tasks(dialect: Dialect, key: &str, from_us: i64, to_us: i64, value: Option<&str>) -> Built {
+    let mut b = Builder { dialect, binds: Vec::new() };
+    let k = b.bind(Bind::Text(key.to_string()));
+    let lo = b.bind(Bind::Int(from_us));
+    let hi = b.bind(Bind::Int(to_us));
+    let only = match value {
+        Some(v) => format!(" and t.value = {}", b.bind(Bind::Text(v.to_string()))),
+        None => String::new(),
+    };
+    let sql = format!(
+        "select r.task_id, t.value, r.first_us, r.calls, r.cost_nanos, r.min_input, r.max_input from task_rollup r \
+         left join tagset_tags t on t.tagset_id = r.tagset_id and t.key = {k} \
+         where r.first_us >= {lo} and r.first_us < {hi}{only}"
+    );
+    Built { sql, binds: b.binds, has_bucket: false, n_keys: 0 }
+}
+
 /// Columns of `events`, in insert order.
 pub const EVENT_COLUMNS: &str = "id, ts_us, model, provider, input_tokens, output_tokens, cache_read_tokens, \
      cache_write_tokens, reasoning_tokens, cost_nanos, cost_source, task_id, tagset_id, received_us, usage_note";

@@ -20,8 +20,9 @@ pub trait SignalStore: Send + Sync {
     /// calls, their cost, and its smallest and largest input.
     async fn task_rollup(&self, task_id: &str) -> Result<Option<TaskRollupRow>, StoreError>;
 
-    /// Per-task sums of the calls made on the days `from..=to` (UTC), with
-    /// each task's value of tag `key`; only tasks of `value` when given.
+    /// Per-task sums of the tasks whose first call was on the days
+    /// `from..=to` (UTC), from the task rollup (no raw call is read), with the
+    /// value of tag `key` on each task's first call; only tasks of `value` when given.
     async fn signal_tasks(
         &self,
         key: &str,

@@ -72,23 +72,15 @@ macro_rules! impl_signals_store {
                 to: chrono::NaiveDate,
                 value: Option<&str>,
             ) -> Result<Vec<domain::signals::signal::TaskRow>, $crate::StoreError> {
-                let big = |e: &str| match $dialect {
-                    $crate::sql::Dialect::Sqlite => e.to_string(),
-                    $crate::sql::Dialect::Postgres => format!("({e})::bigint"),
-                };
-                let only = if value.is_some() { " and t.value = ?" } else { "" };
-                let sql = self.q(&format!(
-                    "select e.task_id, max(t.value), min(e.ts_us), {}, {}, min(e.input_tokens), max(e.input_tokens) \
-                     from events e left join tagset_tags t on t.tagset_id = e.tagset_id and t.key = ? \
-                     where e.task_id is not null and e.ts_us >= ? and e.ts_us < ?{only} group by e.task_id",
-                    big("count(*)"),
-                    big("coalesce(sum(e.cost_nanos), 0)")
-                ));
                 let lo = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_micros();
                 let hi = (to + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_micros();
-                let mut q = sqlx::query_as(&sql).bind(key).bind(lo).bind(hi);
-                if let Some(v) = value {
-                    q = q.bind(v);
+                let built = $crate::sql::signal_tasks($dialect, key, lo, hi, value);
+                let mut q = sqlx::query_as(&built.sql);
+                for b in &built.binds {
+                    q = match b {
+                        $crate::sql::Bind::Int(i) => q.bind(*i),
+                        $crate::sql::Bind::Text(t) => q.bind(t.clone()),
+                    };
                 }
                 let rows: Vec<(String, Option<String>, i64, i64, i64, i64, i64)> = q.fetch_all(&self.reader).await?;
                 Ok(rows

@@ -48,11 +48,13 @@ fn hot(dialect: Dialect) -> Vec<(&'static str, Built)> {
         ("spend from events, filtered by user", sql::spend(dialect, &segment(Source::Raw), &user_filter)),
         ("calls list, newest first", sql::list_events(dialect, &list)),
         ("a task's calls", sql::list_events(dialect, &task)),
+        ("the tasks signals read, one workflow", sql::signal_tasks(dialect, "workflow", 0, i64::MAX, Some("triage"))),
+        ("the tasks signals read, by workflow", sql::signal_tasks(dialect, "workflow", 0, i64::MAX, None)),
     ]
 }
 
 /// Tables big enough that a full scan of one is a regression.
-const BIG: [&str; 5] = ["events", "rollup_day", "rollup_hour", "tagset_tags", "tagsets"];
+const BIG: [&str; 6] = ["events", "rollup_day", "rollup_hour", "tagset_tags", "tagsets", "task_rollup"];
 
 /// The full scans in a plan, if any.
 fn scans(backend: Backend, plan: &[String]) -> Vec<String> {
