@@ -201,6 +201,8 @@ async fn kill_during_ingest(url: String, dir: &std::path::Path) {
     let today = chrono::Utc::now().date_naive();
     let (from, to) = ((today - chrono::Duration::days(1)).to_string(), (today + chrono::Duration::days(1)).to_string());
     reconcile::assert_rollups_match_events(&store, &from, &to).await;
+    let tasks = (0..total.div_ceil(7)).map(|i| format!("task-{i}"));
+    reconcile::assert_task_rollups_match_events(&store, tasks, &from, &to).await;
     let counters = reconcile::assert_counters_match_recount(&store, &budget_id).await;
     assert_eq!(counters.iter().map(|c| c.calls).sum::<i64>(), total as i64);
 }

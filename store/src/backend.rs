@@ -143,19 +143,17 @@ macro_rules! impl_store {
                     let ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
                     inserted.extend(ids);
                 }
-                let deltas = $crate::rollup::deltas(
-                    rows.iter()
-                        .zip(rollup_ids)
-                        .filter(|((e, _), _)| inserted.contains(&e.event.id))
-                        .map(|((e, _), r)| (*e, *r)),
-                );
-                self.add_rollups(&mut tx, &deltas).await?;
-                let tasks = $crate::rollup::task_deltas(
-                    rows.iter().filter(|(e, _)| inserted.contains(&e.event.id)).map(|(e, t)| (*e, *t)),
-                );
+                // The calls this batch stored (not those already stored), with their tag set and rollup tag set.
+                let stored: Vec<(&domain::PricedEvent, i64, i64)> = rows
+                    .iter()
+                    .zip(rollup_ids)
+                    .filter(|((e, _), _)| inserted.contains(&e.event.id))
+                    .map(|((e, t), r)| (*e, *t, *r))
+                    .collect();
+                self.add_rollups(&mut tx, &$crate::rollup::deltas(stored.iter().map(|(e, _, r)| (*e, *r)))).await?;
+                let tasks = $crate::rollup::task_deltas(stored.iter().map(|(e, t, _)| (*e, *t)));
                 self.add_task_rollups(&mut tx, &tasks).await?;
-                let new_events: Vec<&domain::PricedEvent> =
-                    unique.iter().copied().filter(|e| inserted.contains(&e.event.id)).collect();
+                let new_events: Vec<&domain::PricedEvent> = stored.iter().map(|(e, _, _)| *e).collect();
                 let (budget_changes, alerts, budgets) = self.count_batch(&mut tx, &new_events).await?;
                 tx.commit().await?;
                 self.counters_committed(&budget_changes, began);

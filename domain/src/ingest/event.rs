@@ -309,10 +309,17 @@ pub(crate) fn token_count(field: &str, v: Option<&Value>, required: bool) -> Res
         _ => None,
     };
     match n {
-        Some(n) if (0..=MAX_TOKENS).contains(&n) => Ok(n),
-        Some(n) if n < 0 => Err(FieldError::new(field, format!("must be a non-negative integer (got {n})"))),
-        Some(_) => Err(FieldError::new(field, format!("must be at most {MAX_TOKENS}"))),
+        Some(n) => count_in_range(field, n),
         None => Err(FieldError::new(field, format!("must be a non-negative integer (got {})", show(v)))),
+    }
+}
+
+/// A whole token count within `0..=MAX_TOKENS`.
+pub(crate) fn count_in_range(field: &str, n: i64) -> Result<i64, FieldError> {
+    match n {
+        n if (0..=MAX_TOKENS).contains(&n) => Ok(n),
+        n if n < 0 => Err(FieldError::new(field, format!("must be a non-negative integer (got {n})"))),
+        _ => Err(FieldError::new(field, format!("must be at most {MAX_TOKENS}"))),
     }
 }
 

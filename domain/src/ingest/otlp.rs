@@ -22,7 +22,7 @@
 //! `gen_ai.agent.name` or `gen_ai.workflow.name` → workflow, any
 //! `bursar.<key>` → tag `<key>`, plus the mapping an admin configures.
 
-use crate::ingest::event::{tag_set, token_count, Event, Invalid, Sent, Usage};
+use crate::ingest::event::{count_in_range, tag_set, token_count, Event, Invalid, Sent, Usage};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -45,6 +45,17 @@ impl AttrValue {
             AttrValue::Bool(b) => Some(b.to_string()),
             AttrValue::Double(d) => Some(d.to_string()),
             AttrValue::Other => None,
+        }
+    }
+
+    /// A whole number, as OTLP may carry one (an integer, an integral
+    /// double, or decimal digits in a string); `None` for anything else.
+    fn as_whole(&self) -> Option<i64> {
+        match self {
+            AttrValue::Int(i) => Some(*i),
+            AttrValue::Double(d) if d.fract() == 0.0 && d.abs() < 9.0e15 => Some(*d as i64),
+            AttrValue::Str(s) => s.trim().parse::<i64>().ok(),
+            _ => None,
         }
     }
 
@@ -209,9 +220,10 @@ impl Span {
         // A span without a model still goes to validation, which names the missing field.
         let model = self.text(names("model"));
         let provider = self.text(names("provider"));
-        let counts: Vec<Option<Value>> = COUNTS.iter().map(|f| self.first(names(f)).map(AttrValue::as_count)).collect();
-        let int = |i: usize| counts[i].as_ref().map_or(Some(0), |v| v.as_i64().filter(|n| *n >= 0));
-        let ints: Option<Vec<i64>> = (0..COUNTS.len()).map(int).collect();
+        let attrs: Vec<Option<&AttrValue>> = COUNTS.iter().map(|f| self.first(names(f))).collect();
+        // Whole non-negative counts (absent: 0); only a span with another value is read as JSON, for the message.
+        let ints: Option<Vec<i64>> =
+            attrs.iter().map(|a| a.map_or(Some(0), |v| v.as_whole().filter(|n| *n >= 0))).collect();
         let (usage, note) = match ints {
             // Well-formed counts are read by the library's convention, losing no token.
             Some(n) => {
@@ -228,14 +240,13 @@ impl Span {
                 let values =
                     [u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens, u.reasoning_tokens];
                 // Normalising adds counts, so the sums meet the same bound as counts sent.
-                let checked =
-                    COUNTS.iter().zip(values).try_for_each(|(f, v)| token_count(f, Some(&json!(v)), false).map(drop));
+                let checked = COUNTS.iter().zip(values).try_for_each(|(f, v)| count_in_range(f, v).map(drop));
                 (checked.map(|()| u), note)
             }
             // Anything else is refused by the rule for counts, naming the field and the value.
             None => {
-                let zero = json!(0);
-                let read = |i: usize| token_count(COUNTS[i], Some(counts[i].as_ref().unwrap_or(&zero)), false);
+                let read =
+                    |i: usize| token_count(COUNTS[i], Some(&attrs[i].map_or(json!(0), AttrValue::as_count)), false);
                 let usage = (|| {
                     Ok(Usage {
                         input_tokens: read(0)?,

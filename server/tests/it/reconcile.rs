@@ -67,3 +67,39 @@ pub async fn assert_counters_match_recount(store: &Arc<dyn store::Store>, budget
     assert_eq!(kept, recounted, "budget {budget_id}: counters kept at ingest differ from a recount of the events");
     kept
 }
+
+/// Each task's row of the task rollup equals a recount of that task's stored
+/// calls over `[from, to]` (dates): first and last call, calls, cost, and the
+/// smallest and largest input. Tasks without a stored call have no row.
+pub async fn assert_task_rollups_match_events(
+    store: &Arc<dyn store::Store>,
+    tasks: impl IntoIterator<Item = String>,
+    from: &str,
+    to: &str,
+) {
+    let range = query(from, to, "", "");
+    for task in tasks {
+        let q = store::EventQuery { spend: range.clone(), task_id: Some(task.clone()), limit: 10_000, offset: 0 };
+        let calls = store.list_events(&q).await.unwrap();
+        let row = store.task_rollup(&task).await.unwrap();
+        let Some(row) = row else {
+            assert!(calls.is_empty(), "{task} has stored calls but no rollup row");
+            continue;
+        };
+        let at = calls.iter().map(|c| c.event.timestamp);
+        let input = calls.iter().map(|c| c.event.usage.input_tokens);
+        let recount = (
+            at.clone().min(),
+            at.max(),
+            calls.len() as i64,
+            calls.iter().map(|c| c.cost.map_or(0, |n| n.0)).sum::<i64>(),
+            input.clone().min(),
+            input.max(),
+        );
+        assert_eq!(
+            (Some(row.first), Some(row.last), row.calls, row.cost.0, Some(row.min_input), Some(row.max_input)),
+            recount,
+            "{task}: the task rollup equals a recount of its calls"
+        );
+    }
+}

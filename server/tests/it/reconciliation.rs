@@ -7,7 +7,9 @@
 //! `BURSAR_RECONCILE_EVENTS=1000000 cargo test -p server --test it reconciliation -- --nocapture`.
 
 use crate::helpers::TestApp;
-use crate::reconcile::{assert_counters_match_recount, assert_rollups_match_events, query};
+use crate::reconcile::{
+    assert_counters_match_recount, assert_rollups_match_events, assert_task_rollups_match_events, query,
+};
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use domain::pricing::price_edit::PriceDraft;
@@ -196,6 +198,8 @@ async fn every_total_equals_the_exact_sum_over_the_events() {
 
     // Rollups, raw events and budget counters agree with one another.
     assert_rollups_match_events(&app.store, &from, &to).await;
+    // Each task's rollup row too, repriced calls included.
+    assert_task_rollups_match_events(&app.store, (0..5_000).map(|i| format!("task-{i}")), &from, &to).await;
     let counters = assert_counters_match_recount(&app.store, &budget_id).await;
     let this_month = crate::reconcile::month_start();
     let mut want_counted: BTreeMap<&str, i128> = BTreeMap::new();

@@ -74,27 +74,21 @@ macro_rules! impl_signals_store {
             ) -> Result<Vec<domain::signals::signal::TaskRow>, $crate::StoreError> {
                 let lo = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_micros();
                 let hi = (to + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_micros();
-                let built = $crate::sql::signal_tasks($dialect, key, lo, hi, value);
-                let mut q = sqlx::query_as(&built.sql);
-                for b in &built.binds {
-                    q = match b {
-                        $crate::sql::Bind::Int(i) => q.bind(*i),
-                        $crate::sql::Bind::Text(t) => q.bind(t.clone()),
-                    };
-                }
-                let rows: Vec<(String, Option<String>, i64, i64, i64, i64, i64)> = q.fetch_all(&self.reader).await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(task_id, value, first, calls, cost, min_input, max_input)| domain::signals::signal::TaskRow {
-                        task_id,
-                        value,
-                        day: $crate::rollup::from_micros(first).date_naive(),
-                        calls,
-                        cost: domain::Nanos(cost),
-                        min_input,
-                        max_input,
+                use sqlx::Row;
+                let rows = self.fetch_built(&$crate::sql::signal_tasks($dialect, key, lo, hi, value)).await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(domain::signals::signal::TaskRow {
+                            task_id: r.try_get(0)?,
+                            value: r.try_get(1)?,
+                            day: $crate::rollup::from_micros(r.try_get(2)?).date_naive(),
+                            calls: r.try_get(3)?,
+                            cost: domain::Nanos(r.try_get(4)?),
+                            min_input: r.try_get(5)?,
+                            max_input: r.try_get(6)?,
+                        })
                     })
-                    .collect())
+                    .collect()
             }
 
             async fn model_tiers(

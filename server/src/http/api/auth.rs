@@ -15,6 +15,7 @@ use axum::http::{header, request::Parts, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
+use std::collections::HashMap;
 use store::ApiKeyRecord;
 
 /// How stale a key's "last used" may get before it is written again.
@@ -72,13 +73,26 @@ pub async fn authorize(state: &AppState, headers: &HeaderMap, needed: Scope) -> 
 /// `Err` for a route the table does not describe.
 pub fn endpoint_scope(method: &Method, path: &str) -> Result<Option<Scope>, ApiError> {
     // HEAD is served by the GET route.
-    let method = if method == Method::HEAD { "get".to_string() } else { method.as_str().to_ascii_lowercase() };
-    let endpoint = app::api_catalog::ENDPOINTS
-        .iter()
-        .find(|e| e.method == method && e.path == path)
-        .ok_or_else(|| ApiError::Internal(format!("{method} {path} is routed but not in the endpoint table")))?;
-    endpoint.scope.map(|s| Scope::parse(s).map_err(ApiError::Internal)).transpose()
+    let method = if method == Method::HEAD { &Method::GET } else { method };
+    SCOPES
+        .get(path)
+        .and_then(|by_method| by_method.iter().find(|(m, _)| m == method))
+        .map(|(_, scope)| scope.clone())
+        .unwrap_or_else(|| Err(format!("{method} {path} is routed but not in the endpoint table")))
+        .map_err(ApiError::Internal)
 }
+
+/// The endpoint table's scopes, by path, then method: read once, so a
+/// request's check is a lookup, not a walk of the table.
+static SCOPES: std::sync::LazyLock<HashMap<&'static str, Vec<(Method, Result<Option<Scope>, String>)>>> =
+    std::sync::LazyLock::new(|| {
+        let mut by_path: HashMap<&'static str, Vec<_>> = HashMap::new();
+        for e in app::api_catalog::ENDPOINTS.iter() {
+            let method = Method::from_bytes(e.method.to_ascii_uppercase().as_bytes()).unwrap_or(Method::GET);
+            by_path.entry(e.path).or_default().push((method, e.scope.map(Scope::parse).transpose()));
+        }
+        by_path
+    });
 
 /// Middleware on the scoped API routes: checks the request's key for the
 /// scope its endpoint needs, from the endpoint table, and hands the key to
@@ -111,8 +125,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiKey {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         parts
             .extensions
-            .get::<ApiKeyRecord>()
-            .cloned()
+            .remove::<ApiKeyRecord>()
             .map(ApiKey)
             .ok_or_else(|| ApiError::Internal("this endpoint takes no key, so it has none to give".into()))
     }

@@ -5,6 +5,7 @@
 //! the columns and how costs are split.
 
 use super::error::ApiError;
+use super::params::invalid;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
@@ -14,16 +15,11 @@ use axum::routing::get;
 use axum::Router;
 use chrono::NaiveDate;
 use domain::attribution::focus::Account;
-use domain::FieldError;
 use std::collections::HashMap;
 use tower_sessions::Session;
 
 /// The longest range one file covers.
 pub const MAX_DAYS: i64 = 400;
-
-fn invalid(field: &str, reason: impl Into<String>) -> ApiError {
-    ApiError::Invalid(FieldError { field: field.into(), reason: reason.into() })
-}
 
 /// Reads `from` and `to` (`YYYY-MM-DD`, both included).
 pub fn range(params: &HashMap<String, String>) -> Result<(NaiveDate, NaiveDate), ApiError> {
