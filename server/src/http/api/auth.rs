@@ -82,9 +82,12 @@ pub fn endpoint_scope(method: &Method, path: &str) -> Result<Option<Scope>, ApiE
         .map_err(ApiError::Internal)
 }
 
+/// An endpoint's scope as the table gives it (`Err`: a scope name the table misspells).
+type EndpointScope = Result<Option<Scope>, String>;
+
 /// The endpoint table's scopes, by path, then method: read once, so a
 /// request's check is a lookup, not a walk of the table.
-static SCOPES: std::sync::LazyLock<HashMap<&'static str, Vec<(Method, Result<Option<Scope>, String>)>>> =
+static SCOPES: std::sync::LazyLock<HashMap<&'static str, Vec<(Method, EndpointScope)>>> =
     std::sync::LazyLock::new(|| {
         let mut by_path: HashMap<&'static str, Vec<_>> = HashMap::new();
         for e in app::api_catalog::ENDPOINTS.iter() {
