@@ -154,6 +154,9 @@ macro_rules! impl_store {
                 let tasks = $crate::rollup::task_deltas(stored.iter().map(|(e, t, _)| (*e, *t)));
                 self.add_task_rollups(&mut tx, &tasks).await?;
                 let new_events: Vec<&domain::PricedEvent> = stored.iter().map(|(e, _, _)| *e).collect();
+                // A stored call settles the reservation its check took under its id.
+                let ids: Vec<&str> = new_events.iter().map(|e| e.event.id.as_str()).collect();
+                self.settle_reservations(&mut tx, &ids).await?;
                 let (budget_changes, alerts, budgets) = self.count_batch(&mut tx, &new_events).await?;
                 tx.commit().await?;
                 self.counters_committed(&budget_changes, began);

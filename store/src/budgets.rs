@@ -76,3 +76,52 @@ pub struct NewAlert {
     /// For signal and anomaly alerts: what was seen.
     pub message: Option<String>,
 }
+
+/// What a hard cap's counter carries right now: committed spend, and the
+/// holds of live (unexpired, unsettled) reservations on it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CapLoad {
+    pub spent: Nanos,
+    pub reserved: Nanos,
+}
+
+impl CapLoad {
+    /// Spend plus live reservations: what a check compares with the cap.
+    pub fn total(&self) -> Nanos {
+        Nanos(self.spent.0.saturating_add(self.reserved.0))
+    }
+}
+
+/// A reservation to take: `amount` held against every counter in `holds`
+/// (each with its cap's limit), all or none, until `expires` or until the
+/// call with id `id` is ingested.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reservation {
+    /// The call's id, as it will be ingested.
+    pub id: String,
+    pub amount: Nanos,
+    pub expires: DateTime<Utc>,
+    /// Each counter with its cap's limit.
+    pub holds: Vec<(CounterKey, Nanos)>,
+}
+
+/// The outcome of [`Reservation`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reserved {
+    /// Held against every counter, until `expires`.
+    Granted { expires: DateTime<Utc> },
+    /// A live reservation with this id was already held; nothing more is held.
+    AlreadyHeld { amount: Nanos, expires: DateTime<Utc> },
+    /// Refused: each counter's load, in the order of `holds` (nothing is held).
+    Refused(Vec<CapLoad>),
+}
+
+/// A budget period's reservations, for the budget page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReservationSummary {
+    /// Live holds: how many, and their sum.
+    pub live: i64,
+    pub reserved: Nanos,
+    /// Holds that expired unsettled in the last day (their call was never ingested).
+    pub expired: i64,
+}

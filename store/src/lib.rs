@@ -31,7 +31,9 @@ pub use areas::{
     settings::SettingsStore,
     signals::SignalStore,
 };
-pub use budgets::{BudgetRecord, Counter, CounterChange, CounterKey, NewAlert};
+pub use budgets::{
+    BudgetRecord, CapLoad, Counter, CounterChange, CounterKey, NewAlert, Reservation, ReservationSummary, Reserved,
+};
 pub use domain::budgets::alert::AlertQuery;
 pub use error::StoreError;
 pub use jobs::{JobRecord, RepriceStep, UnpricedModel};

@@ -8,6 +8,7 @@ use crate::impls::budgets::impl_budgets_store;
 use crate::impls::catalog::impl_catalog_store;
 use crate::impls::counting::impl_budget_counting;
 use crate::impls::events::impl_events_store;
+use crate::impls::reservations::impl_reservations;
 use crate::impls::settings::impl_settings_store;
 use crate::impls::signals::impl_signals_store;
 use crate::impls::tasks::impl_task_rollup;
@@ -41,6 +42,24 @@ impl PgStore {
         Ok(self.counters_in_db(keys).await?.into_iter().map(|v| domain::Nanos(v.unwrap_or(0))).collect())
     }
 
+    /// Spend and live holds, in one statement: other processes hold too.
+    async fn cap_load_now(
+        &self,
+        keys: &[crate::CounterKey],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<crate::CapLoad>, StoreError> {
+        self.loads_in_db(keys, crate::rollup::micros(now)).await
+    }
+
+    /// Takes a reservation under its counters' row locks.
+    async fn reserve_here(
+        &self,
+        r: &crate::Reservation,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::Reserved, StoreError> {
+        self.reserve_now(r, now).await
+    }
+
     /// Postgres takes concurrent writers: each batch commits on its own.
     fn group_commit(&self) -> Option<&crate::group::GroupCommit> {
         None
@@ -61,3 +80,4 @@ impl_audit_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRA
 impl_settings_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
 impl_budget_counting!(PgStore, Postgres, Dialect::Postgres);
 impl_task_rollup!(PgStore, Postgres, Dialect::Postgres);
+impl_reservations!(PgStore, Postgres, Dialect::Postgres);

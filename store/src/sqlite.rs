@@ -9,6 +9,7 @@ use crate::impls::budgets::impl_budgets_store;
 use crate::impls::catalog::impl_catalog_store;
 use crate::impls::counting::impl_budget_counting;
 use crate::impls::events::impl_events_store;
+use crate::impls::reservations::impl_reservations;
 use crate::impls::settings::impl_settings_store;
 use crate::impls::signals::impl_signals_store;
 use crate::impls::tasks::impl_task_rollup;
@@ -37,6 +38,12 @@ pub struct SqliteStore {
     counters: crate::mirror::Mirror,
     /// Batches waiting for the one writer, committed together.
     group: crate::group::GroupCommit,
+    /// The latest expiry of any reservation held (µs), read from the file
+    /// once and raised by every reservation this process takes before it is
+    /// written: while no hold can be live, a check reads spend from the
+    /// mirror alone. (Reservations taken by another process on the same file
+    /// are seen only after a restart; scale-out runs on Postgres.)
+    holds_until: tokio::sync::OnceCell<std::sync::atomic::AtomicI64>,
 }
 
 impl SqliteStore {
@@ -79,6 +86,7 @@ impl SqliteStore {
             tagsets: Mutex::new(HashMap::new()),
             counters: Default::default(),
             group: Default::default(),
+            holds_until: Default::default(),
         })
     }
 
@@ -129,6 +137,44 @@ impl SqliteStore {
             .collect())
     }
 
+    /// The latest expiry of a hold, read from the file the first time.
+    async fn holds_until(&self) -> Result<&std::sync::atomic::AtomicI64, StoreError> {
+        self.holds_until
+            .get_or_try_init(|| async {
+                let latest: i64 = sqlx::query_scalar("select coalesce(max(expires_us), 0) from cap_reservations")
+                    .fetch_one(&self.writer)
+                    .await?;
+                Ok::<_, StoreError>(std::sync::atomic::AtomicI64::new(latest))
+            })
+            .await
+    }
+
+    /// Spend from the mirror; holds from the file only while one may be live.
+    async fn cap_load_now(
+        &self,
+        keys: &[crate::CounterKey],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<crate::CapLoad>, StoreError> {
+        let spent = self.counters_read(keys).await?;
+        let now_us = crate::rollup::micros(now);
+        let reserved = if self.holds_until().await?.load(std::sync::atomic::Ordering::Acquire) > now_us {
+            self.reserved_in_db(keys, now_us).await?
+        } else {
+            vec![domain::Nanos(0); keys.len()]
+        };
+        Ok(spent.into_iter().zip(reserved).map(|(spent, reserved)| crate::CapLoad { spent, reserved }).collect())
+    }
+
+    /// Raises the hint before a reservation is written, then takes it.
+    async fn reserve_here(
+        &self,
+        r: &crate::Reservation,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::Reserved, StoreError> {
+        self.holds_until().await?.fetch_max(crate::rollup::micros(r.expires), std::sync::atomic::Ordering::AcqRel);
+        self.reserve_now(r, now).await
+    }
+
     fn group_commit(&self) -> Option<&crate::group::GroupCommit> {
         Some(&self.group)
     }
@@ -152,3 +198,4 @@ impl_audit_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATO
 impl_settings_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
 impl_budget_counting!(SqliteStore, Sqlite, Dialect::Sqlite);
 impl_task_rollup!(SqliteStore, Sqlite, Dialect::Sqlite);
+impl_reservations!(SqliteStore, Sqlite, Dialect::Sqlite);

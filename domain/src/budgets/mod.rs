@@ -3,6 +3,7 @@
 pub mod alert;
 pub mod budget;
 pub mod budget_view;
+pub mod cap;
 #[cfg(feature = "tz")]
 pub mod counting;
 pub mod draft;

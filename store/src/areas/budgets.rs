@@ -38,6 +38,28 @@ pub trait BudgetStore: Send + Sync {
     /// Committed spend of each counter named (zero for one that has none yet), read from the database.
     async fn cap_spent(&self, keys: &[CounterKey]) -> Result<Vec<domain::Nanos>, StoreError>;
 
+    /// Each counter's committed spend and the reservations live on it at
+    /// `now`: what the pre-call check compares with the cap.
+    async fn cap_load(&self, keys: &[CounterKey], now: DateTime<Utc>) -> Result<Vec<CapLoad>, StoreError>;
+
+    /// Holds `r.amount` against every counter of `r.holds` until `r.expires`,
+    /// all or none: refused (nothing held) when any counter's load plus the
+    /// amount would pass its limit (`domain::budgets::cap::refuses`). A live
+    /// reservation with the same id is not held twice. Ingesting the call
+    /// with that id settles it.
+    async fn reserve(&self, r: &Reservation, now: DateTime<Utc>) -> Result<Reserved, StoreError>;
+
+    /// A budget period's live holds and those that expired unsettled in the last day.
+    async fn reservation_summary(
+        &self,
+        budget_id: &str,
+        period_start: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<ReservationSummary, StoreError>;
+
+    /// Forgets holds that expired before `before`; how many.
+    async fn prune_reservations(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
     /// Records an alert unless an identical one exists; its id when new.
     async fn fire_alert(&self, alert: &NewAlert) -> Result<Option<i64>, StoreError>;
 

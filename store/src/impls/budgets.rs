@@ -108,6 +108,38 @@ macro_rules! impl_budgets_store {
                 self.counters_read(keys).await
             }
 
+            async fn cap_load(
+                &self,
+                keys: &[$crate::CounterKey],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Vec<$crate::CapLoad>, $crate::StoreError> {
+                self.cap_load_now(keys, now).await
+            }
+
+            async fn reserve(
+                &self,
+                r: &$crate::Reservation,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<$crate::Reserved, $crate::StoreError> {
+                self.reserve_here(r, now).await
+            }
+
+            async fn reservation_summary(
+                &self,
+                budget_id: &str,
+                period_start: chrono::DateTime<chrono::Utc>,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<$crate::ReservationSummary, $crate::StoreError> {
+                self.reservation_summary_in_db(budget_id, period_start, now).await
+            }
+
+            async fn prune_reservations(
+                &self,
+                before: chrono::DateTime<chrono::Utc>,
+            ) -> Result<u64, $crate::StoreError> {
+                self.prune_reservations_in_db(before).await
+            }
+
             async fn fire_alert(&self, a: &$crate::NewAlert) -> Result<Option<i64>, $crate::StoreError> {
 
                 let mut tx = self.writer.begin().await?;

@@ -307,8 +307,10 @@ macro_rules! impl_budget_counting {
             pub(crate) async fn delete_budget_row(&self, id: &str) -> Result<bool, $crate::StoreError> {
                 let mut tx = self.writer.begin().await?;
                 self.lock_budgets(&mut tx, true).await?;
-                let sql = self.q("delete from budget_spend where budget_id = ?");
-                sqlx::query(&sql).bind(id).execute(&mut *tx).await?;
+                for table in ["budget_spend", "cap_reservations"] {
+                    let sql = self.q(&format!("delete from {table} where budget_id = ?"));
+                    sqlx::query(&sql).bind(id).execute(&mut *tx).await?;
+                }
                 let sql = self.q("delete from budgets where id = ?");
                 let n = sqlx::query(&sql).bind(id).execute(&mut *tx).await?.rows_affected();
                 tx.commit().await?;

@@ -7,6 +7,7 @@ pub(crate) mod budgets;
 pub(crate) mod catalog;
 pub(crate) mod counting;
 pub(crate) mod events;
+pub(crate) mod reservations;
 pub(crate) mod settings;
 pub(crate) mod signals;
 pub(crate) mod tasks;

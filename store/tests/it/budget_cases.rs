@@ -11,7 +11,7 @@ use store::{AlertQuery, BudgetRecord, CounterKey, Store};
 
 const DOLLAR: i64 = 1_000_000_000;
 
-fn budget(
+pub(crate) fn budget(
     id: &str,
     scope: TagSet,
     split_by: Option<SplitBy>,
@@ -42,13 +42,13 @@ fn budget(
 }
 
 /// An event `minutes` into the current month (so that it is in the period the budget counts).
-fn at(id: &str, when: DateTime<Utc>, cost: i64, tags_: TagSet) -> PricedEvent {
+pub(crate) fn at(id: &str, when: DateTime<Utc>, cost: i64, tags_: TagSet) -> PricedEvent {
     let mut e = ev(id, "2026-11-02T10:00:00Z", "gpt-4o", Some(cost), tags_);
     e.event.timestamp = when;
     e
 }
 
-fn this_month() -> window::Window {
+pub(crate) fn this_month() -> window::Window {
     window::window(BudgetPeriod::Month, Tz::UTC, Utc::now())
 }
 

@@ -10,6 +10,7 @@ use store::{ApiKeyRecord, Store};
 pub use crate::budget_cases::*;
 pub use crate::catalog_cases::*;
 pub use crate::plan_cases::*;
+pub use crate::reservation_cases::*;
 pub use crate::signal_cases::*;
 pub use crate::task_cases::*;
 

@@ -10,6 +10,7 @@ mod cases;
 mod catalog_cases;
 mod harness;
 mod plan_cases;
+mod reservation_cases;
 mod signal_cases;
 mod task_cases;
 
@@ -67,6 +68,7 @@ conformance!(
     signal_sums_split_by_a_tag_key,
     signal_rules_scenarios_and_tiers_round_trip,
     the_task_rollup_follows_ingest_repricing_and_remapping,
+    reservations_hold_settle_and_expire,
     hot_queries_use_indexes,
     the_plan_check_sees_a_full_scan,
 );

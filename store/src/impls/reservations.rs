@@ -1,0 +1,269 @@
+//! Reservations against hard caps (`cap_reservations`), shared by both
+//! backends: taking one all-or-none under the counters' locks, reading a
+//! counter's load (spend plus live holds), settling holds in the ingest
+//! transaction that stores their call, and the budget page's summary.
+//!
+//! Locks: a reservation locks its counters' `budget_spend` rows in key order
+//! (Postgres `FOR UPDATE`; SQLite has one writer), the order ingest's counter
+//! upserts take them in (`domain::budgets::counting::increments` is a
+//! `BTreeMap`), so the two never wait on each other in a cycle.
+
+/// How long an expired, unsettled hold is kept for the budget page.
+pub const EXPIRED_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// Implements the reservation helpers as an inherent `impl` of a backend.
+macro_rules! impl_reservations {
+    ($ty:ty, $db:ty, $dialect:expr) => {
+        impl $ty {
+            /// Takes `r` at `now`, all or none (see [`crate::Reserved`]).
+            pub(crate) async fn reserve_now(
+                &self,
+                r: &$crate::Reservation,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<$crate::Reserved, $crate::StoreError> {
+                let now_us = $crate::rollup::micros(now);
+                let mut tx = self.writer.begin().await?;
+                self.lock_budgets(&mut tx, false).await?;
+                let sql = self.q(
+                    "select amount_nanos, expires_us from cap_reservations \
+                     where reservation_id = ? and expires_us > ? limit 1",
+                );
+                let held: Option<(i64, i64)> =
+                    sqlx::query_as(&sql).bind(&r.id).bind(now_us).fetch_optional(&mut *tx).await?;
+                if let Some((amount, expires)) = held {
+                    return Ok($crate::Reserved::AlreadyHeld {
+                        amount: domain::Nanos(amount),
+                        expires: $crate::rollup::from_micros(expires),
+                    });
+                }
+                let mut order: Vec<usize> = (0..r.holds.len()).collect();
+                order.sort_by(|a, b| r.holds[*a].0.cmp(&r.holds[*b].0));
+                let mut loads = vec![$crate::CapLoad::default(); r.holds.len()];
+                let mut refused = false;
+                for i in order {
+                    let (k, limit) = &r.holds[i];
+                    let start = k.period_start.timestamp();
+                    let spent: Option<i64> = if $dialect == $crate::sql::Dialect::Postgres {
+                        // The row exists, so that its lock orders every reservation and batch on it.
+                        sqlx::query(
+                            "insert into budget_spend (budget_id, split_value, period_start, spent_nanos, calls) \
+                             values ($1, $2, $3, 0, 0) on conflict do nothing",
+                        )
+                        .bind(&k.budget_id)
+                        .bind(&k.split_value)
+                        .bind(start)
+                        .execute(&mut *tx)
+                        .await?;
+                        sqlx::query_scalar(
+                            "select spent_nanos from budget_spend \
+                             where budget_id = $1 and split_value = $2 and period_start = $3 for update",
+                        )
+                        .bind(&k.budget_id)
+                        .bind(&k.split_value)
+                        .bind(start)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                    } else {
+                        sqlx::query_scalar(
+                            "select spent_nanos from budget_spend \
+                             where budget_id = ? and split_value = ? and period_start = ?",
+                        )
+                        .bind(&k.budget_id)
+                        .bind(&k.split_value)
+                        .bind(start)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                    };
+                    let sql = self.q(
+                        "select cast(coalesce(sum(amount_nanos), 0) as bigint) from cap_reservations \
+                         where budget_id = ? and split_value = ? and period_start = ? and expires_us > ?",
+                    );
+                    let reserved: i64 = sqlx::query_scalar(&sql)
+                        .bind(&k.budget_id)
+                        .bind(&k.split_value)
+                        .bind(start)
+                        .bind(now_us)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    loads[i] = $crate::CapLoad {
+                        spent: domain::Nanos(spent.unwrap_or(0)),
+                        reserved: domain::Nanos(reserved),
+                    };
+                    refused |= domain::budgets::cap::refuses(*limit, loads[i].total(), r.amount);
+                }
+                if refused {
+                    tx.rollback().await?;
+                    return Ok($crate::Reserved::Refused(loads));
+                }
+                let expires_us = $crate::rollup::micros(r.expires);
+                if !r.holds.is_empty() {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "insert into cap_reservations (reservation_id, budget_id, split_value, period_start, \
+                         amount_nanos, reserved_us, expires_us) ",
+                    );
+                    qb.push_values(&r.holds, |mut b, (k, _)| {
+                        b.push_bind(r.id.clone())
+                            .push_bind(k.budget_id.clone())
+                            .push_bind(k.split_value.clone())
+                            .push_bind(k.period_start.timestamp())
+                            .push_bind(r.amount.0)
+                            .push_bind(now_us)
+                            .push_bind(expires_us);
+                    });
+                    // An expired hold with the same id is replaced: the id is reserved again.
+                    qb.push(
+                        " on conflict (reservation_id, budget_id, split_value, period_start) do update set \
+                         amount_nanos = excluded.amount_nanos, reserved_us = excluded.reserved_us, \
+                         expires_us = excluded.expires_us",
+                    );
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok($crate::Reserved::Granted { expires: r.expires })
+            }
+
+            /// The live holds on each named counter at `now` (zero where none).
+            #[allow(dead_code, reason = "Postgres reads loads in one statement")]
+            pub(crate) async fn reserved_in_db(
+                &self,
+                keys: &[$crate::CounterKey],
+                now_us: i64,
+            ) -> Result<Vec<domain::Nanos>, $crate::StoreError> {
+                if keys.is_empty() {
+                    return Ok(vec![]);
+                }
+                let cond = vec!["(budget_id = ? and split_value = ? and period_start = ?)"; keys.len()].join(" or ");
+                let sql = self.q(&format!(
+                    "select budget_id, split_value, period_start, cast(sum(amount_nanos) as bigint) \
+                     from cap_reservations where expires_us > ? and ({cond}) \
+                     group by budget_id, split_value, period_start"
+                ));
+                let mut query = sqlx::query_as::<_, (String, String, i64, i64)>(&sql).bind(now_us);
+                for k in keys {
+                    query = query.bind(k.budget_id.clone()).bind(k.split_value.clone()).bind(k.period_start.timestamp());
+                }
+                let rows = query.fetch_all(&self.reader).await?;
+                Ok(keys
+                    .iter()
+                    .map(|k| {
+                        let found = rows
+                            .iter()
+                            .find(|r| r.0 == k.budget_id && r.1 == k.split_value && r.2 == k.period_start.timestamp());
+                        domain::Nanos(found.map_or(0, |r| r.3))
+                    })
+                    .collect())
+            }
+
+            /// Each named counter's spend and live holds, in one statement
+            /// (a counter may have holds and no spend row: a recount drops empty rows).
+            #[allow(dead_code, reason = "SQLite reads spend from its mirror")]
+            pub(crate) async fn loads_in_db(
+                &self,
+                keys: &[$crate::CounterKey],
+                now_us: i64,
+            ) -> Result<Vec<$crate::CapLoad>, $crate::StoreError> {
+                if keys.is_empty() {
+                    return Ok(vec![]);
+                }
+                let values =
+                    vec!["(cast(? as bigint), cast(? as text), cast(? as text), cast(? as bigint))"; keys.len()]
+                        .join(", ");
+                let sql = self.q(&format!(
+                    "select k.i, \
+                     coalesce((select b.spent_nanos from budget_spend b where b.budget_id = k.bid \
+                      and b.split_value = k.sv and b.period_start = k.ps), 0), \
+                     (select cast(coalesce(sum(r.amount_nanos), 0) as bigint) from cap_reservations r \
+                      where r.budget_id = k.bid and r.split_value = k.sv and r.period_start = k.ps \
+                      and r.expires_us > ?) \
+                     from (values {values}) as k (i, bid, sv, ps)"
+                ));
+                // The expiry's placeholder comes first in the text.
+                let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&sql).bind(now_us);
+                for (i, k) in keys.iter().enumerate() {
+                    query = query
+                        .bind(i as i64)
+                        .bind(k.budget_id.clone())
+                        .bind(k.split_value.clone())
+                        .bind(k.period_start.timestamp());
+                }
+                let rows = query.fetch_all(&self.reader).await?;
+                let mut loads = vec![$crate::CapLoad::default(); keys.len()];
+                for (i, spent, reserved) in rows {
+                    if let Some(l) = loads.get_mut(i as usize) {
+                        *l = $crate::CapLoad { spent: domain::Nanos(spent), reserved: domain::Nanos(reserved) };
+                    }
+                }
+                Ok(loads)
+            }
+
+            /// Settles the holds of calls this batch stored: deletes them in
+            /// the ingest transaction, so the call's cost and the end of its
+            /// hold commit together. Reads nothing more when no hold exists.
+            pub(crate) async fn settle_reservations(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                ids: &[&str],
+            ) -> Result<(), $crate::StoreError> {
+                if ids.is_empty() {
+                    return Ok(());
+                }
+                let any: i64 = sqlx::query_scalar("select count(*) from (select 1 from cap_reservations limit 1) held")
+                    .fetch_one(&mut **tx)
+                    .await?;
+                if any == 0 {
+                    return Ok(());
+                }
+                for chunk in ids.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("delete from cap_reservations where reservation_id in (");
+                    let mut list = qb.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.to_string());
+                    }
+                    qb.push(")");
+                    qb.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            /// A budget period's live and recently expired holds.
+            pub(crate) async fn reservation_summary_in_db(
+                &self,
+                budget_id: &str,
+                period_start: chrono::DateTime<chrono::Utc>,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<$crate::ReservationSummary, $crate::StoreError> {
+                let now_us = $crate::rollup::micros(now);
+                let since_us = $crate::rollup::micros(now - $crate::impls::reservations::EXPIRED_KEPT);
+                let sql = self.q(
+                    "select \
+                     cast(coalesce(sum(case when expires_us > ? then 1 else 0 end), 0) as bigint), \
+                     cast(coalesce(sum(case when expires_us > ? then amount_nanos else 0 end), 0) as bigint), \
+                     cast(coalesce(sum(case when expires_us <= ? and expires_us > ? then 1 else 0 end), 0) as bigint) \
+                     from cap_reservations where budget_id = ? and period_start = ?",
+                );
+                let (live, reserved, expired): (i64, i64, i64) = sqlx::query_as(&sql)
+                    .bind(now_us)
+                    .bind(now_us)
+                    .bind(now_us)
+                    .bind(since_us)
+                    .bind(budget_id)
+                    .bind(period_start.timestamp())
+                    .fetch_one(&self.reader)
+                    .await?;
+                Ok($crate::ReservationSummary { live, reserved: domain::Nanos(reserved), expired })
+            }
+
+            /// Deletes holds that expired before `before`; how many.
+            pub(crate) async fn prune_reservations_in_db(
+                &self,
+                before: chrono::DateTime<chrono::Utc>,
+            ) -> Result<u64, $crate::StoreError> {
+                let sql = self.q("delete from cap_reservations where expires_us < ?");
+                let done = sqlx::query(&sql).bind($crate::rollup::micros(before)).execute(&self.writer).await?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_reservations;

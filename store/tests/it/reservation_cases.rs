@@ -1,0 +1,76 @@
+//! Conformance cases for reservations against hard caps: all-or-none holds,
+//! settlement by ingest, expiry, and what the budget page reads.
+
+use crate::budget_cases::{at, budget, this_month};
+use crate::cases::tags;
+use chrono::{Duration, Utc};
+use domain::Nanos;
+use std::sync::Arc;
+use store::{CapLoad, CounterKey, Reservation, ReservationSummary, Reserved, Store};
+
+const DOLLAR: i64 = 1_000_000_000;
+
+pub async fn reservations_hold_settle_and_expire(s: Arc<dyn Store>) {
+    let now = Utc::now();
+    let start = this_month().start;
+    s.create_budget(&budget("cap", tags(&[("team", "a")]), None, 10 * DOLLAR, &[], true), now).await.unwrap();
+    s.create_budget(&budget("cap2", tags(&[]), None, 100 * DOLLAR, &[], true), now).await.unwrap();
+    let key = |id: &str| CounterKey { budget_id: id.into(), split_value: String::new(), period_start: start };
+    let holds = vec![(key("cap"), Nanos(10 * DOLLAR)), (key("cap2"), Nanos(100 * DOLLAR))];
+    let ttl = Duration::minutes(10);
+    let ask = |id: &str, amount: i64| Reservation {
+        id: id.into(),
+        amount: Nanos(amount),
+        expires: now + ttl,
+        holds: holds.clone(),
+    };
+    for i in 0..10 {
+        let got = s.reserve(&ask(&format!("r{i}"), DOLLAR), now).await.unwrap();
+        assert_eq!(got, Reserved::Granted { expires: now + ttl }, "reservation {i}");
+    }
+    // The eleventh would pass the $10 cap: nothing is held, on either counter.
+    let refused = s.reserve(&ask("r10", DOLLAR), now).await.unwrap();
+    let full = CapLoad { spent: Nanos(0), reserved: Nanos(10 * DOLLAR) };
+    assert_eq!(refused, Reserved::Refused(vec![full, full]));
+    let loads = s.cap_load(&[key("cap"), key("cap2")], now).await.unwrap();
+    assert_eq!(loads, vec![full, full], "the refused reservation held nothing");
+    // The same id is not held twice.
+    let again = s.reserve(&ask("r3", DOLLAR), now).await.unwrap();
+    assert!(matches!(again, Reserved::AlreadyHeld { amount: Nanos(DOLLAR), .. }), "{again:?}");
+    assert_eq!(s.cap_load(&[key("cap")], now).await.unwrap()[0].reserved, Nanos(10 * DOLLAR));
+
+    // Ingesting r0 at its real cost, $0.60, settles its hold in the same transaction.
+    s.insert_events(&[at("r0", now, 600_000_000, tags(&[("team", "a")]))]).await.unwrap();
+    let after = s.cap_load(&[key("cap"), key("cap2")], now).await.unwrap();
+    assert_eq!(after[0], CapLoad { spent: Nanos(600_000_000), reserved: Nanos(9 * DOLLAR) });
+    assert_eq!(after[1], CapLoad { spent: Nanos(600_000_000), reserved: Nanos(9 * DOLLAR) });
+    // $9.60 is counted: $1 more would pass the cap, $0.40 reaches it exactly.
+    assert!(matches!(s.reserve(&ask("r11", DOLLAR), now).await.unwrap(), Reserved::Refused(_)));
+    assert!(matches!(s.reserve(&ask("r12", 400_000_000), now).await.unwrap(), Reserved::Granted { .. }));
+    let summary = s.reservation_summary("cap", start, now).await.unwrap();
+    assert_eq!(summary, ReservationSummary { live: 10, reserved: Nanos(9_400_000_000), expired: 0 });
+
+    // Past the TTL, the unsettled holds no longer count, and show as expired.
+    let later = now + ttl + Duration::seconds(1);
+    assert_eq!(
+        s.cap_load(&[key("cap")], later).await.unwrap()[0],
+        CapLoad { spent: Nanos(600_000_000), reserved: Nanos(0) }
+    );
+    assert_eq!(
+        s.reservation_summary("cap", start, later).await.unwrap(),
+        ReservationSummary { live: 0, reserved: Nanos(0), expired: 10 }
+    );
+    // An expired id may be reserved again.
+    assert_eq!(
+        s.reserve(&Reservation { expires: later + ttl, ..ask("r5", DOLLAR) }, later).await.unwrap(),
+        Reserved::Granted { expires: later + ttl }
+    );
+    assert_eq!(s.cap_load(&[key("cap")], later).await.unwrap()[0].reserved, Nanos(DOLLAR));
+    // Pruning forgets holds that expired before the instant given, and no others.
+    assert_eq!(s.prune_reservations(later).await.unwrap(), 2 * 9);
+    assert_eq!(s.reservation_summary("cap", start, later).await.unwrap().live, 1);
+    // Deleting the budget drops its holds; the other cap keeps its own.
+    assert!(s.delete_budget("cap").await.unwrap());
+    assert_eq!(s.reservation_summary("cap", start, later).await.unwrap(), ReservationSummary::default());
+    assert_eq!(s.cap_load(&[key("cap2")], later).await.unwrap()[0].reserved, Nanos(DOLLAR));
+}
