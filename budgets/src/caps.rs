@@ -5,6 +5,13 @@
 //! made on this process takes effect at once, one made on another process
 //! within [`REFRESH`]); the spend they are checked against is always read
 //! from the database, so every process sees every committed call.
+//!
+//! A check with a reservation (`reserve`: the call's id) holds its
+//! estimated cost against every cap it matches, in the database, all or
+//! none, until the call is ingested or the hold expires (default
+//! [`domain::budgets::cap::DEFAULT_RESERVATION_TTL_SECS`]). Every check
+//! counts live holds as spend, so callers that reserve cannot together pass
+//! a cap by more than their real costs exceed their estimates.
 
 use chrono::{DateTime, Utc};
 use domain::budgets::budget::BudgetSpec;
@@ -14,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use store::{BudgetStore, CounterChange, CounterKey, StoreError};
+use store::{BudgetStore, CounterChange, CounterKey, Reservation, Reserved, StoreError};
 
 /// How long budget definitions are cached.
 pub const REFRESH: Duration = Duration::from_secs(1);
@@ -28,6 +35,30 @@ pub struct CheckRequest {
     pub model: Option<String>,
     /// What the call is expected to cost; refused if it would take spend past a cap.
     pub estimated_cost: Option<Nanos>,
+    /// The call's id, to hold `estimated_cost` under until that call is ingested.
+    pub reserve: Option<String>,
+}
+
+/// A reservation a check took (or found already held under the same id).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// The call's id: ingesting the call with this id settles the hold.
+    pub id: String,
+    #[serde(with = "domain::pricing::money::usd_str")]
+    pub amount: Nanos,
+    pub expires_at: DateTime<Utc>,
+    /// How many cap counters hold it (zero when no hard cap matches the call).
+    pub caps: usize,
+    /// True when this id was already held: nothing more was held.
+    pub already_held: bool,
+}
+
+/// What a check answers: the caps that refuse the call (none: allowed), and
+/// the reservation taken when one was asked for and the call is allowed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Checked {
+    pub blocked_by: Vec<BlockedBy>,
+    pub hold: Option<Hold>,
 }
 
 /// A cap that refuses a call (or that a batch has reached).
@@ -40,6 +71,9 @@ pub struct BlockedBy {
     pub limit: Nanos,
     #[serde(with = "domain::pricing::money::usd_str")]
     pub spent: Nanos,
+    /// Live reservations held against the cap (counted with `spent`).
+    #[serde(with = "domain::pricing::money::usd_str", default)]
+    pub reserved: Nanos,
     pub period_end: DateTime<Utc>,
 }
 
@@ -69,11 +103,24 @@ pub struct CapIndex {
     reloading: AtomicBool,
     /// Bumped by every change: a reload begun before one does not cache its stale list.
     generation: AtomicU64,
+    /// How long a reservation is held unless its call is ingested, in seconds.
+    ttl_secs: AtomicU64,
 }
 
 impl CapIndex {
     pub(crate) fn new(store: Arc<dyn BudgetStore>) -> CapIndex {
-        CapIndex { store, cached: RwLock::new(None), reloading: AtomicBool::new(false), generation: AtomicU64::new(0) }
+        CapIndex {
+            store,
+            cached: RwLock::new(None),
+            reloading: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+            ttl_secs: AtomicU64::new(domain::budgets::cap::DEFAULT_RESERVATION_TTL_SECS),
+        }
+    }
+
+    /// Sets how long reservations are held (`BURSAR_RESERVATION_TTL_SECS`).
+    pub fn set_reservation_ttl(&self, ttl: Duration) {
+        self.ttl_secs.store(ttl.as_secs().max(1), Ordering::Relaxed);
     }
 
     /// Forgets the cached definitions (after a change on this process).
@@ -114,8 +161,10 @@ impl CapIndex {
         Ok(caps)
     }
 
-    /// The caps that refuse this call; empty means allowed.
-    pub async fn check(&self, req: &CheckRequest, now: DateTime<Utc>) -> Result<Vec<BlockedBy>, StoreError> {
+    /// The caps that refuse this call (empty: allowed), and, when the
+    /// request asks to reserve and the call is allowed, the hold taken.
+    /// Errors only when the store cannot be read or written.
+    pub async fn check(&self, req: &CheckRequest, now: DateTime<Utc>) -> Result<Checked, StoreError> {
         let caps = self.caps().await?;
         let mut keys = Vec::new();
         let mut which = Vec::new();
@@ -125,33 +174,52 @@ impl CapIndex {
             keys.push(CounterKey { budget_id: cap.id.clone(), split_value: split, period_start: w.start });
             which.push((cap, w));
         }
-        if keys.is_empty() {
-            return Ok(vec![]);
-        }
-        let spent = self.store.cap_spent(&keys).await?;
         let extra = req.estimated_cost.unwrap_or_default();
-        Ok(keys
+        let loads = match &req.reserve {
+            Some(id) => {
+                let expires = now + chrono::Duration::seconds(self.ttl_secs.load(Ordering::Relaxed) as i64);
+                let holds = keys.iter().cloned().zip(which.iter().map(|(cap, _)| cap.spec.amount)).collect();
+                let r = Reservation { id: id.clone(), amount: extra, expires, holds };
+                let hold = |amount, expires_at, already_held| Hold {
+                    id: id.clone(),
+                    amount,
+                    expires_at,
+                    caps: keys.len(),
+                    already_held,
+                };
+                match self.store.reserve(&r, now).await? {
+                    Reserved::Granted { expires } => {
+                        return Ok(Checked { blocked_by: vec![], hold: Some(hold(extra, expires, false)) })
+                    }
+                    Reserved::AlreadyHeld { amount, expires } => {
+                        return Ok(Checked { blocked_by: vec![], hold: Some(hold(amount, expires, true)) })
+                    }
+                    Reserved::Refused(loads) => loads,
+                }
+            }
+            None if keys.is_empty() => return Ok(Checked::default()),
+            None => self.store.cap_load(&keys, now).await?,
+        };
+        let blocked_by = keys
             .into_iter()
             .zip(which)
-            .zip(spent)
-            .filter(|((_, (cap, _)), spent)| refuses(cap.spec.amount, *spent, extra))
-            .map(|((key, (cap, w)), spent)| BlockedBy {
+            .zip(loads)
+            .filter(|((_, (cap, _)), load)| refuses(cap.spec.amount, load.total(), extra))
+            .map(|((key, (cap, w)), load)| BlockedBy {
                 budget_id: key.budget_id,
                 name: cap.spec.name.clone(),
                 split_value: Some(key.split_value).filter(|v| !v.is_empty()),
                 limit: cap.spec.amount,
-                spent,
+                spent: load.spent,
+                reserved: load.reserved,
                 period_end: w.end,
             })
-            .collect())
+            .collect();
+        Ok(Checked { blocked_by, hold: None })
     }
 }
 
-/// A cap refuses a call once spend has reached it, or when the call's
-/// estimated cost would take spend past it.
-pub fn refuses(limit: Nanos, spent: Nanos, estimate: Nanos) -> bool {
-    spent.0 >= limit.0 || (estimate.0 > 0 && spent.0.saturating_add(estimate.0) > limit.0)
-}
+pub use domain::budgets::cap::refuses;
 
 /// The hard caps a batch's counter changes have reached (for ingest's answer).
 pub fn reached(changes: &[CounterChange]) -> Vec<BlockedBy> {
@@ -164,20 +232,8 @@ pub fn reached(changes: &[CounterChange]) -> Vec<BlockedBy> {
             split_value: Some(c.split_value.clone()).filter(|v| !v.is_empty()),
             limit: c.limit,
             spent: c.after,
+            reserved: Nanos(0),
             period_end: c.window.end,
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cap_refuses_at_its_limit_or_when_the_estimate_would_pass_it() {
-        assert!(!refuses(Nanos(100), Nanos(99), Nanos(0)));
-        assert!(refuses(Nanos(100), Nanos(100), Nanos(0)));
-        assert!(!refuses(Nanos(100), Nanos(90), Nanos(10)), "exactly reaching the cap is allowed");
-        assert!(refuses(Nanos(100), Nanos(90), Nanos(11)));
-    }
 }

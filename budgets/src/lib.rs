@@ -10,7 +10,7 @@ pub mod webhook;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::budgets::budget::{BudgetPeriod, BudgetSpec, SplitBy};
-use domain::budgets::budget_view::{build, BudgetView, Parts};
+use domain::budgets::budget_view::{build, BudgetView, Parts, Reservations};
 use domain::budgets::draft::{validate, Context, Draft};
 use domain::budgets::window::{self, Tz};
 use domain::people::users::{Person, Role};
@@ -252,6 +252,12 @@ impl Budgets {
             .into_iter()
             .map(|c| (c.split_value, c.spent, c.calls))
             .collect();
+        let reservations = if rec.spec.hard_cap {
+            let r = self.budget_store.reservation_summary(&rec.id, w.start, now).await?;
+            Reservations { live: r.live, reserved: r.reserved, expired: r.expired }
+        } else {
+            Reservations::default()
+        };
         let buckets = match (with_burn, counters.first()) {
             (true, Some((nearest, _, _))) => self.burn(&rec.spec, w.start, w.end, nearest, now).await?,
             _ => vec![],
@@ -266,6 +272,7 @@ impl Budgets {
             period_end: w.end,
             counters: &counters,
             buckets: &buckets,
+            reservations,
             now,
         }))
     }

@@ -118,29 +118,33 @@ async fn the_check_refuses_calls_once_a_cap_is_reached() {
         task_id: Some(task.into()),
         model: None,
         estimated_cost: estimate.map(Nanos),
+        reserve: None,
     };
     let dollars = 1_000_000_000;
-    assert!(svc.caps.check(&ask("t1", None), Utc::now()).await.unwrap().is_empty());
+    assert!(svc.caps.check(&ask("t1", None), Utc::now()).await.unwrap().blocked_by.is_empty());
     let out =
         store.insert_events(&[call("a", 4 * dollars, tags(&[("workflow", "bug-triage")]), Some("t1"))]).await.unwrap();
     assert!(reached(&out.budget_changes).is_empty());
-    assert!(svc.caps.check(&ask("t1", None), Utc::now()).await.unwrap().is_empty());
-    let over = svc.caps.check(&ask("t1", Some(2 * dollars)), Utc::now()).await.unwrap();
+    assert!(svc.caps.check(&ask("t1", None), Utc::now()).await.unwrap().blocked_by.is_empty());
+    let over = svc.caps.check(&ask("t1", Some(2 * dollars)), Utc::now()).await.unwrap().blocked_by;
     assert_eq!(over.len(), 1, "the estimate would pass the cap");
     let out =
         store.insert_events(&[call("b", dollars, tags(&[("workflow", "bug-triage")]), Some("t1"))]).await.unwrap();
     let hit = reached(&out.budget_changes);
     assert_eq!((hit[0].budget_id.as_str(), hit[0].split_value.as_deref()), (per_task.id.as_str(), Some("t1")));
-    let blocked = svc.caps.check(&ask("t1", None), Utc::now()).await.unwrap();
+    let blocked = svc.caps.check(&ask("t1", None), Utc::now()).await.unwrap().blocked_by;
     assert_eq!((blocked[0].spent, blocked[0].limit), (Nanos(5 * dollars), Nanos(5 * dollars)));
-    assert!(svc.caps.check(&ask("t2", None), Utc::now()).await.unwrap().is_empty(), "another task may go on");
+    assert!(
+        svc.caps.check(&ask("t2", None), Utc::now()).await.unwrap().blocked_by.is_empty(),
+        "another task may go on"
+    );
     // A budget without a hard cap never refuses.
     let mut soft = draft(&[("team", "x")], "", "1");
     soft.hard_cap = false;
     svc.save(&admin, None, &soft, Utc::now()).await.unwrap();
     store.insert_events(&[call("c", 2 * dollars, tags(&[("team", "x")]), None)]).await.unwrap();
     let ask_x = CheckRequest { tags: tags(&[("team", "x")]), ..CheckRequest::default() };
-    assert!(svc.caps.check(&ask_x, Utc::now()).await.unwrap().is_empty());
+    assert!(svc.caps.check(&ask_x, Utc::now()).await.unwrap().blocked_by.is_empty());
 }
 
 #[tokio::test]

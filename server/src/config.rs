@@ -47,6 +47,9 @@ pub struct Config {
     pub alert_webhook: Option<String>,
     /// How often the forecast sweep runs.
     pub forecast_every: Duration,
+    /// `BURSAR_RESERVATION_TTL_SECS`: how long a check's reservation holds its
+    /// estimate against the caps when the call is never ingested (default 600).
+    pub reservation_ttl: Duration,
     /// `BURSAR_OTLP_TAGS` (`attribute=tag,…`, e.g. `app.feature=workflow`) and
     /// `BURSAR_OTLP_TASK_ATTRIBUTE` (e.g. `gen_ai.conversation.id`): where OTLP
     /// spans' tags and task ids come from, beyond the defaults.
@@ -77,6 +80,7 @@ impl std::fmt::Debug for Config {
             // Webhook URLs carry secrets (Slack's do): say only whether one is set.
             .field("alert_webhook", &self.alert_webhook.as_ref().map(|_| "(set)"))
             .field("forecast_every", &self.forecast_every)
+            .field("reservation_ttl", &self.reservation_ttl)
             .field("otlp_mapping", &self.otlp_mapping)
             .finish()
     }
@@ -193,6 +197,11 @@ impl Config {
             time_zone,
             alert_webhook,
             forecast_every: Duration::from_secs(num("BURSAR_FORECAST_EVERY_SECS", 300, 1)?),
+            reservation_ttl: Duration::from_secs(num(
+                "BURSAR_RESERVATION_TTL_SECS",
+                domain::budgets::cap::DEFAULT_RESERVATION_TTL_SECS,
+                1,
+            )?),
             otlp_mapping: otlp_mapping(get("BURSAR_OTLP_TAGS"), get("BURSAR_OTLP_TASK_ATTRIBUTE"))?,
         })
     }

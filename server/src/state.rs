@@ -49,6 +49,7 @@ impl AppState {
         let rules = catalog_service.clone();
         budgets.set_tag_rules(std::sync::Arc::new(move |scope| rules.taxonomy().remap(scope)));
         budgets.set_webhook_policy(config.webhook_policy.clone());
+        budgets.caps.set_reservation_ttl(config.reservation_ttl);
         let signals = signals::Signals::new(store.clone());
         signals.set_webhook_policy(config.webhook_policy.clone());
         let webhooks = budgets::webhook::Sender::new(crate::config::WEBHOOK_TIMEOUT, config.webhook_policy.clone())

@@ -56,8 +56,14 @@ pub(crate) async fn run(
         for (task, made, mut queue) in tasks {
             let Some(call) = queue.pop_front() else { continue };
             let e = domain::ingest::event::parse_event(&call).map_err(|e| anyhow::anyhow!("demo call: {e}"))?;
-            let ask = CheckRequest { tags: e.tags, task_id: e.task_id, model: Some(e.model), estimated_cost: None };
-            if let Some(cap) = state.budgets.caps.check(&ask, e.timestamp).await?.into_iter().next() {
+            let ask = CheckRequest {
+                tags: e.tags,
+                task_id: e.task_id,
+                model: Some(e.model),
+                estimated_cost: None,
+                reserve: None,
+            };
+            if let Some(cap) = state.budgets.caps.check(&ask, e.timestamp).await?.blocked_by.into_iter().next() {
                 stopped.0.push((task, made, cap));
                 continue;
             }

@@ -1,5 +1,9 @@
 //! `POST /api/v1/check` (scope `ingest`): may this call go ahead? Answers
-//! from the hard caps' committed spend, before the caller spends more.
+//! from the hard caps' committed spend and live reservations, before the
+//! caller spends more. With `"reserve": true`, the call's `id` and its
+//! `estimated_cost`, an allowed call's estimate is held against every cap
+//! it matches until the call with that id is ingested, or the hold expires
+//! (`BURSAR_RESERVATION_TTL_SECS`, default 600).
 
 use super::auth::ApiKey;
 use super::error::ApiError;
@@ -8,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use budgets::caps::{BlockedBy, CheckRequest};
+use budgets::caps::{BlockedBy, CheckRequest, Hold};
 use domain::attribution::tags::{check_value, TagKey, TagSet};
 use domain::{FieldError, Nanos};
 use rust_decimal::Decimal;
@@ -16,11 +20,13 @@ use serde::Serialize;
 use serde_json::Value;
 use std::str::FromStr;
 
-/// The answer: allowed, or the caps that refuse the call.
+/// The answer: allowed, or the caps that refuse the call; with the hold
+/// taken when the request reserved and the call is allowed (else `null`).
 #[derive(Debug, Serialize)]
 pub struct CheckAnswer {
     pub allowed: bool,
     pub blocked_by: Vec<BlockedBy>,
+    pub reservation: Option<Hold>,
 }
 
 /// Checks a call against every hard cap it would count towards.
@@ -37,18 +43,27 @@ pub async fn post_check(
     if let Some(limits) = &key.tag_limits {
         limits.check(&req.tags).map_err(|e| ApiError::Forbidden(e.to_string()))?;
     }
-    let blocked_by = state.budgets.caps.check(&req, chrono::Utc::now()).await?;
+    let checked = state.budgets.caps.check(&req, chrono::Utc::now()).await?;
     state.metrics.check_latency.observe(started.elapsed());
-    Ok(Json(CheckAnswer { allowed: blocked_by.is_empty(), blocked_by }))
+    Ok(Json(CheckAnswer {
+        allowed: checked.blocked_by.is_empty(),
+        blocked_by: checked.blocked_by,
+        reservation: checked.hold,
+    }))
 }
 
-/// Reads `{"tags":{…},"task_id":"…","model":"…","estimated_cost":"0.05"}`.
+/// The fields a check may carry.
+const FIELDS: [&str; 6] = ["tags", "task_id", "model", "estimated_cost", "reserve", "id"];
+
+/// Reads `{"tags":{…},"task_id":"…","model":"…","estimated_cost":"0.05"}`,
+/// with `"reserve":true,"id":"<the call's id>"` to hold the estimate.
+/// Errors name the field: a reservation needs `id` and a positive `estimated_cost`.
 pub fn parse(body: &[u8]) -> Result<CheckRequest, FieldError> {
     let err = |f: &str, r: String| FieldError { field: f.into(), reason: r };
     let v: Value = serde_json::from_slice(body).map_err(|e| err("body", format!("is not valid JSON: {e}")))?;
     let obj = v.as_object().ok_or_else(|| err("body", "must be a JSON object".into()))?;
-    if let Some(extra) = obj.keys().find(|k| !["tags", "task_id", "model", "estimated_cost"].contains(&k.as_str())) {
-        return Err(err(extra, "is not a check field; send tags, task_id, model, estimated_cost".into()));
+    if let Some(extra) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(err(extra, format!("is not a check field; send {}", FIELDS.join(", "))));
     }
     let mut tags = TagSet::new();
     match obj.get("tags") {
@@ -87,7 +102,24 @@ pub fn parse(body: &[u8]) -> Result<CheckRequest, FieldError> {
         }
         Some(_) => return Err(err("estimated_cost", "must be a decimal string such as \"0.05\"".into())),
     };
-    Ok(CheckRequest { tags, task_id: text("task_id")?, model: text("model")?, estimated_cost })
+    let reserve = match obj.get("reserve") {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(_) => return Err(err("reserve", "must be true or false".into())),
+    };
+    let id = text("id")?;
+    let reserve = match (reserve, id) {
+        (false, None) => None,
+        (false, Some(_)) => return Err(err("id", "is read only with \"reserve\": true".into())),
+        (true, None) => {
+            return Err(err("id", "is required to reserve: send the id the call will be ingested with".into()))
+        }
+        (true, Some(id)) => match estimated_cost {
+            Some(c) if c.0 > 0 => Some(id),
+            _ => return Err(err("estimated_cost", "is required to reserve, and must be above zero".into())),
+        },
+    };
+    Ok(CheckRequest { tags, task_id: text("task_id")?, model: text("model")?, estimated_cost, reserve })
 }
 
 /// This resource's routes (the scope each needs is in the endpoint table).
@@ -111,6 +143,13 @@ mod tests {
         assert_eq!(e(r#"{"user":"x"}"#), "user");
         let ok = parse(br#"{"tags":{"team":"a"},"task_id":"t","model":"gpt-4o","estimated_cost":0.05}"#).unwrap();
         assert_eq!(ok.estimated_cost, Some(Nanos(50_000_000)));
+        assert_eq!(e(r#"{"reserve":"yes"}"#), "reserve");
+        assert_eq!(e(r#"{"reserve":true,"estimated_cost":"1"}"#), "id");
+        assert_eq!(e(r#"{"reserve":true,"id":"c1"}"#), "estimated_cost");
+        assert_eq!(e(r#"{"reserve":true,"id":"c1","estimated_cost":"0"}"#), "estimated_cost");
+        assert_eq!(e(r#"{"id":"c1","estimated_cost":"1"}"#), "id");
+        let held = parse(br#"{"reserve":true,"id":"c1","estimated_cost":"1.25"}"#).unwrap();
+        assert_eq!((held.reserve.as_deref(), held.estimated_cost), (Some("c1"), Some(Nanos(1_250_000_000))));
         let padded = parse(br#"{"tags":{"user":"alice "}}"#).unwrap();
         assert_eq!(padded.tags.get("user"), Some("alice"));
     }
