@@ -58,6 +58,22 @@ pub struct BudgetView {
     pub burn: Vec<BurnPoint>,
     /// Which value the burn-down follows.
     pub burn_of: Option<String>,
+    /// Reservations held against the cap this period (hard caps only).
+    #[serde(default)]
+    pub reservations: Reservations,
+}
+
+/// A hard cap's reservations this period: the holds of checks that
+/// reserved (`POST /api/v1/check` with `"reserve": true`) and whose call is
+/// not yet ingested, and those that expired unsettled in the last day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reservations {
+    /// Live holds: how many, and their sum (counted with spend by every check).
+    pub live: i64,
+    #[serde(with = "crate::pricing::money::usd_str")]
+    pub reserved: Nanos,
+    /// Holds that expired in the last day without their call being ingested.
+    pub expired: i64,
 }
 
 impl BudgetView {
@@ -81,6 +97,7 @@ pub struct Parts<'a> {
     pub counters: &'a [(String, Nanos, i64)],
     /// Spend per bucket of the nearest value, oldest first.
     pub buckets: &'a [(DateTime<Utc>, Nanos)],
+    pub reservations: Reservations,
     pub now: DateTime<Utc>,
 }
 
@@ -129,6 +146,7 @@ pub fn build(p: Parts) -> BudgetView {
         nearest,
         top,
         burn,
+        reservations: p.reservations,
     }
 }
 
@@ -181,6 +199,7 @@ mod tests {
             period_end: t("2026-12-01T00:00:00Z"),
             counters,
             buckets,
+            reservations: Reservations::default(),
             now: t("2026-11-16T00:00:00Z"),
         }
     }

@@ -106,7 +106,7 @@ async fn spend_crossing_thresholds_fires_each_alert_once_and_the_cap_refuses_cal
     assert_eq!((blocked["name"].as_str(), blocked["limit"].as_str()), (Some("Platform monthly"), Some("100.00")));
     assert!(blocked["period_end"].as_str().is_some());
     let (_, other) = app.json("POST", "/api/v1/check", &ingest, json!({"tags": {"team": "search"}})).await;
-    assert_eq!(other, json!({"allowed": true, "blocked_by": []}));
+    assert_eq!(other, json!({"allowed": true, "blocked_by": [], "reservation": null}));
     let (status, body) = app.json("POST", "/api/v1/check", &ingest, json!({"tags": {"team": 5}})).await;
     assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("tags.team")));
     assert_eq!(alerts(&app, "kind=cap").await.len(), 1);
@@ -116,6 +116,58 @@ async fn spend_crossing_thresholds_fires_each_alert_once_and_the_cap_refuses_cal
     let (_, view) = app.get(&format!("/api/v1/budgets/{id}"), Some(&read)).await;
     assert_eq!((view["spent"].as_str(), view["nearest"]["blocked"].as_bool()), (Some("102.00"), Some(true)));
     assert!(!view["burn"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_reserving_check_holds_its_estimate_until_the_call_is_ingested() {
+    let app = TestApp::new().await;
+    let (_, created) = app.json("POST", "/api/v1/budgets", &app.admin_key.clone(), platform_budget(None)).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let ingest = app.ingest_key.clone();
+    let reserve = |call: &str, cost: &str| json!({"tags": {"team": "platform"}, "estimated_cost": cost, "reserve": true, "id": call});
+    let (status, held) = app.json("POST", "/api/v1/check", &ingest, reserve("c1", "60")).await;
+    assert_eq!((status, held["allowed"].as_bool()), (StatusCode::OK, Some(true)), "{held}");
+    assert_eq!(
+        (held["reservation"]["id"].as_str(), held["reservation"]["amount"].as_str()),
+        (Some("c1"), Some("60.00"))
+    );
+    assert_eq!(
+        (held["reservation"]["caps"].as_u64(), held["reservation"]["already_held"].as_bool()),
+        (Some(1), Some(false))
+    );
+    // Asking again under the same id holds nothing more.
+    let (_, again) = app.json("POST", "/api/v1/check", &ingest, reserve("c1", "60")).await;
+    assert_eq!(again["reservation"]["already_held"], true);
+    // $60 is held: another $50 would pass the $100 cap, with or without a reservation.
+    let (_, refused) = app.json("POST", "/api/v1/check", &ingest, reserve("c2", "50")).await;
+    assert_eq!((refused["allowed"].as_bool(), refused["reservation"].is_null()), (Some(false), true), "{refused}");
+    let blocked = &refused["blocked_by"][0];
+    assert_eq!((blocked["spent"].as_str(), blocked["reserved"].as_str()), (Some("0.00"), Some("60.00")));
+    let (_, plain) =
+        app.json("POST", "/api/v1/check", &ingest, json!({"tags": {"team": "platform"}, "estimated_cost": "50"})).await;
+    assert_eq!(plain["allowed"], false, "a check without a reservation counts the holds too");
+    let read = app.read_key.clone();
+    let (_, view) = app.get(&format!("/api/v1/budgets/{id}"), Some(&read)).await;
+    assert_eq!(view["reservations"], json!({"live": 1, "reserved": "60.00", "expired": 0}));
+
+    // The call arrives costing $55.10: it is counted and its hold released, together.
+    app.post_events(json!([call("c1", "55.10", json!({}))])).await;
+    let (_, view) = app.get(&format!("/api/v1/budgets/{id}"), Some(&read)).await;
+    assert_eq!((view["spent"].as_str(), view["reservations"]["live"].as_i64()), (Some("55.10"), Some(0)));
+    let (_, fits) = app.json("POST", "/api/v1/check", &ingest, reserve("c3", "44.90")).await;
+    assert_eq!(fits["allowed"], true, "$55.10 spent and $44.90 held reach the cap exactly: {fits}");
+    let (_, over) = app.json("POST", "/api/v1/check", &ingest, reserve("c4", "0.01")).await;
+    assert_eq!(over["allowed"], false);
+
+    // Bad reservations name the field.
+    for (body, field) in [
+        (json!({"reserve": true, "estimated_cost": "1"}), "id"),
+        (json!({"reserve": true, "id": "x"}), "estimated_cost"),
+        (json!({"reserve": "yes", "id": "x", "estimated_cost": "1"}), "reserve"),
+    ] {
+        let (status, e) = app.json("POST", "/api/v1/check", &ingest, body).await;
+        assert_eq!((status, e["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some(field)), "{e}");
+    }
 }
 
 #[tokio::test]

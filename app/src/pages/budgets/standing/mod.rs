@@ -194,6 +194,20 @@ fn BudgetDetail(data: BudgetPageData) -> impl IntoView {
         Some(_) => "within the amount at this rate",
         None => "too early in the period to say",
     };
+    let reservations = v.spec.hard_cap.then(|| {
+        let r = v.reservations;
+        let live = match r.live {
+            0 => "No reservations held".to_string(),
+            1 => format!("{} reserved by 1 call not yet reported", format::usd(r.reserved)),
+            n => format!("{} reserved by {n} calls not yet reported", format::usd(r.reserved)),
+        };
+        let expired = match r.expired {
+            0 => String::new(),
+            1 => " · 1 reservation expired unsettled in the last day".to_string(),
+            n => format!(" · {n} reservations expired unsettled in the last day"),
+        };
+        view! { <div class="kpi-foot" data-testid="budget-reservations">{live}{expired}</div> }
+    });
     let period = period_label(&v);
     let thresholds = if v.spec.thresholds.is_empty() {
         "none".to_string()
@@ -227,6 +241,7 @@ fn BudgetDetail(data: BudgetPageData) -> impl IntoView {
                 <div class="kpi-foot">
                     {if n.blocked { "Hard cap reached: calls are refused" } else if v.spec.hard_cap { "Hard cap at the amount" } else { "Alerts only; calls are never refused" }}
                 </div>
+                {reservations}
             </div>
             <div class="card kpi">
                 <div class="kpi-label">"Forecast at period end"</div>
