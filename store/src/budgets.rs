@@ -125,3 +125,14 @@ pub struct ReservationSummary {
     /// Holds that expired unsettled in the last day (their call was never ingested).
     pub expired: i64,
 }
+
+/// A lease granted to one process on one counter (see `BudgetStore::lease`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Leased {
+    /// The slice of the room this process may admit estimates against, in memory.
+    pub granted: Nanos,
+    /// The counter's load when granted.
+    pub load: CapLoad,
+    /// The other holders' live leases when granted.
+    pub others: Nanos,
+}

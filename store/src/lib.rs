@@ -32,7 +32,8 @@ pub use areas::{
     signals::SignalStore,
 };
 pub use budgets::{
-    BudgetRecord, CapLoad, Counter, CounterChange, CounterKey, NewAlert, Reservation, ReservationSummary, Reserved,
+    BudgetRecord, CapLoad, Counter, CounterChange, CounterKey, Leased, NewAlert, Reservation, ReservationSummary,
+    Reserved,
 };
 pub use domain::budgets::alert::AlertQuery;
 pub use error::StoreError;

@@ -57,8 +57,27 @@ pub trait BudgetStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<ReservationSummary, StoreError>;
 
-    /// Forgets holds that expired before `before`; how many.
+    /// Forgets holds and leases that expired before `before`; how many.
     async fn prune_reservations(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Whether other processes write the counters too (Postgres): plain
+    /// checks are then answered from per-process leases.
+    fn shared_counters(&self) -> bool;
+
+    /// Grants `holder` a lease on each counter of `keys` (with its cap's
+    /// limit) until `expires`: a `1/share` slice of the room left under the
+    /// limit after spend, live reservations and other holders' live leases
+    /// (zero when none is left), replacing its last one. Taken under the
+    /// counters' row locks, so the live leases of all holders never add up to
+    /// more than the room they were granted from. One result per key, in order.
+    async fn lease(
+        &self,
+        holder: &str,
+        keys: &[(CounterKey, domain::Nanos)],
+        share: i64,
+        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<Vec<Leased>, StoreError>;
 
     /// Records an alert unless an identical one exists; its id when new.
     async fn fire_alert(&self, alert: &NewAlert) -> Result<Option<i64>, StoreError>;

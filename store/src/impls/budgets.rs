@@ -140,6 +140,21 @@ macro_rules! impl_budgets_store {
                 self.prune_reservations_in_db(before).await
             }
 
+            fn shared_counters(&self) -> bool {
+                $dialect == $crate::sql::Dialect::Postgres
+            }
+
+            async fn lease(
+                &self,
+                holder: &str,
+                keys: &[($crate::CounterKey, domain::Nanos)],
+                share: i64,
+                now: chrono::DateTime<chrono::Utc>,
+                expires: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Vec<$crate::Leased>, $crate::StoreError> {
+                self.lease_now(holder, keys, share, now, expires).await
+            }
+
             async fn fire_alert(&self, a: &$crate::NewAlert) -> Result<Option<i64>, $crate::StoreError> {
 
                 let mut tx = self.writer.begin().await?;

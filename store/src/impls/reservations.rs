@@ -1,7 +1,8 @@
 //! Reservations against hard caps (`cap_reservations`), shared by both
 //! backends: taking one all-or-none under the counters' locks, reading a
 //! counter's load (spend plus live holds), settling holds in the ingest
-//! transaction that stores their call, and the budget page's summary.
+//! transaction that stores their call, the budget page's summary, and the
+//! per-process leases plain checks are answered from on Postgres.
 //!
 //! Locks: a reservation locks its counters' `budget_spend` rows in key order
 //! (Postgres `FOR UPDATE`; SQLite has one writer), the order ingest's counter
@@ -42,53 +43,8 @@ macro_rules! impl_reservations {
                 let mut refused = false;
                 for i in order {
                     let (k, limit) = &r.holds[i];
-                    let start = k.period_start.timestamp();
-                    let spent: Option<i64> = if $dialect == $crate::sql::Dialect::Postgres {
-                        // The row exists, so that its lock orders every reservation and batch on it.
-                        sqlx::query(
-                            "insert into budget_spend (budget_id, split_value, period_start, spent_nanos, calls) \
-                             values ($1, $2, $3, 0, 0) on conflict do nothing",
-                        )
-                        .bind(&k.budget_id)
-                        .bind(&k.split_value)
-                        .bind(start)
-                        .execute(&mut *tx)
-                        .await?;
-                        sqlx::query_scalar(
-                            "select spent_nanos from budget_spend \
-                             where budget_id = $1 and split_value = $2 and period_start = $3 for update",
-                        )
-                        .bind(&k.budget_id)
-                        .bind(&k.split_value)
-                        .bind(start)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                    } else {
-                        sqlx::query_scalar(
-                            "select spent_nanos from budget_spend \
-                             where budget_id = ? and split_value = ? and period_start = ?",
-                        )
-                        .bind(&k.budget_id)
-                        .bind(&k.split_value)
-                        .bind(start)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                    };
-                    let sql = self.q(
-                        "select cast(coalesce(sum(amount_nanos), 0) as bigint) from cap_reservations \
-                         where budget_id = ? and split_value = ? and period_start = ? and expires_us > ?",
-                    );
-                    let reserved: i64 = sqlx::query_scalar(&sql)
-                        .bind(&k.budget_id)
-                        .bind(&k.split_value)
-                        .bind(start)
-                        .bind(now_us)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    loads[i] = $crate::CapLoad {
-                        spent: domain::Nanos(spent.unwrap_or(0)),
-                        reserved: domain::Nanos(reserved),
-                    };
+                    let (spent, reserved) = self.locked_load(&mut tx, k, now_us).await?;
+                    loads[i] = $crate::CapLoad { spent: domain::Nanos(spent), reserved: domain::Nanos(reserved) };
                     refused |= domain::budgets::cap::refuses(*limit, loads[i].total(), r.amount);
                 }
                 if refused {
@@ -120,6 +76,128 @@ macro_rules! impl_reservations {
                 }
                 tx.commit().await?;
                 Ok($crate::Reserved::Granted { expires: r.expires })
+            }
+
+            /// A counter's spend and live holds, its `budget_spend` row locked
+            /// first (Postgres `FOR UPDATE`, created empty if missing, so that
+            /// its lock orders every reservation, lease and batch on it).
+            async fn locked_load(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                k: &$crate::CounterKey,
+                now_us: i64,
+            ) -> Result<(i64, i64), $crate::StoreError> {
+                let start = k.period_start.timestamp();
+                let lock = if $dialect == $crate::sql::Dialect::Postgres {
+                    sqlx::query(
+                        "insert into budget_spend (budget_id, split_value, period_start, spent_nanos, calls) \
+                         values ($1, $2, $3, 0, 0) on conflict do nothing",
+                    )
+                    .bind(&k.budget_id)
+                    .bind(&k.split_value)
+                    .bind(start)
+                    .execute(&mut **tx)
+                    .await?;
+                    " for update"
+                } else {
+                    ""
+                };
+                let sql = self.q(&format!(
+                    "select spent_nanos from budget_spend \
+                     where budget_id = ? and split_value = ? and period_start = ?{lock}"
+                ));
+                let spent: Option<i64> = sqlx::query_scalar(&sql)
+                    .bind(&k.budget_id)
+                    .bind(&k.split_value)
+                    .bind(start)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                let sql = self.q(
+                    "select cast(coalesce(sum(amount_nanos), 0) as bigint) from cap_reservations \
+                     where budget_id = ? and split_value = ? and period_start = ? and expires_us > ?",
+                );
+                let reserved: i64 = sqlx::query_scalar(&sql)
+                    .bind(&k.budget_id)
+                    .bind(&k.split_value)
+                    .bind(start)
+                    .bind(now_us)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                Ok((spent.unwrap_or(0), reserved))
+            }
+
+            /// Grants this process (`holder`) a lease on each counter (with its
+            /// limit), in one transaction taking their rows in key order: a
+            /// `1/share` slice of each one's room (limit minus spend, live holds
+            /// and the other holders' live leases), replacing its previous lease.
+            pub(crate) async fn lease_now(
+                &self,
+                holder: &str,
+                keys: &[($crate::CounterKey, domain::Nanos)],
+                share: i64,
+                now: chrono::DateTime<chrono::Utc>,
+                expires: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Vec<$crate::Leased>, $crate::StoreError> {
+                let now_us = $crate::rollup::micros(now);
+                let mut tx = self.writer.begin().await?;
+                self.lock_budgets(&mut tx, false).await?;
+                let mut order: Vec<usize> = (0..keys.len()).collect();
+                order.sort_by(|a, b| keys[*a].0.cmp(&keys[*b].0));
+                let mut out = vec![$crate::Leased::default(); keys.len()];
+                for i in order {
+                    let (key, limit) = &keys[i];
+                    out[i] = self.lease_one(&mut tx, holder, key, *limit, share, now_us, expires).await?;
+                }
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            /// One counter's lease, in the lease transaction.
+            #[allow(clippy::too_many_arguments, reason = "the lease's parts, all needed")]
+            async fn lease_one(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                holder: &str,
+                key: &$crate::CounterKey,
+                limit: domain::Nanos,
+                share: i64,
+                now_us: i64,
+                expires: chrono::DateTime<chrono::Utc>,
+            ) -> Result<$crate::Leased, $crate::StoreError> {
+                let (spent, reserved) = self.locked_load(tx, key, now_us).await?;
+                let sql = self.q(
+                    "select cast(coalesce(sum(amount_nanos), 0) as bigint) from cap_leases \
+                     where budget_id = ? and split_value = ? and period_start = ? and holder <> ? and expires_us > ?",
+                );
+                let others: i64 = sqlx::query_scalar(&sql)
+                    .bind(&key.budget_id)
+                    .bind(&key.split_value)
+                    .bind(key.period_start.timestamp())
+                    .bind(holder)
+                    .bind(now_us)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                let room = limit.0.saturating_sub(spent).saturating_sub(reserved).saturating_sub(others);
+                let granted = if room > 0 { room / share.max(1) } else { 0 };
+                let sql = self.q(
+                    "insert into cap_leases (holder, budget_id, split_value, period_start, amount_nanos, expires_us) \
+                     values (?, ?, ?, ?, ?, ?) on conflict (budget_id, split_value, period_start, holder) \
+                     do update set amount_nanos = excluded.amount_nanos, expires_us = excluded.expires_us",
+                );
+                sqlx::query(&sql)
+                    .bind(holder)
+                    .bind(&key.budget_id)
+                    .bind(&key.split_value)
+                    .bind(key.period_start.timestamp())
+                    .bind(granted)
+                    .bind($crate::rollup::micros(expires))
+                    .execute(&mut **tx)
+                    .await?;
+                Ok($crate::Leased {
+                    granted: domain::Nanos(granted),
+                    load: $crate::CapLoad { spent: domain::Nanos(spent), reserved: domain::Nanos(reserved) },
+                    others: domain::Nanos(others),
+                })
             }
 
             /// The live holds on each named counter at `now` (zero where none).
@@ -253,14 +331,17 @@ macro_rules! impl_reservations {
                 Ok($crate::ReservationSummary { live, reserved: domain::Nanos(reserved), expired })
             }
 
-            /// Deletes holds that expired before `before`; how many.
+            /// Deletes holds and leases that expired before `before`; how many.
             pub(crate) async fn prune_reservations_in_db(
                 &self,
                 before: chrono::DateTime<chrono::Utc>,
             ) -> Result<u64, $crate::StoreError> {
-                let sql = self.q("delete from cap_reservations where expires_us < ?");
-                let done = sqlx::query(&sql).bind($crate::rollup::micros(before)).execute(&self.writer).await?;
-                Ok(done.rows_affected())
+                let mut n = 0;
+                for table in ["cap_reservations", "cap_leases"] {
+                    let sql = self.q(&format!("delete from {table} where expires_us < ?"));
+                    n += sqlx::query(&sql).bind($crate::rollup::micros(before)).execute(&self.writer).await?.rows_affected();
+                }
+                Ok(n)
             }
         }
     };

@@ -69,6 +69,7 @@ conformance!(
     signal_rules_scenarios_and_tiers_round_trip,
     the_task_rollup_follows_ingest_repricing_and_remapping,
     reservations_hold_settle_and_expire,
+    leases_share_the_room_a_cap_has_left,
     hot_queries_use_indexes,
     the_plan_check_sees_a_full_scan,
 );

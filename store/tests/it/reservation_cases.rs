@@ -74,3 +74,47 @@ pub async fn reservations_hold_settle_and_expire(s: Arc<dyn Store>) {
     assert_eq!(s.reservation_summary("cap", start, later).await.unwrap(), ReservationSummary::default());
     assert_eq!(s.cap_load(&[key("cap2")], later).await.unwrap()[0].reserved, Nanos(DOLLAR));
 }
+
+pub async fn leases_share_the_room_a_cap_has_left(s: Arc<dyn Store>) {
+    let now = Utc::now();
+    let start = this_month().start;
+    s.create_budget(&budget("cap", tags(&[]), None, 100 * DOLLAR, &[], true), now).await.unwrap();
+    let key = CounterKey { budget_id: "cap".into(), split_value: String::new(), period_start: start };
+    let limits = [(key.clone(), Nanos(100 * DOLLAR))];
+    let until = now + Duration::seconds(2);
+    s.insert_events(&[at("spent", now, 20 * DOLLAR, tags(&[]))]).await.unwrap();
+    s.reserve(
+        &Reservation {
+            id: "held".into(),
+            amount: Nanos(10 * DOLLAR),
+            expires: now + Duration::minutes(10),
+            holds: limits.to_vec(),
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    // Room: $100 - $20 spent - $10 held = $70; a tenth of it.
+    let a = s.lease("proc-a", &limits, 10, now, until).await.unwrap();
+    assert_eq!(a[0].granted, Nanos(7 * DOLLAR));
+    assert_eq!(a[0].load, CapLoad { spent: Nanos(20 * DOLLAR), reserved: Nanos(10 * DOLLAR) });
+    // Another process's lease comes from the room A's does not hold: ($70 - $7) / 10.
+    let b = s.lease("proc-b", &limits, 10, now, until).await.unwrap();
+    assert_eq!((b[0].granted, b[0].others), (Nanos(6_300_000_000), Nanos(7 * DOLLAR)));
+    // Renewing replaces A's own lease rather than adding to it.
+    let a2 = s.lease("proc-a", &limits, 10, now, until).await.unwrap();
+    assert_eq!((a2[0].granted, a2[0].others), (Nanos(6_370_000_000), Nanos(6_300_000_000)));
+    // Past their expiry, leases hold nothing.
+    let later = until + Duration::seconds(1);
+    let c = s.lease("proc-c", &limits, 10, later, later + Duration::seconds(2)).await.unwrap();
+    assert_eq!((c[0].granted, c[0].others), (Nanos(7 * DOLLAR), Nanos(0)));
+    // With no room left, the lease is empty.
+    s.insert_events(&[at("more", now, 70 * DOLLAR, tags(&[]))]).await.unwrap();
+    let full = s.lease("proc-a", &limits, 10, later, later + Duration::seconds(2)).await.unwrap();
+    assert_eq!(full[0].granted, Nanos(0));
+    assert_eq!(
+        s.prune_reservations(later + Duration::seconds(5)).await.unwrap(),
+        3,
+        "proc-a, proc-b and proc-c's leases"
+    );
+}
