@@ -12,7 +12,11 @@
 //! [`domain::budgets::cap::DEFAULT_RESERVATION_TTL_SECS`]). Every check
 //! counts live holds as spend, so callers that reserve cannot together pass
 //! a cap by more than their real costs exceed their estimates.
+//!
+//! Where processes share the counters (Postgres), a plain check is answered
+//! from this process's lease on each counter ([`crate::leases`]).
 
+use crate::leases::Answer;
 use chrono::{DateTime, Utc};
 use domain::budgets::budget::BudgetSpec;
 use domain::budgets::window::{self, Tz};
@@ -21,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use store::{BudgetStore, CounterChange, CounterKey, Reservation, Reserved, StoreError};
+use store::{BudgetStore, CapLoad, CounterChange, CounterKey, Reservation, Reserved, StoreError};
 
 /// How long budget definitions are cached.
 pub const REFRESH: Duration = Duration::from_secs(1);
@@ -105,6 +109,8 @@ pub struct CapIndex {
     generation: AtomicU64,
     /// How long a reservation is held unless its call is ingested, in seconds.
     ttl_secs: AtomicU64,
+    /// This process's leases, for plain checks when processes share the counters.
+    pub leases: crate::leases::Leases,
 }
 
 impl CapIndex {
@@ -115,6 +121,7 @@ impl CapIndex {
             reloading: AtomicBool::new(false),
             generation: AtomicU64::new(0),
             ttl_secs: AtomicU64::new(domain::budgets::cap::DEFAULT_RESERVATION_TTL_SECS),
+            leases: Default::default(),
         }
     }
 
@@ -198,6 +205,30 @@ impl CapIndex {
                 }
             }
             None if keys.is_empty() => return Ok(Checked::default()),
+            None if self.leases.enabled() && self.store.shared_counters() => {
+                let limits: Vec<(CounterKey, Nanos)> =
+                    keys.iter().cloned().zip(which.iter().map(|(cap, _)| cap.spec.amount)).collect();
+                let answers = self.leases.admit(self.store.as_ref(), &limits, extra, now).await?;
+                let refused = answers
+                    .iter()
+                    .zip(&which)
+                    .any(|(a, (cap, _))| matches!(a, Answer::Load(l) if refuses(cap.spec.amount, l.total(), extra)));
+                if refused {
+                    for (a, key) in answers.iter().zip(&keys) {
+                        if *a == Answer::Admitted {
+                            self.leases.give_back(key, extra);
+                        }
+                    }
+                }
+                // An admitted counter's lease covered the estimate: it does not refuse.
+                answers
+                    .into_iter()
+                    .map(|a| match a {
+                        Answer::Admitted => CapLoad::default(),
+                        Answer::Load(l) => l,
+                    })
+                    .collect()
+            }
             None => self.store.cap_load(&keys, now).await?,
         };
         let blocked_by = keys

@@ -1,8 +1,9 @@
 //! Exactness across processes: two real `bursar` processes on one Postgres
 //! database, clients racing to spend against one hard cap through both. Each
 //! client asks `/check` before every call and reports it to `/events` after,
-//! as a real agent would. The cap may be passed only by calls already in
-//! flight (at most one per client), and the counter must equal the calls.
+//! as a real agent would. The processes answer plain checks from their
+//! leases (`budgets::leases`); the cap may be passed only by calls already
+//! in flight (at most one per client), and the counter must equal the calls.
 
 #[path = "../../server/tests/it/helpers.rs"]
 #[allow(dead_code, reason = "the helpers are shared with the it binary, which uses the rest")]
@@ -166,8 +167,16 @@ async fn two_processes_do_not_overshoot_a_hard_cap() {
     let alerts: Value = call(&http, format!("{url_a}/api/v1/alerts?budget={budget_id}"), &key, None).await;
     let kinds: Vec<&str> = alerts.as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, vec!["cap", "threshold"], "each alert once, from whichever process crossed it");
+    // Far from the cap, the processes admitted checks from their leases.
+    let mut from_leases = 0u64;
+    for url in [&url_a, &url_b] {
+        let text = http.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
+        let line = text.lines().find(|l| l.starts_with("bursar_cap_lease_admitted_total ")).expect("the lease metric");
+        from_leases += line.rsplit(' ').next().unwrap().parse::<u64>().unwrap();
+    }
+    assert!(from_leases > 0, "no check was admitted from a lease");
     eprintln!(
-        "two processes, {} clients: {calls} calls, {spent_by_calls} spent against a {cap} cap",
+        "two processes, {} clients: {calls} calls, {spent_by_calls} spent against a {cap} cap; {from_leases} admitted from leases",
         2 * CLIENTS_PER_PROCESS
     );
 

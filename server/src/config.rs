@@ -50,6 +50,9 @@ pub struct Config {
     /// `BURSAR_RESERVATION_TTL_SECS`: how long a check's reservation holds its
     /// estimate against the caps when the call is never ingested (default 600).
     pub reservation_ttl: Duration,
+    /// `BURSAR_CAP_LEASE_MS`: on Postgres, how long a process's lease on a
+    /// cap counter lasts (default 2000; 0 reads every check from the database).
+    pub cap_lease: Duration,
     /// `BURSAR_OTLP_TAGS` (`attribute=tag,…`, e.g. `app.feature=workflow`) and
     /// `BURSAR_OTLP_TASK_ATTRIBUTE` (e.g. `gen_ai.conversation.id`): where OTLP
     /// spans' tags and task ids come from, beyond the defaults.
@@ -81,6 +84,7 @@ impl std::fmt::Debug for Config {
             .field("alert_webhook", &self.alert_webhook.as_ref().map(|_| "(set)"))
             .field("forecast_every", &self.forecast_every)
             .field("reservation_ttl", &self.reservation_ttl)
+            .field("cap_lease", &self.cap_lease)
             .field("otlp_mapping", &self.otlp_mapping)
             .finish()
     }
@@ -202,6 +206,7 @@ impl Config {
                 domain::budgets::cap::DEFAULT_RESERVATION_TTL_SECS,
                 1,
             )?),
+            cap_lease: Duration::from_millis(num("BURSAR_CAP_LEASE_MS", budgets::leases::DEFAULT_LEASE_MS, 0)?),
             otlp_mapping: otlp_mapping(get("BURSAR_OTLP_TAGS"), get("BURSAR_OTLP_TASK_ATTRIBUTE"))?,
         })
     }

@@ -50,6 +50,7 @@ impl AppState {
         budgets.set_tag_rules(std::sync::Arc::new(move |scope| rules.taxonomy().remap(scope)));
         budgets.set_webhook_policy(config.webhook_policy.clone());
         budgets.caps.set_reservation_ttl(config.reservation_ttl);
+        budgets.caps.leases.set_ttl(config.cap_lease);
         let signals = signals::Signals::new(store.clone());
         signals.set_webhook_policy(config.webhook_policy.clone());
         let webhooks = budgets::webhook::Sender::new(crate::config::WEBHOOK_TIMEOUT, config.webhook_policy.clone())

@@ -12,7 +12,17 @@ use ingest::PoolStat;
 pub async fn get_metrics(State(state): State<AppState>) -> Response {
     let pools: Vec<PoolStat> =
         state.store.pool_stats().into_iter().map(|(name, size, idle)| PoolStat { name, size, idle }).collect();
-    let body = state.metrics.render(&pools);
+    let mut body = state.metrics.render(&pools);
+    let leases = &state.budgets.caps.leases;
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    body.push_str(&format!(
+        "# HELP bursar_cap_lease_admitted_total Cap counters that admitted a check from this process's lease (Postgres).\n\
+         # TYPE bursar_cap_lease_admitted_total counter\nbursar_cap_lease_admitted_total {}\n\
+         # HELP bursar_cap_lease_renewals_total Lease renewals this process asked the database for.\n\
+         # TYPE bursar_cap_lease_renewals_total counter\nbursar_cap_lease_renewals_total {}\n",
+        load(&leases.from_memory),
+        load(&leases.renewals),
+    ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
 

@@ -1,0 +1,207 @@
+//! Per-process leases on hard caps, for plain checks when many processes
+//! share the counters (Postgres).
+//!
+//! Reading every counter from the database on every check costs a round
+//! trip; at 20,000 checks/s that is most of a Postgres core. Instead each
+//! process asks the database for a lease on a counter: a `1/`[`SHARE`]
+//! slice of the room left under the cap after spend, live reservations and
+//! every other process's live leases, taken under the counter's row lock
+//! (`store::BudgetStore::lease`). The process then admits checks in memory,
+//! taking each one's `estimated_cost` from its slice, until the slice is used
+//! up or the lease expires ([`DEFAULT_LEASE_MS`]); then it renews.
+//!
+//! **The bound.** A lease is granted only from room no other live lease
+//! holds, so the estimates admitted from the live leases add up to at most
+//! the room they were granted from. What a cap can be passed by is then:
+//! - the calls admitted from a lease that are still in flight (not yet
+//!   reported) when that lease is renewed or expires: the renewal no longer
+//!   holds them, and the spend does not count them yet;
+//! - what calls cost beyond their estimates, and calls reported without any
+//!   check (as with every cap).
+//!
+//! A caller that needs no overshoot at all reserves (`"reserve": true`),
+//! which is exact. Near the cap the room is small, each slice is a tenth of
+//! it, and when a lease comes back empty the process decides each check from
+//! the database exactly until that lease expires.
+
+use chrono::{DateTime, Utc};
+use domain::Nanos;
+use rand::RngCore;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use store::{BudgetStore, CapLoad, CounterKey, StoreError};
+
+/// Each lease is this fraction (1/SHARE) of the room left when granted.
+pub const SHARE: i64 = 10;
+
+/// How long a lease lasts by default (`BURSAR_CAP_LEASE_MS`; 0 turns leases off).
+pub const DEFAULT_LEASE_MS: u64 = 2_000;
+
+/// Leases kept in memory before expired ones are swept out.
+const SWEEP_AT: usize = 50_000;
+
+/// One counter's lease as this process holds it.
+#[derive(Clone, Copy, Debug)]
+struct Local {
+    granted: Nanos,
+    used: Nanos,
+    until: Instant,
+    /// A renewal is under way: other checks decide from the database meanwhile.
+    renewing: bool,
+}
+
+/// How a counter answers one check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Admitted from this process's lease (its estimate taken from the slice).
+    Admitted,
+    /// No lease covers it: decide from this load, exactly.
+    Load(CapLoad),
+}
+
+enum Next {
+    Admitted,
+    Renew,
+    Exact,
+}
+
+/// This process's leases.
+pub struct Leases {
+    /// Names this process's leases in the database.
+    holder: String,
+    ttl_ms: AtomicU64,
+    held: Mutex<HashMap<CounterKey, Local>>,
+    /// Checks admitted from memory, and lease renewals (for `/metrics` and the bench).
+    pub from_memory: AtomicU64,
+    pub renewals: AtomicU64,
+}
+
+impl Default for Leases {
+    fn default() -> Leases {
+        let mut id = [0u8; 8];
+        rand::thread_rng().fill_bytes(&mut id);
+        Leases {
+            holder: format!("proc-{}", id.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+            ttl_ms: AtomicU64::new(DEFAULT_LEASE_MS),
+            held: Mutex::new(HashMap::new()),
+            from_memory: AtomicU64::new(0),
+            renewals: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Leases {
+    /// Sets how long a lease lasts; zero turns leases off.
+    pub fn set_ttl(&self, ttl: Duration) {
+        self.ttl_ms.store(ttl.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Whether checks are answered from leases.
+    pub fn enabled(&self) -> bool {
+        self.ttl_ms.load(Ordering::Relaxed) > 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CounterKey, Local>> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes `estimate` from this process's lease on each counter (with its
+    /// cap's limit), renewing the leases that expired or ran out in one store
+    /// call; where no lease covers the estimate, the counter's load for an
+    /// exact decision. One answer per key, in order.
+    pub async fn admit(
+        &self,
+        store: &dyn BudgetStore,
+        keys: &[(CounterKey, Nanos)],
+        estimate: Nanos,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Answer>, StoreError> {
+        let ttl = Duration::from_millis(self.ttl_ms.load(Ordering::Relaxed));
+        let mut next = Vec::with_capacity(keys.len());
+        {
+            let mut held = self.lock();
+            let at = Instant::now();
+            for (key, _) in keys {
+                let step = match held.get_mut(key) {
+                    Some(l) if l.until > at && l.granted.0 > 0 && l.granted.0 - l.used.0 >= estimate.0 => {
+                        l.used += estimate;
+                        Next::Admitted
+                    }
+                    // Renewing, or empty when last granted: the database decides until it expires.
+                    Some(l) if l.renewing || (l.until > at && l.granted.0 == 0) => Next::Exact,
+                    Some(l) => {
+                        l.renewing = true;
+                        Next::Renew
+                    }
+                    None => {
+                        held.insert(
+                            key.clone(),
+                            Local { granted: Nanos(0), used: Nanos(0), until: at, renewing: true },
+                        );
+                        Next::Renew
+                    }
+                };
+                next.push(step);
+            }
+        }
+        let renew: Vec<(CounterKey, Nanos)> =
+            keys.iter().zip(&next).filter(|(_, n)| matches!(n, Next::Renew)).map(|(k, _)| k.clone()).collect();
+        let exact: Vec<CounterKey> =
+            keys.iter().zip(&next).filter(|(_, n)| matches!(n, Next::Exact)).map(|(k, _)| k.0.clone()).collect();
+        let granted = if renew.is_empty() {
+            vec![]
+        } else {
+            self.renewals.fetch_add(1, Ordering::Relaxed);
+            let expires = now + chrono::Duration::milliseconds(ttl.as_millis() as i64);
+            match store.lease(&self.holder, &renew, SHARE, now, expires).await {
+                Ok(g) => g,
+                Err(e) => {
+                    let mut held = self.lock();
+                    for (k, _) in &renew {
+                        held.remove(k);
+                    }
+                    return Err(e);
+                }
+            }
+        };
+        let loads = if exact.is_empty() { vec![] } else { store.cap_load(&exact, now).await? };
+        let (mut granted, mut loads) = (granted.into_iter(), loads.into_iter());
+        let mut held = self.lock();
+        let until = Instant::now() + ttl;
+        let answers = keys
+            .iter()
+            .zip(next)
+            .map(|((key, _), step)| match step {
+                Next::Admitted => Answer::Admitted,
+                Next::Exact => Answer::Load(loads.next().unwrap_or_default()),
+                Next::Renew => {
+                    let got = granted.next().unwrap_or_default();
+                    let fits = got.granted.0 > 0 && got.granted.0 >= estimate.0;
+                    let used = if fits { estimate } else { Nanos(0) };
+                    held.insert(key.clone(), Local { granted: got.granted, used, until, renewing: false });
+                    if fits {
+                        Answer::Admitted
+                    } else {
+                        Answer::Load(got.load)
+                    }
+                }
+            })
+            .collect::<Vec<_>>();
+        if held.len() > SWEEP_AT {
+            let at = Instant::now();
+            held.retain(|_, l| l.until > at || l.renewing);
+        }
+        let admitted = answers.iter().filter(|a| matches!(a, Answer::Admitted)).count() as u64;
+        self.from_memory.fetch_add(admitted, Ordering::Relaxed);
+        Ok(answers)
+    }
+
+    /// Gives back `estimate` taken from `key`'s lease (another cap refused the call).
+    pub fn give_back(&self, key: &CounterKey, estimate: Nanos) {
+        if let Some(l) = self.lock().get_mut(key) {
+            l.used = Nanos((l.used.0 - estimate.0).max(0));
+        }
+    }
+}
