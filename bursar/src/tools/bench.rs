@@ -385,6 +385,12 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
     ));
     server.stop().await?;
 
+    if backend == "Postgres" {
+        let (figure, target, measured, met) =
+            crate::tools::bench_check::against_exact(&config.database_url, &key, &args.check, &check).await?;
+        rows.push(row(figure, target, measured, met));
+    }
+
     println!("\n| figure | target | measured | met |\n|---|---|---|---|");
     for r in rows {
         let met = if r.met { "yes" } else { "**no**" };

@@ -2,6 +2,7 @@
 //! the bench's teams, users and tasks, then `POST /api/v1/check` at full
 //! speed (throughput) and paced at a fixed rate (latency at that load).
 
+use crate::tools::bench_proc::ServerProc;
 use crate::tools::bench_stats::{ms, pct};
 use budgets::Actor;
 use domain::budgets::draft::Draft;
@@ -175,4 +176,33 @@ pub async fn run(base: &str, key: &str, args: &CheckArgs) -> anyhow::Result<Chec
         ms(pct(&lat, 1.0)),
     );
     Ok(CheckFigures { paced_rate: n as f64 / wall.as_secs_f64(), paced_p99: pct(&lat, 0.99) })
+}
+
+/// The same check, in the same run, on a server with leases off (one
+/// database read per check): the baseline the leased figures are a ratio
+/// of. Returns the closing table's row (figure, target, measured, met).
+pub async fn against_exact(
+    database_url: &str,
+    key: &str,
+    args: &CheckArgs,
+    leased: &CheckFigures,
+) -> anyhow::Result<(&'static str, &'static str, String, bool)> {
+    let exact = ServerProc::start_with(database_url, &[("BURSAR_CAP_LEASE_MS", "0")]).await?;
+    println!("  check with leases off (BURSAR_CAP_LEASE_MS=0), the baseline:");
+    let base = run(&exact.base, key, args).await?;
+    exact.stop().await?;
+    let measured = format!(
+        "{:.0} vs {:.0} checks/s achieved = {:.2}×; p99 {} vs {}",
+        leased.paced_rate,
+        base.paced_rate,
+        leased.paced_rate / base.paced_rate.max(1.0),
+        ms(leased.paced_p99),
+        ms(base.paced_p99)
+    );
+    Ok((
+        "check with per-process leases, against one database read per check (same run)",
+        "ratio of paced rates",
+        measured,
+        leased.paced_rate >= base.paced_rate,
+    ))
 }

@@ -16,6 +16,11 @@ pub struct ServerProc {
 impl ServerProc {
     /// Starts `bursar serve` on `database_url` at a free local port and waits until `/readyz` answers 200.
     pub async fn start(database_url: &str) -> anyhow::Result<ServerProc> {
+        ServerProc::start_with(database_url, &[]).await
+    }
+
+    /// [`ServerProc::start`] with settings of its own (`BURSAR_…` variables).
+    pub async fn start_with(database_url: &str, settings: &[(&str, &str)]) -> anyhow::Result<ServerProc> {
         let addr = {
             let l = std::net::TcpListener::bind("127.0.0.1:0")?;
             l.local_addr()?
@@ -27,6 +32,7 @@ impl ServerProc {
             .env("BURSAR_DATABASE_URL", database_url)
             .env("LEPTOS_SITE_ADDR", addr.to_string())
             .env("BURSAR_LOG", std::env::var("BURSAR_LOG").unwrap_or_else(|_| "warn".into()))
+            .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()?;
