@@ -76,7 +76,7 @@ pub struct BenchArgs {
 
 use crate::tools::bench_bodies::bodies;
 use crate::tools::bench_queries::{explore_runs, spend_runs, BENCH_EMAIL, BENCH_PASSWORD};
-use crate::tools::bench_stats::{ms, pct};
+use crate::tools::bench_stats::{median, ms, pct};
 
 /// Sends all bodies with `clients` concurrent clients; returns wall time and per-request latencies.
 async fn ingest(
@@ -156,20 +156,6 @@ async fn ingest_rounds(
     }
     all.sort();
     Ok((rates, all))
-}
-
-/// The median of some figures.
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        (v[m - 1] + v[m]) / 2.0
-    }
 }
 
 /// The store's set-up, in-process: an empty store gets a key, hard caps, a taxonomy and a person.
@@ -277,6 +263,12 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         json_share <= 0.25 && otlp_share <= 0.25,
     ));
 
+    let raw = crate::tools::bench_baseline::raw_insert_rate(
+        &config.database_url,
+        &bodies(0, args.events, args.batch, args.spread_secs),
+    )
+    .await?;
+    println!("engine's raw insert of the same {} rows (bare table, one connection): {raw:.0} rows/s", args.events);
     println!("empty store:");
     let server = crate::tools::bench_proc::ServerProc::start(&config.database_url).await?;
     let (rates, lat) = ingest_rounds(&server.base, &key, &args, 0).await?;
@@ -288,6 +280,8 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         format!("{empty_rate:.0} events/s"),
         empty_rate >= if backend == "SQLite" { 50_000.0 } else { 30_000.0 },
     ));
+    let measured = format!("{empty_rate:.0} vs {raw:.0} rows/s = {:.0}%", 100.0 * empty_rate / raw.max(1.0));
+    rows.push(row("ingest, empty store, against the engine's raw insert of the same rows", "ratio", measured, true));
     rows.push(row("ingest ack p99, empty store", "<= 100 ms", ms(p99), p99 <= Duration::from_millis(100)));
     server.stop().await?;
 

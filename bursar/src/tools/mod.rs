@@ -3,6 +3,7 @@
 //! Nothing the server runs while serving calls into here.
 
 pub mod bench;
+pub mod bench_baseline;
 pub mod bench_bodies;
 pub mod bench_check;
 pub mod bench_guards;
