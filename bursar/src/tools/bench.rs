@@ -70,6 +70,10 @@ pub struct BenchArgs {
     /// Spend queries and Explore pages timed.
     #[arg(long, default_value_t = 200)]
     query_runs: usize,
+    /// Bursar processes on one Postgres for the scale-out phase (2 or more
+    /// runs it: one process, then this many, sharing the load).
+    #[arg(long, default_value_t = 1)]
+    replicas: usize,
     #[command(flatten)]
     check: crate::tools::bench_check::CheckArgs,
 }
@@ -77,54 +81,6 @@ pub struct BenchArgs {
 use crate::tools::bench_bodies::bodies;
 use crate::tools::bench_queries::{explore_runs, spend_runs, BENCH_EMAIL, BENCH_PASSWORD};
 use crate::tools::bench_stats::{median, ms, pct};
-
-/// Sends all bodies with `clients` concurrent clients; returns wall time and per-request latencies.
-async fn ingest(
-    url: &str,
-    key: &str,
-    bodies: Vec<Vec<u8>>,
-    clients: usize,
-) -> anyhow::Result<(Duration, Vec<Duration>)> {
-    let client = reqwest::Client::new();
-    let queue = std::sync::Arc::new(tokio::sync::Mutex::new(bodies));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let (client, queue, url, key) = (client.clone(), queue.clone(), url.to_string(), key.to_string());
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            loop {
-                let Some(body) = queue.lock().await.pop() else {
-                    break;
-                };
-                let t = Instant::now();
-                loop {
-                    let resp = client
-                        .post(&url)
-                        .bearer_auth(&key)
-                        .header("content-type", "application/json")
-                        .body(body.clone())
-                        .send()
-                        .await?;
-                    match resp.status().as_u16() {
-                        200 => break,
-                        429 | 503 => tokio::time::sleep(Duration::from_millis(200)).await,
-                        s => anyhow::bail!("ingest answered {s}: {}", resp.text().await.unwrap_or_default()),
-                    }
-                }
-                lat.push(t.elapsed());
-            }
-            anyhow::Ok(lat)
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    let wall = started.elapsed();
-    all.sort();
-    Ok((wall, all))
-}
 
 /// Ingest rounds of `args.events` each, ids from `first`: each round's rate, and every request's latency.
 async fn ingest_rounds(
@@ -136,8 +92,8 @@ async fn ingest_rounds(
     let (mut rates, mut all) = (Vec::new(), Vec::new());
     for r in 0..args.rounds {
         let start = first + r * args.events;
-        let (wall, lat) = ingest(
-            &format!("{base}/api/v1/events"),
+        let (wall, lat) = crate::tools::bench_ingest::ingest(
+            &[format!("{base}/api/v1/events")],
             key,
             bodies(start, args.events, args.batch, args.spread_secs),
             args.clients,
@@ -354,6 +310,11 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         check.paced_p99 <= Duration::from_millis(2) && check.paced_rate >= 0.98 * f64::from(args.check.check_rate),
     ));
 
+    let mix = (args.events, args.batch, args.clients);
+    for (f, t, m, met) in crate::tools::bench_scale::check_during_ingest(&server.base, &key, &args.check, mix).await? {
+        rows.push(row(f, t, m, met));
+    }
+
     for sweep in crate::tools::bench_sweep::run(&server, &key).await? {
         rows.push(row(
             format!(
@@ -379,6 +340,12 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
     ));
     server.stop().await?;
 
+    if backend == "Postgres" && args.replicas >= 2 {
+        let scale = crate::tools::bench_scale::replicas(&config.database_url, args.replicas, &key, &args.check, mix);
+        for (f, t, m, met) in scale.await? {
+            rows.push(row(f, t, m, met));
+        }
+    }
     if backend == "Postgres" {
         let (figure, target, measured, met) =
             crate::tools::bench_check::against_exact(&config.database_url, &key, &args.check, &check).await?;

@@ -42,6 +42,13 @@ pub async fn create_caps(state: &AppState) -> anyhow::Result<()> {
         ("Each task", vec![], "task", "total", "5"),
         ("Support, monthly", vec![("team", "support")], "", "month", "100000"),
         ("Platform agents, each user", vec![("team", "platform"), ("task_type", "agent")], "user", "week", "200"),
+        (
+            "Fleet (the reservation race)",
+            vec![("team", crate::tools::bench_scale::FLEET_TEAM)],
+            "",
+            "month",
+            crate::tools::bench_scale::RACE_CAP,
+        ),
     ];
     for (name, scope, split, period, amount) in caps {
         let d = Draft {
@@ -84,7 +91,7 @@ fn bodies(n: usize) -> Vec<Vec<u8>> {
 /// hidden by the client waiting it out), else from when it was sent (the
 /// client's 1 ms timer is not the server's latency).
 async fn run_clients(
-    url: &str,
+    urls: &[String],
     key: &str,
     connections: usize,
     (warmup, secs): (u64, u64),
@@ -100,7 +107,7 @@ async fn run_clients(
     let mut tasks = Vec::new();
     for c in 0..connections {
         let (client, bodies, next, blocked) = (client.clone(), bodies.clone(), next.clone(), blocked.clone());
-        let (url, key) = (url.to_string(), key.to_string());
+        let (url, key) = (urls[c % urls.len()].clone(), key.to_string());
         let gap = rate.map(|r| Duration::from_secs_f64(connections as f64 / r as f64));
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
@@ -153,7 +160,7 @@ pub struct CheckFigures {
 }
 
 pub async fn run(base: &str, key: &str, args: &CheckArgs) -> anyhow::Result<CheckFigures> {
-    let url = format!("{base}/api/v1/check");
+    let url = [format!("{base}/api/v1/check")];
     let secs = (args.check_warmup_secs, args.check_secs);
     let (n, wall, lat, blocked) = run_clients(&url, key, args.check_connections, secs, None).await?;
     println!(
@@ -175,6 +182,14 @@ pub async fn run(base: &str, key: &str, args: &CheckArgs) -> anyhow::Result<Chec
         ms(pct(&lat, 0.99)),
         ms(pct(&lat, 1.0)),
     );
+    Ok(CheckFigures { paced_rate: n as f64 / wall.as_secs_f64(), paced_p99: pct(&lat, 0.99) })
+}
+
+/// The paced run alone, its connections spread over several processes' `bases`.
+pub async fn paced(bases: &[String], key: &str, args: &CheckArgs) -> anyhow::Result<CheckFigures> {
+    let urls: Vec<String> = bases.iter().map(|b| format!("{b}/api/v1/check")).collect();
+    let secs = (args.check_warmup_secs, args.check_secs);
+    let (n, wall, lat, _) = run_clients(&urls, key, args.check_paced_connections, secs, Some(args.check_rate)).await?;
     Ok(CheckFigures { paced_rate: n as f64 / wall.as_secs_f64(), paced_p99: pct(&lat, 0.99) })
 }
 
