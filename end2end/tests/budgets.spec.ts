@@ -52,6 +52,7 @@ test('a lead budgets with the form and the 80% alert fires once, to the webhook'
 
   await form.getByLabel('Applies to (scope)').fill(`team=${team}`);
   await form.getByLabel('Webhook URL (optional)').fill(hook.url);
+  await form.getByLabel(/Hard cap/).check();
   await page.screenshot({ path: 'test-results/budget-form.png', fullPage: true });
   await form.getByTestId('save-budget').click();
   await expect(page).toHaveURL(/\/budgets\/bgt_[0-9a-f]{12}$/);
@@ -95,9 +96,18 @@ test('a lead budgets with the form and the 80% alert fires once, to the webhook'
   await row80.getByTestId('ack').click();
   await expect(row80).toContainText(lead.email);
 
-  // The budget's page shows where it stands.
+  // An agent reserves $1.00 for its next call: the cap holds it until the call is reported.
+  const hold = await page.request.post('/api/v1/check', {
+    headers: { Authorization: `Bearer ${key}` },
+    data: { tags: { team, workflow: 'e2e' }, estimated_cost: '1.00', reserve: true, id: `e2e-${budgetId}-next` },
+  });
+  expect(hold.status()).toBe(200);
+  expect((await hold.json()).reservation.amount).toBe('1.00');
+
+  // The budget's page shows where it stands, with the hold.
   await page.goto(`/budgets/${budgetId}`);
   await expect(page.getByTestId('budget-spent')).toHaveText('$8.50');
+  await expect(page.getByTestId('budget-reservations')).toHaveText('$1.00 reserved by 1 call not yet reported');
   await expect(page.getByTestId('burn-chart')).toHaveAttribute('data-chart', 'drawn');
   await page.waitForTimeout(1200); // the chart's draw-in animation
   await page.screenshot({ path: 'test-results/budget.png', fullPage: true });
