@@ -13,8 +13,9 @@
 //! counts live holds as spend, so callers that reserve cannot together pass
 //! a cap by more than their real costs exceed their estimates.
 //!
-//! Where processes share the counters (Postgres), a plain check is answered
-//! from this process's lease on each counter ([`crate::leases`]).
+//! Where processes share the counters (Postgres), a plain check that carries
+//! an `estimated_cost` is answered from this process's lease on each counter
+//! ([`crate::leases`]); one without an estimate is read from the database.
 
 use crate::leases::Answer;
 use chrono::{DateTime, Utc};
@@ -205,7 +206,8 @@ impl CapIndex {
                 }
             }
             None if keys.is_empty() => return Ok(Checked::default()),
-            None if self.leases.enabled() && self.store.shared_counters() => {
+            // Only an estimate can be taken from a lease: a check without one reads the database.
+            None if extra.0 > 0 && self.leases.enabled() && self.store.shared_counters() => {
                 let limits: Vec<(CounterKey, Nanos)> =
                     keys.iter().cloned().zip(which.iter().map(|(cap, _)| cap.spec.amount)).collect();
                 let answers = self.leases.admit(self.store.as_ref(), &limits, extra, now).await?;

@@ -8,11 +8,17 @@
 //! every other process's live leases, taken under the counter's row lock
 //! (`store::BudgetStore::lease`). The process then admits checks in memory,
 //! taking each one's `estimated_cost` from its slice, until the slice is used
-//! up or the lease expires ([`DEFAULT_LEASE_MS`]); then it renews.
+//! up or the lease expires ([`DEFAULT_LEASE_MS`]); then it renews. Only
+//! checks that carry an estimate are admitted this way: one without an
+//! estimate would take nothing from the slice, so it bounds nothing, and such
+//! checks read the database as before. Lease lifetimes run on the wall clock,
+//! whatever instant a check is asked about.
 //!
 //! **The bound.** A lease is granted only from room no other live lease
-//! holds, so the estimates admitted from the live leases add up to at most
-//! the room they were granted from. What a cap can be passed by is then:
+//! holds, and every exact decision (a check read from the database, a
+//! reservation, another lease) counts the live leases as load, so the
+//! estimates admitted from leases add up to at most the room they were
+//! granted from. What a cap can be passed by is then:
 //! - the calls admitted from a lease that are still in flight (not yet
 //!   reported) when that lease is renewed or expires: the renewal no longer
 //!   holds them, and the spend does not count them yet;
@@ -154,8 +160,9 @@ impl Leases {
             vec![]
         } else {
             self.renewals.fetch_add(1, Ordering::Relaxed);
-            let expires = now + chrono::Duration::milliseconds(ttl.as_millis() as i64);
-            match store.lease(&self.holder, &renew, SHARE, now, expires).await {
+            let clock = chrono::Utc::now();
+            let expires = clock + chrono::Duration::milliseconds(ttl.as_millis() as i64);
+            match store.lease(&self.holder, &renew, (SHARE, estimate), clock, expires).await {
                 Ok(g) => g,
                 Err(e) => {
                     let mut held = self.lock();

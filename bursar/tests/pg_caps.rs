@@ -132,7 +132,12 @@ async fn two_processes_do_not_overshoot_a_hard_cap() {
             clients.push(tokio::spawn(async move {
                 let mut made = 0u32;
                 loop {
-                    let ask = json!({"tags": {"team": "race"}, "estimated_cost": CALL_COST});
+                    // Half the clients send an estimate (admitted from leases), half none (read exactly).
+                    let ask = if c % 2 == 0 {
+                        json!({"tags": {"team": "race"}, "estimated_cost": CALL_COST})
+                    } else {
+                        json!({"tags": {"team": "race"}})
+                    };
                     let check = call(&http, format!("{url}/api/v1/check"), &key, Some(&ask)).await;
                     if check["allowed"] == false {
                         return made;

@@ -77,18 +77,20 @@ pub struct NewAlert {
     pub message: Option<String>,
 }
 
-/// What a hard cap's counter carries right now: committed spend, and the
-/// holds of live (unexpired, unsettled) reservations on it.
+/// What a hard cap's counter carries right now: committed spend, the holds
+/// of live (unexpired, unsettled) reservations on it, and the live leases
+/// processes hold on it (Postgres; zero on SQLite).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CapLoad {
     pub spent: Nanos,
     pub reserved: Nanos,
+    pub leased: Nanos,
 }
 
 impl CapLoad {
-    /// Spend plus live reservations: what a check compares with the cap.
+    /// Spend plus live reservations and leases: what a check compares with the cap.
     pub fn total(&self) -> Nanos {
-        Nanos(self.spent.0.saturating_add(self.reserved.0))
+        Nanos(self.spent.0.saturating_add(self.reserved.0).saturating_add(self.leased.0))
     }
 }
 

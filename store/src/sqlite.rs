@@ -162,7 +162,11 @@ impl SqliteStore {
         } else {
             vec![domain::Nanos(0); keys.len()]
         };
-        Ok(spent.into_iter().zip(reserved).map(|(spent, reserved)| crate::CapLoad { spent, reserved }).collect())
+        Ok(spent
+            .into_iter()
+            .zip(reserved)
+            .map(|(spent, reserved)| crate::CapLoad { spent, reserved, leased: domain::Nanos(0) })
+            .collect())
     }
 
     /// Raises the hint before a reservation is written, then takes it.

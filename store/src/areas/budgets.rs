@@ -38,8 +38,8 @@ pub trait BudgetStore: Send + Sync {
     /// Committed spend of each counter named (zero for one that has none yet), read from the database.
     async fn cap_spent(&self, keys: &[CounterKey]) -> Result<Vec<domain::Nanos>, StoreError>;
 
-    /// Each counter's committed spend and the reservations live on it at
-    /// `now`: what the pre-call check compares with the cap.
+    /// Each counter's committed spend and the reservations and leases live
+    /// on it at `now`: what the pre-call check compares with the cap.
     async fn cap_load(&self, keys: &[CounterKey], now: DateTime<Utc>) -> Result<Vec<CapLoad>, StoreError>;
 
     /// Holds `r.amount` against every counter of `r.holds` until `r.expires`,
@@ -66,15 +66,16 @@ pub trait BudgetStore: Send + Sync {
 
     /// Grants `holder` a lease on each counter of `keys` (with its cap's
     /// limit) until `expires`: a `1/share` slice of the room left under the
-    /// limit after spend, live reservations and other holders' live leases
-    /// (zero when none is left), replacing its last one. Taken under the
+    /// limit after spend, live reservations and other holders' live leases,
+    /// or nothing when that slice is below `min` (the estimate asking, so a
+    /// useless slice holds no room), replacing its last one. Taken under the
     /// counters' row locks, so the live leases of all holders never add up to
     /// more than the room they were granted from. One result per key, in order.
     async fn lease(
         &self,
         holder: &str,
         keys: &[(CounterKey, domain::Nanos)],
-        share: i64,
+        share_and_min: (i64, domain::Nanos),
         now: DateTime<Utc>,
         expires: DateTime<Utc>,
     ) -> Result<Vec<Leased>, StoreError>;

@@ -148,11 +148,11 @@ macro_rules! impl_budgets_store {
                 &self,
                 holder: &str,
                 keys: &[($crate::CounterKey, domain::Nanos)],
-                share: i64,
+                share_and_min: (i64, domain::Nanos),
                 now: chrono::DateTime<chrono::Utc>,
                 expires: chrono::DateTime<chrono::Utc>,
             ) -> Result<Vec<$crate::Leased>, $crate::StoreError> {
-                self.lease_now(holder, keys, share, now, expires).await
+                self.lease_now(holder, keys, share_and_min, now, expires).await
             }
 
             async fn fire_alert(&self, a: &$crate::NewAlert) -> Result<Option<i64>, $crate::StoreError> {

@@ -43,8 +43,12 @@ macro_rules! impl_reservations {
                 let mut refused = false;
                 for i in order {
                     let (k, limit) = &r.holds[i];
-                    let (spent, reserved) = self.locked_load(&mut tx, k, now_us).await?;
-                    loads[i] = $crate::CapLoad { spent: domain::Nanos(spent), reserved: domain::Nanos(reserved) };
+                    let (spent, reserved, leased) = self.locked_load(&mut tx, k, now_us, None).await?;
+                    loads[i] = $crate::CapLoad {
+                        spent: domain::Nanos(spent),
+                        reserved: domain::Nanos(reserved),
+                        leased: domain::Nanos(leased),
+                    };
                     refused |= domain::budgets::cap::refuses(*limit, loads[i].total(), r.amount);
                 }
                 if refused {
@@ -78,15 +82,17 @@ macro_rules! impl_reservations {
                 Ok($crate::Reserved::Granted { expires: r.expires })
             }
 
-            /// A counter's spend and live holds, its `budget_spend` row locked
-            /// first (Postgres `FOR UPDATE`, created empty if missing, so that
-            /// its lock orders every reservation, lease and batch on it).
+            /// A counter's spend, live holds and live leases (of every holder
+            /// but `except`), its `budget_spend` row locked first (Postgres
+            /// `FOR UPDATE`, created empty if missing, so that its lock orders
+            /// every reservation, lease and batch on it).
             async fn locked_load(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
                 k: &$crate::CounterKey,
                 now_us: i64,
-            ) -> Result<(i64, i64), $crate::StoreError> {
+                except: Option<&str>,
+            ) -> Result<(i64, i64, i64), $crate::StoreError> {
                 let start = k.period_start.timestamp();
                 let lock = if $dialect == $crate::sql::Dialect::Postgres {
                     sqlx::query(
@@ -123,7 +129,19 @@ macro_rules! impl_reservations {
                     .bind(now_us)
                     .fetch_one(&mut **tx)
                     .await?;
-                Ok((spent.unwrap_or(0), reserved))
+                let sql = self.q(
+                    "select cast(coalesce(sum(amount_nanos), 0) as bigint) from cap_leases \
+                     where budget_id = ? and split_value = ? and period_start = ? and holder <> ? and expires_us > ?",
+                );
+                let leased: i64 = sqlx::query_scalar(&sql)
+                    .bind(&k.budget_id)
+                    .bind(&k.split_value)
+                    .bind(start)
+                    .bind(except.unwrap_or(""))
+                    .bind(now_us)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                Ok((spent.unwrap_or(0), reserved, leased))
             }
 
             /// Grants this process (`holder`) a lease on each counter (with its
@@ -134,7 +152,7 @@ macro_rules! impl_reservations {
                 &self,
                 holder: &str,
                 keys: &[($crate::CounterKey, domain::Nanos)],
-                share: i64,
+                (share, min): (i64, domain::Nanos),
                 now: chrono::DateTime<chrono::Utc>,
                 expires: chrono::DateTime<chrono::Utc>,
             ) -> Result<Vec<$crate::Leased>, $crate::StoreError> {
@@ -146,7 +164,7 @@ macro_rules! impl_reservations {
                 let mut out = vec![$crate::Leased::default(); keys.len()];
                 for i in order {
                     let (key, limit) = &keys[i];
-                    out[i] = self.lease_one(&mut tx, holder, key, *limit, share, now_us, expires).await?;
+                    out[i] = self.lease_one(&mut tx, holder, key, *limit, (share, min), now_us, expires).await?;
                 }
                 tx.commit().await?;
                 Ok(out)
@@ -160,25 +178,15 @@ macro_rules! impl_reservations {
                 holder: &str,
                 key: &$crate::CounterKey,
                 limit: domain::Nanos,
-                share: i64,
+                (share, min): (i64, domain::Nanos),
                 now_us: i64,
                 expires: chrono::DateTime<chrono::Utc>,
             ) -> Result<$crate::Leased, $crate::StoreError> {
-                let (spent, reserved) = self.locked_load(tx, key, now_us).await?;
-                let sql = self.q(
-                    "select cast(coalesce(sum(amount_nanos), 0) as bigint) from cap_leases \
-                     where budget_id = ? and split_value = ? and period_start = ? and holder <> ? and expires_us > ?",
-                );
-                let others: i64 = sqlx::query_scalar(&sql)
-                    .bind(&key.budget_id)
-                    .bind(&key.split_value)
-                    .bind(key.period_start.timestamp())
-                    .bind(holder)
-                    .bind(now_us)
-                    .fetch_one(&mut **tx)
-                    .await?;
+                let (spent, reserved, others) = self.locked_load(tx, key, now_us, Some(holder)).await?;
                 let room = limit.0.saturating_sub(spent).saturating_sub(reserved).saturating_sub(others);
-                let granted = if room > 0 { room / share.max(1) } else { 0 };
+                // A slice too small for the call asking holds nothing: that room stays for exact checks.
+                let slice = if room > 0 { room / share.max(1) } else { 0 };
+                let granted = if slice >= min.0.max(1) { slice } else { 0 };
                 let sql = self.q(
                     "insert into cap_leases (holder, budget_id, split_value, period_start, amount_nanos, expires_us) \
                      values (?, ?, ?, ?, ?, ?) on conflict (budget_id, split_value, period_start, holder) \
@@ -195,7 +203,11 @@ macro_rules! impl_reservations {
                     .await?;
                 Ok($crate::Leased {
                     granted: domain::Nanos(granted),
-                    load: $crate::CapLoad { spent: domain::Nanos(spent), reserved: domain::Nanos(reserved) },
+                    load: $crate::CapLoad {
+                        spent: domain::Nanos(spent),
+                        reserved: domain::Nanos(reserved),
+                        leased: domain::Nanos(others),
+                    },
                     others: domain::Nanos(others),
                 })
             }
@@ -252,11 +264,14 @@ macro_rules! impl_reservations {
                       and b.split_value = k.sv and b.period_start = k.ps), 0), \
                      (select cast(coalesce(sum(r.amount_nanos), 0) as bigint) from cap_reservations r \
                       where r.budget_id = k.bid and r.split_value = k.sv and r.period_start = k.ps \
-                      and r.expires_us > ?) \
+                      and r.expires_us > ?), \
+                     (select cast(coalesce(sum(l.amount_nanos), 0) as bigint) from cap_leases l \
+                      where l.budget_id = k.bid and l.split_value = k.sv and l.period_start = k.ps \
+                      and l.expires_us > ?) \
                      from (values {values}) as k (i, bid, sv, ps)"
                 ));
-                // The expiry's placeholder comes first in the text.
-                let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&sql).bind(now_us);
+                // The two expiry placeholders come first in the text.
+                let mut query = sqlx::query_as::<_, (i64, i64, i64, i64)>(&sql).bind(now_us).bind(now_us);
                 for (i, k) in keys.iter().enumerate() {
                     query = query
                         .bind(i as i64)
@@ -266,9 +281,13 @@ macro_rules! impl_reservations {
                 }
                 let rows = query.fetch_all(&self.reader).await?;
                 let mut loads = vec![$crate::CapLoad::default(); keys.len()];
-                for (i, spent, reserved) in rows {
+                for (i, spent, reserved, leased) in rows {
                     if let Some(l) = loads.get_mut(i as usize) {
-                        *l = $crate::CapLoad { spent: domain::Nanos(spent), reserved: domain::Nanos(reserved) };
+                        *l = $crate::CapLoad {
+                            spent: domain::Nanos(spent),
+                            reserved: domain::Nanos(reserved),
+                            leased: domain::Nanos(leased),
+                        };
                     }
                 }
                 Ok(loads)

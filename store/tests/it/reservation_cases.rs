@@ -30,7 +30,7 @@ pub async fn reservations_hold_settle_and_expire(s: Arc<dyn Store>) {
     }
     // The eleventh would pass the $10 cap: nothing is held, on either counter.
     let refused = s.reserve(&ask("r10", DOLLAR), now).await.unwrap();
-    let full = CapLoad { spent: Nanos(0), reserved: Nanos(10 * DOLLAR) };
+    let full = CapLoad { spent: Nanos(0), reserved: Nanos(10 * DOLLAR), leased: Nanos(0) };
     assert_eq!(refused, Reserved::Refused(vec![full, full]));
     let loads = s.cap_load(&[key("cap"), key("cap2")], now).await.unwrap();
     assert_eq!(loads, vec![full, full], "the refused reservation held nothing");
@@ -42,8 +42,8 @@ pub async fn reservations_hold_settle_and_expire(s: Arc<dyn Store>) {
     // Ingesting r0 at its real cost, $0.60, settles its hold in the same transaction.
     s.insert_events(&[at("r0", now, 600_000_000, tags(&[("team", "a")]))]).await.unwrap();
     let after = s.cap_load(&[key("cap"), key("cap2")], now).await.unwrap();
-    assert_eq!(after[0], CapLoad { spent: Nanos(600_000_000), reserved: Nanos(9 * DOLLAR) });
-    assert_eq!(after[1], CapLoad { spent: Nanos(600_000_000), reserved: Nanos(9 * DOLLAR) });
+    assert_eq!(after[0], CapLoad { spent: Nanos(600_000_000), reserved: Nanos(9 * DOLLAR), leased: Nanos(0) });
+    assert_eq!(after[1], CapLoad { spent: Nanos(600_000_000), reserved: Nanos(9 * DOLLAR), leased: Nanos(0) });
     // $9.60 is counted: $1 more would pass the cap, $0.40 reaches it exactly.
     assert!(matches!(s.reserve(&ask("r11", DOLLAR), now).await.unwrap(), Reserved::Refused(_)));
     assert!(matches!(s.reserve(&ask("r12", 400_000_000), now).await.unwrap(), Reserved::Granted { .. }));
@@ -54,7 +54,7 @@ pub async fn reservations_hold_settle_and_expire(s: Arc<dyn Store>) {
     let later = now + ttl + Duration::seconds(1);
     assert_eq!(
         s.cap_load(&[key("cap")], later).await.unwrap()[0],
-        CapLoad { spent: Nanos(600_000_000), reserved: Nanos(0) }
+        CapLoad { spent: Nanos(600_000_000), reserved: Nanos(0), leased: Nanos(0) }
     );
     assert_eq!(
         s.reservation_summary("cap", start, later).await.unwrap(),
@@ -95,26 +95,35 @@ pub async fn leases_share_the_room_a_cap_has_left(s: Arc<dyn Store>) {
     .await
     .unwrap();
     // Room: $100 - $20 spent - $10 held = $70; a tenth of it.
-    let a = s.lease("proc-a", &limits, 10, now, until).await.unwrap();
+    let a = s.lease("proc-a", &limits, (10, Nanos(1)), now, until).await.unwrap();
     assert_eq!(a[0].granted, Nanos(7 * DOLLAR));
-    assert_eq!(a[0].load, CapLoad { spent: Nanos(20 * DOLLAR), reserved: Nanos(10 * DOLLAR) });
+    assert_eq!(a[0].load, CapLoad { spent: Nanos(20 * DOLLAR), reserved: Nanos(10 * DOLLAR), leased: Nanos(0) });
     // Another process's lease comes from the room A's does not hold: ($70 - $7) / 10.
-    let b = s.lease("proc-b", &limits, 10, now, until).await.unwrap();
+    let b = s.lease("proc-b", &limits, (10, Nanos(1)), now, until).await.unwrap();
     assert_eq!((b[0].granted, b[0].others), (Nanos(6_300_000_000), Nanos(7 * DOLLAR)));
     // Renewing replaces A's own lease rather than adding to it.
-    let a2 = s.lease("proc-a", &limits, 10, now, until).await.unwrap();
+    let a2 = s.lease("proc-a", &limits, (10, Nanos(1)), now, until).await.unwrap();
     assert_eq!((a2[0].granted, a2[0].others), (Nanos(6_370_000_000), Nanos(6_300_000_000)));
+    // Exact decisions count the live leases as load: A's $6.37 and B's $6.30.
+    let leased = Nanos(6_370_000_000 + 6_300_000_000);
+    if s.shared_counters() {
+        assert_eq!(s.cap_load(std::slice::from_ref(&key), now).await.unwrap()[0].leased, leased);
+    }
+    let big = Reservation { id: "big".into(), amount: Nanos(58 * DOLLAR), expires: until, holds: limits.to_vec() };
+    match s.reserve(&big, now).await.unwrap() {
+        Reserved::Refused(loads) => assert_eq!(loads[0].leased, leased, "$30 + $12.67 + $58 > $100"),
+        other => panic!("the leases' room was reserved again: {other:?}"),
+    }
+    // A slice smaller than the estimate asking holds no room at all.
+    let d = s.lease("proc-d", &limits, (10, Nanos(50 * DOLLAR)), now, until).await.unwrap();
+    assert_eq!(d[0].granted, Nanos(0));
     // Past their expiry, leases hold nothing.
     let later = until + Duration::seconds(1);
-    let c = s.lease("proc-c", &limits, 10, later, later + Duration::seconds(2)).await.unwrap();
+    let c = s.lease("proc-c", &limits, (10, Nanos(1)), later, later + Duration::seconds(2)).await.unwrap();
     assert_eq!((c[0].granted, c[0].others), (Nanos(7 * DOLLAR), Nanos(0)));
     // With no room left, the lease is empty.
     s.insert_events(&[at("more", now, 70 * DOLLAR, tags(&[]))]).await.unwrap();
-    let full = s.lease("proc-a", &limits, 10, later, later + Duration::seconds(2)).await.unwrap();
+    let full = s.lease("proc-a", &limits, (10, Nanos(1)), later, later + Duration::seconds(2)).await.unwrap();
     assert_eq!(full[0].granted, Nanos(0));
-    assert_eq!(
-        s.prune_reservations(later + Duration::seconds(5)).await.unwrap(),
-        3,
-        "proc-a, proc-b and proc-c's leases"
-    );
+    assert_eq!(s.prune_reservations(later + Duration::seconds(5)).await.unwrap(), 4, "the leases of proc-a to proc-d");
 }
