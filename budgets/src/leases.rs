@@ -45,6 +45,12 @@ pub const SHARE: i64 = 10;
 /// How long a lease lasts by default (`BURSAR_CAP_LEASE_MS`; 0 turns leases off).
 pub const DEFAULT_LEASE_MS: u64 = 2_000;
 
+/// Checks of one counter, within two lease lifetimes, before this process
+/// asks for a lease on it. A cold counter (one task of thousands, say) is
+/// read from the database with the check's other counters in one query, as
+/// without leases; a lease of its own would cost a transaction per check.
+pub const HOT: u32 = 16;
+
 /// Leases kept in memory before expired ones are swept out.
 const SWEEP_AT: usize = 50_000;
 
@@ -56,6 +62,10 @@ struct Local {
     until: Instant,
     /// A renewal is under way: other checks decide from the database meanwhile.
     renewing: bool,
+    /// Checks of this counter since `since`: a lease is asked for only once
+    /// a counter is hot ([`HOT`] checks within two lease lifetimes).
+    hits: u32,
+    since: Instant,
 }
 
 /// How a counter answers one check.
@@ -137,16 +147,29 @@ impl Leases {
                     }
                     // Renewing, or empty when last granted: the database decides until it expires.
                     Some(l) if l.renewing || (l.until > at && l.granted.0 == 0) => Next::Exact,
-                    Some(l) => {
+                    // Used up while still live: a hot counter, renewed at once.
+                    Some(l) if l.until > at => {
                         l.renewing = true;
                         Next::Renew
                     }
+                    // Expired, or never leased: leased again only while the counter is hot.
+                    Some(l) => {
+                        if at.duration_since(l.since) > ttl * 2 {
+                            (l.hits, l.since) = (0, at);
+                        }
+                        l.hits += 1;
+                        l.renewing = l.hits >= HOT;
+                        if l.renewing {
+                            Next::Renew
+                        } else {
+                            Next::Exact
+                        }
+                    }
                     None => {
-                        held.insert(
-                            key.clone(),
-                            Local { granted: Nanos(0), used: Nanos(0), until: at, renewing: true },
-                        );
-                        Next::Renew
+                        let cold =
+                            Local { granted: Nanos(0), used: Nanos(0), until: at, renewing: false, hits: 1, since: at };
+                        held.insert(key.clone(), cold);
+                        Next::Exact
                     }
                 };
                 next.push(step);
@@ -187,7 +210,11 @@ impl Leases {
                     let got = granted.next().unwrap_or_default();
                     let fits = got.granted.0 > 0 && got.granted.0 >= estimate.0;
                     let used = if fits { estimate } else { Nanos(0) };
-                    held.insert(key.clone(), Local { granted: got.granted, used, until, renewing: false });
+                    let now = Instant::now();
+                    held.insert(
+                        key.clone(),
+                        Local { granted: got.granted, used, until, renewing: false, hits: HOT, since: now },
+                    );
                     if fits {
                         Answer::Admitted
                     } else {
