@@ -196,10 +196,17 @@ fn BudgetDetail(data: BudgetPageData) -> impl IntoView {
     };
     let reservations = v.spec.hard_cap.then(|| {
         let r = v.reservations;
+        // Holds are summed over the whole budget, not only the value the cards above follow.
+        let across = match &v.spec.split_by {
+            Some(domain::budgets::budget::SplitBy::Task) => "Across every task: ".to_string(),
+            Some(domain::budgets::budget::SplitBy::Tag(k)) => format!("Across every {}: ", k.as_str()),
+            None => String::new(),
+        };
         let live = match r.live {
-            0 => "No reservations held".to_string(),
-            1 => format!("{} reserved by 1 call not yet reported", format::usd(r.reserved)),
-            n => format!("{} reserved by {n} calls not yet reported", format::usd(r.reserved)),
+            0 if across.is_empty() => "No reservations held".to_string(),
+            0 => format!("{across}no reservations held"),
+            1 => format!("{across}{} reserved by 1 call not yet reported", format::usd(r.reserved)),
+            n => format!("{across}{} reserved by {n} calls not yet reported", format::usd(r.reserved)),
         };
         let expired = match r.expired {
             0 => String::new(),
