@@ -35,6 +35,11 @@ pub struct CheckArgs {
     pub check_paced_connections: usize,
 }
 
+/// The scope of the cap the scale-out phase's reservation race runs against.
+pub const FLEET_TEAM: &str = "bench-fleet";
+/// That cap's amount.
+pub const RACE_CAP: &str = "10";
+
 /// Hard caps a platform team would set: per user per day, per task, per team per month.
 pub async fn create_caps(state: &AppState) -> anyhow::Result<()> {
     let caps = [
@@ -42,13 +47,7 @@ pub async fn create_caps(state: &AppState) -> anyhow::Result<()> {
         ("Each task", vec![], "task", "total", "5"),
         ("Support, monthly", vec![("team", "support")], "", "month", "100000"),
         ("Platform agents, each user", vec![("team", "platform"), ("task_type", "agent")], "user", "week", "200"),
-        (
-            "Fleet (the reservation race)",
-            vec![("team", crate::tools::bench_scale::FLEET_TEAM)],
-            "",
-            "month",
-            crate::tools::bench_scale::RACE_CAP,
-        ),
+        ("Fleet (the reservation race)", vec![("team", FLEET_TEAM)], "", "month", RACE_CAP),
     ];
     for (name, scope, split, period, amount) in caps {
         let d = Draft {

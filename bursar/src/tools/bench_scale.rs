@@ -5,19 +5,16 @@
 //! to reserve $0.10 each against a $10 cap (exactly 100 fit).
 
 use crate::tools::bench_bodies::bodies;
-use crate::tools::bench_check::{paced, CheckArgs};
+use crate::tools::bench_check::{paced, CheckArgs, FLEET_TEAM, RACE_CAP};
 use crate::tools::bench_ingest::ingest;
 use crate::tools::bench_proc::ServerProc;
 use crate::tools::bench_stats::ms;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// The scope of the cap the reservation race runs against (created by the bench's set-up).
-pub const FLEET_TEAM: &str = "bench-fleet";
 /// The race: this many agents ask at once, each for [`RACE_ESTIMATE`], against a cap of [`RACE_CAP`].
 const RACE_AGENTS: usize = 200;
 const RACE_ESTIMATE: &str = "0.10";
-pub const RACE_CAP: &str = "10";
 
 /// A row of the bench's closing table: figure, target, measured, met.
 pub type Row = (String, &'static str, String, bool);
