@@ -90,7 +90,7 @@ pub struct Leases {
     ttl_ms: AtomicU64,
     held: Mutex<HashMap<CounterKey, Local>>,
     /// Checks admitted from memory, and lease renewals (for `/metrics` and the bench).
-    pub from_memory: AtomicU64,
+    pub admitted: AtomicU64,
     pub renewals: AtomicU64,
 }
 
@@ -102,7 +102,7 @@ impl Default for Leases {
             holder: format!("proc-{}", id.iter().map(|b| format!("{b:02x}")).collect::<String>()),
             ttl_ms: AtomicU64::new(DEFAULT_LEASE_MS),
             held: Mutex::new(HashMap::new()),
-            from_memory: AtomicU64::new(0),
+            admitted: AtomicU64::new(0),
             renewals: AtomicU64::new(0),
         }
     }
@@ -228,7 +228,7 @@ impl Leases {
             held.retain(|_, l| l.until > at || l.renewing);
         }
         let admitted = answers.iter().filter(|a| matches!(a, Answer::Admitted)).count() as u64;
-        self.from_memory.fetch_add(admitted, Ordering::Relaxed);
+        self.admitted.fetch_add(admitted, Ordering::Relaxed);
         Ok(answers)
     }
 

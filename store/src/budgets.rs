@@ -133,8 +133,6 @@ pub struct ReservationSummary {
 pub struct Leased {
     /// The slice of the room this process may admit estimates against, in memory.
     pub granted: Nanos,
-    /// The counter's load when granted.
+    /// The counter's load when granted; its `leased` is the other holders' live leases.
     pub load: CapLoad,
-    /// The other holders' live leases when granted.
-    pub others: Nanos,
 }

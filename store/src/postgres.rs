@@ -51,6 +51,11 @@ impl PgStore {
         self.loads_in_db(keys, crate::rollup::micros(now)).await
     }
 
+    /// Other processes hold too: ingest always looks for holds to settle.
+    fn holds_may_be_live(&self) -> bool {
+        true
+    }
+
     /// Takes a reservation under its counters' row locks.
     async fn reserve_here(
         &self,

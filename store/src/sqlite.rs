@@ -149,6 +149,14 @@ impl SqliteStore {
             .await
     }
 
+    /// Whether a hold may be live now (the hint is unread, or its latest
+    /// expiry is still ahead): ingest settles holds only then.
+    fn holds_may_be_live(&self) -> bool {
+        self.holds_until
+            .get()
+            .is_none_or(|t| t.load(std::sync::atomic::Ordering::Acquire) > crate::rollup::micros(chrono::Utc::now()))
+    }
+
     /// Spend from the mirror; holds from the file only while one may be live.
     async fn cap_load_now(
         &self,

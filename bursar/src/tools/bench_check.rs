@@ -170,26 +170,31 @@ pub async fn run(base: &str, key: &str, args: &CheckArgs) -> anyhow::Result<Chec
         ms(pct(&lat, 0.50)),
         ms(pct(&lat, 0.99)),
     );
-    let (n, wall, lat, _) = run_clients(&url, key, args.check_paced_connections, secs, Some(args.check_rate)).await?;
+    let (figures, lat) = paced_run(&[base.to_string()], key, args).await?;
     println!(
         "  check {:>9} checks  paced at {}/s over {} connections  achieved {:>7.0}/s  p50 {}  p99 {}  max {}",
-        n,
+        lat.len(),
         args.check_rate,
         args.check_paced_connections,
-        n as f64 / wall.as_secs_f64(),
+        figures.paced_rate,
         ms(pct(&lat, 0.50)),
         ms(pct(&lat, 0.99)),
         ms(pct(&lat, 1.0)),
     );
-    Ok(CheckFigures { paced_rate: n as f64 / wall.as_secs_f64(), paced_p99: pct(&lat, 0.99) })
+    Ok(figures)
 }
 
 /// The paced run alone, its connections spread over several processes' `bases`.
 pub async fn paced(bases: &[String], key: &str, args: &CheckArgs) -> anyhow::Result<CheckFigures> {
+    Ok(paced_run(bases, key, args).await?.0)
+}
+
+/// The paced run's figures and its sorted latencies.
+async fn paced_run(bases: &[String], key: &str, args: &CheckArgs) -> anyhow::Result<(CheckFigures, Vec<Duration>)> {
     let urls: Vec<String> = bases.iter().map(|b| format!("{b}/api/v1/check")).collect();
     let secs = (args.check_warmup_secs, args.check_secs);
     let (n, wall, lat, _) = run_clients(&urls, key, args.check_paced_connections, secs, Some(args.check_rate)).await?;
-    Ok(CheckFigures { paced_rate: n as f64 / wall.as_secs_f64(), paced_p99: pct(&lat, 0.99) })
+    Ok((CheckFigures { paced_rate: n as f64 / wall.as_secs_f64(), paced_p99: pct(&lat, 0.99) }, lat))
 }
 
 /// The same check, in the same run, on a server with leases off (one

@@ -369,14 +369,29 @@ macro_rules! impl_budget_counting {
 
             /// Each named counter's spend, `None` where it has no row yet.
             pub(crate) async fn counters_in_db(&self, keys: &[$crate::CounterKey]) -> Result<Vec<Option<i64>>, $crate::StoreError> {
+                let sql = "select budget_id, split_value, period_start, spent_nanos from budget_spend where {keys}";
+                self.per_counter(sql, None, keys).await
+            }
+
+            /// One value per named counter, `None` where no row names it:
+            /// `sql` selects (budget id, split value, period start, value),
+            /// takes `lead` as its first placeholder if given, and has `{keys}`
+            /// where the keys' condition goes.
+            pub(crate) async fn per_counter(
+                &self,
+                sql: &str,
+                lead: Option<i64>,
+                keys: &[$crate::CounterKey],
+            ) -> Result<Vec<Option<i64>>, $crate::StoreError> {
                 if keys.is_empty() {
                     return Ok(vec![]);
                 }
                 let cond = vec!["(budget_id = ? and split_value = ? and period_start = ?)"; keys.len()].join(" or ");
-                let sql = self.q(&format!(
-                    "select budget_id, split_value, period_start, spent_nanos from budget_spend where {cond}"
-                ));
+                let sql = self.q(&sql.replace("{keys}", &cond));
                 let mut query = sqlx::query_as::<_, (String, String, i64, i64)>(&sql);
+                if let Some(v) = lead {
+                    query = query.bind(v);
+                }
                 for k in keys {
                     query = query.bind(k.budget_id.clone()).bind(k.split_value.clone()).bind(k.period_start.timestamp());
                 }
@@ -390,7 +405,6 @@ macro_rules! impl_budget_counting {
                     })
                     .collect())
             }
-
         }
 
         fn parse_spec(text: &str) -> Result<domain::budgets::budget::BudgetSpec, $crate::StoreError> {

@@ -108,40 +108,35 @@ macro_rules! impl_reservations {
                 } else {
                     ""
                 };
-                let sql = self.q(&format!(
-                    "select spent_nanos from budget_spend \
-                     where budget_id = ? and split_value = ? and period_start = ?{lock}"
-                ));
-                let spent: Option<i64> = sqlx::query_scalar(&sql)
-                    .bind(&k.budget_id)
-                    .bind(&k.split_value)
-                    .bind(start)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                let sql = self.q(
-                    "select cast(coalesce(sum(amount_nanos), 0) as bigint) from cap_reservations \
-                     where budget_id = ? and split_value = ? and period_start = ? and expires_us > ?",
-                );
-                let reserved: i64 = sqlx::query_scalar(&sql)
-                    .bind(&k.budget_id)
-                    .bind(&k.split_value)
-                    .bind(start)
-                    .bind(now_us)
-                    .fetch_one(&mut **tx)
-                    .await?;
-                let sql = self.q(
-                    "select cast(coalesce(sum(amount_nanos), 0) as bigint) from cap_leases \
-                     where budget_id = ? and split_value = ? and period_start = ? and holder <> ? and expires_us > ?",
-                );
-                let leased: i64 = sqlx::query_scalar(&sql)
-                    .bind(&k.budget_id)
-                    .bind(&k.split_value)
-                    .bind(start)
-                    .bind(except.unwrap_or(""))
-                    .bind(now_us)
-                    .fetch_one(&mut **tx)
-                    .await?;
-                Ok((spent.unwrap_or(0), reserved, leased))
+                // One statement: the spend row (locked on Postgres), the live holds and the others' live leases.
+                let held = "(select cast(coalesce(sum(r.amount_nanos), 0) as bigint) from cap_reservations r \
+                     where r.budget_id = ? and r.split_value = ? and r.period_start = ? and r.expires_us > ?), \
+                     (select cast(coalesce(sum(l.amount_nanos), 0) as bigint) from cap_leases l \
+                     where l.budget_id = ? and l.split_value = ? and l.period_start = ? and l.holder <> ? \
+                     and l.expires_us > ?)";
+                // SQLite may have no spend row (it has one writer, so needs no lock): the spend is a subquery.
+                let sql = self.q(&if lock.is_empty() {
+                    format!(
+                        "select coalesce((select spent_nanos from budget_spend \
+                         where budget_id = ? and split_value = ? and period_start = ?), 0), {held}"
+                    )
+                } else {
+                    format!(
+                        "select b.spent_nanos, {held} from budget_spend b \
+                         where b.budget_id = ? and b.split_value = ? and b.period_start = ?{lock}"
+                    )
+                });
+                let (spend_first, except) = (lock.is_empty(), except.unwrap_or(""));
+                let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&sql);
+                if spend_first {
+                    query = query.bind(&k.budget_id).bind(&k.split_value).bind(start);
+                }
+                query = query.bind(&k.budget_id).bind(&k.split_value).bind(start).bind(now_us);
+                query = query.bind(&k.budget_id).bind(&k.split_value).bind(start).bind(except).bind(now_us);
+                if !spend_first {
+                    query = query.bind(&k.budget_id).bind(&k.split_value).bind(start);
+                }
+                Ok(query.fetch_one(&mut **tx).await?)
             }
 
             /// Grants this process (`holder`) a lease on each counter (with its
@@ -208,7 +203,6 @@ macro_rules! impl_reservations {
                         reserved: domain::Nanos(reserved),
                         leased: domain::Nanos(others),
                     },
-                    others: domain::Nanos(others),
                 })
             }
 
@@ -219,29 +213,11 @@ macro_rules! impl_reservations {
                 keys: &[$crate::CounterKey],
                 now_us: i64,
             ) -> Result<Vec<domain::Nanos>, $crate::StoreError> {
-                if keys.is_empty() {
-                    return Ok(vec![]);
-                }
-                let cond = vec!["(budget_id = ? and split_value = ? and period_start = ?)"; keys.len()].join(" or ");
-                let sql = self.q(&format!(
-                    "select budget_id, split_value, period_start, cast(sum(amount_nanos) as bigint) \
-                     from cap_reservations where expires_us > ? and ({cond}) \
-                     group by budget_id, split_value, period_start"
-                ));
-                let mut query = sqlx::query_as::<_, (String, String, i64, i64)>(&sql).bind(now_us);
-                for k in keys {
-                    query = query.bind(k.budget_id.clone()).bind(k.split_value.clone()).bind(k.period_start.timestamp());
-                }
-                let rows = query.fetch_all(&self.reader).await?;
-                Ok(keys
-                    .iter()
-                    .map(|k| {
-                        let found = rows
-                            .iter()
-                            .find(|r| r.0 == k.budget_id && r.1 == k.split_value && r.2 == k.period_start.timestamp());
-                        domain::Nanos(found.map_or(0, |r| r.3))
-                    })
-                    .collect())
+                let sql = "select budget_id, split_value, period_start, cast(sum(amount_nanos) as bigint) \
+                     from cap_reservations where expires_us > ? and ({keys}) \
+                     group by budget_id, split_value, period_start";
+                let found = self.per_counter(sql, Some(now_us), keys).await?;
+                Ok(found.into_iter().map(|v| domain::Nanos(v.unwrap_or(0))).collect())
             }
 
             /// Each named counter's spend and live holds, in one statement
@@ -301,7 +277,7 @@ macro_rules! impl_reservations {
                 tx: &mut sqlx::Transaction<'static, $db>,
                 ids: &[&str],
             ) -> Result<(), $crate::StoreError> {
-                if ids.is_empty() {
+                if ids.is_empty() || !self.holds_may_be_live() {
                     return Ok(());
                 }
                 let any: i64 = sqlx::query_scalar("select count(*) from (select 1 from cap_reservations limit 1) held")

@@ -100,10 +100,10 @@ pub async fn leases_share_the_room_a_cap_has_left(s: Arc<dyn Store>) {
     assert_eq!(a[0].load, CapLoad { spent: Nanos(20 * DOLLAR), reserved: Nanos(10 * DOLLAR), leased: Nanos(0) });
     // Another process's lease comes from the room A's does not hold: ($70 - $7) / 10.
     let b = s.lease("proc-b", &limits, (10, Nanos(1)), now, until).await.unwrap();
-    assert_eq!((b[0].granted, b[0].others), (Nanos(6_300_000_000), Nanos(7 * DOLLAR)));
+    assert_eq!((b[0].granted, b[0].load.leased), (Nanos(6_300_000_000), Nanos(7 * DOLLAR)));
     // Renewing replaces A's own lease rather than adding to it.
     let a2 = s.lease("proc-a", &limits, (10, Nanos(1)), now, until).await.unwrap();
-    assert_eq!((a2[0].granted, a2[0].others), (Nanos(6_370_000_000), Nanos(6_300_000_000)));
+    assert_eq!((a2[0].granted, a2[0].load.leased), (Nanos(6_370_000_000), Nanos(6_300_000_000)));
     // Exact decisions count the live leases as load: A's $6.37 and B's $6.30.
     let leased = Nanos(6_370_000_000 + 6_300_000_000);
     if s.shared_counters() {
@@ -120,7 +120,7 @@ pub async fn leases_share_the_room_a_cap_has_left(s: Arc<dyn Store>) {
     // Past their expiry, leases hold nothing.
     let later = until + Duration::seconds(1);
     let c = s.lease("proc-c", &limits, (10, Nanos(1)), later, later + Duration::seconds(2)).await.unwrap();
-    assert_eq!((c[0].granted, c[0].others), (Nanos(7 * DOLLAR), Nanos(0)));
+    assert_eq!((c[0].granted, c[0].load.leased), (Nanos(7 * DOLLAR), Nanos(0)));
     // With no room left, the lease is empty.
     s.insert_events(&[at("more", now, 70 * DOLLAR, tags(&[]))]).await.unwrap();
     let full = s.lease("proc-a", &limits, (10, Nanos(1)), later, later + Duration::seconds(2)).await.unwrap();

@@ -20,7 +20,7 @@ pub async fn get_metrics(State(state): State<AppState>) -> Response {
          # TYPE bursar_cap_lease_admitted_total counter\nbursar_cap_lease_admitted_total {}\n\
          # HELP bursar_cap_lease_renewals_total Lease renewals this process asked the database for.\n\
          # TYPE bursar_cap_lease_renewals_total counter\nbursar_cap_lease_renewals_total {}\n",
-        load(&leases.from_memory),
+        load(&leases.admitted),
         load(&leases.renewals),
     ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
