@@ -2,7 +2,7 @@
 //! the pages and the background sweep:
 //!
 //! - signal reports per tag key (cached for a minute per process: they read
-//!   a range of daily rollups and the per-task sums of the raw calls);
+//!   a range of daily rollups and the task rollup, summed per value and day);
 //! - model tiers (premium or routine), set by admins or defaulted from price;
 //! - signal alert rules, judged each day by [`Signals::evaluate`], which fires
 //!   through the budgets' alert history and webhook delivery;
@@ -217,7 +217,8 @@ impl Signals {
         if let Some(v) = value {
             days.retain(|d| d.value.as_deref() == Some(v));
         }
-        let task_rows = if tasks { self.signal_store.signal_tasks(key, from, to, value).await? } else { Vec::new() };
+        let task_rows =
+            if tasks { self.signal_store.signal_task_days(key, from, to, value).await? } else { Default::default() };
         Ok((Daily::build(&days, &task_rows, &premium), names))
     }
 

@@ -90,7 +90,7 @@ impl Signals {
         let (premium, _) = self.premium().await?;
         let mut day_rows = self.signal_store.signal_days("workflow", from, today).await?;
         day_rows.retain(|d| d.value.as_deref() == Some(workflow));
-        let tasks = self.signal_store.signal_tasks("workflow", from, today, Some(workflow)).await?;
+        let tasks = self.signal_store.signal_task_days("workflow", from, today, Some(workflow)).await?;
         let daily = domain::signals::signal::Daily::build(&day_rows, &tasks, &premium);
         let value = Some(workflow.to_string());
         let agg = daily.window(&value, from, today);

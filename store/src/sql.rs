@@ -174,26 +174,59 @@ pub fn list_events(dialect: Dialect, eq: &crate::EventQuery) -> Built {
     Built { sql, binds: b.binds, has_bucket: false, n_keys: 0 }
 }
 
-/// The per-task sums signals read, from the task rollup: each task whose
-/// first call was at `from_us..to_us` (microseconds), with its first call's
-/// value of tag `key` (`NULL` without one); only tasks of `value` when given.
-/// Rows: task id, value, first call (µs), calls, cost (nano-USD), smallest
-/// and largest input (tokens).
-pub fn signal_tasks(dialect: Dialect, key: &str, from_us: i64, to_us: i64, value: Option<&str>) -> Built {
-    let mut b = Builder { dialect, binds: Vec::new() };
-    let k = b.bind(Bind::Text(key.to_string()));
-    let lo = b.bind(Bind::Int(from_us));
-    let hi = b.bind(Bind::Int(to_us));
-    let only = match value {
-        Some(v) => format!(" and t.value = {}", b.bind(Bind::Text(v.to_string()))),
-        None => String::new(),
+/// What signals read of tasks, from the task rollup, summed per value of tag
+/// `key` (`NULL` without one) and day of the task's first call (days since
+/// 1970-01-01 UTC), for tasks whose first call was at `from_us..to_us`
+/// (microseconds); only tasks of `value` when given. Three statements, in
+/// the shapes of `domain::signals::tasks`:
+/// - loops: value, day, calls, tasks, cost (nano-USD), Σ(largest − smallest
+///   input), Σ smallest input (tokens);
+/// - costs: value, day, cost bucket (`domain::signals::tasks::cost_bucket`),
+///   tasks, largest cost;
+/// - tops: value, day, task id, calls, cost of each day's longest task (most
+///   calls, then most cost, then the greatest id).
+///
+/// Each returns rows per (value, day, …), never one per task.
+pub fn signal_task_days(dialect: Dialect, key: &str, from_us: i64, to_us: i64, value: Option<&str>) -> [Built; 3] {
+    let build = |shape: &dyn Fn(&str, &str) -> String| {
+        let mut b = Builder { dialect, binds: Vec::new() };
+        let k = b.bind(Bind::Text(key.to_string()));
+        let lo = b.bind(Bind::Int(from_us));
+        let hi = b.bind(Bind::Int(to_us));
+        let only = match value {
+            Some(v) => format!(" and t.value = {}", b.bind(Bind::Text(v.to_string()))),
+            None => String::new(),
+        };
+        let from = format!(
+            "from task_rollup r left join tagset_tags t on t.tagset_id = r.tagset_id and t.key = {k} \
+             where r.first_us >= {lo} and r.first_us < {hi}{only}"
+        );
+        Built { sql: shape(&from, "r.first_us / 86400000000"), binds: b.binds, has_bucket: false, n_keys: 0 }
     };
-    let sql = format!(
-        "select r.task_id, t.value, r.first_us, r.calls, r.cost_nanos, r.min_input, r.max_input from task_rollup r \
-         left join tagset_tags t on t.tagset_id = r.tagset_id and t.key = {k} \
-         where r.first_us >= {lo} and r.first_us < {hi}{only}"
-    );
-    Built { sql, binds: b.binds, has_bucket: false, n_keys: 0 }
+    let sum = |e: &str| format!("cast(coalesce(sum({e}), 0) as bigint)");
+    let loops = build(&|from, day| {
+        format!(
+            "select t.value, {day}, r.calls, count(*), {}, {}, {} {from} group by t.value, {day}, r.calls",
+            sum("r.cost_nanos"),
+            sum("r.max_input - r.min_input"),
+            sum("r.min_input")
+        )
+    });
+    let cost = "(case when r.cost_nanos < 0 then 0 else r.cost_nanos end)";
+    let bucket =
+        format!("(length(cast({cost} as text)) * 100 + cast(substr(cast({cost} as text) || '0', 1, 2) as bigint))");
+    let costs = build(&|from, day| {
+        format!("select t.value, {day}, {bucket}, count(*), max(r.cost_nanos) {from} group by t.value, {day}, {bucket}")
+    });
+    let tops = build(&|from, day| {
+        format!(
+            "select ranked.value, ranked.d, ranked.task_id, ranked.calls, ranked.cost_nanos from \
+             (select t.value as value, {day} as d, r.task_id as task_id, r.calls as calls, \
+             r.cost_nanos as cost_nanos, row_number() over (partition by t.value, {day} \
+             order by r.calls desc, r.cost_nanos desc, r.task_id desc) as n {from}) ranked where ranked.n = 1"
+        )
+    });
+    [loops, costs, tops]
 }
 
 /// Columns of `events`, in insert order.

@@ -43,13 +43,14 @@ impl Observed {
     /// Reads the window's sums; `models` are (model, calls, premium).
     pub fn of(a: &Agg, days: u32, models: Vec<(String, i64, bool)>) -> Observed {
         let d = Decimal::from(days.max(1));
-        let firsts: Vec<i64> = a.tasks.iter().map(|t| t.min_input).collect();
+        let tasks = a.tasks.count();
+        let firsts: i64 = a.tasks.loops.values().map(|g| g.first_input).sum();
         Observed {
             days,
             calls: a.calls,
-            tasks: a.tasks.len(),
+            tasks: tasks as usize,
             spend: a.cost,
-            tasks_per_day: (Decimal::from(a.tasks.len()) / d).round_dp(1),
+            tasks_per_day: (Decimal::from(tasks) / d).round_dp(1),
             loops_mean: Signal::LoopsMean.value(a),
             loops_p95: Signal::LoopsP95.value(a),
             cache_hit: Signal::CacheHit.value(a),
@@ -59,8 +60,7 @@ impl Observed {
             cost_per_task: Signal::CostPerTask.value(a),
             cost_per_task_p95: Signal::CostPerTaskP95.value(a),
             cost_per_month: (a.cost.to_usd() * Decimal::from(crate::costmodel::DAYS_PER_MONTH) / d).round_dp(2),
-            first_input: (!firsts.is_empty())
-                .then(|| (Decimal::from(firsts.iter().sum::<i64>()) / Decimal::from(firsts.len())).round_dp(0)),
+            first_input: (tasks > 0).then(|| (Decimal::from(firsts) / Decimal::from(tasks)).round_dp(0)),
             output_per_call: (a.calls > 0)
                 .then(|| (Decimal::from(a.output_tokens) / Decimal::from(a.calls)).round_dp(0)),
             models,
@@ -164,20 +164,25 @@ pub fn compare(s: &Scenario, e: &Estimate, o: &Observed, tolerance: Decimal) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signals::signal::TaskSum;
+    use crate::signals::signal::{TaskDays, TaskRow};
 
     #[test]
     fn calibration_reproduces_tokens_and_mix() {
         // 10 tasks of 3 calls, first prompts of 1,000 tokens growing 500 a turn; 15,000 of the 45,000 input tokens cached.
-        let tasks = (0..10)
-            .map(|i| TaskSum {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let rows: Vec<TaskRow> = (0..10)
+            .map(|i| TaskRow {
                 task_id: format!("t{i}"),
+                value: None,
+                day,
                 calls: 3,
                 cost: Nanos(3_000_000),
                 min_input: 1_000,
                 max_input: 2_000,
             })
             .collect();
+        let tasks =
+            crate::signals::signal::Daily::build(&[], &TaskDays::of(&rows), &|_| false).window(&None, day, day).tasks;
         let a = Agg {
             calls: 30,
             cost: Nanos(30_000_000),

@@ -5,6 +5,7 @@ pub mod drift;
 pub mod signal;
 pub mod signal_rule;
 pub mod signals_report;
+pub mod tasks;
 
 pub use anomaly::Anomaly;
 pub use drift::Drift;

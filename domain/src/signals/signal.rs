@@ -1,12 +1,13 @@
 //! Early-warning signals: how a workflow's (or any tag scope's) cost is
-//! drifting before the invoice shows it. From daily rollup rows and per-task
-//! sums this module computes, per scope and day or over any window:
+//! drifting before the invoice shows it. From daily rollup rows and task
+//! sums per value and day (`signals::tasks`) this module computes, per scope and day or over any window:
 //!
 //! - escalation rate: the share of calls, and of spend, on premium-tier models;
 //! - cache hit rate: cache-read tokens over input tokens;
 //! - loops per task: calls per distinct task id (mean, p50, p95, the biggest task);
 //! - context depth: mean input tokens per call, and its growth per turn within tasks;
-//! - cost per task: mean and p95.
+//! - cost per task: mean, and p95 to within two significant figures (the
+//!   dearest task of its cost bucket; see `signals::tasks`).
 //!
 //! Values are exact decimals (percentages, tokens, USD); a signal with no
 //! data behind it (no calls, no tasks) is `None`, never zero.
@@ -67,18 +68,7 @@ pub struct DayRow {
     pub output_tokens: i64,
 }
 
-/// One task's sums (its calls in the window read).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TaskRow {
-    pub task_id: String,
-    pub value: Option<String>,
-    /// The day of its first call.
-    pub day: NaiveDate,
-    pub calls: i64,
-    pub cost: Nanos,
-    pub min_input: i64,
-    pub max_input: i64,
-}
+pub use super::tasks::{TaskDays, TaskRow, TaskStats};
 
 /// Sums over some days of one scope.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -90,18 +80,8 @@ pub struct Agg {
     pub input_tokens: i64,
     pub cache_read_tokens: i64,
     pub output_tokens: i64,
-    /// (calls, cost, growth per turn numerator, task id) of each task.
-    pub tasks: Vec<TaskSum>,
-}
-
-/// What the signals need of one task.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TaskSum {
-    pub task_id: String,
-    pub calls: i64,
-    pub cost: Nanos,
-    pub min_input: i64,
-    pub max_input: i64,
+    /// The tasks whose first call was in the window.
+    pub tasks: TaskStats,
 }
 
 /// A signal.
@@ -211,35 +191,32 @@ impl Signal {
     pub fn value(self, a: &Agg) -> Option<Decimal> {
         let pct =
             |n: i64, d: i64| (d > 0).then(|| (Decimal::from(n) * Decimal::from(100) / Decimal::from(d)).round_dp(1));
-        let loops: Vec<i64> = a.tasks.iter().map(|t| t.calls).collect();
+        let t = &a.tasks;
+        let n = t.count();
+        let per_task =
+            |sum: i128| (n > 0).then(|| (Decimal::from_i128_with_scale(sum, 0) / Decimal::from(n)).round_dp(2));
         match self {
             Signal::EscalationCalls => pct(a.premium_calls, a.calls),
             Signal::EscalationSpend => pct(a.premium_cost.0, a.cost.0),
             Signal::CacheHit => pct(a.cache_read_tokens, a.input_tokens),
-            Signal::LoopsMean => mean(&loops),
-            Signal::LoopsP50 => percentile(&loops, 50).map(Decimal::from),
-            Signal::LoopsP95 => percentile(&loops, 95).map(Decimal::from),
-            Signal::LoopsMax => loops.iter().max().map(|&m| Decimal::from(m)),
+            Signal::LoopsMean => per_task(t.loops.iter().map(|(c, g)| i128::from(*c) * i128::from(g.tasks)).sum()),
+            Signal::LoopsP50 => t.loops_percentile(50).map(Decimal::from),
+            Signal::LoopsP95 => t.loops_percentile(95).map(Decimal::from),
+            Signal::LoopsMax => t.loops.keys().next_back().map(|&m| Decimal::from(m)),
             Signal::ContextDepth => {
                 (a.calls > 0).then(|| (Decimal::from(a.input_tokens) / Decimal::from(a.calls)).round_dp(0))
             }
             Signal::ContextGrowth => {
-                let grown: Vec<Decimal> = a
-                    .tasks
-                    .iter()
-                    .filter(|t| t.calls > 1)
-                    .map(|t| Decimal::from(t.max_input - t.min_input) / Decimal::from(t.calls - 1))
-                    .collect();
-                (!grown.is_empty()).then(|| (grown.iter().sum::<Decimal>() / Decimal::from(grown.len())).round_dp(0))
+                // The mean over tasks of more than one call of (largest − smallest input) / (calls − 1):
+                // the tasks of one size share the divisor, so each size's sum divides once.
+                let grown = t.loops.iter().filter(|(c, _)| **c > 1);
+                let tasks: i64 = grown.clone().map(|(_, g)| g.tasks).sum();
+                let sum: Decimal = grown.map(|(c, g)| Decimal::from(g.growth) / Decimal::from(c - 1)).sum();
+                (tasks > 0).then(|| (sum / Decimal::from(tasks)).round_dp(0))
             }
-            Signal::CostPerTask => {
-                let costs: Vec<i64> = a.tasks.iter().map(|t| t.cost.0).collect();
-                mean(&costs).map(|c| Nanos(c.round().try_into().unwrap_or(i64::MAX)).to_usd())
-            }
-            Signal::CostPerTaskP95 => {
-                let costs: Vec<i64> = a.tasks.iter().map(|t| t.cost.0).collect();
-                percentile(&costs, 95).map(|c| Nanos(c).to_usd())
-            }
+            Signal::CostPerTask => per_task(t.loops.values().map(|g| i128::from(g.cost.0)).sum())
+                .map(|c| Nanos(c.round().try_into().unwrap_or(i64::MAX)).to_usd()),
+            Signal::CostPerTaskP95 => t.cost_percentile(95).map(|c| c.to_usd()),
             Signal::Spend => (a.calls > 0).then(|| a.cost.to_usd()),
         }
     }
@@ -279,23 +256,6 @@ fn group(v: Decimal) -> String {
     }
 }
 
-fn mean(v: &[i64]) -> Option<Decimal> {
-    (!v.is_empty()).then(|| {
-        (Decimal::from_i128_with_scale(v.iter().map(|&x| i128::from(x)).sum(), 0) / Decimal::from(v.len())).round_dp(2)
-    })
-}
-
-/// The nearest-rank percentile: the smallest value with at least `p`% of values at or below it.
-pub fn percentile(v: &[i64], p: u32) -> Option<i64> {
-    if v.is_empty() {
-        return None;
-    }
-    let mut s = v.to_vec();
-    s.sort_unstable();
-    let rank = (s.len() * p as usize).div_ceil(100).max(1);
-    Some(s[rank - 1])
-}
-
 /// Daily sums of each scope value, built from rollup rows and task rows.
 #[derive(Clone, Debug, Default)]
 pub struct Daily {
@@ -305,7 +265,7 @@ pub struct Daily {
 
 impl Daily {
     /// Sums the rows; `premium` says which models are premium.
-    pub fn build(days: &[DayRow], tasks: &[TaskRow], premium: &dyn Fn(&str) -> bool) -> Daily {
+    pub fn build(days: &[DayRow], tasks: &TaskDays, premium: &dyn Fn(&str) -> bool) -> Daily {
         let mut by_value: BTreeMap<Option<String>, BTreeMap<NaiveDate, Agg>> = BTreeMap::new();
         for r in days {
             let a = by_value.entry(r.value.clone()).or_default().entry(r.day).or_default();
@@ -319,15 +279,27 @@ impl Daily {
             a.cache_read_tokens += r.cache_read_tokens;
             a.output_tokens += r.output_tokens;
         }
-        for t in tasks {
-            let a = by_value.entry(t.value.clone()).or_default().entry(t.day).or_default();
-            a.tasks.push(TaskSum {
-                task_id: t.task_id.clone(),
-                calls: t.calls,
-                cost: t.cost,
-                min_input: t.min_input,
-                max_input: t.max_input,
-            });
+        fn at<'a>(
+            by_value: &'a mut BTreeMap<Option<String>, BTreeMap<NaiveDate, Agg>>,
+            value: &Option<String>,
+            day: NaiveDate,
+        ) -> &'a mut Agg {
+            by_value.entry(value.clone()).or_default().entry(day).or_default()
+        }
+        for l in &tasks.loops {
+            let g = at(&mut by_value, &l.value, l.day).tasks.loops.entry(l.calls).or_default();
+            g.tasks += l.tasks;
+            g.cost += l.cost;
+            g.growth += l.growth;
+            g.first_input += l.first_input;
+        }
+        for c in &tasks.costs {
+            let b = at(&mut by_value, &c.value, c.day).tasks.costs.entry(c.bucket).or_insert((0, c.max_cost));
+            b.0 += c.tasks;
+            b.1 = b.1.max(c.max_cost);
+        }
+        for t in &tasks.tops {
+            at(&mut by_value, &t.value, t.day).tasks.offer_top((t.task_id.clone(), t.calls, t.cost));
         }
         Daily { by_value }
     }
@@ -347,7 +319,7 @@ impl Daily {
                 out.input_tokens += a.input_tokens;
                 out.cache_read_tokens += a.cache_read_tokens;
                 out.output_tokens += a.output_tokens;
-                out.tasks.extend(a.tasks.iter().cloned());
+                out.tasks.merge(&a.tasks);
             }
         }
         out

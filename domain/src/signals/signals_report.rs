@@ -74,11 +74,7 @@ pub struct SignalsReport {
 }
 
 fn top(a: &Agg) -> Option<TopTask> {
-    a.tasks.iter().max_by(|x, y| x.calls.cmp(&y.calls).then(x.cost.cmp(&y.cost))).map(|t| TopTask {
-        task_id: t.task_id.clone(),
-        calls: t.calls,
-        cost: t.cost,
-    })
+    a.tasks.top.as_ref().map(|(task_id, calls, cost)| TopTask { task_id: task_id.clone(), calls: *calls, cost: *cost })
 }
 
 /// Builds the report for the days `from..=to`; "this week" is the 7 days to `to`.
@@ -132,7 +128,7 @@ pub fn build(
             value,
             spend: total.cost,
             calls: total.calls,
-            tasks: total.tasks.len(),
+            tasks: total.tasks.count() as usize,
             series,
             longest_task: top(&total),
         });
@@ -156,7 +152,7 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signals::signal::{DayRow, TaskRow};
+    use crate::signals::signal::{DayRow, TaskDays, TaskRow};
 
     #[test]
     fn a_report_shows_series_drifts_and_anomalies() {
@@ -183,7 +179,7 @@ mod tests {
             min_input: 1,
             max_input: 90,
         }];
-        let daily = Daily::build(&rows, &tasks, &|_| false);
+        let daily = Daily::build(&rows, &TaskDays::of(&tasks), &|_| false);
         let r = build("workflow", &daily, day(10), day(39), &AnomalyParams::default(), vec![]);
         assert_eq!(r.days.len(), 30);
         assert_eq!(r.scopes.len(), 1);

@@ -20,16 +20,17 @@ pub trait SignalStore: Send + Sync {
     /// calls, their cost, and its smallest and largest input.
     async fn task_rollup(&self, task_id: &str) -> Result<Option<TaskRollupRow>, StoreError>;
 
-    /// Per-task sums of the tasks whose first call was on the days
-    /// `from..=to` (UTC), from the task rollup (no raw call is read), with the
-    /// value of tag `key` on each task's first call; only tasks of `value` when given.
-    async fn signal_tasks(
+    /// What signals read of the tasks whose first call was on the days
+    /// `from..=to` (UTC), summed per value of tag `key` on each task's first
+    /// call and day, from the task rollup (no raw call is read, and no row
+    /// per task is returned); only tasks of `value` when given.
+    async fn signal_task_days(
         &self,
         key: &str,
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
         value: Option<&str>,
-    ) -> Result<Vec<domain::signals::signal::TaskRow>, StoreError>;
+    ) -> Result<domain::signals::signal::TaskDays, StoreError>;
 
     /// The tiers admins have set, by model.
     async fn model_tiers(&self) -> Result<Vec<(String, domain::signals::signal::ModelTier)>, StoreError>;

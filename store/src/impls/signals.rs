@@ -65,30 +65,50 @@ macro_rules! impl_signals_store {
                 }))
             }
 
-            async fn signal_tasks(
+            async fn signal_task_days(
                 &self,
                 key: &str,
                 from: chrono::NaiveDate,
                 to: chrono::NaiveDate,
                 value: Option<&str>,
-            ) -> Result<Vec<domain::signals::signal::TaskRow>, $crate::StoreError> {
+            ) -> Result<domain::signals::signal::TaskDays, $crate::StoreError> {
+                use domain::signals::tasks::{CostRow, LoopRow, TopRow};
+                use sqlx::Row;
                 let lo = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_micros();
                 let hi = (to + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_micros();
-                use sqlx::Row;
-                let rows = self.fetch_built(&$crate::sql::signal_tasks($dialect, key, lo, hi, value)).await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(domain::signals::signal::TaskRow {
-                            task_id: r.try_get(0)?,
-                            value: r.try_get(1)?,
-                            day: $crate::rollup::from_micros(r.try_get(2)?).date_naive(),
-                            calls: r.try_get(3)?,
-                            cost: domain::Nanos(r.try_get(4)?),
-                            min_input: r.try_get(5)?,
-                            max_input: r.try_get(6)?,
-                        })
-                    })
-                    .collect()
+                let day = |d: i64| chrono::DateTime::from_timestamp(d * 86_400, 0).unwrap_or_default().date_naive();
+                let [loops, costs, tops] = $crate::sql::signal_task_days($dialect, key, lo, hi, value);
+                let mut out = domain::signals::signal::TaskDays::default();
+                for r in self.fetch_built(&loops).await? {
+                    out.loops.push(LoopRow {
+                        value: r.try_get(0)?,
+                        day: day(r.try_get(1)?),
+                        calls: r.try_get(2)?,
+                        tasks: r.try_get(3)?,
+                        cost: domain::Nanos(r.try_get(4)?),
+                        growth: r.try_get(5)?,
+                        first_input: r.try_get(6)?,
+                    });
+                }
+                for r in self.fetch_built(&costs).await? {
+                    out.costs.push(CostRow {
+                        value: r.try_get(0)?,
+                        day: day(r.try_get(1)?),
+                        bucket: r.try_get(2)?,
+                        tasks: r.try_get(3)?,
+                        max_cost: domain::Nanos(r.try_get(4)?),
+                    });
+                }
+                for r in self.fetch_built(&tops).await? {
+                    out.tops.push(TopRow {
+                        value: r.try_get(0)?,
+                        day: day(r.try_get(1)?),
+                        task_id: r.try_get(2)?,
+                        calls: r.try_get(3)?,
+                        cost: domain::Nanos(r.try_get(4)?),
+                    });
+                }
+                Ok(out)
             }
 
             async fn model_tiers(

@@ -4,7 +4,7 @@
 
 use crate::cases::{ev, t, tags};
 use chrono::NaiveDate;
-use domain::signals::signal::ModelTier;
+use domain::signals::signal::{ModelTier, TaskDays, TaskRow};
 use std::sync::Arc;
 use store::{NewAlert, ScenarioRecord, SignalRuleRecord, Store};
 
@@ -48,16 +48,56 @@ pub async fn signal_sums_split_by_a_tag_key(s: Arc<dyn Store>) {
     assert!(s.signal_days("workflow", day(3), day(3)).await.unwrap().iter().all(|d| d.day == day(3)));
     assert!(s.signal_days("workflow", day(4), day(9)).await.unwrap().is_empty());
 
-    let mut tasks = s.signal_tasks("workflow", day(1), day(3), None).await.unwrap();
-    tasks.sort_by(|a, b| a.task_id.cmp(&b.task_id));
-    let t1 = &tasks[0];
-    assert_eq!((t1.task_id.as_str(), t1.value.as_deref(), t1.day), ("t1", Some("triage"), day(2)));
-    assert_eq!((t1.calls, t1.cost.0, t1.min_input, t1.max_input), (3, 1_000, 1_000, 5_000));
-    assert_eq!(tasks.len(), 3);
-    assert_eq!(tasks[2].value, None);
-    let only = s.signal_tasks("workflow", day(1), day(3), Some("chat")).await.unwrap();
-    assert_eq!(only.len(), 1);
-    assert_eq!(only[0].task_id, "t2");
+    // More tasks on day 3, of costs in several buckets (0, one digit, two significant figures apart).
+    let mut more: Vec<_> = [("d1", 1_700), ("d2", 12_345), ("d3", 0), ("d4", 7), ("d5", 1_799)]
+        .iter()
+        .map(|(id, cost)| ev(id, "2026-11-03T12:00:00Z", "gpt-4o", Some(*cost), wf("triage")))
+        .collect();
+    for (i, e) in more.iter_mut().enumerate() {
+        e.event.task_id = Some(format!("t{}", i + 4));
+        e.event.usage.input_tokens = 100 * i as i64;
+    }
+    s.insert_events(&more).await.unwrap();
+
+    // The store's sums in SQL are those the domain makes from the tasks themselves.
+    let task = |id: &str, value: Option<&str>, d: u32, calls: i64, cost: i64, min: i64, max: i64| TaskRow {
+        task_id: id.into(),
+        value: value.map(String::from),
+        day: day(d),
+        calls,
+        cost: domain::Nanos(cost),
+        min_input: min,
+        max_input: max,
+    };
+    let triage = Some("triage");
+    let tasks = vec![
+        task("t1", triage, 2, 3, 1_000, 1_000, 5_000),
+        task("t2", Some("chat"), 2, 1, 50, 800, 800),
+        task("t3", None, 2, 1, 5, 10, 10),
+        task("t4", triage, 3, 1, 1_700, 0, 0),
+        task("t5", triage, 3, 1, 12_345, 100, 100),
+        task("t6", triage, 3, 1, 0, 200, 200),
+        task("t7", triage, 3, 1, 7, 300, 300),
+        task("t8", triage, 3, 1, 1_799, 400, 400),
+    ];
+    let sorted = |mut d: TaskDays| {
+        d.loops.sort_by(|a, b| (&a.value, a.day, a.calls).cmp(&(&b.value, b.day, b.calls)));
+        d.costs.sort_by(|a, b| (&a.value, a.day, a.bucket).cmp(&(&b.value, b.day, b.bucket)));
+        d.tops.sort_by(|a, b| (&a.value, a.day).cmp(&(&b.value, b.day)));
+        d
+    };
+    let got = sorted(s.signal_task_days("workflow", day(1), day(3), None).await.unwrap());
+    assert_eq!(got, sorted(TaskDays::of(&tasks)));
+    // t4 and t8 share the bucket of 17xx nano-dollars; day 3's longest task is the dearest of one call.
+    let b17 = got.costs.iter().find(|c| c.bucket == 417).unwrap();
+    assert_eq!((b17.tasks, b17.max_cost), (2, domain::Nanos(1_799)));
+    let top3 = got.tops.iter().find(|t| t.day == day(3)).unwrap();
+    assert_eq!((top3.task_id.as_str(), top3.cost), ("t5", domain::Nanos(12_345)));
+    let only = s.signal_task_days("workflow", day(1), day(3), Some("chat")).await.unwrap();
+    assert_eq!(only, TaskDays::of(&tasks[1..2]));
+    // The range's last day is included; the day after is not.
+    assert_eq!(s.signal_task_days("workflow", day(3), day(3), None).await.unwrap().loops.len(), 1);
+    assert_eq!(s.signal_task_days("workflow", day(4), day(9), None).await.unwrap(), TaskDays::default());
 }
 
 /// Tiers, rules and scenarios round-trip; rule alerts keep their kind and message, once.

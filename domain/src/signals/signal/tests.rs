@@ -40,7 +40,7 @@ fn signals_over_a_hand_made_week() {
         row(2, "cheap", 20, 200, 2_000, 0),
     ];
     let tasks = [task("a", 1, 1, 100, 10, 10), task("b", 1, 4, 400, 100, 400), task("c", 2, 10, 1_700, 50, 950)];
-    let d = Daily::build(&days, &tasks, &|m| m == "dear");
+    let d = Daily::build(&days, &TaskDays::of(&tasks), &|m| m == "dear");
     let a = d.window(&Some("wf".into()), day(1), day(2));
     let v = |s: Signal| s.value(&a).unwrap();
     // 10 of 120 calls, 1,100 of 2,200 nano-dollars on the premium model.
@@ -63,15 +63,6 @@ fn signals_over_a_hand_made_week() {
     // Nothing behind a signal is None, not zero.
     assert_eq!(Signal::LoopsMean.value(&Agg::default()), None);
     assert_eq!(Signal::CacheHit.value(&d.window(&Some("wf".into()), day(3), day(9))), None);
-}
-
-#[test]
-fn percentiles_are_nearest_rank() {
-    let v: Vec<i64> = (1..=100).collect();
-    assert_eq!(percentile(&v, 95), Some(95));
-    assert_eq!(percentile(&v, 50), Some(50));
-    assert_eq!(percentile(&[7], 95), Some(7));
-    assert_eq!(percentile(&[1, 2], 95), Some(2));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Unit tests of `signal_rule`.
 
 use super::*;
-use crate::signals::signal::{DayRow, TaskRow};
+use crate::signals::signal::{DayRow, TaskDays};
 
 fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 10, d).unwrap()
@@ -21,8 +21,7 @@ fn daily() -> Daily {
             output_tokens: 0,
         })
         .collect();
-    let tasks: Vec<TaskRow> = vec![];
-    Daily::build(&rows, &tasks, &|_| false)
+    Daily::build(&rows, &TaskDays::default(), &|_| false)
 }
 
 fn rule(condition: Condition) -> RuleSpec {
