@@ -151,6 +151,11 @@ impl Budgets {
             spec.owner = actor.label();
         }
         actor.may_edit(&spec).map_err(BudgetError::Forbidden)?;
+        if let Some(edge) = self.event_store.retired_before().await? {
+            if let Some(e) = domain::attribution::retention::refuse_budget(&spec, now, edge) {
+                return Err(BudgetError::Invalid(vec![e]));
+            }
+        }
         let existing = match id {
             None => None,
             Some(id) => Some(self.editable(actor, id).await?),

@@ -202,8 +202,9 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let options = leptos_options()?;
     let addr = options.site_addr;
     let store = open(&config).await?;
+    let retain_days = config.retain_calls_days;
     let state = AppState::new(options, store.clone(), config).await?;
-    if args.demo_if_empty && store.count_events().await? == 0 {
+    if args.demo_if_empty && !store.ever_stored().await? {
         eprintln!("the store is empty: loading the demo organisation (about a minute)…");
         let summary = demo::load(&state, 90, 42, 1.0).await?;
         eprintln!("{summary}");
@@ -217,6 +218,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         eprintln!("no one can sign in yet: create the first admin at\n  http://{addr}/setup?token={token}");
     }
     tokio::spawn(server::jobs::housekeeping::run(store.clone()));
+    tokio::spawn(server::jobs::retention::run(store.clone(), retain_days));
     server::jobs::alerts::spawn(&state);
     state.catalog_service.spawn_refresh();
     match state.catalog_service.interrupt_stale_jobs().await {

@@ -19,6 +19,7 @@
 
 pub mod metrics;
 mod report;
+pub mod retention;
 
 pub use metrics::{Metrics, PoolStat};
 pub use report::{FlaggedEvent, IngestReport, Rejected, MAX_FLAGGED_LISTED};
@@ -28,6 +29,7 @@ use domain::ingest::event::{BodyError, IngestBody};
 use domain::ingest::key_limits::TagLimits;
 use domain::{CostSource, PricedEvent};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use store::{EventStore, StoreError};
@@ -55,6 +57,8 @@ pub struct Ingest {
     slots: Arc<Semaphore>,
     queue_wait: Duration,
     metrics: Arc<Metrics>,
+    /// `BURSAR_RETAIN_CALLS_DAYS` (0: keep every call).
+    retain_days: AtomicU32,
 }
 
 impl Ingest {
@@ -70,7 +74,20 @@ impl Ingest {
         queue_wait: Duration,
         metrics: Arc<Metrics>,
     ) -> Arc<Ingest> {
-        Arc::new(Ingest { events, catalog, alerts_fired, slots, queue_wait, metrics })
+        Arc::new(Ingest { events, catalog, alerts_fired, slots, queue_wait, metrics, retain_days: AtomicU32::new(0) })
+    }
+
+    /// Refuses calls older than `days` (`BURSAR_RETAIN_CALLS_DAYS`; 0 keeps
+    /// every call): such a call may already be retired, and a resent one
+    /// could not be told from it (see `domain::attribution::retention`).
+    pub fn set_retention(&self, days: u32) {
+        self.retain_days.store(days, Ordering::Relaxed);
+    }
+
+    /// The oldest instant a call may have, if retention is on.
+    fn oldest_kept(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let days = self.retain_days.load(Ordering::Relaxed);
+        (days > 0).then(|| domain::attribution::retention::window_start(chrono::Utc::now(), days))
     }
 
     /// The process's metrics, which this service adds to.
@@ -109,9 +126,19 @@ impl Ingest {
         let mut priced: Vec<PricedEvent> = Vec::with_capacity(body.len());
         let mut flagged: Vec<FlaggedEvent> = Vec::new();
         let (catalog, taxonomy) = (self.catalog.catalog(), self.catalog.taxonomy());
+        let oldest = self.oldest_kept();
         for (index, item) in body.into_iter().enumerate() {
             match item {
                 Err(bad) => report.rejected.push(Rejected { index, id: bad.id, error: bad.error.to_string() }),
+                Ok(event) if oldest.is_some_and(|o| event.timestamp < o) => {
+                    let error = format!(
+                        "timestamp: is before {}, the start of the calls Bursar keeps (BURSAR_RETAIN_CALLS_DAYS={}); \
+                         a call that old may already be retired, so this one could be counted twice",
+                        oldest.unwrap_or_default().format("%Y-%m-%d %H:%M UTC"),
+                        self.retain_days.load(Ordering::Relaxed)
+                    );
+                    report.rejected.push(Rejected { index, id: Some(event.id), error });
+                }
                 Ok(mut event) => {
                     let flags = match taxonomy.apply(&mut event.tags) {
                         Ok(flags) => flags,

@@ -50,6 +50,10 @@ pub struct Config {
     /// `BURSAR_RESERVATION_TTL_SECS`: how long a check's reservation holds its
     /// estimate against the caps when the call is never ingested (default 600).
     pub reservation_ttl: Duration,
+    /// `BURSAR_RETAIN_CALLS_DAYS`: raw calls older than this many days are
+    /// deleted in the background (the rollups keep them), and ingest refuses
+    /// calls that old; 0 (the default, unset) keeps every call.
+    pub retain_calls_days: u32,
     /// `BURSAR_CAP_LEASE_MS`: on Postgres, how long a process's lease on a
     /// cap counter lasts (default 2000; 0 reads every check from the database).
     pub cap_lease: Duration,
@@ -207,6 +211,20 @@ impl Config {
                 1,
             )?),
             cap_lease: Duration::from_millis(num("BURSAR_CAP_LEASE_MS", budgets::leases::DEFAULT_LEASE_MS, 0)?),
+            retain_calls_days: match get("BURSAR_RETAIN_CALLS_DAYS").filter(|v| !v.trim().is_empty()) {
+                None => 0,
+                Some(_) => {
+                    let (min, max) = domain::attribution::retention::RETAIN_DAYS;
+                    let days = num("BURSAR_RETAIN_CALLS_DAYS", 0, u64::from(min))?;
+                    if days > u64::from(max) {
+                        return Err(ConfigError {
+                            var: "BURSAR_RETAIN_CALLS_DAYS",
+                            reason: format!("must be at most {max} days (got {days})"),
+                        });
+                    }
+                    days as u32
+                }
+            },
             otlp_mapping: otlp_mapping(get("BURSAR_OTLP_TAGS"), get("BURSAR_OTLP_TASK_ATTRIBUTE"))?,
         })
     }

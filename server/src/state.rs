@@ -68,6 +68,7 @@ impl AppState {
             config.ingest_queue_wait,
             metrics.clone(),
         );
+        ingest.set_retention(config.retain_calls_days);
         Ok(AppState {
             webhooks: Arc::new(webhooks),
             leptos_options,

@@ -44,6 +44,9 @@ pub use refusal::Refusal;
 pub use signals::{ScenarioRecord, SignalRuleRecord, TaskRollupRow};
 pub use sqlite::SqliteStore;
 
+/// The setting holding the retention edge, in microseconds since 1970 (see `EventStore::retired_before`).
+pub const RETENTION_EDGE: &str = "retention_edge_us";
+
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use std::sync::Arc;

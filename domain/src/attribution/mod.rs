@@ -4,6 +4,8 @@ pub mod csv_cell;
 pub mod focus;
 pub mod query;
 pub mod report;
+#[cfg(feature = "tz")]
+pub mod retention;
 pub mod tags;
 pub mod taxonomy;
 pub mod time;

@@ -24,6 +24,7 @@ mod real_deployments;
 mod reconcile;
 mod reconciliation;
 mod replay;
+mod retention;
 mod security;
 mod users_page;
 mod webhooks_tls;

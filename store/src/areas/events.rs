@@ -21,11 +21,33 @@ pub trait EventStore: Send + Sync {
     /// How many events are stored.
     async fn count_events(&self) -> Result<i64, StoreError>;
 
+    /// Whether any call was ever stored: the daily rollups remember calls
+    /// retention has deleted.
+    async fn ever_stored(&self) -> Result<bool, StoreError>;
+
+    /// The retention edge (`None`: no call was ever retired): every call
+    /// before it is deleted and only the rollups hold it; every call after it
+    /// is kept. See `domain::attribution::retention`.
+    async fn retired_before(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError>;
+
+    /// Moves the retention edge forward to `edge` (never back); where it is now.
+    async fn raise_retention_edge(
+        &self,
+        edge: chrono::DateTime<chrono::Utc>,
+    ) -> Result<chrono::DateTime<chrono::Utc>, StoreError>;
+
+    /// Deletes up to `batch` calls from before the retention edge, oldest
+    /// first, in one short statement, so ingest never waits long; how many.
+    async fn retire_calls(&self, batch: i64) -> Result<u64, StoreError>;
+
     /// Lists calls: newest first, or a task's calls oldest first.
     async fn list_events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, StoreError>;
 
     /// Every tag key some stored call carries.
     async fn known_tag_keys(&self) -> Result<Vec<String>, StoreError>;
+
+    /// The tags of the named tag sets (those missing are left out).
+    async fn tagsets(&self, ids: &[i64]) -> Result<Vec<(i64, domain::TagSet)>, StoreError>;
 
     /// The daily rollup rows of one UTC day, each with its tag set's id (for FOCUS exports).
     async fn day_sums(
@@ -36,13 +58,30 @@ pub trait EventStore: Send + Sync {
     /// Answers a spend query from rollups, reading raw events only at the
     /// range's unaligned edges; a query on a key the rollups do not keep
     /// (such as `user`) is answered from the events.
+    ///
+    /// Errors: `Refused` naming `from` when the answer needs calls from
+    /// before the retention edge (they are deleted; the rollups do not keep
+    /// the key asked for, or the range starts off the hour).
     async fn spend(&self, q: &SpendQuery) -> Result<SpendReport, StoreError> {
+        let edge = self.retired_before().await?;
         if !q.rollups_suffice() {
+            if let Some(edge) = edge.filter(|e| q.from < *e) {
+                return Err(retired(
+                    edge,
+                    "grouping or filtering by a key the rollups do not keep (such as user) reads each call",
+                ));
+            }
             return self.spend_from_events(q).await;
         }
         let allow_days = q.granularity != Some(domain::Granularity::Hour);
+        let segments = plan_segments(q.from, q.to, allow_days);
+        if let Some(edge) = edge {
+            if segments.iter().any(|s| s.source == Source::Raw && s.from < edge) {
+                return Err(retired(edge, "a range starting off the hour reads each call of its first hour"));
+            }
+        }
         let mut rows = Vec::new();
-        for seg in plan_segments(q.from, q.to, allow_days) {
+        for seg in segments {
             rows.extend(self.spend_rows(seg, q).await?);
             domain::attribution::report::check_size(q, &rows).map_err(StoreError::Refused)?;
         }
@@ -57,4 +96,17 @@ pub trait EventStore: Send + Sync {
         domain::attribution::report::check_size(q, &rows).map_err(StoreError::Refused)?;
         Ok(build_report(q, rows))
     }
+}
+
+/// The refusal of a spend query that needs retired calls, naming `from`.
+fn retired(edge: chrono::DateTime<chrono::Utc>, why: &str) -> StoreError {
+    StoreError::Refused(domain::FieldError {
+        field: "from".into(),
+        reason: format!(
+            "per-call detail before {} is retired (BURSAR_RETAIN_CALLS_DAYS) and {why}: start at or after it, \
+             or on the hour and group by a key the rollups keep ({})",
+            edge.format("%Y-%m-%d %H:%M UTC"),
+            domain::attribution::tags::ROLLUP_KEYS.join(", ")
+        ),
+    })
 }

@@ -133,7 +133,8 @@ macro_rules! impl_budget_counting {
                     .await?)
             }
 
-            /// Rebuilds a budget's counters from the stored events.
+            /// Rebuilds a budget's counters from the stored calls, and from the
+            /// hourly rollups for any part of a window before the retention edge.
             async fn recount_rows(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
@@ -141,18 +142,81 @@ macro_rules! impl_budget_counting {
                 spec: &domain::budgets::budget::BudgetSpec,
                 windows: &[domain::budgets::window::Window],
             ) -> Result<(), $crate::StoreError> {
-                use domain::budgets::budget::SplitBy;
                 let sql = self.q("delete from budget_spend where budget_id = ?");
                 sqlx::query(&sql).bind(id).execute(&mut **tx).await?;
+                // Calls before the retention edge are gone: that part of a window comes from the
+                // hourly rollups when they can count it (domain::attribution::retention).
+                let sql = self.q("select cast(value as bigint) from settings where name = ?");
+                let edge: Option<i64> = sqlx::query_scalar(&sql).bind($crate::RETENTION_EDGE).fetch_optional(&mut **tx).await?;
+                let edge = edge.map($crate::rollup::from_micros);
+                let from_rollups = domain::attribution::retention::rollups_count(spec);
+                for w in windows {
+                    let mut sums: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+                    let mut raw_from = w.start;
+                    if let Some(edge) = edge.filter(|e| w.start < *e) {
+                        if from_rollups && domain::attribution::retention::on_the_hour(w.start) {
+                            let to = edge.min(w.end);
+                            for (split, spent, calls) in self.window_sums(tx, spec, true, (w.start, to)).await? {
+                                let s = sums.entry(split).or_default();
+                                (s.0, s.1) = (s.0 + spent, s.1 + calls);
+                            }
+                            raw_from = to;
+                        }
+                    }
+                    if raw_from < w.end {
+                        for (split, spent, calls) in self.window_sums(tx, spec, false, (raw_from, w.end)).await? {
+                            let s = sums.entry(split).or_default();
+                            (s.0, s.1) = (s.0 + spent, s.1 + calls);
+                        }
+                    }
+                    let rows: Vec<_> = sums.into_iter().filter(|r| r.1 .1 > 0).collect();
+                    for chunk in rows.chunks(500) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "insert into budget_spend (budget_id, split_value, period_start, spent_nanos, calls) ",
+                        );
+                        qb.push_values(chunk, |mut b, (split, (spent, calls))| {
+                            b.push_bind(id.to_string())
+                                .push_bind(split.clone())
+                                .push_bind(w.start.timestamp())
+                                .push_bind(*spent)
+                                .push_bind(*calls);
+                        });
+                        qb.build().execute(&mut **tx).await?;
+                    }
+                }
+                Ok(())
+            }
+
+            /// A budget's priced spend and calls per split value over `from..to`:
+            /// from the calls, or (`rollups`) from the hourly rollups, whose
+            /// tag sets keep every key such a budget scopes or splits by.
+            async fn window_sums(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                spec: &domain::budgets::budget::BudgetSpec,
+                rollups: bool,
+                (from, to): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+            ) -> Result<Vec<(String, i64, i64)>, $crate::StoreError> {
+                use domain::budgets::budget::SplitBy;
                 let (split_expr, join) = match &spec.split_by {
                     None => ("''", ""),
                     Some(SplitBy::Task) => ("e.task_id", ""),
                     Some(SplitBy::Tag(_)) => ("s.value", " join tagset_tags s on s.tagset_id = e.tagset_id and s.key = ?"),
                 };
-                let mut sql = format!(
-                    "select {split_expr}, cast(coalesce(sum(e.cost_nanos), 0) as bigint), count(*) from events e{join} \
-                     where e.ts_us >= ? and e.ts_us < ? and e.cost_nanos is not null"
-                );
+                let (sums, table, range) = if rollups {
+                    (
+                        "cast(coalesce(sum(e.cost_nanos), 0) as bigint), cast(coalesce(sum(e.calls - e.unpriced_calls), 0) as bigint)",
+                        "rollup_hour",
+                        "e.bucket >= ? and e.bucket < ?",
+                    )
+                } else {
+                    (
+                        "cast(coalesce(sum(e.cost_nanos), 0) as bigint), count(*)",
+                        "events",
+                        "e.ts_us >= ? and e.ts_us < ? and e.cost_nanos is not null",
+                    )
+                };
+                let mut sql = format!("select {split_expr}, {sums} from {table} e{join} where {range}");
                 if spec.split_by == Some(SplitBy::Task) {
                     sql.push_str(" and e.task_id is not null");
                 }
@@ -165,32 +229,19 @@ macro_rules! impl_budget_counting {
                     sql.push_str(&format!(" group by {split_expr}"));
                 }
                 let sql = self.q(&sql);
-                for w in windows {
-                    let mut query = sqlx::query_as::<_, (String, i64, i64)>(&sql);
-                    if let Some(SplitBy::Tag(k)) = &spec.split_by {
-                        query = query.bind(k.as_str().to_string());
-                    }
-                    query = query.bind($crate::rollup::micros(w.start)).bind($crate::rollup::micros(w.end));
-                    for (k, v) in &spec.scope.0 {
-                        query = query.bind(k.as_str().to_string()).bind(v.clone());
-                    }
-                    let rows = query.fetch_all(&mut **tx).await?;
-                    let rows: Vec<_> = rows.into_iter().filter(|r| r.2 > 0).collect();
-                    for chunk in rows.chunks(500) {
-                        let mut qb = sqlx::QueryBuilder::<$db>::new(
-                            "insert into budget_spend (budget_id, split_value, period_start, spent_nanos, calls) ",
-                        );
-                        qb.push_values(chunk, |mut b, (split, spent, calls)| {
-                            b.push_bind(id.to_string())
-                                .push_bind(split.clone())
-                                .push_bind(w.start.timestamp())
-                                .push_bind(*spent)
-                                .push_bind(*calls);
-                        });
-                        qb.build().execute(&mut **tx).await?;
-                    }
+                let mut query = sqlx::query_as::<_, (String, i64, i64)>(&sql);
+                if let Some(SplitBy::Tag(k)) = &spec.split_by {
+                    query = query.bind(k.as_str().to_string());
                 }
-                Ok(())
+                query = if rollups {
+                    query.bind(from.timestamp()).bind(to.timestamp())
+                } else {
+                    query.bind($crate::rollup::micros(from)).bind($crate::rollup::micros(to))
+                };
+                for (k, v) in &spec.scope.0 {
+                    query = query.bind(k.as_str().to_string()).bind(v.clone());
+                }
+                Ok(query.fetch_all(&mut **tx).await?)
             }
 
             /// Recounts a budget's periods and fires whatever the recounted spend has passed.

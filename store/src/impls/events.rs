@@ -149,6 +149,64 @@ macro_rules! impl_events_store {
             async fn count_events(&self) -> Result<i64, $crate::StoreError> {
                 Ok(sqlx::query_scalar("select count(*) from events").fetch_one(&self.reader).await?)
             }
+
+            async fn tagsets(&self, ids: &[i64]) -> Result<Vec<(i64, domain::TagSet)>, $crate::StoreError> {
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("select id, tags_key from tagsets where id in (");
+                    let mut list = qb.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(&self.reader).await?;
+                    out.extend(rows.into_iter().map(|(id, key)| (id, $crate::people::tags_from_key(&key))));
+                }
+                Ok(out)
+            }
+
+            async fn ever_stored(&self) -> Result<bool, $crate::StoreError> {
+                let n: i64 = sqlx::query_scalar("select count(*) from (select 1 from rollup_day limit 1) any_day")
+                    .fetch_one(&self.reader)
+                    .await?;
+                Ok(n > 0)
+            }
+
+            async fn retired_before(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, $crate::StoreError> {
+                let sql = self.q("select cast(value as bigint) from settings where name = ?");
+                let edge: Option<i64> =
+                    sqlx::query_scalar(&sql).bind($crate::RETENTION_EDGE).fetch_optional(&self.reader).await?;
+                Ok(edge.map($crate::rollup::from_micros))
+            }
+
+            async fn raise_retention_edge(
+                &self,
+                edge: chrono::DateTime<chrono::Utc>,
+            ) -> Result<chrono::DateTime<chrono::Utc>, $crate::StoreError> {
+                let sql = self.q(
+                    "insert into settings (name, value, updated_us) values (?, ?, ?) on conflict (name) do update set \
+                     value = case when cast(settings.value as bigint) < cast(excluded.value as bigint) \
+                     then excluded.value else settings.value end, updated_us = excluded.updated_us \
+                     returning cast(value as bigint)",
+                );
+                let at: i64 = sqlx::query_scalar(&sql)
+                    .bind($crate::RETENTION_EDGE)
+                    .bind($crate::rollup::micros(edge).to_string())
+                    .bind($crate::rollup::micros(chrono::Utc::now()))
+                    .fetch_one(&self.writer)
+                    .await?;
+                Ok($crate::rollup::from_micros(at))
+            }
+
+            async fn retire_calls(&self, batch: i64) -> Result<u64, $crate::StoreError> {
+                let sql = self.q(
+                    "delete from events where seq in (select seq from events where ts_us < \
+                     (select cast(value as bigint) from settings where name = ?) order by ts_us limit ?)",
+                );
+                let done =
+                    sqlx::query(&sql).bind($crate::RETENTION_EDGE).bind(batch.max(1)).execute(&self.writer).await?;
+                Ok(done.rows_affected())
+            }
         }
     };
 }

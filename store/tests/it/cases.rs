@@ -11,6 +11,7 @@ pub use crate::budget_cases::*;
 pub use crate::catalog_cases::*;
 pub use crate::plan_cases::*;
 pub use crate::reservation_cases::*;
+pub use crate::retention_cases::*;
 pub use crate::signal_cases::*;
 pub use crate::task_cases::*;
 

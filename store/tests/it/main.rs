@@ -11,6 +11,7 @@ mod catalog_cases;
 mod harness;
 mod plan_cases;
 mod reservation_cases;
+mod retention_cases;
 mod signal_cases;
 mod task_cases;
 
@@ -36,6 +37,7 @@ macro_rules! conformance {
 }
 
 conformance!(
+    retiring_calls_keeps_every_total_exact,
     totals_match_what_was_inserted,
     replays_are_counted_once,
     concurrent_replays_are_counted_once,

@@ -46,7 +46,7 @@ pub fn range(params: &HashMap<String, String>) -> Result<(NaiveDate, NaiveDate),
 fn stream(state: AppState, from: NaiveDate, to: NaiveDate) -> Response {
     let account = Account { id: "bursar".into(), name: "Bursar".into() };
     let days = domain::signals::signal::dates(from, to).collect::<Vec<_>>();
-    let init = (state, days.into_iter(), None::<HashMap<i64, domain::TagSet>>, true);
+    let init = (state, days.into_iter(), HashMap::<i64, domain::TagSet>::new(), true);
     let body = futures_util::stream::unfold(init, move |(state, mut days, tagsets, first)| {
         let account = account.clone();
         async move {
@@ -57,20 +57,23 @@ fn stream(state: AppState, from: NaiveDate, to: NaiveDate) -> Response {
                 ));
             }
             let day = days.next()?;
-            let tagsets = match tagsets {
-                Some(t) => t,
-                None => match state.store.tagsets_with_events().await {
-                    Ok(t) => t.into_iter().collect(),
-                    Err(e) => return Some((Err(std::io::Error::other(e.to_string())), (state, days, None, false))),
-                },
-            };
             let rows = match state.store.day_sums(day).await {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::error!(error = %e, "FOCUS export failed");
-                    return Some((Err(std::io::Error::other(e.to_string())), (state, days, Some(tagsets), false)));
+                    return Some((Err(std::io::Error::other(e.to_string())), (state, days, tagsets, false)));
                 }
             };
+            // The tags of the rollups' own tag sets, read by id as they first appear.
+            let mut tagsets = tagsets;
+            let mut missing: Vec<i64> = rows.iter().map(|(id, _)| *id).filter(|id| !tagsets.contains_key(id)).collect();
+            missing.dedup();
+            if !missing.is_empty() {
+                match state.store.tagsets(&missing).await {
+                    Ok(found) => tagsets.extend(found),
+                    Err(e) => return Some((Err(std::io::Error::other(e.to_string())), (state, days, tagsets, false))),
+                }
+            }
             let catalog = state.catalog_service.catalog();
             let at = day.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();
             let empty = domain::TagSet::new();
@@ -86,7 +89,7 @@ fn stream(state: AppState, from: NaiveDate, to: NaiveDate) -> Response {
                     &account,
                 ));
             }
-            Some((Ok(Bytes::from(chunk)), (state, days, Some(tagsets), false)))
+            Some((Ok(Bytes::from(chunk)), (state, days, tagsets, false)))
         }
     });
     let name = format!("bursar-focus-{from}-{to}.csv");

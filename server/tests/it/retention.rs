@@ -1,0 +1,66 @@
+//! Retention (`BURSAR_RETAIN_CALLS_DAYS`) through the API: old calls are
+//! refused at ingest, a pass waits for the budgets that still need calls,
+//! a budget that would need retired calls is refused, and the FOCUS export
+//! keeps the tags of retired days.
+
+use crate::helpers::{event, TestApp};
+use axum::http::StatusCode;
+use chrono::{Duration, DurationRound, Utc};
+use serde_json::{json, Value};
+
+fn call(id: &str, days_ago: i64, cost: &str) -> Value {
+    let mut e = event(id);
+    let o = e.as_object_mut().unwrap();
+    let at = Utc::now().duration_trunc(Duration::hours(1)).unwrap() - Duration::days(days_ago);
+    o.insert("timestamp".into(), json!(at.to_rfc3339()));
+    o.insert("cost".into(), json!(cost));
+    o.insert("tags".into(), json!({"team": "core", "user": "ana"}));
+    e
+}
+
+#[tokio::test]
+async fn old_calls_retire_and_what_needs_them_is_refused() {
+    let app = TestApp::with_config(|c| c.retain_calls_days = 30).await;
+    let (status, body) =
+        app.post_events(json!([call("old", 31, "1.00"), call("a", 29, "2.00"), call("b", 1, "3.00")])).await;
+    assert_eq!((status, body["accepted"].as_i64()), (StatusCode::OK, Some(2)), "{body}");
+    let error = body["rejected"][0]["error"].as_str().unwrap();
+    assert!(error.starts_with("timestamp: is before ") && error.contains("BURSAR_RETAIN_CALLS_DAYS=30"), "{error}");
+
+    // A monthly budget by user needs last month's calls: the pass waits for it.
+    let admin = app.admin_key.clone();
+    let by_user = json!({"name": "Per user", "amount": "50", "period": "month", "split_by": "user"});
+    let (status, created) = app.json("POST", "/api/v1/budgets", &admin, by_user.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let now = Utc::now();
+    let r = ingest::retention::retire(&*app.store, 2, now).await.unwrap();
+    let last_month =
+        domain::budgets::window::previous(domain::budgets::BudgetPeriod::Month, domain::budgets::window::Tz::UTC, now);
+    assert_eq!(r.edge, last_month.start.min(r.window_start));
+    // Without it, calls before the window retire; the rollups keep their spend.
+    let id = created["id"].as_str().unwrap();
+    let (status, _) = app.json("DELETE", &format!("/api/v1/budgets/{id}"), &admin, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let r = ingest::retention::retire(&*app.store, 2, now).await.unwrap();
+    assert_eq!((r.edge, r.deleted), (r.window_start, 1));
+    assert_eq!(app.store.count_events().await.unwrap(), 1);
+    let day = |d: chrono::DateTime<Utc>| d.format("%Y-%m-%d").to_string();
+    let (from, to) = (day(now - Duration::days(40)), day(now));
+    let (status, spend) = app.spend(&format!("from={from}&to={to}&group_by=team")).await;
+    assert_eq!(status, StatusCode::OK, "{spend}");
+    let cost: rust_decimal::Decimal = spend["total"]["cost"].as_str().unwrap().parse().unwrap();
+    assert_eq!(cost, rust_decimal::Decimal::from(5), "{spend}");
+
+    // Now a budget by user would need retired calls: refused, naming split_by.
+    let (status, body) = app.json("POST", "/api/v1/budgets", &admin, by_user).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("split_by")), "{body}");
+    // Spend by user over retired days too, naming from.
+    let (status, body) = app.spend(&format!("from={from}&to={to}&group_by=user")).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("from")), "{body}");
+
+    // The FOCUS export of a retired day carries its tags (read from the rollups' own tag sets).
+    let retired_day = day(now - Duration::days(29));
+    let (status, _, csv) = app.focus_csv(&retired_day, &retired_day).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.lines().nth(1).is_some_and(|l| l.contains(r#"""team"":""core"""#)), "{csv}");
+}

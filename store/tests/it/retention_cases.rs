@@ -1,0 +1,126 @@
+//! Conformance cases for retention: deleting calls before the edge keeps
+//! every total exact, because the rollups and counters stay.
+
+use crate::budget_cases::{at, budget};
+use crate::cases::tags;
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use domain::budgets::budget::{BudgetPeriod, SplitBy};
+use domain::budgets::window::{self, Tz};
+use domain::{SpendQuery, TagKey};
+use std::sync::Arc;
+use store::{Store, StoreError};
+
+fn spend(from: DateTime<Utc>, to: DateTime<Utc>, group_by: &str, granularity: Option<&str>) -> SpendQuery {
+    let mut p = vec![("from".to_string(), from.to_rfc3339()), ("to".to_string(), to.to_rfc3339())];
+    if !group_by.is_empty() {
+        p.push(("group_by".into(), group_by.into()));
+    }
+    if let Some(g) = granularity {
+        p.push(("granularity".into(), g.into()));
+    }
+    SpendQuery::from_params(&p, to).unwrap()
+}
+
+/// Every counter of a budget in the current and previous month, sorted.
+async fn counters(s: &Arc<dyn Store>, id: &str, now: DateTime<Utc>) -> Vec<(i64, String, i64, i64)> {
+    let cur = window::window(BudgetPeriod::Month, Tz::UTC, now);
+    let prev = window::previous(BudgetPeriod::Month, Tz::UTC, now);
+    let mut out = Vec::new();
+    for start in [window::all_time().start, prev.start, cur.start] {
+        for c in s.budget_counters(id, start, 1_000).await.unwrap() {
+            out.push((start.timestamp(), c.split_value, c.spent.0, c.calls));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// 50 days of calls; the calls of the first 30 are retired. Spend on the
+/// rollup keys over any range on the hour, FOCUS day sums and budget
+/// recounts (all time by team, this and last month unsplit) are the same to
+/// the nano-dollar; what needs retired calls is refused naming `from`.
+pub async fn retiring_calls_keeps_every_total_exact(s: Arc<dyn Store>) {
+    let now = Utc::now().duration_trunc(Duration::hours(1)).unwrap();
+    let start = now - Duration::days(50);
+    let mut batch = Vec::new();
+    for i in 0..400i64 {
+        // Every 2 hours and 50 minutes, over 47 days; one call in eleven unpriced.
+        let when = start + Duration::minutes(i * 170);
+        let team = ["core", "growth", "infra"][(i % 3) as usize];
+        let mut e = at(&format!("c{i}"), when, 1_000_003 * (i % 17 + 1), tags(&[("team", team)]));
+        e.event.tags.insert(TagKey::parse("user").unwrap(), format!("u{}", i % 5));
+        if i % 11 == 0 {
+            e.cost = None;
+            e.event.cost = None;
+            e.source = domain::CostSource::Unpriced;
+        }
+        batch.push(e);
+    }
+    for chunk in batch.chunks(100) {
+        s.insert_events(chunk).await.unwrap();
+    }
+    let by_team =
+        budget("all-time-by-team", tags(&[]), Some(SplitBy::parse("team").unwrap()), 1_000_000_000_000, &[], false);
+    let mut all_time = by_team.clone();
+    all_time.spec.period = BudgetPeriod::Total;
+    s.create_budget(&all_time, now).await.unwrap();
+    let monthly = budget("monthly", tags(&[("team", "core")]), None, 1_000_000_000_000, &[], false);
+    s.create_budget(&monthly, now).await.unwrap();
+
+    let edge = now - Duration::days(20);
+    let queries = [
+        spend(start, now + Duration::hours(1), "team", Some("day")),
+        spend(start - Duration::days(3), edge + Duration::hours(5), "team,model", None),
+        spend(edge - Duration::hours(7), edge + Duration::hours(30), "", Some("hour")),
+    ];
+    let mut before = Vec::new();
+    for q in &queries {
+        before.push(s.spend(q).await.unwrap());
+    }
+    let days: Vec<_> = (0..51).map(|d| (start + Duration::days(d)).date_naive()).collect();
+    let mut focus_before = Vec::new();
+    for d in &days {
+        focus_before.push(s.day_sums(*d).await.unwrap());
+    }
+    let counted = (counters(&s, "all-time-by-team", now).await, counters(&s, "monthly", now).await);
+    assert!(!counted.0.is_empty() && !counted.1.is_empty());
+
+    assert_eq!(s.retired_before().await.unwrap(), None);
+    assert_eq!(s.raise_retention_edge(edge).await.unwrap(), edge);
+    // The edge never moves back.
+    assert_eq!(s.raise_retention_edge(edge - Duration::days(5)).await.unwrap(), edge);
+    let mut deleted = 0;
+    loop {
+        let n = s.retire_calls(37).await.unwrap();
+        deleted += n;
+        if n == 0 {
+            break;
+        }
+    }
+    let kept = batch.iter().filter(|e| e.event.timestamp >= edge).count() as i64;
+    assert_eq!(deleted as i64, batch.len() as i64 - kept);
+    assert_eq!(s.count_events().await.unwrap(), kept);
+    assert!(s.ever_stored().await.unwrap());
+
+    for (q, b) in queries.iter().zip(&before) {
+        assert_eq!(&s.spend(q).await.unwrap(), b, "{q:?}");
+    }
+    for (d, b) in days.iter().zip(&focus_before) {
+        assert_eq!(&s.day_sums(*d).await.unwrap(), b, "{d}");
+    }
+    // A recount (after retagging or repricing) counts the retired part from the hourly rollups.
+    s.recount_budgets(now).await.unwrap();
+    assert_eq!((counters(&s, "all-time-by-team", now).await, counters(&s, "monthly", now).await), counted);
+
+    // What needs retired calls is refused, naming from.
+    let refused = |r: Result<domain::attribution::report::SpendReport, StoreError>| match r {
+        Err(StoreError::Refused(e)) => e.field,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert_eq!(refused(s.spend(&spend(start, now, "user", None)).await), "from");
+    assert_eq!(refused(s.spend(&spend(start + Duration::minutes(30), now, "team", None)).await), "from");
+    // After the edge, per-call detail is all there.
+    let users = s.spend(&spend(edge, now + Duration::hours(1), "user", None)).await.unwrap();
+    let cost: i64 = batch.iter().filter(|e| e.event.timestamp >= edge).filter_map(|e| e.cost.map(|c| c.0)).sum();
+    assert_eq!(users.total.cost.0, cost);
+}
