@@ -58,6 +58,21 @@ async fn old_calls_retire_and_what_needs_them_is_refused() {
     let (status, body) = app.spend(&format!("from={from}&to={to}&group_by=user")).await;
     assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("from")), "{body}");
 
+    // Explore says where per-call detail ends; a view by user over retired days says why it cannot be read.
+    let cookie = app.sign_in_as("viewer").await;
+    let page = |path: &str| {
+        let req = TestApp::browser("GET", path, Some(&cookie)).body(axum::body::Body::empty()).unwrap();
+        app.send(req)
+    };
+    let (status, _, html) = page("/explore?period=90d&by=team").await;
+    let html = String::from_utf8(html).unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"data-testid="retired-note""#) && html.contains("are retired: totals come from the rollups")
+    );
+    let (_, _, html) = page("/explore?period=90d&by=user").await;
+    assert!(String::from_utf8(html).unwrap().contains("is retired (BURSAR_RETAIN_CALLS_DAYS)"));
+
     // The FOCUS export of a retired day carries its tags (read from the rollups' own tag sets).
     let retired_day = day(now - Duration::days(29));
     let (status, _, csv) = app.focus_csv(&retired_day, &retired_day).await;

@@ -29,6 +29,10 @@ pub struct ExploreData {
     pub extra_keys: Vec<String>,
     /// Keys the taxonomy requires: a group missing one is untagged spend.
     pub required: Vec<String>,
+    /// The retention edge: calls before it are deleted, their spend is in the rollups.
+    pub retired_before: Option<DateTime<Utc>>,
+    /// The previous period needs retired calls for this view, so no change is shown.
+    pub previous_retired: bool,
 }
 
 /// Loads a view: this period grouped (with a series), the previous period
@@ -42,7 +46,11 @@ pub async fn load(
     let (from, to) = (range.from, range.to);
     let (pfrom, pto) = range.previous();
     let current = store.spend(&state.query(from, to, true)).await?;
-    let previous = store.spend(&state.query(pfrom, pto, false)).await?;
+    let previous_q = state.query(pfrom, pto, false);
+    let (previous, previous_retired) = match store.spend(&previous_q).await {
+        Err(store::StoreError::Refused(_)) => (domain::attribution::report::build_report(&previous_q, vec![]), true),
+        other => (other?, false),
+    };
     let rows = crate::explore_state::rows(&current, &previous, &state.sort, state.desc);
     let calls_q = store::EventQuery {
         spend: state.query(from, to, false),
@@ -73,6 +81,8 @@ pub async fn load(
         calls: events.into_iter().map(crate::components::calls::call_row).collect(),
         more_calls,
         state,
+        retired_before: store.retired_before().await?,
+        previous_retired,
     })
 }
 
@@ -81,9 +91,13 @@ pub async fn load(
 pub async fn get_explore(query: String) -> Result<ExploreData, ServerFnError> {
     let (_, store) = crate::server::context::require(domain::people::users::Role::Viewer).await?;
     let params: Vec<(String, String)> = parse_query(&query);
-    load(&store, ExploreState::from_params(&params)).await.map_err(|e| {
-        tracing::error!(error = %e, "explore query failed");
-        ServerFnError::new("Spend could not be read; the server log has the details.")
+    load(&store, ExploreState::from_params(&params)).await.map_err(|e| match e {
+        // A view that needs retired calls: the sentence says which and what to do.
+        store::StoreError::Refused(reason) => ServerFnError::new(reason.reason),
+        e => {
+            tracing::error!(error = %e, "explore query failed");
+            ServerFnError::new("Spend could not be read; the server log has the details.")
+        }
     })
 }
 

@@ -87,7 +87,21 @@ fn ExploreBody(data: ExploreData) -> impl IntoView {
         (data.to - chrono::Duration::microseconds(1)).date_naive()
     );
     let (keep_filters, keep_by, keep_then) = (s.filters.clone(), s.by.clone(), s.then.clone());
-    let change = format::change(data.total.cost, data.previous_total);
+    let change =
+        if data.previous_retired { "—".to_string() } else { format::change(data.total.cost, data.previous_total) };
+    let retired = data.retired_before.filter(|edge| data.from < *edge).map(|edge| {
+        let also = if data.previous_retired {
+            " The previous period needs retired calls for this grouping, so no change is shown."
+        } else {
+            ""
+        };
+        view! {
+            <p class="subtle" data-testid="retired-note">
+                "Calls before " {edge.format("%b %d %Y %H:%M UTC").to_string()}
+                " are retired: totals come from the rollups, and the calls listed start there." {also}
+            </p>
+        }
+    });
     view! {
         <div class="period-row">
             <nav class="picker" aria-label="Period">{periods}</nav>
@@ -97,6 +111,7 @@ fn ExploreBody(data: ExploreData) -> impl IntoView {
                 {keep_then.map(|t| view! { <input type="hidden" name="then" value=t/> })}
             </CustomRange>
         </div>
+        {retired}
         <form class="controls" method="get" action="/explore">
             <input type="hidden" name="period" value=s.period.clone()/>
             {s.from.clone().map(|f| view! { <input type="hidden" name="from" value=f/> })}
@@ -218,7 +233,9 @@ fn ExploreTable(data: ExploreData) -> impl IntoView {
                     </td>
                     <td class="num">{format::count(r.calls)}</td>
                     <td class="num">{format::count(r.tokens)}</td>
-                    <td class="num">{format::change(r.cost, r.previous)}</td>
+                    <td class="num">
+                        {if data.previous_retired { "—".to_string() } else { format::change(r.cost, r.previous) }}
+                    </td>
                 </tr>
             }
         })
