@@ -23,6 +23,7 @@ pub struct Retired {
     /// Where the window alone would have put it (later than `edge` when a
     /// budget's recount still needs calls).
     pub window_start: DateTime<Utc>,
+    /// Rows deleted: calls, and on Postgres their ids too.
     pub deleted: u64,
 }
 
@@ -38,7 +39,7 @@ pub async fn retire(store: &dyn Store, days: u32, now: DateTime<Utc>) -> Result<
     loop {
         let n = store.retire_calls(BATCH).await?;
         deleted += n;
-        if n < BATCH as u64 {
+        if n == 0 {
             break;
         }
         tokio::time::sleep(PAUSE).await;

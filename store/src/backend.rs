@@ -100,6 +100,7 @@ macro_rules! impl_store {
                 if unique.is_empty() {
                     return Ok(($crate::InsertOutcome::default(), Vec::new()));
                 }
+                self.prepare_batch(events).await?;
                 let began = std::time::Instant::now();
                 let mut tx = self.writer.begin().await?;
                 // Shared with other batches, exclusive for budget recounts and tag-set
@@ -119,9 +120,25 @@ macro_rules! impl_store {
                 let rows: Vec<(&domain::PricedEvent, i64)> = unique.iter().copied().zip(tagset_ids).collect();
                 let mut inserted = std::collections::HashSet::new();
                 for chunk in rows.chunks(1000) {
+                    // Postgres: ids are unique in event_ids (events is partitioned by month); only new ones go on.
+                    let chunk: Vec<(&domain::PricedEvent, i64)> = if $dialect == $crate::sql::Dialect::Postgres {
+                        let mut qb = QueryBuilder::<$db>::new("insert into event_ids (id, ts_us) ");
+                        qb.push_values(chunk, |mut b, (e, _)| {
+                            b.push_bind(e.event.id.clone()).push_bind($crate::rollup::micros(e.event.timestamp));
+                        });
+                        qb.push(" on conflict (id) do nothing returning id");
+                        let fresh: std::collections::HashSet<String> =
+                            qb.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
+                        chunk.iter().filter(|(e, _)| fresh.contains(&e.event.id)).copied().collect()
+                    } else {
+                        chunk.to_vec()
+                    };
+                    if chunk.is_empty() {
+                        continue;
+                    }
                     let mut qb =
                         QueryBuilder::<$db>::new(format!("insert into events ({}) ", $crate::sql::EVENT_COLUMNS));
-                    qb.push_values(chunk, |mut b, (e, tagset)| {
+                    qb.push_values(&chunk, |mut b, (e, tagset)| {
                         let ev = &e.event;
                         b.push_bind(ev.id.clone())
                             .push_bind($crate::rollup::micros(ev.timestamp))
@@ -139,7 +156,11 @@ macro_rules! impl_store {
                             .push_bind(received)
                             .push_bind(ev.usage_note.clone());
                     });
-                    qb.push(" on conflict (id) do nothing returning id");
+                    qb.push(if $dialect == $crate::sql::Dialect::Postgres {
+                        " returning id"
+                    } else {
+                        " on conflict (id) do nothing returning id"
+                    });
                     let ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
                     inserted.extend(ids);
                 }

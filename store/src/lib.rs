@@ -14,6 +14,7 @@ mod group;
 mod impls;
 mod jobs;
 mod mirror;
+mod partitions;
 mod people;
 mod postgres;
 mod refusal;

@@ -27,6 +27,8 @@ pub struct PgStore {
     writer: PgPool,
     reader: PgPool,
     tagsets: Mutex<HashMap<String, i64>>,
+    /// Months whose `events` partition this process knows exists (by start, µs).
+    months: Mutex<std::collections::HashSet<i64>>,
 }
 
 impl PgStore {
@@ -34,7 +36,62 @@ impl PgStore {
     pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
         let pool =
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
-        Ok(PgStore { writer: pool.clone(), reader: pool, tagsets: Mutex::new(HashMap::new()) })
+        Ok(PgStore {
+            writer: pool.clone(),
+            reader: pool,
+            tagsets: Mutex::new(HashMap::new()),
+            months: Mutex::new(Default::default()),
+        })
+    }
+
+    /// Makes the `events` partition of each month a batch's calls fall in,
+    /// unless this process knows it exists. Outside the batch's transaction:
+    /// making a partition locks `events` for a moment, once a month.
+    async fn prepare_batch(&self, events: &[domain::PricedEvent]) -> Result<(), StoreError> {
+        let months: std::collections::BTreeMap<i64, crate::partitions::Month> = {
+            let known = self.months.lock().unwrap_or_else(|p| p.into_inner());
+            events
+                .iter()
+                .map(|e| crate::partitions::month_of(crate::rollup::micros(e.event.timestamp)))
+                .filter(|m| !known.contains(&m.from_us))
+                .map(|m| (m.from_us, m))
+                .collect()
+        };
+        for m in months.into_values() {
+            let sql = format!(
+                "create table if not exists {} partition of events for values from ({}) to ({})",
+                m.name, m.from_us, m.to_us
+            );
+            match sqlx::query(&sql).execute(&self.writer).await {
+                Ok(_) => {}
+                // Another process made it at the same moment.
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P07") => {}
+                Err(e) => return Err(e.into()),
+            }
+            self.months.lock().unwrap_or_else(|p| p.into_inner()).insert(m.from_us);
+        }
+        Ok(())
+    }
+
+    /// Drops the partitions of months wholly before `edge` (µs); the calls they held.
+    async fn drop_months_before(&self, edge: i64) -> Result<u64, StoreError> {
+        let names: Vec<String> = sqlx::query_scalar(
+            "select c.relname::text from pg_inherits i join pg_class c on c.oid = i.inhrelid \
+             join pg_class p on p.oid = i.inhparent where p.relname = 'events'",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        let mut dropped = 0;
+        for m in names.iter().filter_map(|n| crate::partitions::parse(n)).filter(|m| m.to_us <= edge) {
+            let mut tx = self.writer.begin().await?;
+            let calls: i64 =
+                sqlx::query_scalar(&format!("select count(*) from {}", m.name)).fetch_one(&mut *tx).await?;
+            sqlx::query(&format!("drop table {}", m.name)).execute(&mut *tx).await?;
+            tx.commit().await?;
+            self.months.lock().unwrap_or_else(|p| p.into_inner()).remove(&m.from_us);
+            dropped += calls as u64;
+        }
+        Ok(dropped)
     }
 
     /// Counter values, always from the database: other processes write them too.
@@ -49,6 +106,31 @@ impl PgStore {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<crate::CapLoad>, StoreError> {
         self.loads_in_db(keys, crate::rollup::micros(now)).await
+    }
+
+    /// Deletes up to `batch` calls before the retention edge: whole months
+    /// first (their partitions dropped), then the rows of the month the edge
+    /// is in, then the ids of retired calls (`event_ids`).
+    async fn retire_here(&self, batch: i64) -> Result<u64, StoreError> {
+        let Some(edge) = crate::EventStore::retired_before(self).await? else { return Ok(0) };
+        let edge = crate::rollup::micros(edge);
+        let mut n = self.drop_months_before(edge).await?;
+        n += sqlx::query(
+            "delete from events where (ts_us, seq) in (select ts_us, seq from events where ts_us < $1 \
+             order by ts_us limit $2)",
+        )
+        .bind(edge)
+        .bind(batch)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        n += sqlx::query("delete from event_ids where id in (select id from event_ids where ts_us < $1 limit $2)")
+            .bind(edge)
+            .bind(batch)
+            .execute(&self.writer)
+            .await?
+            .rows_affected();
+        Ok(n)
     }
 
     /// Other processes hold too: ingest always looks for holds to settle.

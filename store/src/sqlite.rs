@@ -149,6 +149,18 @@ impl SqliteStore {
             .await
     }
 
+    /// Nothing to prepare: SQLite's `events` is one table.
+    async fn prepare_batch(&self, _events: &[domain::PricedEvent]) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Deletes up to `batch` calls before the retention edge, oldest first.
+    async fn retire_here(&self, batch: i64) -> Result<u64, StoreError> {
+        let sql = "delete from events where seq in (select seq from events where ts_us < \
+                   (select cast(value as bigint) from settings where name = ?) order by ts_us limit ?)";
+        Ok(sqlx::query(sql).bind(crate::RETENTION_EDGE).bind(batch.max(1)).execute(&self.writer).await?.rows_affected())
+    }
+
     /// Whether a hold may be live now (the hint is unread, or its latest
     /// expiry is still ahead): ingest settles holds only then.
     fn holds_may_be_live(&self) -> bool {

@@ -37,7 +37,10 @@ pub trait EventStore: Send + Sync {
     ) -> Result<chrono::DateTime<chrono::Utc>, StoreError>;
 
     /// Deletes up to `batch` calls from before the retention edge, oldest
-    /// first, in one short statement, so ingest never waits long; how many.
+    /// first, in short statements, so ingest never waits long; how many rows
+    /// it deleted (zero: nothing before the edge is left). On Postgres a
+    /// month wholly before the edge goes at once (its partition is dropped),
+    /// and the ids of retired calls are deleted too.
     async fn retire_calls(&self, batch: i64) -> Result<u64, StoreError>;
 
     /// Lists calls: newest first, or a task's calls oldest first.

@@ -199,13 +199,7 @@ macro_rules! impl_events_store {
             }
 
             async fn retire_calls(&self, batch: i64) -> Result<u64, $crate::StoreError> {
-                let sql = self.q(
-                    "delete from events where seq in (select seq from events where ts_us < \
-                     (select cast(value as bigint) from settings where name = ?) order by ts_us limit ?)",
-                );
-                let done =
-                    sqlx::query(&sql).bind($crate::RETENTION_EDGE).bind(batch.max(1)).execute(&self.writer).await?;
-                Ok(done.rows_affected())
+                self.retire_here(batch.max(1)).await
             }
         }
     };

@@ -40,6 +40,14 @@ pub fn postgres_required() -> bool {
 /// A migrated store on a new Postgres database, or `None` (after saying so)
 /// when Postgres is unreachable and not required.
 pub async fn postgres(case: &str) -> Option<(Arc<dyn Store>, PgGuard)> {
+    let (url, guard) = postgres_database(case).await?;
+    let store = store::connect(&url).await.expect("open postgres");
+    store.migrate().await.expect("migrate postgres");
+    Some((store, guard))
+}
+
+/// A new, empty Postgres database (its URL), or `None` as for [`postgres`].
+pub async fn postgres_database(case: &str) -> Option<(String, PgGuard)> {
     let admin_url = postgres_url();
     let mut admin = match <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await {
         Ok(c) => c,
@@ -54,7 +62,5 @@ pub async fn postgres(case: &str) -> Option<(Arc<dyn Store>, PgGuard)> {
     let name = format!("bursar_t_{}_{}", &case[..case.len().min(30)], rand::random::<u32>());
     sqlx::query(&format!("create database {name}")).execute(&mut admin).await.expect("create test database");
     let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin_url.clone());
-    let store = store::connect(&format!("{base}/{name}")).await.expect("open postgres");
-    store.migrate().await.expect("migrate postgres");
-    Some((store, PgGuard { admin_url, name }))
+    Some((format!("{base}/{name}"), PgGuard { admin_url, name }))
 }

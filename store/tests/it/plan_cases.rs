@@ -87,7 +87,10 @@ fn scans(backend: Backend, plan: &[String]) -> Vec<String> {
                     && !l.starts_with("SCAN (subquery-")
                     && !SUBQUERIES.iter().any(|q| l == format!("SCAN {q}"))
             }
-            Backend::Postgres => BIG.iter().any(|t| line.contains(&format!("Seq Scan on {t} "))),
+            // `events` is partitioned by month: its partitions are events_yYYYYmMM.
+            Backend::Postgres => {
+                line.contains("Seq Scan on events_y") || BIG.iter().any(|t| line.contains(&format!("Seq Scan on {t} ")))
+            }
         })
         .cloned()
         .collect()
@@ -122,5 +125,6 @@ pub async fn the_plan_check_sees_a_full_scan(s: Arc<dyn Store>) {
     };
     let built = Built { sql: sql.into(), binds: vec![sql::Bind::Int(5)], has_bucket: false, n_keys: 0 };
     let plan = s.query_plan(&built).await.unwrap();
-    assert_eq!(scans(s.backend(), &plan).len(), 1, "{plan:?}");
+    // One scan on SQLite; on Postgres one per month partition of events.
+    assert!(!scans(s.backend(), &plan).is_empty(), "{plan:?}");
 }
