@@ -94,7 +94,7 @@ macro_rules! impl_reservations {
                 except: Option<&str>,
             ) -> Result<(i64, i64, i64), $crate::StoreError> {
                 let start = k.period_start.timestamp();
-                let lock = if $dialect == $crate::sql::Dialect::Postgres {
+                if $dialect == $crate::sql::Dialect::Postgres {
                     sqlx::query(
                         "insert into budget_spend (budget_id, split_value, period_start, spent_nanos, calls) \
                          values ($1, $2, $3, 0, 0) on conflict do nothing",
@@ -104,38 +104,42 @@ macro_rules! impl_reservations {
                     .bind(start)
                     .execute(&mut **tx)
                     .await?;
-                    " for update"
-                } else {
-                    ""
-                };
-                // One statement: the spend row (locked on Postgres), the live holds and the others' live leases.
-                let held = "(select cast(coalesce(sum(r.amount_nanos), 0) as bigint) from cap_reservations r \
+                    // The lock is a statement of its own: a statement that waits for a lock
+                    // reads with the snapshot it began with (Read Committed), so reading the
+                    // holds in it would miss those committed by the transaction waited for.
+                    sqlx::query(
+                        "select 1 from budget_spend where budget_id = $1 and split_value = $2 and period_start = $3 \
+                         for update",
+                    )
+                    .bind(&k.budget_id)
+                    .bind(&k.split_value)
+                    .bind(start)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                // Then one statement, with a fresh snapshot: the spend, the live holds and the others' live leases.
+                let sql = self.q(
+                    "select coalesce((select spent_nanos from budget_spend \
+                     where budget_id = ? and split_value = ? and period_start = ?), 0), \
+                     (select cast(coalesce(sum(r.amount_nanos), 0) as bigint) from cap_reservations r \
                      where r.budget_id = ? and r.split_value = ? and r.period_start = ? and r.expires_us > ?), \
                      (select cast(coalesce(sum(l.amount_nanos), 0) as bigint) from cap_leases l \
                      where l.budget_id = ? and l.split_value = ? and l.period_start = ? and l.holder <> ? \
-                     and l.expires_us > ?)";
-                // SQLite may have no spend row (it has one writer, so needs no lock): the spend is a subquery.
-                let sql = self.q(&if lock.is_empty() {
-                    format!(
-                        "select coalesce((select spent_nanos from budget_spend \
-                         where budget_id = ? and split_value = ? and period_start = ?), 0), {held}"
-                    )
-                } else {
-                    format!(
-                        "select b.spent_nanos, {held} from budget_spend b \
-                         where b.budget_id = ? and b.split_value = ? and b.period_start = ?{lock}"
-                    )
-                });
-                let (spend_first, except) = (lock.is_empty(), except.unwrap_or(""));
-                let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&sql);
-                if spend_first {
-                    query = query.bind(&k.budget_id).bind(&k.split_value).bind(start);
-                }
-                query = query.bind(&k.budget_id).bind(&k.split_value).bind(start).bind(now_us);
-                query = query.bind(&k.budget_id).bind(&k.split_value).bind(start).bind(except).bind(now_us);
-                if !spend_first {
-                    query = query.bind(&k.budget_id).bind(&k.split_value).bind(start);
-                }
+                     and l.expires_us > ?)",
+                );
+                let query = sqlx::query_as::<_, (i64, i64, i64)>(&sql)
+                    .bind(&k.budget_id)
+                    .bind(&k.split_value)
+                    .bind(start)
+                    .bind(&k.budget_id)
+                    .bind(&k.split_value)
+                    .bind(start)
+                    .bind(now_us)
+                    .bind(&k.budget_id)
+                    .bind(&k.split_value)
+                    .bind(start)
+                    .bind(except.unwrap_or(""))
+                    .bind(now_us);
                 Ok(query.fetch_one(&mut **tx).await?)
             }
 
