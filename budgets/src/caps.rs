@@ -15,7 +15,8 @@
 //!
 //! Where processes share the counters (Postgres), a plain check that carries
 //! an `estimated_cost` is answered from this process's lease on each counter
-//! ([`crate::leases`]); one without an estimate is read from the database.
+//! ([`crate::leases`]); one without an estimate is read from the database,
+//! together with the other reads waiting at that moment ([`crate::gather`]).
 
 use crate::leases::Answer;
 use chrono::{DateTime, Utc};
@@ -112,6 +113,8 @@ pub struct CapIndex {
     ttl_secs: AtomicU64,
     /// This process's leases, for plain checks when processes share the counters.
     pub leases: crate::leases::Leases,
+    /// Where this process's counter reads go together, when processes share the counters.
+    gather: crate::gather::Gather,
 }
 
 impl CapIndex {
@@ -123,6 +126,7 @@ impl CapIndex {
             generation: AtomicU64::new(0),
             ttl_secs: AtomicU64::new(domain::budgets::cap::DEFAULT_RESERVATION_TTL_SECS),
             leases: Default::default(),
+            gather: Default::default(),
         }
     }
 
@@ -210,7 +214,7 @@ impl CapIndex {
             None if extra.0 > 0 && self.leases.enabled() && self.store.shared_counters() => {
                 let limits: Vec<(CounterKey, Nanos)> =
                     keys.iter().cloned().zip(which.iter().map(|(cap, _)| cap.spec.amount)).collect();
-                let answers = self.leases.admit(self.store.as_ref(), &limits, extra, now).await?;
+                let answers = self.leases.admit(&self.store, &self.gather, &limits, extra, now).await?;
                 let refused = answers
                     .iter()
                     .zip(&which)
@@ -231,6 +235,7 @@ impl CapIndex {
                     })
                     .collect()
             }
+            None if self.store.shared_counters() => self.gather.load(&self.store, &keys, now).await?,
             None => self.store.cap_load(&keys, now).await?,
         };
         let blocked_by = keys

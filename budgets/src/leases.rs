@@ -35,7 +35,7 @@ use domain::Nanos;
 use rand::RngCore;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::{BudgetStore, CapLoad, CounterKey, StoreError};
 
@@ -126,10 +126,11 @@ impl Leases {
     /// Takes `estimate` from this process's lease on each counter (with its
     /// cap's limit), renewing the leases that expired or ran out in one store
     /// call; where no lease covers the estimate, the counter's load for an
-    /// exact decision. One answer per key, in order.
+    /// exact decision (read through `gather`). One answer per key, in order.
     pub async fn admit(
         &self,
-        store: &dyn BudgetStore,
+        store: &Arc<dyn BudgetStore>,
+        gather: &crate::gather::Gather,
         keys: &[(CounterKey, Nanos)],
         estimate: Nanos,
         now: DateTime<Utc>,
@@ -196,7 +197,7 @@ impl Leases {
                 }
             }
         };
-        let loads = if exact.is_empty() { vec![] } else { store.cap_load(&exact, now).await? };
+        let loads = if exact.is_empty() { vec![] } else { gather.load(store, &exact, now).await? };
         let (mut granted, mut loads) = (granted.into_iter(), loads.into_iter());
         let mut held = self.lock();
         let until = Instant::now() + ttl;

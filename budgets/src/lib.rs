@@ -5,6 +5,7 @@
 //! The pre-call cap check lives in [`caps`]; the forecast sweep in [`sweep`].
 
 pub mod caps;
+pub mod gather;
 pub mod leases;
 pub mod sweep;
 pub mod webhook;
