@@ -222,7 +222,7 @@ async fn hostile_tag_values_are_stored_and_shown_literally() {
 
     // Explore shows each value escaped, never as markup.
     let cookie = app.sign_in_as("admin").await;
-    let req = TestApp::browser("GET", "/explore?from=2026-11-01&to=2026-11-03&by=team", Some(&cookie))
+    let req = TestApp::browser("GET", "/explore?period=custom&from=2026-11-01&to=2026-11-03&by=team", Some(&cookie))
         .body(Body::empty())
         .unwrap();
     let (status, _, html) = app.send(req).await;
@@ -233,17 +233,20 @@ async fn hostile_tag_values_are_stored_and_shown_literally() {
     assert!(html.contains("drop table events"));
     // A filter on Explore with each value, through the page's own query string.
     for v in HOSTILE {
-        let path =
-            format!("/explore?from=2026-11-01&to=2026-11-03&by=workflow&filter={}", url_encode(&format!("team:{v}")));
+        let path = format!(
+            "/explore?period=custom&from=2026-11-01&to=2026-11-03&by=workflow&filter={}",
+            url_encode(&format!("team:{v}"))
+        );
         let req = TestApp::browser("GET", &path, Some(&cookie)).body(Body::empty()).unwrap();
         let (status, _, html) = app.send(req).await;
         assert_eq!(status, StatusCode::OK, "{v:?}");
         assert!(!String::from_utf8(html).unwrap().contains("<script>alert"), "{v:?}");
     }
     // The CSV export carries the values as sent (quoted where CSV needs it).
-    let req = TestApp::browser("GET", "/explore.csv?from=2026-11-01&to=2026-11-03&by=team", Some(&cookie))
-        .body(Body::empty())
-        .unwrap();
+    let req =
+        TestApp::browser("GET", "/explore.csv?period=custom&from=2026-11-01&to=2026-11-03&by=team", Some(&cookie))
+            .body(Body::empty())
+            .unwrap();
     let (_, _, csv) = app.send(req).await;
     let csv = String::from_utf8(csv).unwrap();
     assert!(csv.contains("\"'; drop table events; --\"") || csv.contains("'; drop table events; --"), "{csv}");
