@@ -106,7 +106,7 @@ fn retired(edge: chrono::DateTime<chrono::Utc>, why: &str) -> StoreError {
     StoreError::Refused(domain::FieldError {
         field: "from".into(),
         reason: format!(
-            "per-call detail before {} is retired (BURSAR_RETAIN_CALLS_DAYS) and {why}: start at or after it, \
+            "Per-call detail before {} is retired (BURSAR_RETAIN_CALLS_DAYS), and {why}: start at or after it, \
              or on the hour and group by a key the rollups keep ({})",
             edge.format("%Y-%m-%d %H:%M UTC"),
             domain::attribution::tags::ROLLUP_KEYS.join(", ")

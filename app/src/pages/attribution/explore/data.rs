@@ -33,6 +33,8 @@ pub struct ExploreData {
     pub retired_before: Option<DateTime<Utc>>,
     /// The previous period needs retired calls for this view, so no change is shown.
     pub previous_retired: bool,
+    /// The view needs each call (a key the rollups do not keep), so it starts at the retention edge.
+    pub starts_at_edge: bool,
 }
 
 /// Loads a view: this period grouped (with a series), the previous period
@@ -43,9 +45,17 @@ pub async fn load(
     state: ExploreState,
 ) -> Result<ExploreData, store::StoreError> {
     let range = domain::budgets::period::resolve(&state.period, state.from.as_deref(), state.to.as_deref(), Utc::now());
-    let (from, to) = (range.from, range.to);
+    let (mut from, to) = (range.from, range.to);
     let (pfrom, pto) = range.previous();
-    let current = store.spend(&state.query(from, to, true)).await?;
+    let retired_before = store.retired_before().await?;
+    // A view that needs calls from before the retention edge starts at the edge instead, and says so.
+    let (current, starts_at_edge) = match store.spend(&state.query(from, to, true)).await {
+        Err(store::StoreError::Refused(_)) if retired_before.is_some_and(|e| from < e && e < to) => {
+            from = retired_before.unwrap_or(from);
+            (store.spend(&state.query(from, to, true)).await?, true)
+        }
+        other => (other?, false),
+    };
     let previous_q = state.query(pfrom, pto, false);
     let (previous, previous_retired) = match store.spend(&previous_q).await {
         Err(store::StoreError::Refused(_)) => (domain::attribution::report::build_report(&previous_q, vec![]), true),
@@ -81,8 +91,9 @@ pub async fn load(
         calls: events.into_iter().map(crate::components::calls::call_row).collect(),
         more_calls,
         state,
-        retired_before: store.retired_before().await?,
-        previous_retired,
+        retired_before,
+        previous_retired: previous_retired || starts_at_edge,
+        starts_at_edge,
     })
 }
 

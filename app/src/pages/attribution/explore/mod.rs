@@ -89,7 +89,17 @@ fn ExploreBody(data: ExploreData) -> impl IntoView {
     let (keep_filters, keep_by, keep_then) = (s.filters.clone(), s.by.clone(), s.then.clone());
     let change =
         if data.previous_retired { "—".to_string() } else { format::change(data.total.cost, data.previous_total) };
-    let retired = data.retired_before.filter(|edge| data.from < *edge).map(|edge| {
+    let retired = data.retired_before.filter(|edge| data.from < *edge || data.starts_at_edge).map(|edge| {
+        let when = edge.format("%b %d %Y %H:%M UTC").to_string();
+        if data.starts_at_edge {
+            return view! {
+                <p class="subtle" data-testid="retired-note">
+                    "Calls before " {when} " are retired, and this grouping needs each call, so the view starts there. "
+                    "Group by team, product, workflow, project or task type to see the whole period from the rollups."
+                </p>
+            }
+            .into_any();
+        }
         let also = if data.previous_retired {
             " The previous period needs retired calls for this grouping, so no change is shown."
         } else {
@@ -97,10 +107,11 @@ fn ExploreBody(data: ExploreData) -> impl IntoView {
         };
         view! {
             <p class="subtle" data-testid="retired-note">
-                "Calls before " {edge.format("%b %d %Y %H:%M UTC").to_string()}
-                " are retired: totals come from the rollups, and the calls listed start there." {also}
+                "Calls before " {when} " are retired: totals come from the rollups, and the calls listed start there."
+                {also}
             </p>
         }
+        .into_any()
     });
     view! {
         <div class="period-row">
