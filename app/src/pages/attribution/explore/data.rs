@@ -80,7 +80,7 @@ pub async fn load(
             .filter(|k| !crate::explore_state::DIMENSIONS.contains(&k.as_str()))
             .collect(),
         required: taxonomy.required_keys(),
-        label: range.label.clone(),
+        label: if starts_at_edge { format!("since {}", from.format("%b %d %Y")) } else { range.label.clone() },
         from,
         to,
         dims: current.group_by.clone(),
