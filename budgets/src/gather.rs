@@ -30,7 +30,6 @@ type Reply = oneshot::Sender<Result<Vec<CapLoad>, String>>;
 #[derive(Default)]
 struct Waiting {
     reads: Vec<(Vec<CounterKey>, DateTime<Utc>, Reply)>,
-    keys: usize,
 }
 
 /// The gathering point of this process's counter reads.
@@ -65,7 +64,6 @@ impl Gather {
         let (tx, rx) = oneshot::channel();
         {
             let mut w = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-            w.keys += keys.len();
             w.reads.push((keys.to_vec(), now, tx));
         }
         // A slot may have freed between the try and the push.
@@ -92,7 +90,6 @@ impl Gather {
                 keys += r.0.len();
                 taken.push(r);
             }
-            w.keys -= keys;
             taken
         };
         if reads.is_empty() {

@@ -14,10 +14,17 @@ pub struct Month {
     pub to_us: i64,
 }
 
-/// The month holding the instant `ts_us` (µs since 1970).
-pub fn month_of(ts_us: i64) -> Month {
+/// The start (µs since 1970) of the month holding `ts_us`: what ingest
+/// checks per call, before any name is made.
+pub fn month_start(ts_us: i64) -> i64 {
     let t = DateTime::<Utc>::from_timestamp_micros(ts_us).unwrap_or_default();
     let first = NaiveDate::from_ymd_opt(t.year(), t.month(), 1).unwrap_or_default();
+    first.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_micros()
+}
+
+/// The month holding the instant `ts_us` (µs since 1970).
+pub fn month_of(ts_us: i64) -> Month {
+    let first = DateTime::<Utc>::from_timestamp_micros(month_start(ts_us)).unwrap_or_default().date_naive();
     let next = first.checked_add_months(chrono::Months::new(1)).unwrap_or(first);
     let us = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_micros();
     Month { name: format!("events_y{:04}m{:02}", first.year(), first.month()), from_us: us(first), to_us: us(next) }
@@ -41,6 +48,7 @@ mod tests {
         let m = month_of(DateTime::parse_from_rfc3339("2026-12-31T23:59:59.999999Z").unwrap().timestamp_micros());
         assert_eq!(m.name, "events_y2026m12");
         assert_eq!(m.from_us, 1_796_083_200_000_000);
+        assert_eq!(month_start(1_798_761_599_999_999), m.from_us);
         assert_eq!(m.to_us, 1_798_761_600_000_000);
         assert_eq!(parse("events_y2026m12"), Some(m));
         assert_eq!(parse("events_y2026m13"), None);

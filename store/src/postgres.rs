@@ -48,16 +48,15 @@ impl PgStore {
     /// unless this process knows it exists. Outside the batch's transaction:
     /// making a partition locks `events` for a moment, once a month.
     async fn prepare_batch(&self, events: &[domain::PricedEvent]) -> Result<(), StoreError> {
-        let months: std::collections::BTreeMap<i64, crate::partitions::Month> = {
+        let months: std::collections::BTreeSet<i64> = {
             let known = self.months.lock().unwrap_or_else(|p| p.into_inner());
             events
                 .iter()
-                .map(|e| crate::partitions::month_of(crate::rollup::micros(e.event.timestamp)))
-                .filter(|m| !known.contains(&m.from_us))
-                .map(|m| (m.from_us, m))
+                .map(|e| crate::partitions::month_start(crate::rollup::micros(e.event.timestamp)))
+                .filter(|m| !known.contains(m))
                 .collect()
         };
-        for m in months.into_values() {
+        for m in months.into_iter().map(crate::partitions::month_of) {
             let sql = format!(
                 "create table if not exists {} partition of events for values from ({}) to ({})",
                 m.name, m.from_us, m.to_us

@@ -229,6 +229,24 @@ pub fn signal_task_days(dialect: Dialect, key: &str, from_us: i64, to_us: i64, v
     [loops, costs, tops]
 }
 
+/// Reads the retention edge (µs since 1970; no row: no call was ever
+/// retired), binding `crate::RETENTION_EDGE`. Also a subquery of SQLite's retiring delete.
+pub const RETENTION_EDGE_SELECT: &str = "select cast(value as bigint) from settings where name = ?";
+
+/// Prices one unpriced call, found by `events`' primary key on Postgres
+/// (`ts_us`, `seq`; the table is partitioned by `ts_us`, so `seq` alone has
+/// no index there), by `seq` on SQLite. Binds: cost (nano-USD), `ts_us`, `seq`.
+pub fn reprice_event(dialect: Dialect, cost: i64, ts_us: i64, seq: i64) -> Built {
+    let sql = "update events set cost_nanos = ?, cost_source = 'catalog' \
+               where ts_us = ? and seq = ? and cost_source = 'unpriced'";
+    Built {
+        sql: crate::backend::placeholders(dialect, sql),
+        binds: vec![Bind::Int(cost), Bind::Int(ts_us), Bind::Int(seq)],
+        has_bucket: false,
+        n_keys: 0,
+    }
+}
+
 /// Columns of `events`, in insert order.
 pub const EVENT_COLUMNS: &str = "id, ts_us, model, provider, input_tokens, output_tokens, cache_read_tokens, \
      cache_write_tokens, reasoning_tokens, cost_nanos, cost_source, task_id, tagset_id, received_us, usage_note";

@@ -156,9 +156,16 @@ impl SqliteStore {
 
     /// Deletes up to `batch` calls before the retention edge, oldest first.
     async fn retire_here(&self, batch: i64) -> Result<u64, StoreError> {
-        let sql = "delete from events where seq in (select seq from events where ts_us < \
-                   (select cast(value as bigint) from settings where name = ?) order by ts_us limit ?)";
-        Ok(sqlx::query(sql).bind(crate::RETENTION_EDGE).bind(batch.max(1)).execute(&self.writer).await?.rows_affected())
+        let sql = format!(
+            "delete from events where seq in (select seq from events where ts_us < ({}) order by ts_us limit ?)",
+            crate::sql::RETENTION_EDGE_SELECT
+        );
+        Ok(sqlx::query(&sql)
+            .bind(crate::RETENTION_EDGE)
+            .bind(batch.max(1))
+            .execute(&self.writer)
+            .await?
+            .rows_affected())
     }
 
     /// Whether a hold may be live now (the hint is unread, or its latest

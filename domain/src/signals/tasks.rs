@@ -207,8 +207,7 @@ fn nearest_rank<T>(groups: impl Iterator<Item = (i64, T)> + Clone, p: u32) -> Op
     if total <= 0 {
         return None;
     }
-    let rank = (total * i64::from(p)).div_euclid(100) + i64::from((total * i64::from(p)) % 100 != 0);
-    let rank = rank.max(1);
+    let rank = ((total * i64::from(p) + 99) / 100).max(1);
     let mut seen = 0;
     for (n, v) in groups {
         seen += n;

@@ -359,10 +359,10 @@ macro_rules! impl_catalog_store {
                     priced.iter().map(|p| $crate::people::tags_from_key(&p.3).rollup_part()).collect();
                 let (rollup_ids, fresh) = self.tagset_ids(&mut tx, &rollup_sets).await?;
                 let mut deltas = $crate::rollup::Deltas::default();
-                let sql = self.q("update events set cost_nanos = ?, cost_source = 'catalog' where seq = ? and cost_source = 'unpriced'");
                 let mut task_costs = std::collections::BTreeMap::new();
                 for ((seq, ts, provider, _, cost, task), rollup) in priced.into_iter().zip(rollup_ids) {
-                    if sqlx::query(&sql).bind(cost.0).bind(seq).execute(&mut *tx).await?.rows_affected() == 0 {
+                    let update = $crate::sql::reprice_event($dialect, cost.0, ts, seq);
+                    if Self::bound(&update.sql, &update.binds).execute(&mut *tx).await?.rows_affected() == 0 {
                         continue;
                     }
                     if let Some(task) = task {

@@ -146,25 +146,19 @@ macro_rules! impl_budget_counting {
                 sqlx::query(&sql).bind(id).execute(&mut **tx).await?;
                 // Calls before the retention edge are gone: that part of a window comes from the
                 // hourly rollups when they can count it (domain::attribution::retention).
-                let sql = self.q("select cast(value as bigint) from settings where name = ?");
+                let sql = self.q($crate::sql::RETENTION_EDGE_SELECT);
                 let edge: Option<i64> = sqlx::query_scalar(&sql).bind($crate::RETENTION_EDGE).fetch_optional(&mut **tx).await?;
                 let edge = edge.map($crate::rollup::from_micros);
                 let from_rollups = domain::attribution::retention::rollups_count(spec);
                 for w in windows {
+                    // (from the rollups?, from, to): the part before the edge, then the calls after it.
+                    let split_at = edge
+                        .filter(|e| w.start < *e && from_rollups && domain::attribution::retention::on_the_hour(w.start))
+                        .map_or(w.start, |e| e.min(w.end));
+                    let parts = [(true, w.start, split_at), (false, split_at, w.end)];
                     let mut sums: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
-                    let mut raw_from = w.start;
-                    if let Some(edge) = edge.filter(|e| w.start < *e) {
-                        if from_rollups && domain::attribution::retention::on_the_hour(w.start) {
-                            let to = edge.min(w.end);
-                            for (split, spent, calls) in self.window_sums(tx, spec, true, (w.start, to)).await? {
-                                let s = sums.entry(split).or_default();
-                                (s.0, s.1) = (s.0 + spent, s.1 + calls);
-                            }
-                            raw_from = to;
-                        }
-                    }
-                    if raw_from < w.end {
-                        for (split, spent, calls) in self.window_sums(tx, spec, false, (raw_from, w.end)).await? {
+                    for (rollups, from, to) in parts.into_iter().filter(|p| p.1 < p.2) {
+                        for (split, spent, calls) in self.window_sums(tx, spec, rollups, (from, to)).await? {
                             let s = sums.entry(split).or_default();
                             (s.0, s.1) = (s.0 + spent, s.1 + calls);
                         }

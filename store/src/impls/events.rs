@@ -173,7 +173,7 @@ macro_rules! impl_events_store {
             }
 
             async fn retired_before(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, $crate::StoreError> {
-                let sql = self.q("select cast(value as bigint) from settings where name = ?");
+                let sql = self.q($crate::sql::RETENTION_EDGE_SELECT);
                 let edge: Option<i64> =
                     sqlx::query_scalar(&sql).bind($crate::RETENTION_EDGE).fetch_optional(&self.reader).await?;
                 Ok(edge.map($crate::rollup::from_micros))

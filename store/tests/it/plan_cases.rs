@@ -51,6 +51,7 @@ fn hot(dialect: Dialect) -> Vec<(&'static str, Built)> {
     ]
     .into_iter()
     .chain(signal_task_days(dialect))
+    .chain([("repricing one call", sql::reprice_event(dialect, 5, 1_790_000_000_000_000, 7))])
     .collect()
 }
 
@@ -114,6 +115,14 @@ pub async fn hot_queries_use_indexes(s: Arc<dyn Store>) {
             plan.join("\n"),
             built.sql
         );
+    }
+    // Repricing finds its call by the primary key: on Postgres only the call's own month is touched
+    // (by seq alone, every month's partition would be searched through another index).
+    if s.backend() == Backend::Postgres {
+        let built = sql::reprice_event(dialect, 5, chrono::Utc::now().timestamp_micros(), 7);
+        let plan = s.query_plan(&built).await.unwrap();
+        let months = plan.iter().filter(|l| l.trim_start().starts_with("Update on events_y")).count();
+        assert_eq!(months, 1, "repricing one call touches {months} months:\n{}", plan.join("\n"));
     }
 }
 
