@@ -23,7 +23,7 @@ use crate::budgets::counting::recount_windows;
 use crate::budgets::window::{self, Window};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
-/// The most days a window may be, and the fewest (a day of calls is kept at least).
+/// The fewest days a window may be (a day of calls is kept at least), and the most.
 pub const RETAIN_DAYS: (u32, u32) = (1, 36_500);
 
 /// The instant calls older than `days` start at: `now − days`, down to its UTC hour.

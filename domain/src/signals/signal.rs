@@ -287,16 +287,12 @@ impl Daily {
             by_value.entry(value.clone()).or_default().entry(day).or_default()
         }
         for l in &tasks.loops {
-            let g = at(&mut by_value, &l.value, l.day).tasks.loops.entry(l.calls).or_default();
-            g.tasks += l.tasks;
-            g.cost += l.cost;
-            g.growth += l.growth;
-            g.first_input += l.first_input;
+            let g =
+                super::tasks::LoopGroup { tasks: l.tasks, cost: l.cost, growth: l.growth, first_input: l.first_input };
+            at(&mut by_value, &l.value, l.day).tasks.add_loop(l.calls, &g);
         }
         for c in &tasks.costs {
-            let b = at(&mut by_value, &c.value, c.day).tasks.costs.entry(c.bucket).or_insert((0, c.max_cost));
-            b.0 += c.tasks;
-            b.1 = b.1.max(c.max_cost);
+            at(&mut by_value, &c.value, c.day).tasks.add_cost(c.bucket, c.tasks, c.max_cost);
         }
         for t in &tasks.tops {
             at(&mut by_value, &t.value, t.day).tasks.offer_top((t.task_id.clone(), t.calls, t.cost));

@@ -164,20 +164,30 @@ impl TaskStats {
     /// Adds another window's (or day's) tasks.
     pub fn merge(&mut self, other: &TaskStats) {
         for (calls, g) in &other.loops {
-            let mine = self.loops.entry(*calls).or_default();
-            mine.tasks += g.tasks;
-            mine.cost += g.cost;
-            mine.growth += g.growth;
-            mine.first_input += g.first_input;
+            self.add_loop(*calls, g);
         }
         for (bucket, (n, max)) in &other.costs {
-            let mine = self.costs.entry(*bucket).or_insert((0, *max));
-            mine.0 += n;
-            mine.1 = mine.1.max(*max);
+            self.add_cost(*bucket, *n, *max);
         }
         if let Some(t) = &other.top {
             self.offer_top(t.clone());
         }
+    }
+
+    /// Adds tasks of `calls` calls each.
+    pub fn add_loop(&mut self, calls: i64, g: &LoopGroup) {
+        let mine = self.loops.entry(calls).or_default();
+        mine.tasks += g.tasks;
+        mine.cost += g.cost;
+        mine.growth += g.growth;
+        mine.first_input += g.first_input;
+    }
+
+    /// Adds `n` tasks of one cost bucket, the dearest costing `max`.
+    pub fn add_cost(&mut self, bucket: i64, n: i64, max: Nanos) {
+        let mine = self.costs.entry(bucket).or_insert((0, max));
+        mine.0 += n;
+        mine.1 = mine.1.max(max);
     }
 
     /// Keeps `t` as the longest task if it is.
