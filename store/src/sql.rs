@@ -237,14 +237,13 @@ pub const RETENTION_EDGE_SELECT: &str = "select cast(value as bigint) from setti
 /// (`ts_us`, `seq`; the table is partitioned by `ts_us`, so `seq` alone has
 /// no index there), by `seq` on SQLite. Binds: cost (nano-USD), `ts_us`, `seq`.
 pub fn reprice_event(dialect: Dialect, cost: i64, ts_us: i64, seq: i64) -> Built {
-    let sql = "update events set cost_nanos = ?, cost_source = 'catalog' \
-               where ts_us = ? and seq = ? and cost_source = 'unpriced'";
-    Built {
-        sql: crate::backend::placeholders(dialect, sql),
-        binds: vec![Bind::Int(cost), Bind::Int(ts_us), Bind::Int(seq)],
-        has_bucket: false,
-        n_keys: 0,
-    }
+    let mut b = Builder { dialect, binds: Vec::new() };
+    let (c, t, n) = (b.bind(Bind::Int(cost)), b.bind(Bind::Int(ts_us)), b.bind(Bind::Int(seq)));
+    let sql = format!(
+        "update events set cost_nanos = {c}, cost_source = 'catalog' \
+         where ts_us = {t} and seq = {n} and cost_source = 'unpriced'"
+    );
+    Built { sql, binds: b.binds, has_bucket: false, n_keys: 0 }
 }
 
 /// Columns of `events`, in insert order.
