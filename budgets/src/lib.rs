@@ -152,15 +152,18 @@ impl Budgets {
             spec.owner = actor.label();
         }
         actor.may_edit(&spec).map_err(BudgetError::Forbidden)?;
-        if let Some(edge) = self.event_store.retired_before().await? {
-            if let Some(e) = domain::attribution::retention::refuse_budget(&spec, now, edge) {
-                return Err(BudgetError::Invalid(vec![e]));
-            }
-        }
         let existing = match id {
             None => None,
             Some(id) => Some(self.editable(actor, id).await?),
         };
+        // A budget that keeps what it counts keeps its retired calls' share too;
+        // a new or recounted one may need calls that are gone.
+        let counted_anew = existing.as_ref().is_none_or(|old| !old.spec.counts_like(&spec));
+        if let Some(edge) = self.event_store.retired_before().await?.filter(|_| counted_anew) {
+            if let Some(e) = domain::attribution::retention::refuse_budget(&spec, now, edge) {
+                return Err(BudgetError::Invalid(vec![e]));
+            }
+        }
         let (label, updating) = (actor.label(), existing.is_some());
         let before = existing.as_ref().and_then(|old| old.spec.for_audit());
         let rec = match existing {
@@ -284,7 +287,9 @@ impl Budgets {
         }))
     }
 
-    /// Spend per bucket this period of the budget's scope (and its nearest split value).
+    /// Spend per bucket this period of the budget's scope (and its nearest
+    /// split value); from the retention edge when the calls before it are
+    /// retired and the rollups cannot serve this scope.
     async fn burn(
         &self,
         spec: &BudgetSpec,
@@ -316,7 +321,9 @@ impl Budgets {
             return Ok(vec![]);
         }
         let q = SpendQuery { from, to, group_by: vec![], granularity: Some(granularity), filters };
-        let report = self.event_store.spend(&q).await?;
+        // Once calls before the retention edge are retired, a burn-down that reads each
+        // call (a split by user, a period off the hour) starts at the edge.
+        let (report, _) = self.event_store.spend_since_edge(&q).await?;
         Ok(report.series.unwrap_or_default().into_iter().map(|p| (p.start, p.totals.cost)).collect())
     }
 }

@@ -1,11 +1,12 @@
 //! Retiring old calls (`BURSAR_RETAIN_CALLS_DAYS`): one pass moves the
-//! retention edge as far as what still needs raw calls allows, then deletes
-//! the calls before it in small batches. The rules are in
+//! retention edge to the window's start, then deletes the calls before it in
+//! small batches, each keeping its share of the budget counters the rollups
+//! cannot recount (`store::EventStore::retire_calls`). The rules are in
 //! `domain::attribution::retention`; every process may run a pass (the edge
-//! only moves forward and the deletes are idempotent).
+//! only moves forward, and the store lets one batch delete at a time).
 
 use chrono::{DateTime, Utc};
-use domain::attribution::retention::{needs_calls_from, next_edge, window_start};
+use domain::attribution::retention::{next_edge, window_start};
 use std::time::Duration;
 use store::{Store, StoreError};
 
@@ -20,8 +21,8 @@ pub const PAUSE: Duration = Duration::from_millis(20);
 pub struct Retired {
     /// The edge after the pass: every call before it is gone.
     pub edge: DateTime<Utc>,
-    /// Where the window alone would have put it (later than `edge` when a
-    /// budget's recount still needs calls).
+    /// Where the window puts it (earlier than `edge` only when an earlier
+    /// pass ran with a shorter window: the edge never moves back).
     pub window_start: DateTime<Utc>,
     /// Rows deleted: calls, and on Postgres their ids too.
     pub deleted: u64,
@@ -31,13 +32,11 @@ pub struct Retired {
 ///
 /// Errors: the store's; the calls deleted so far stay deleted (the rollups hold them).
 pub async fn retire(store: &dyn Store, days: u32, now: DateTime<Utc>) -> Result<Retired, StoreError> {
-    let needs: Vec<DateTime<Utc>> =
-        store.list_budgets().await?.iter().filter_map(|b| needs_calls_from(&b.spec, now)).collect();
     let start = window_start(now, days);
-    let edge = store.raise_retention_edge(next_edge(store.retired_before().await?, start, needs)).await?;
+    let edge = store.raise_retention_edge(next_edge(store.retired_before().await?, start)).await?;
     let mut deleted = 0;
     loop {
-        let n = store.retire_calls(BATCH).await?;
+        let n = store.retire_calls(BATCH, now).await?;
         deleted += n;
         if n == 0 {
             break;

@@ -16,6 +16,10 @@ use domain::Nanos;
 /// so a recount never misses a batch that is committing at the same moment.
 pub(crate) const BUDGET_LOCK: i64 = 0x6275_7273_6172; // "bursar"
 
+/// Postgres advisory lock a retiring batch holds exclusive (with the budget
+/// lock shared): two processes' passes never keep the same calls' share twice.
+pub(crate) const RETIRE_LOCK: i64 = 0x7265_7469_7265; // "retire"
+
 /// A budget as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BudgetRecord {

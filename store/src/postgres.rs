@@ -72,17 +72,30 @@ impl PgStore {
         Ok(())
     }
 
-    /// Drops the partitions of months wholly before `edge` (µs); the calls they held.
-    async fn drop_months_before(&self, edge: i64) -> Result<u64, StoreError> {
+    /// Drops the partitions of months wholly before `edge` (µs), oldest
+    /// first, each keeping its calls' share of the budget counters in the
+    /// same transaction; how many calls they held.
+    async fn drop_months_before(&self, edge: i64, now: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
         let names: Vec<String> = sqlx::query_scalar(
             "select c.relname::text from pg_inherits i join pg_class c on c.oid = i.inhrelid \
              join pg_class p on p.oid = i.inhparent where p.relname = 'events'",
         )
         .fetch_all(&self.reader)
         .await?;
+        let mut months: Vec<_> =
+            names.iter().filter_map(|n| crate::partitions::parse(n)).filter(|m| m.to_us <= edge).collect();
+        months.sort_by_key(|m| m.from_us);
         let mut dropped = 0;
-        for m in names.iter().filter_map(|n| crate::partitions::parse(n)).filter(|m| m.to_us <= edge) {
-            let mut tx = self.writer.begin().await?;
+        for m in months {
+            let mut tx = self.retiring().await?;
+            // Another process's pass may have dropped it meanwhile.
+            let there: bool =
+                sqlx::query_scalar("select to_regclass($1) is not null").bind(&m.name).fetch_one(&mut *tx).await?;
+            if !there {
+                continue;
+            }
+            let (from, to) = (crate::rollup::from_micros(m.from_us), crate::rollup::from_micros(m.to_us));
+            self.keep_retired_share(&mut tx, (Some(from), to), now).await?;
             let calls: i64 =
                 sqlx::query_scalar(&format!("select count(*) from {}", m.name)).fetch_one(&mut *tx).await?;
             sqlx::query(&format!("drop table {}", m.name)).execute(&mut *tx).await?;
@@ -107,22 +120,15 @@ impl PgStore {
         self.loads_in_db(keys, crate::rollup::micros(now)).await
     }
 
-    /// Deletes up to `batch` calls before the retention edge: whole months
-    /// first (their partitions dropped), then the rows of the month the edge
-    /// is in, then the ids of retired calls (`event_ids`).
-    async fn retire_here(&self, batch: i64) -> Result<u64, StoreError> {
+    /// Deletes up to `batch` calls before the retention edge, keeping their
+    /// share of the budget counters: whole months first (their partitions
+    /// dropped), then the rows of the month the edge is in, then the ids of
+    /// retired calls (`event_ids`).
+    async fn retire_here(&self, batch: i64, now: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
         let Some(edge) = crate::EventStore::retired_before(self).await? else { return Ok(0) };
         let edge = crate::rollup::micros(edge);
-        let mut n = self.drop_months_before(edge).await?;
-        n += sqlx::query(
-            "delete from events where (ts_us, seq) in (select ts_us, seq from events where ts_us < $1 \
-             order by ts_us limit $2)",
-        )
-        .bind(edge)
-        .bind(batch)
-        .execute(&self.writer)
-        .await?
-        .rows_affected();
+        let mut n = self.drop_months_before(edge, now).await?;
+        n += self.retire_batch(batch, edge, now).await?;
         n += sqlx::query("delete from event_ids where id in (select id from event_ids where ts_us < $1 limit $2)")
             .bind(edge)
             .bind(batch)

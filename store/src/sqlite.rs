@@ -154,18 +154,11 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Deletes up to `batch` calls before the retention edge, oldest first.
-    async fn retire_here(&self, batch: i64) -> Result<u64, StoreError> {
-        let sql = format!(
-            "delete from events where seq in (select seq from events where ts_us < ({}) order by ts_us limit ?)",
-            crate::sql::RETENTION_EDGE_SELECT
-        );
-        Ok(sqlx::query(&sql)
-            .bind(crate::RETENTION_EDGE)
-            .bind(batch.max(1))
-            .execute(&self.writer)
-            .await?
-            .rows_affected())
+    /// Deletes up to `batch` calls before the retention edge, oldest first,
+    /// keeping their share of the budget counters.
+    async fn retire_here(&self, batch: i64, now: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
+        let Some(edge) = crate::EventStore::retired_before(self).await? else { return Ok(0) };
+        self.retire_batch(batch, crate::rollup::micros(edge), now).await
     }
 
     /// Whether a hold may be live now (the hint is unread, or its latest

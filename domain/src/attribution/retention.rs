@@ -7,16 +7,22 @@
 //! is kept. The edge is on a UTC hour, so the hourly rollups answer exactly
 //! for any time before it, and it only moves forward.
 //!
-//! What still needs raw calls holds the edge back:
-//! - a budget recount (after retagging or repricing, or a budget saved)
-//!   counts its current and previous period again. For a budget whose scope
-//!   and split use only tags the rollups keep and whose periods start on a
-//!   UTC hour, the part before the edge comes from the hourly rollups; any
-//!   other budget (split by task or user, or in a time zone off the hour)
-//!   needs raw calls from its previous period's start, and the edge waits;
-//! - ingest refuses a call older than the window (`timestamp`), since a call
-//!   that old may already have been retired, and a resent one could not be
-//!   told from it: it would be counted twice.
+//! Nothing holds the edge back. A budget recount (after retagging or
+//! repricing, or a budget saved) counts its current and previous period
+//! again; the part of a period before the edge comes from:
+//! - the hourly rollups, for a budget whose scope and split use only tags
+//!   the rollups keep and whose period starts on a UTC hour;
+//! - otherwise (a split by task or user, a time zone off the hour) the
+//!   retired calls' share of each counter, kept when they were deleted, in
+//!   the same transaction ([`kept_share_windows`]).
+//!
+//! That share is only right for the scope, split, period and zone it was
+//! counted for: a budget created, or changed in those, whose recount needs
+//! calls from before the edge is refused ([`refuse_budget`]).
+//!
+//! Ingest refuses a call older than the window (`timestamp`), since a call
+//! that old may already have been retired, and a resent one could not be
+//! told from it: it would be counted twice.
 
 use crate::budgets::budget::{BudgetSpec, SplitBy};
 use crate::budgets::counting::recount_windows;
@@ -83,17 +89,24 @@ pub fn refuse_budget(spec: &BudgetSpec, now: DateTime<Utc>, edge: DateTime<Utc>)
     })
 }
 
-/// Where the edge may move to: the window's start, held back by what still
-/// needs raw calls, and never behind where it already is.
-pub fn next_edge(
-    current: Option<DateTime<Utc>>,
-    window_start: DateTime<Utc>,
-    needs: impl IntoIterator<Item = DateTime<Utc>>,
-) -> DateTime<Utc> {
-    let held = needs
-        .into_iter()
-        .fold(window_start, |edge, need| edge.min(need.duration_trunc(Duration::hours(1)).unwrap_or(need)));
-    current.map_or(held, |c| c.max(held))
+/// The periods of `spec` at `now` whose retired calls' share is kept at
+/// deletion: the recount windows the hourly rollups cannot serve. A recount
+/// at `now` adds the share for exactly these windows, so both sides use
+/// this one rule.
+pub fn kept_share_windows(spec: &BudgetSpec, now: DateTime<Utc>) -> Vec<Window> {
+    let zone = window::zone(&spec.time_zone).unwrap_or(window::Tz::UTC);
+    recount_windows(spec.period, zone, now).into_iter().filter(|w| keeps_share(spec, w)).collect()
+}
+
+/// Whether a recount of `spec`'s period `w` takes the part before the edge
+/// from the retired calls' kept share (true) or from the hourly rollups.
+pub fn keeps_share(spec: &BudgetSpec, w: &Window) -> bool {
+    !(rollups_count(spec) && on_the_hour(w.start))
+}
+
+/// Where the edge may move to: the window's start, never behind where it already is.
+pub fn next_edge(current: Option<DateTime<Utc>>, window_start: DateTime<Utc>) -> DateTime<Utc> {
+    current.map_or(window_start, |c| c.max(window_start))
 }
 
 #[cfg(test)]
@@ -127,7 +140,7 @@ mod tests {
     }
 
     #[test]
-    fn budgets_on_rollup_tags_do_not_hold_the_edge_back() {
+    fn what_a_recount_needs_before_the_edge() {
         let now = t("2026-12-07T18:00:00Z");
         let team = spec(Some("team"), "UTC");
         assert!(rollups_count(&team));
@@ -138,14 +151,21 @@ mod tests {
         // In Kolkata (UTC+5:30) a month starts off the hour.
         let ist = spec(None, "Asia/Kolkata");
         assert_eq!(needs_calls_from(&ist, now), Some(Utc.with_ymd_and_hms(2026, 10, 31, 18, 30, 0).unwrap()));
-        // The edge waits for the earliest need, on its hour, and never moves back.
-        let w = window_start(now, 7);
-        assert_eq!(next_edge(None, w, [t("2026-10-31T18:30:00Z")]), t("2026-10-31T18:00:00Z"));
-        assert_eq!(next_edge(None, w, []), w);
+        // The share of retired calls is kept for the windows the rollups cannot serve.
+        assert!(kept_share_windows(&team, now).is_empty());
+        let kept = kept_share_windows(&user, now);
         assert_eq!(
-            next_edge(Some(t("2026-12-01T00:00:00Z")), w, [t("2026-11-01T00:00:00Z")]),
-            t("2026-12-01T00:00:00Z")
+            kept.iter().map(|w| w.start).collect::<Vec<_>>(),
+            [t("2026-11-01T00:00:00Z"), t("2026-12-01T00:00:00Z")]
         );
+        assert_eq!(kept_share_windows(&ist, now).len(), 2);
+        let mut each_task = spec(Some("task"), "UTC");
+        each_task.period = crate::budgets::budget::BudgetPeriod::Total;
+        assert_eq!(kept_share_windows(&each_task, now), [window::all_time()]);
+        // So nothing holds the edge back, and it never moves back.
+        let w = window_start(now, 7);
+        assert_eq!(next_edge(None, w), w);
+        assert_eq!(next_edge(Some(t("2026-12-05T00:00:00Z")), w), t("2026-12-05T00:00:00Z"));
         // A budget by user, saved after November's calls were retired, is refused naming split_by.
         let edge = t("2026-11-15T00:00:00Z");
         assert_eq!(refuse_budget(&user, now, edge).unwrap().field, "split_by");

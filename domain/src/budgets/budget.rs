@@ -127,6 +127,14 @@ pub struct BudgetSpec {
 }
 
 impl BudgetSpec {
+    /// Whether `other` counts the same calls into the same counters: the
+    /// same scope, split, period and time zone (name, amount, thresholds,
+    /// cap and webhook do not change what is counted).
+    pub fn counts_like(&self, other: &BudgetSpec) -> bool {
+        (&self.scope, &self.split_by, self.period, &self.time_zone)
+            == (&other.scope, &other.split_by, other.period, &other.time_zone)
+    }
+
     /// Whether a call with these tags counts towards this budget.
     pub fn applies(&self, tags: &TagSet) -> bool {
         self.scope.0.iter().all(|(k, v)| tags.get(k.as_str()) == Some(v.as_str()))

@@ -16,12 +16,6 @@ pub async fn run(store: Arc<dyn Store>, days: u32) {
     loop {
         tick.tick().await;
         match ingest::retention::retire(&*store, days, chrono::Utc::now()).await {
-            Ok(r) if r.edge < r.window_start => tracing::info!(
-                deleted = r.deleted,
-                edge = %r.edge,
-                window_start = %r.window_start,
-                "calls retired; a budget's recount still needs the calls after the edge"
-            ),
             Ok(r) => tracing::info!(deleted = r.deleted, edge = %r.edge, "calls retired"),
             Err(e) => tracing::warn!(error = %e, "could not retire old calls"),
         }

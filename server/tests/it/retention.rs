@@ -1,7 +1,7 @@
 //! Retention (`BURSAR_RETAIN_CALLS_DAYS`) through the API: old calls are
-//! refused at ingest, a pass waits for the budgets that still need calls,
-//! a budget that would need retired calls is refused, and the FOCUS export
-//! keeps the tags of retired days.
+//! refused at ingest, a pass keeps the retired calls' share of a budget the
+//! rollups cannot recount, a budget that would need retired calls is
+//! refused, and the FOCUS export keeps the tags of retired days.
 
 use crate::helpers::{event, TestApp};
 use axum::http::StatusCode;
@@ -27,23 +27,20 @@ async fn old_calls_retire_and_what_needs_them_is_refused() {
     let error = body["rejected"][0]["error"].as_str().unwrap();
     assert!(error.starts_with("timestamp: is before ") && error.contains("BURSAR_RETAIN_CALLS_DAYS=30"), "{error}");
 
-    // A monthly budget by user needs last month's calls: the pass waits for it.
+    // An all-time budget by user: the rollups cannot recount it, so the pass keeps
+    // the retired call's share of its counter, and nothing waits.
     let admin = app.admin_key.clone();
-    let by_user = json!({"name": "Per user", "amount": "50", "period": "month", "split_by": "user"});
-    let (status, created) = app.json("POST", "/api/v1/budgets", &admin, by_user.clone()).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let by_user = |name: &str| json!({"name": name, "amount": "50", "period": "total", "split_by": "user"});
+    let (status, created) = app.json("POST", "/api/v1/budgets", &admin, by_user("Per user")).await;
+    assert_eq!((status, created["spent"].as_str()), (StatusCode::CREATED, Some("5.00")), "{created}");
     let now = Utc::now();
-    let r = ingest::retention::retire(&*app.store, 2, now).await.unwrap();
-    let last_month =
-        domain::budgets::window::previous(domain::budgets::BudgetPeriod::Month, domain::budgets::window::Tz::UTC, now);
-    assert_eq!(r.edge, last_month.start.min(r.window_start));
-    // Without it, calls before the window retire; the rollups keep their spend.
-    let id = created["id"].as_str().unwrap();
-    let (status, _) = app.json("DELETE", &format!("/api/v1/budgets/{id}"), &admin, json!({})).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
     let r = ingest::retention::retire(&*app.store, 2, now).await.unwrap();
     assert_eq!((r.edge, r.deleted), (r.window_start, 1));
     assert_eq!(app.store.count_events().await.unwrap(), 1);
+    // Renaming it recounts it: the retired $2 still counts.
+    let id = created["id"].as_str().unwrap().to_string();
+    let (status, view) = app.json("PUT", &format!("/api/v1/budgets/{id}"), &admin, by_user("Per user, all time")).await;
+    assert_eq!((status, view["spent"].as_str()), (StatusCode::OK, Some("5.00")), "{view}");
     let day = |d: chrono::DateTime<Utc>| d.format("%Y-%m-%d").to_string();
     let (from, to) = (day(now - Duration::days(40)), day(now));
     let (status, spend) = app.spend(&format!("from={from}&to={to}&group_by=team")).await;
@@ -51,8 +48,13 @@ async fn old_calls_retire_and_what_needs_them_is_refused() {
     let cost: rust_decimal::Decimal = spend["total"]["cost"].as_str().unwrap().parse().unwrap();
     assert_eq!(cost, rust_decimal::Decimal::from(5), "{spend}");
 
-    // Now a budget by user would need retired calls: refused, naming split_by.
-    let (status, body) = app.json("POST", "/api/v1/budgets", &admin, by_user).await;
+    // A new budget by user would need retired calls: refused, naming split_by;
+    // and so is changing the kept one to count other calls (its share would not apply).
+    let (status, body) = app.json("POST", "/api/v1/budgets", &admin, by_user("Another")).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("split_by")), "{body}");
+    let by_user_in_core = json!({"name": "Per user", "amount": "50", "period": "total", "split_by": "user",
+                                 "scope": {"team": "core"}});
+    let (status, body) = app.json("PUT", &format!("/api/v1/budgets/{id}"), &admin, by_user_in_core).await;
     assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("split_by")), "{body}");
     // Spend by user over retired days too, naming from.
     let (status, body) = app.spend(&format!("from={from}&to={to}&group_by=user")).await;
@@ -75,6 +77,12 @@ async fn old_calls_retire_and_what_needs_them_is_refused() {
     let html = String::from_utf8(html).unwrap();
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("this grouping needs each call, so the view starts there"), "{html}");
+
+    // Untagged spend by user over retired days is measured since the edge, not an error.
+    let (status, _, html) = page("/untagged?period=90d").await;
+    let html = String::from_utf8(html).unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Untagged spend") && !html.contains("could not be read"), "{html}");
 
     // The FOCUS export of a retired day carries its tags (read from the rollups' own tag sets).
     let retired_day = day(now - Duration::days(29));

@@ -37,11 +37,14 @@ pub trait EventStore: Send + Sync {
     ) -> Result<chrono::DateTime<chrono::Utc>, StoreError>;
 
     /// Deletes up to `batch` calls from before the retention edge, oldest
-    /// first, in short statements, so ingest never waits long; how many rows
-    /// it deleted (zero: nothing before the edge is left). On Postgres a
-    /// month wholly before the edge goes at once (its partition is dropped),
-    /// and the ids of retired calls are deleted too.
-    async fn retire_calls(&self, batch: i64) -> Result<u64, StoreError>;
+    /// first, in short transactions, so ingest never waits long; how many
+    /// rows it deleted (zero: nothing before the edge is left). Each keeps,
+    /// in the same transaction, the deleted calls' share of every budget
+    /// counter whose recount at `now` the hourly rollups cannot serve
+    /// (`budget_retired`; `domain::attribution::retention::kept_share_windows`).
+    /// On Postgres a month wholly before the edge goes at once (its
+    /// partition is dropped), and the ids of retired calls are deleted too.
+    async fn retire_calls(&self, batch: i64, now: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError>;
 
     /// Lists calls: newest first, or a task's calls oldest first.
     async fn list_events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, StoreError>;
@@ -89,6 +92,29 @@ pub trait EventStore: Send + Sync {
             domain::attribution::report::check_size(q, &rows).map_err(StoreError::Refused)?;
         }
         Ok(build_report(q, rows))
+    }
+
+    /// Like [`Self::spend`], but a query that needs retired calls is answered
+    /// from the retention edge on: the report, and the instant it then starts
+    /// at (`None`: at `q.from`). A range wholly before the edge answers an
+    /// empty report starting at the edge. For pages that show what is left
+    /// rather than fail (a budget's burn-down, the values a taxonomy key took).
+    ///
+    /// Errors: the store's, and every refusal but the retention edge's.
+    async fn spend_since_edge(
+        &self,
+        q: &SpendQuery,
+    ) -> Result<(SpendReport, Option<chrono::DateTime<chrono::Utc>>), StoreError> {
+        match self.spend(q).await {
+            Err(StoreError::Refused(e)) if e.field == "from" => match self.retired_before().await? {
+                Some(edge) if q.from < edge && edge < q.to => {
+                    Ok((self.spend(&SpendQuery { from: edge, ..q.clone() }).await?, Some(edge)))
+                }
+                Some(edge) if q.to <= edge => Ok((build_report(q, vec![]), Some(edge))),
+                _ => Err(StoreError::Refused(e)),
+            },
+            other => Ok((other?, None)),
+        }
     }
 
     /// Answers a spend query from raw events alone: slow, and the reference

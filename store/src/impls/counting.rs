@@ -133,8 +133,9 @@ macro_rules! impl_budget_counting {
                     .await?)
             }
 
-            /// Rebuilds a budget's counters from the stored calls, and from the
-            /// hourly rollups for any part of a window before the retention edge.
+            /// Rebuilds a budget's counters from the stored calls, and for any part
+            /// of a window before the retention edge from the hourly rollups or
+            /// the retired calls' kept share (`domain::attribution::retention::keeps_share`).
             async fn recount_rows(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
@@ -149,14 +150,24 @@ macro_rules! impl_budget_counting {
                 let sql = self.q($crate::sql::RETENTION_EDGE_SELECT);
                 let edge: Option<i64> = sqlx::query_scalar(&sql).bind($crate::RETENTION_EDGE).fetch_optional(&mut **tx).await?;
                 let edge = edge.map($crate::rollup::from_micros);
-                let from_rollups = domain::attribution::retention::rollups_count(spec);
                 for w in windows {
+                    let keeps_share = domain::attribution::retention::keeps_share(spec, w);
                     // (from the rollups?, from, to): the part before the edge, then the calls after it.
-                    let split_at = edge
-                        .filter(|e| w.start < *e && from_rollups && domain::attribution::retention::on_the_hour(w.start))
-                        .map_or(w.start, |e| e.min(w.end));
+                    let split_at = edge.filter(|e| w.start < *e && !keeps_share).map_or(w.start, |e| e.min(w.end));
                     let parts = [(true, w.start, split_at), (false, split_at, w.end)];
                     let mut sums: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+                    if keeps_share {
+                        // The rollups cannot count this window: the retired calls' kept share does.
+                        let sql = self.q(
+                            "select split_value, spent_nanos, calls from budget_retired where budget_id = ? and period_start = ?",
+                        );
+                        let kept: Vec<(String, i64, i64)> =
+                            sqlx::query_as(&sql).bind(id).bind(w.start.timestamp()).fetch_all(&mut **tx).await?;
+                        for (split, spent, calls) in kept {
+                            let s = sums.entry(split).or_default();
+                            (s.0, s.1) = (s.0 + spent, s.1 + calls);
+                        }
+                    }
                     for (rollups, from, to) in parts.into_iter().filter(|p| p.1 < p.2) {
                         for (split, spent, calls) in self.window_sums(tx, spec, rollups, (from, to)).await? {
                             let s = sums.entry(split).or_default();
@@ -236,6 +247,98 @@ macro_rules! impl_budget_counting {
                     query = query.bind(k.as_str().to_string()).bind(v.clone());
                 }
                 Ok(query.fetch_all(&mut **tx).await?)
+            }
+
+            /// Keeps the share of the stored calls in `from..to` (`None`: from the
+            /// start) in each budget counter a recount cannot take from the rollups
+            /// (`domain::attribution::retention::kept_share_windows` at `now`),
+            /// adding it to `budget_retired`. The caller deletes exactly those
+            /// calls in the same transaction, under the shared budget lock, so no
+            /// recount sees the calls and their share at once. Shares of periods
+            /// no recount reaches any more are dropped.
+            pub(crate) async fn keep_retired_share(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                (from, to): (Option<chrono::DateTime<chrono::Utc>>, chrono::DateTime<chrono::Utc>),
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::StoreError> {
+                let rows: Vec<(String, String)> =
+                    sqlx::query_as("select id, spec from budgets order by id").fetch_all(&mut **tx).await?;
+                for (id, spec) in rows {
+                    let spec = parse_spec(&spec)?;
+                    let windows = domain::attribution::retention::kept_share_windows(&spec, now);
+                    let Some(first) = windows.first() else { continue };
+                    let sql = self.q("delete from budget_retired where budget_id = ? and period_start < ?");
+                    sqlx::query(&sql).bind(&id).bind(first.start.timestamp()).execute(&mut **tx).await?;
+                    for w in &windows {
+                        let (lo, hi) = (from.map_or(w.start, |f| f.max(w.start)), to.min(w.end));
+                        if lo >= hi {
+                            continue;
+                        }
+                        let sums: Vec<_> =
+                            self.window_sums(tx, &spec, false, (lo, hi)).await?.into_iter().filter(|r| r.2 > 0).collect();
+                        for chunk in sums.chunks(500) {
+                            let mut qb = sqlx::QueryBuilder::<$db>::new(
+                                "insert into budget_retired (budget_id, split_value, period_start, spent_nanos, calls) ",
+                            );
+                            qb.push_values(chunk, |mut b, (split, spent, calls)| {
+                                b.push_bind(id.clone())
+                                    .push_bind(split.clone())
+                                    .push_bind(w.start.timestamp())
+                                    .push_bind(*spent)
+                                    .push_bind(*calls);
+                            });
+                            qb.push(
+                                " on conflict (budget_id, split_value, period_start) do update set \
+                                 spent_nanos = budget_retired.spent_nanos + excluded.spent_nanos, \
+                                 calls = budget_retired.calls + excluded.calls",
+                            );
+                            qb.build().execute(&mut **tx).await?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+
+            /// Deletes the oldest calls before `edge` (µs): `batch` of them, and
+            /// any at the same instant as the last, keeping their share of the
+            /// budget counters in the same transaction ([`Self::keep_retired_share`]).
+            /// How many calls it deleted; zero when none is left before `edge`.
+            pub(crate) async fn retire_batch(
+                &self,
+                batch: i64,
+                edge: i64,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<u64, $crate::StoreError> {
+                let mut tx = self.retiring().await?;
+                let sql = self.q("select ts_us from events where ts_us < ? order by ts_us limit 1 offset ?");
+                let last: Option<i64> =
+                    sqlx::query_scalar(&sql).bind(edge).bind(batch.max(1) - 1).fetch_optional(&mut *tx).await?;
+                let to = last.map_or(edge, |t| (t + 1).min(edge));
+                let sql = self.q("select ts_us from events where ts_us < ? limit 1");
+                if sqlx::query_scalar::<_, i64>(&sql).bind(to).fetch_optional(&mut *tx).await?.is_none() {
+                    return Ok(0);
+                }
+                self.keep_retired_share(&mut tx, (None, $crate::rollup::from_micros(to)), now).await?;
+                let sql = self.q("delete from events where ts_us < ?");
+                let n = sqlx::query(&sql).bind(to).execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
+                Ok(n)
+            }
+
+            /// A transaction for retiring calls: on Postgres it holds the budget
+            /// lock shared (no recount meanwhile) and the retire lock (one batch
+            /// at a time across processes); SQLite has one writer.
+            pub(crate) async fn retiring(&self) -> Result<sqlx::Transaction<'static, $db>, $crate::StoreError> {
+                let mut tx = self.writer.begin().await?;
+                self.lock_budgets(&mut tx, false).await?;
+                if $dialect == $crate::sql::Dialect::Postgres {
+                    sqlx::query("select pg_advisory_xact_lock($1)")
+                        .bind($crate::budgets::RETIRE_LOCK)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Ok(tx)
             }
 
             /// Recounts a budget's periods and fires whatever the recounted spend has passed.
@@ -323,6 +426,13 @@ macro_rules! impl_budget_counting {
                         .await?;
                     $crate::BudgetRecord { counted_from, created: now, updated: now, ..rec.clone() }
                 } else {
+                    // The retired calls' kept share was counted for the old scope, split, period and zone.
+                    let sql = self.q("select spec from budgets where id = ?");
+                    let old: Option<String> = sqlx::query_scalar(&sql).bind(&rec.id).fetch_optional(&mut *tx).await?;
+                    if old.map(|o| parse_spec(&o)).transpose()?.is_some_and(|o| !o.counts_like(&rec.spec)) {
+                        let sql = self.q("delete from budget_retired where budget_id = ?");
+                        sqlx::query(&sql).bind(&rec.id).execute(&mut *tx).await?;
+                    }
                     let sql = self.q(
                         "update budgets set spec = ?, hard_cap = ?, counted_from_us = ?, updated_us = ? where id = ? \
                          returning created_by, created_us",
@@ -352,7 +462,7 @@ macro_rules! impl_budget_counting {
             pub(crate) async fn delete_budget_row(&self, id: &str) -> Result<bool, $crate::StoreError> {
                 let mut tx = self.writer.begin().await?;
                 self.lock_budgets(&mut tx, true).await?;
-                for table in ["budget_spend", "cap_reservations"] {
+                for table in ["budget_spend", "budget_retired", "cap_reservations"] {
                     let sql = self.q(&format!("delete from {table} where budget_id = ?"));
                     sqlx::query(&sql).bind(id).execute(&mut *tx).await?;
                 }

@@ -198,8 +198,12 @@ macro_rules! impl_events_store {
                 Ok($crate::rollup::from_micros(at))
             }
 
-            async fn retire_calls(&self, batch: i64) -> Result<u64, $crate::StoreError> {
-                self.retire_here(batch.max(1)).await
+            async fn retire_calls(
+                &self,
+                batch: i64,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<u64, $crate::StoreError> {
+                self.retire_here(batch.max(1), now).await
             }
         }
     };

@@ -21,14 +21,15 @@ fn spend(from: DateTime<Utc>, to: DateTime<Utc>, group_by: &str, granularity: Op
     SpendQuery::from_params(&p, to).unwrap()
 }
 
-/// Every counter of a budget in the current and previous month, sorted.
+/// Every counter of a budget in its recount windows (all time, or the
+/// current and previous period in its zone), sorted.
 async fn counters(s: &Arc<dyn Store>, id: &str, now: DateTime<Utc>) -> Vec<(i64, String, i64, i64)> {
-    let cur = window::window(BudgetPeriod::Month, Tz::UTC, now);
-    let prev = window::previous(BudgetPeriod::Month, Tz::UTC, now);
+    let b = s.get_budget(id).await.unwrap().unwrap();
+    let zone = window::zone(&b.spec.time_zone).unwrap_or(Tz::UTC);
     let mut out = Vec::new();
-    for start in [window::all_time().start, prev.start, cur.start] {
-        for c in s.budget_counters(id, start, 1_000).await.unwrap() {
-            out.push((start.timestamp(), c.split_value, c.spent.0, c.calls));
+    for w in domain::budgets::counting::recount_windows(b.spec.period, zone, now) {
+        for c in s.budget_counters(id, w.start, 1_000).await.unwrap() {
+            out.push((w.start.timestamp(), c.split_value, c.spent.0, c.calls));
         }
     }
     out.sort();
@@ -37,8 +38,10 @@ async fn counters(s: &Arc<dyn Store>, id: &str, now: DateTime<Utc>) -> Vec<(i64,
 
 /// 50 days of calls; the calls of the first 30 are retired. Spend on the
 /// rollup keys over any range on the hour, FOCUS day sums and budget
-/// recounts (all time by team, this and last month unsplit) are the same to
-/// the nano-dollar; what needs retired calls is refused naming `from`.
+/// recounts are the same to the nano-dollar: budgets the hourly rollups
+/// recount (all time by team, this and last month unsplit) and budgets they
+/// cannot, whose retired calls' share is kept (each task all time, each user
+/// monthly, a month in Kolkata). What needs retired calls is refused naming `from`.
 pub async fn retiring_calls_keeps_every_total_exact(s: Arc<dyn Store>) {
     let now = Utc::now().duration_trunc(Duration::hours(1)).unwrap();
     let start = now - Duration::days(50);
@@ -49,6 +52,7 @@ pub async fn retiring_calls_keeps_every_total_exact(s: Arc<dyn Store>) {
         let team = ["core", "growth", "infra"][(i % 3) as usize];
         let mut e = at(&format!("c{i}"), when, 1_000_003 * (i % 17 + 1), tags(&[("team", team)]));
         e.event.tags.insert(TagKey::parse("user").unwrap(), format!("u{}", i % 5));
+        e.event.task_id = Some(format!("task-{}", i % 7));
         if i % 11 == 0 {
             e.cost = None;
             e.event.cost = None;
@@ -66,6 +70,16 @@ pub async fn retiring_calls_keeps_every_total_exact(s: Arc<dyn Store>) {
     s.create_budget(&all_time, now).await.unwrap();
     let monthly = budget("monthly", tags(&[("team", "core")]), None, 1_000_000_000_000, &[], false);
     s.create_budget(&monthly, now).await.unwrap();
+    // The rollups cannot recount these: each task all time (the demo's cap), each user monthly, Kolkata.
+    let mut each_task = budget("each-task", tags(&[]), Some(SplitBy::Task), 1_000_000_000_000, &[], true);
+    each_task.spec.period = BudgetPeriod::Total;
+    let each_user =
+        budget("each-user", tags(&[("team", "growth")]), Some(SplitBy::parse("user").unwrap()), 1, &[], false);
+    let mut kolkata = budget("kolkata", tags(&[]), None, 1_000_000_000_000, &[], false);
+    kolkata.spec.time_zone = "Asia/Kolkata".into();
+    for b in [&each_task, &each_user, &kolkata] {
+        s.create_budget(b, now).await.unwrap();
+    }
 
     let edge = now - Duration::days(20);
     let queries = [
@@ -82,8 +96,13 @@ pub async fn retiring_calls_keeps_every_total_exact(s: Arc<dyn Store>) {
     for d in &days {
         focus_before.push(s.day_sums(*d).await.unwrap());
     }
-    let counted = (counters(&s, "all-time-by-team", now).await, counters(&s, "monthly", now).await);
-    assert!(!counted.0.is_empty() && !counted.1.is_empty());
+    let names = ["all-time-by-team", "monthly", "each-task", "each-user", "kolkata"];
+    let mut counted = Vec::new();
+    for id in names {
+        let c = counters(&s, id, now).await;
+        assert!(!c.is_empty(), "{id}");
+        counted.push(c);
+    }
 
     assert_eq!(s.retired_before().await.unwrap(), None);
     assert_eq!(s.raise_retention_edge(edge).await.unwrap(), edge);
@@ -91,7 +110,7 @@ pub async fn retiring_calls_keeps_every_total_exact(s: Arc<dyn Store>) {
     assert_eq!(s.raise_retention_edge(edge - Duration::days(5)).await.unwrap(), edge);
     let mut deleted = 0;
     loop {
-        let n = s.retire_calls(37).await.unwrap();
+        let n = s.retire_calls(37, now).await.unwrap();
         deleted += n;
         if n == 0 {
             break;
@@ -111,9 +130,29 @@ pub async fn retiring_calls_keeps_every_total_exact(s: Arc<dyn Store>) {
     for (d, b) in days.iter().zip(&focus_before) {
         assert_eq!(&s.day_sums(*d).await.unwrap(), b, "{d}");
     }
-    // A recount (after retagging or repricing) counts the retired part from the hourly rollups.
+    // A recount (after retagging or repricing) counts the retired part from the hourly
+    // rollups, or from the retired calls' kept share.
     s.recount_budgets(now).await.unwrap();
-    assert_eq!((counters(&s, "all-time-by-team", now).await, counters(&s, "monthly", now).await), counted);
+    for (id, c) in names.iter().zip(&counted) {
+        assert_eq!(&counters(&s, id, now).await, c, "{id}");
+    }
+    // Saving a budget that counts the same calls keeps the share; changing what it counts drops it.
+    let mut renamed = each_task.clone();
+    renamed.spec.name = "Each task, renamed".into();
+    s.update_budget(&renamed, now).await.unwrap();
+    assert_eq!(&counters(&s, "each-task", now).await, &counted[2]);
+    let mut narrowed = each_user.clone();
+    narrowed.spec.split_by = None;
+    s.update_budget(&narrowed, now).await.unwrap();
+    s.update_budget(&each_user, now).await.unwrap();
+    let after_edge: i64 = batch
+        .iter()
+        .filter(|e| e.event.timestamp >= edge && e.event.tags.get("team") == Some("growth"))
+        .filter(|e| e.event.timestamp >= window::previous(BudgetPeriod::Month, Tz::UTC, now).start)
+        .filter_map(|e| e.cost.map(|c| c.0))
+        .sum();
+    let recounted: i64 = counters(&s, "each-user", now).await.iter().map(|c| c.2).sum();
+    assert_eq!(recounted, after_edge, "the kept share went with the split it was counted for");
 
     // What needs retired calls is refused, naming from.
     let refused = |r: Result<domain::attribution::report::SpendReport, StoreError>| match r {

@@ -59,22 +59,30 @@ pub async fn get_untagged(period: String) -> Result<UntaggedData, ServerFnError>
     for key in &chosen {
         let dimension = Dimension::parse(key).map_err(ServerFnError::new)?;
         let q = SpendQuery { filters: vec![Filter { dimension, values: vec![None] }], ..all.clone() };
-        let missing = store.spend(&q).await.map_err(fail)?;
-        let msr = missing.series.unwrap_or_default();
+        // A key the rollups do not keep (user) reads each call: once calls are retired, its
+        // coverage is over the time since the retention edge, and earlier days have none.
+        let (missing, since) = store.spend_since_edge(&q).await.map_err(fail)?;
+        let base = match since {
+            Some(edge) => store.spend(&SpendQuery { from: edge, ..all.clone() }).await.map_err(fail)?,
+            None => total.clone(),
+        };
+        let msr: std::collections::HashMap<_, _> =
+            missing.series.unwrap_or_default().into_iter().map(|m| (m.start, m.totals.cost.0)).collect();
         let daily = days
             .iter()
-            .zip(msr.iter())
-            .map(|(d, m)| {
-                let cov = (d.totals.cost.0 > 0).then(|| 1.0 - m.totals.cost.0 as f64 / d.totals.cost.0 as f64);
+            .map(|d| {
+                let m = msr.get(&d.start).copied().filter(|_| since.is_none_or(|edge| d.start >= edge));
+                let cov = m.filter(|_| d.totals.cost.0 > 0).map(|m| 1.0 - m as f64 / d.totals.cost.0 as f64);
                 (d.start, cov)
             })
             .collect();
-        let covered = Nanos(total.total.cost.0 - missing.total.cost.0);
+        let covered = Nanos(base.total.cost.0 - missing.total.cost.0);
+        let total_cost = base.total.cost;
         keys.push(KeyCoverage {
             key: key.to_string(),
             missing_cost: missing.total.cost,
             missing_calls: missing.total.calls,
-            coverage: domain::attribution::report::share(covered, total.total.cost),
+            coverage: domain::attribution::report::share(covered, total_cost),
             daily,
         });
     }

@@ -57,7 +57,8 @@ pub async fn get_taxonomy() -> Result<TaxonomyData, ServerFnError> {
     for r in &tax.keys {
         let dimension = Dimension::parse(&r.key).map_err(ServerFnError::new)?;
         let q = SpendQuery { group_by: vec![dimension], ..SpendQuery::new(now - chrono::Duration::days(90), now) };
-        let report = store.spend(&q).await.map_err(crate::server::errors::store_failed)?;
+        // The values seen since the retention edge, when a key the rollups do not keep reads each call.
+        let (report, _) = store.spend_since_edge(&q).await.map_err(crate::server::errors::store_failed)?;
         let seen = report
             .groups
             .into_iter()
