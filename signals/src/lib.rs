@@ -2,7 +2,8 @@
 //! the pages and the background sweep:
 //!
 //! - signal reports per tag key (cached for a minute per process: they read
-//!   a range of daily rollups and the task rollup, summed per value and day);
+//!   a range of daily rollups and the task rollup, summed per value and day;
+//!   the task sums of settled days are kept for an hour, see `task_days`);
 //! - model tiers (premium or routine), set by admins or defaulted from price;
 //! - signal alert rules, judged each day by [`Signals::evaluate`], which fires
 //!   through the budgets' alert history and webhook delivery;
@@ -12,6 +13,7 @@
 
 mod rules;
 mod scenarios;
+mod task_days;
 
 use chrono::{Duration, NaiveDate};
 use domain::signals::anomaly::AnomalyParams;
@@ -55,6 +57,8 @@ pub struct Signals {
     catalog_store: Arc<dyn store::CatalogStore>,
     audit_store: Arc<dyn store::AuditStore>,
     reports: Mutex<ReportCache>,
+    /// Settled days' task sums, so a report reads only the days that may still change.
+    task_days: task_days::DayCache,
     /// Which internal webhook destinations the operator allows.
     webhook_policy: std::sync::RwLock<domain::budgets::webhook_target::Policy>,
 }
@@ -74,6 +78,7 @@ impl Signals {
             catalog_store: store.clone(),
             audit_store: store,
             reports: Mutex::new(HashMap::new()),
+            task_days: Default::default(),
             webhook_policy: Default::default(),
         })
     }
@@ -217,8 +222,12 @@ impl Signals {
         if let Some(v) = value {
             days.retain(|d| d.value.as_deref() == Some(v));
         }
-        let task_rows =
-            if tasks { self.signal_store.signal_task_days(key, from, to, value).await? } else { Default::default() };
+        let task_rows = if tasks {
+            let today = chrono::Utc::now().date_naive();
+            self.task_days.read(&*self.signal_store, key, (from, to), value, today).await?
+        } else {
+            Default::default()
+        };
         Ok((Daily::build(&days, &task_rows, &premium), names))
     }
 
@@ -259,5 +268,6 @@ impl Signals {
     /// Forgets cached reports (after data or rules change in a test or the demo).
     pub fn forget_reports(&self) {
         self.reports.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.task_days.clear();
     }
 }

@@ -73,3 +73,46 @@ async fn two_processes_judging_at_once_fire_each_alert_once() {
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].action, "signal.create");
 }
+
+/// Settled days' task sums kept in memory answer exactly what the store
+/// answers afresh: for a cold range, a warm one, one reaching past it, and
+/// one value; today's and yesterday's tasks are always read afresh.
+#[tokio::test]
+async fn kept_days_answer_as_the_store_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::connect(&format!("sqlite:{}", dir.path().join("s.db").display())).await.unwrap();
+    store.migrate().await.unwrap();
+    let mut events = Vec::new();
+    for d in 0..20 {
+        for n in 0..(d % 4 + 1) {
+            let mut e = call(&format!("t{d}-{n}"), d, d + n + 1);
+            if n % 2 == 1 {
+                e.event.tags.insert(TagKey::parse("workflow").unwrap(), "search");
+            }
+            events.push(e);
+        }
+    }
+    store.insert_events(&events).await.unwrap();
+    let s = Signals::new(store.clone());
+    let today = Utc::now().date_naive();
+    let ranges = [(12, 3), (12, 3), (16, 0), (19, 9), (5, 0)];
+    for (from, to) in ranges {
+        let (from, to) = (today - Duration::days(from), today - Duration::days(to));
+        for value in [None, Some("search")] {
+            let (kept, _) = s.daily("workflow", from, to, true, value).await.unwrap();
+            let fresh = store.signal_task_days("workflow", from, to, value).await.unwrap();
+            let mut days = store.signal_days("workflow", from, to).await.unwrap();
+            if let Some(v) = value {
+                days.retain(|d| d.value.as_deref() == Some(v));
+            }
+            let built = domain::signals::signal::Daily::build(&days, &fresh, &|_: &str| false);
+            assert_eq!(kept, built, "{from}..{to} {value:?}");
+        }
+    }
+    // Today's calls show at once: those days are never kept.
+    store.insert_events(&[call("late-today", 0, 7)]).await.unwrap();
+    let (kept, _) = s.daily("workflow", today - Duration::days(3), today, true, None).await.unwrap();
+    let fresh = store.signal_task_days("workflow", today - Duration::days(3), today, None).await.unwrap();
+    let days = store.signal_days("workflow", today - Duration::days(3), today).await.unwrap();
+    assert_eq!(kept, domain::signals::signal::Daily::build(&days, &fresh, &|_: &str| false));
+}

