@@ -3,22 +3,33 @@
 //!
 //! Reading every counter from the database on every check costs a round
 //! trip; at 20,000 checks/s that is most of a Postgres core. Instead each
-//! process asks the database for a lease on a counter: a `1/`[`SHARE`]
+//! process holds a lease on each counter its checks touch: a `1/`[`SHARE`]
 //! slice of the room left under the cap after spend, live reservations and
-//! every other process's live leases, taken under the counter's row lock
-//! (`store::BudgetStore::lease`). The process then admits checks in memory,
-//! taking each one's `estimated_cost` from its slice, until the slice is used
-//! up or the lease expires ([`DEFAULT_LEASE_MS`]); then it renews. Only
-//! checks that carry an estimate are admitted this way: one without an
-//! estimate would take nothing from the slice, so it bounds nothing, and such
-//! checks read the database as before. Lease lifetimes run on the wall clock,
-//! whatever instant a check is asked about.
+//! every other process's live leases, granted under the counter's row lock
+//! (`store::BudgetStore::lease`). The process admits checks in memory,
+//! taking each one's `estimated_cost` from its slice. Only checks that carry
+//! an estimate are admitted this way: one without an estimate would take
+//! nothing from the slice, so it bounds nothing, and such checks read the
+//! database as before. Lease lifetimes run on the wall clock, whatever
+//! instant a check is asked about.
+//!
+//! **Leasing happens beside the checks, not in them.** A check on a counter
+//! without a live lease (the first, or one whose lease ran out) is decided
+//! exactly from the database, as without leases, and asks for a lease; a
+//! check that finds its lease half spent or half way to expiry asks for a
+//! renewal and is still admitted. One background task per process grants
+//! what was asked, up to [`BATCH`] counters in one transaction of three
+//! statements, so a counter checked once a second (one task of thousands)
+//! costs a share of a batch, not a transaction per check. A counter no check
+//! touches is not renewed: its lease expires ([`DEFAULT_LEASE_MS`]).
 //!
 //! **The bound.** A lease is granted only from room no other live lease
 //! holds, and every exact decision (a check read from the database, a
 //! reservation, another lease) counts the live leases as load, so the
 //! estimates admitted from leases add up to at most the room they were
-//! granted from. What a cap can be passed by is then:
+//! granted from. A local lease ends no later than the database's record of
+//! it (both are timed from before the grant). What a cap can be passed by
+//! is then:
 //! - the calls admitted from a lease that are still in flight (not yet
 //!   reported) when that lease is renewed or expires: the renewal no longer
 //!   holds them, and the spend does not count them yet;
@@ -34,10 +45,10 @@ use chrono::{DateTime, Utc};
 use domain::Nanos;
 use rand::RngCore;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use store::{BudgetStore, CapLoad, CounterKey, StoreError};
+use store::{BudgetStore, CapLoad, CounterKey};
 
 /// Each lease is this fraction (1/SHARE) of the room left when granted.
 pub const SHARE: i64 = 10;
@@ -45,11 +56,11 @@ pub const SHARE: i64 = 10;
 /// How long a lease lasts by default (`BURSAR_CAP_LEASE_MS`; 0 turns leases off).
 pub const DEFAULT_LEASE_MS: u64 = 2_000;
 
-/// Checks of one counter, within two lease lifetimes, before this process
-/// asks for a lease on it. A cold counter (one task of thousands, say) is
-/// read from the database with the check's other counters in one query, as
-/// without leases; a lease of its own would cost a transaction per check.
-pub const HOT: u32 = 16;
+/// Counters granted in one transaction at most.
+pub const BATCH: usize = 1_000;
+
+/// After a failed grant, the background task waits this long before the next.
+const BACKOFF: Duration = Duration::from_millis(200);
 
 /// Leases kept in memory before expired ones are swept out.
 const SWEEP_AT: usize = 50_000;
@@ -59,13 +70,10 @@ const SWEEP_AT: usize = 50_000;
 struct Local {
     granted: Nanos,
     used: Nanos,
+    /// When it ends here: no later than the database's record of it.
     until: Instant,
-    /// A renewal is under way: other checks decide from the database meanwhile.
-    renewing: bool,
-    /// Checks of this counter since `since`: a lease is asked for only once
-    /// a counter is hot ([`HOT`] checks within two lease lifetimes).
-    hits: u32,
-    since: Instant,
+    /// A grant for it has been asked for and not yet made.
+    asked: bool,
 }
 
 /// How a counter answers one check.
@@ -77,10 +85,14 @@ pub enum Answer {
     Load(CapLoad),
 }
 
-enum Next {
-    Admitted,
-    Renew,
-    Exact,
+/// What the checks and the background task share.
+#[derive(Default)]
+struct Shared {
+    held: Mutex<HashMap<CounterKey, Local>>,
+    /// Counters to grant a lease on: each one's cap limit and the smallest
+    /// slice worth holding (the estimate of the check that asked).
+    asked: Mutex<HashMap<CounterKey, (Nanos, Nanos)>>,
+    wake: tokio::sync::Notify,
 }
 
 /// This process's leases.
@@ -88,10 +100,12 @@ pub struct Leases {
     /// Names this process's leases in the database.
     holder: String,
     ttl_ms: AtomicU64,
-    held: Mutex<HashMap<CounterKey, Local>>,
-    /// Checks admitted from memory, and lease renewals (for `/metrics` and the bench).
-    pub admitted: AtomicU64,
-    pub renewals: AtomicU64,
+    shared: Arc<Shared>,
+    /// Whether the background task that grants leases runs.
+    granting: AtomicBool,
+    /// Checks admitted from memory, and counters granted a lease (for `/metrics` and the bench).
+    pub admitted: Arc<AtomicU64>,
+    pub renewals: Arc<AtomicU64>,
 }
 
 impl Default for Leases {
@@ -101,11 +115,16 @@ impl Default for Leases {
         Leases {
             holder: format!("proc-{}", id.iter().map(|b| format!("{b:02x}")).collect::<String>()),
             ttl_ms: AtomicU64::new(DEFAULT_LEASE_MS),
-            held: Mutex::new(HashMap::new()),
-            admitted: AtomicU64::new(0),
-            renewals: AtomicU64::new(0),
+            shared: Default::default(),
+            granting: AtomicBool::new(false),
+            admitted: Default::default(),
+            renewals: Default::default(),
         }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Leases {
@@ -119,14 +138,18 @@ impl Leases {
         self.ttl_ms.load(Ordering::Relaxed) > 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CounterKey, Local>> {
-        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    fn ttl(&self) -> Duration {
+        Duration::from_millis(self.ttl_ms.load(Ordering::Relaxed))
     }
 
     /// Takes `estimate` from this process's lease on each counter (with its
-    /// cap's limit), renewing the leases that expired or ran out in one store
-    /// call; where no lease covers the estimate, the counter's load for an
-    /// exact decision (read through `gather`). One answer per key, in order.
+    /// cap's limit). Where no live lease covers it, the counter's load for
+    /// an exact decision (read through `gather`), and a lease is asked for;
+    /// a lease half used or half way to its end is asked to be renewed. One
+    /// answer per key, in order.
+    ///
+    /// Errors: the store's, from the exact reads only (a failed grant is
+    /// logged, and its counters are decided exactly meanwhile).
     pub async fn admit(
         &self,
         store: &Arc<dyn BudgetStore>,
@@ -134,109 +157,126 @@ impl Leases {
         keys: &[(CounterKey, Nanos)],
         estimate: Nanos,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Answer>, StoreError> {
-        let ttl = Duration::from_millis(self.ttl_ms.load(Ordering::Relaxed));
-        let mut next = Vec::with_capacity(keys.len());
+    ) -> Result<Vec<Answer>, store::StoreError> {
+        let ttl = self.ttl();
+        let mut admitted = Vec::with_capacity(keys.len());
+        let mut ask = Vec::new();
         {
-            let mut held = self.lock();
+            let mut held = lock(&self.shared.held);
             let at = Instant::now();
-            for (key, _) in keys {
-                let step = match held.get_mut(key) {
-                    Some(l) if l.until > at && l.granted.0 > 0 && l.granted.0 - l.used.0 >= estimate.0 => {
-                        l.used += estimate;
-                        Next::Admitted
-                    }
-                    // Renewing, or empty when last granted: the database decides until it expires.
-                    Some(l) if l.renewing || (l.until > at && l.granted.0 == 0) => Next::Exact,
-                    // Used up while still live: a hot counter, renewed at once.
-                    Some(l) if l.until > at => {
-                        l.renewing = true;
-                        Next::Renew
-                    }
-                    // Expired, or never leased: leased again only while the counter is hot.
-                    Some(l) => {
-                        if at.duration_since(l.since) > ttl * 2 {
-                            (l.hits, l.since) = (0, at);
-                        }
-                        l.hits += 1;
-                        l.renewing = l.hits >= HOT;
-                        if l.renewing {
-                            Next::Renew
-                        } else {
-                            Next::Exact
-                        }
-                    }
-                    None => {
-                        let cold =
-                            Local { granted: Nanos(0), used: Nanos(0), until: at, renewing: false, hits: 1, since: at };
-                        held.insert(key.clone(), cold);
-                        Next::Exact
-                    }
-                };
-                next.push(step);
+            for (key, limit) in keys {
+                let l = held.entry(key.clone()).or_insert(Local {
+                    granted: Nanos(0),
+                    used: Nanos(0),
+                    until: at,
+                    asked: false,
+                });
+                let live = l.until > at;
+                let fits = live && l.granted.0 > 0 && l.granted.0 - l.used.0 >= estimate.0;
+                if fits {
+                    l.used += estimate;
+                }
+                // Asked for: none live; or live and not empty, but half used or half way to its end.
+                let wanted = !live
+                    || (l.granted.0 > 0
+                        && (!fits || 2 * l.used.0 >= l.granted.0 || l.until.duration_since(at) < ttl / 2));
+                if wanted && !l.asked {
+                    l.asked = true;
+                    ask.push((key.clone(), (*limit, estimate)));
+                }
+                admitted.push(fits);
+            }
+            if held.len() > SWEEP_AT {
+                held.retain(|_, l| l.until > at || l.asked);
             }
         }
-        let renew: Vec<(CounterKey, Nanos)> =
-            keys.iter().zip(&next).filter(|(_, n)| matches!(n, Next::Renew)).map(|(k, _)| k.clone()).collect();
+        if !ask.is_empty() {
+            lock(&self.shared.asked).extend(ask);
+            self.start_granting(store);
+            self.shared.wake.notify_one();
+        }
         let exact: Vec<CounterKey> =
-            keys.iter().zip(&next).filter(|(_, n)| matches!(n, Next::Exact)).map(|(k, _)| k.0.clone()).collect();
-        let granted = if renew.is_empty() {
-            vec![]
-        } else {
-            self.renewals.fetch_add(1, Ordering::Relaxed);
-            let clock = chrono::Utc::now();
-            let expires = clock + chrono::Duration::milliseconds(ttl.as_millis() as i64);
-            match store.lease(&self.holder, &renew, (SHARE, estimate), clock, expires).await {
-                Ok(g) => g,
-                Err(e) => {
-                    let mut held = self.lock();
-                    for (k, _) in &renew {
-                        held.remove(k);
-                    }
-                    return Err(e);
-                }
-            }
-        };
-        let loads = if exact.is_empty() { vec![] } else { gather.load(store, &exact, now).await? };
-        let (mut granted, mut loads) = (granted.into_iter(), loads.into_iter());
-        let mut held = self.lock();
-        let until = Instant::now() + ttl;
-        let answers = keys
-            .iter()
-            .zip(next)
-            .map(|((key, _), step)| match step {
-                Next::Admitted => Answer::Admitted,
-                Next::Exact => Answer::Load(loads.next().unwrap_or_default()),
-                Next::Renew => {
-                    let got = granted.next().unwrap_or_default();
-                    let fits = got.granted.0 > 0 && got.granted.0 >= estimate.0;
-                    let used = if fits { estimate } else { Nanos(0) };
-                    let now = Instant::now();
-                    held.insert(
-                        key.clone(),
-                        Local { granted: got.granted, used, until, renewing: false, hits: HOT, since: now },
-                    );
-                    if fits {
-                        Answer::Admitted
-                    } else {
-                        Answer::Load(got.load)
-                    }
-                }
-            })
-            .collect::<Vec<_>>();
-        if held.len() > SWEEP_AT {
-            let at = Instant::now();
-            held.retain(|_, l| l.until > at || l.renewing);
-        }
-        let admitted = answers.iter().filter(|a| matches!(a, Answer::Admitted)).count() as u64;
-        self.admitted.fetch_add(admitted, Ordering::Relaxed);
+            keys.iter().zip(&admitted).filter(|(_, a)| !**a).map(|((k, _), _)| k.clone()).collect();
+        let mut loads = if exact.is_empty() { vec![] } else { gather.load(store, &exact, now).await? }.into_iter();
+        let answers: Vec<Answer> = admitted
+            .into_iter()
+            .map(|a| if a { Answer::Admitted } else { Answer::Load(loads.next().unwrap_or_default()) })
+            .collect();
+        let n = answers.iter().filter(|a| matches!(a, Answer::Admitted)).count() as u64;
+        self.admitted.fetch_add(n, Ordering::Relaxed);
         Ok(answers)
     }
 
     /// Gives back `estimate` taken from `key`'s lease (another cap refused the call).
     pub fn give_back(&self, key: &CounterKey, estimate: Nanos) {
-        if let Some(l) = self.lock().get_mut(key) {
+        if let Some(l) = lock(&self.shared.held).get_mut(key) {
             l.used = Nanos((l.used.0 - estimate.0).max(0));
+        }
+    }
+
+    /// Starts the background task that grants what checks ask for, once.
+    fn start_granting(&self, store: &Arc<dyn BudgetStore>) {
+        if self.granting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (shared, store, holder) = (self.shared.clone(), store.clone(), self.holder.clone());
+        let (ttl_ms, renewals) = (self.ttl_ms.load(Ordering::Relaxed), self.renewals.clone());
+        tokio::spawn(async move {
+            loop {
+                let batch: Vec<(CounterKey, (Nanos, Nanos))> = {
+                    let mut asked = lock(&shared.asked);
+                    let keys: Vec<CounterKey> = asked.keys().take(BATCH).cloned().collect();
+                    keys.into_iter().filter_map(|k| asked.remove(&k).map(|v| (k, v))).collect()
+                };
+                if batch.is_empty() {
+                    shared.wake.notified().await;
+                    continue;
+                }
+                if let Err(e) = grant(&shared, &*store, &holder, &batch, Duration::from_millis(ttl_ms)).await {
+                    tracing::warn!(error = %e, counters = batch.len(), "could not grant cap leases; checks read the database meanwhile");
+                    tokio::time::sleep(BACKOFF).await;
+                } else {
+                    renewals.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+}
+
+/// Grants `batch` in one store call and installs the leases, each ending
+/// here a lease lifetime after the moment before the grant was asked (so no
+/// later than the database's record of it). On failure the counters are no
+/// longer marked as asked, so the next check asks again.
+async fn grant(
+    shared: &Shared,
+    store: &dyn BudgetStore,
+    holder: &str,
+    batch: &[(CounterKey, (Nanos, Nanos))],
+    ttl: Duration,
+) -> Result<(), store::StoreError> {
+    let (started, clock) = (Instant::now(), Utc::now());
+    let expires = clock + chrono::Duration::milliseconds(ttl.as_millis() as i64);
+    let min = batch.iter().map(|(_, (_, m))| *m).min().unwrap_or_default();
+    let keys: Vec<(CounterKey, Nanos)> = batch.iter().map(|(k, (limit, _))| (k.clone(), *limit)).collect();
+    let result = store.lease(holder, &keys, (SHARE, min), clock, expires).await;
+    let mut held = lock(&shared.held);
+    match result {
+        Ok(granted) => {
+            for ((key, _), got) in keys.iter().zip(granted) {
+                held.insert(
+                    key.clone(),
+                    Local { granted: got.granted, used: Nanos(0), until: started + ttl, asked: false },
+                );
+            }
+            Ok(())
+        }
+        Err(e) => {
+            for (key, _) in &keys {
+                if let Some(l) = held.get_mut(key) {
+                    l.asked = false;
+                }
+            }
+            Err(e)
         }
     }
 }

@@ -114,6 +114,16 @@ pub async fn leases_share_the_room_a_cap_has_left(s: Arc<dyn Store>) {
         Reserved::Refused(loads) => assert_eq!(loads[0].leased, leased, "$30 + $12.67 + $58 > $100"),
         other => panic!("the leases' room was reserved again: {other:?}"),
     }
+    // Many counters in one grant, in any order, one named twice, none counted yet:
+    // each granted as alone, the other holder's leases counted per counter.
+    let split = |v: &str| CounterKey { budget_id: "cap".into(), split_value: v.into(), period_start: start };
+    let many = [(split("x"), Nanos(100 * DOLLAR)), (split("y"), Nanos(50 * DOLLAR)), (split("x"), Nanos(100 * DOLLAR))];
+    let m = s.lease("proc-m", &many, (10, Nanos(1)), now, until).await.unwrap();
+    let grants: Vec<Nanos> = m.iter().map(|l| l.granted).collect();
+    assert_eq!(grants, [Nanos(10 * DOLLAR), Nanos(5 * DOLLAR), Nanos(10 * DOLLAR)]);
+    let n = s.lease("proc-n", &[many[1].clone(), many[0].clone()], (10, Nanos(1)), now, until).await.unwrap();
+    let seen: Vec<(Nanos, Nanos)> = n.iter().map(|l| (l.granted, l.load.leased)).collect();
+    assert_eq!(seen, [(Nanos(4_500_000_000), Nanos(5 * DOLLAR)), (Nanos(9 * DOLLAR), Nanos(10 * DOLLAR))]);
     // A slice smaller than the estimate asking holds no room at all.
     let d = s.lease("proc-d", &limits, (10, Nanos(50 * DOLLAR)), now, until).await.unwrap();
     assert_eq!(d[0].granted, Nanos(0));
@@ -125,5 +135,6 @@ pub async fn leases_share_the_room_a_cap_has_left(s: Arc<dyn Store>) {
     s.insert_events(&[at("more", now, 70 * DOLLAR, tags(&[]))]).await.unwrap();
     let full = s.lease("proc-a", &limits, (10, Nanos(1)), later, later + Duration::seconds(2)).await.unwrap();
     assert_eq!(full[0].granted, Nanos(0));
-    assert_eq!(s.prune_reservations(later + Duration::seconds(5)).await.unwrap(), 4, "the leases of proc-a to proc-d");
+    let pruned = s.prune_reservations(later + Duration::seconds(5)).await.unwrap();
+    assert_eq!(pruned, 8, "the leases of proc-a to proc-d, and proc-m and proc-n on x and y");
 }

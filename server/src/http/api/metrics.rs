@@ -18,7 +18,7 @@ pub async fn get_metrics(State(state): State<AppState>) -> Response {
     body.push_str(&format!(
         "# HELP bursar_cap_lease_admitted_total Cap counters that admitted a check from this process's lease (Postgres).\n\
          # TYPE bursar_cap_lease_admitted_total counter\nbursar_cap_lease_admitted_total {}\n\
-         # HELP bursar_cap_lease_renewals_total Lease renewals this process asked the database for.\n\
+         # HELP bursar_cap_lease_renewals_total Counters this process was granted a lease on (first grants and renewals).\n\
          # TYPE bursar_cap_lease_renewals_total counter\nbursar_cap_lease_renewals_total {}\n",
         load(&leases.admitted),
         load(&leases.renewals),
