@@ -10,7 +10,7 @@ pub mod leases;
 pub mod sweep;
 pub mod webhook;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 use domain::budgets::budget::{BudgetPeriod, BudgetSpec, SplitBy};
 use domain::budgets::budget_view::{build, BudgetView, Parts, Reservations};
 use domain::budgets::draft::{validate, Context, Draft};
@@ -179,11 +179,17 @@ impl Budgets {
         };
         let action = if updating { "budget.update" } else { "budget.create" };
         let change = Change { actor: &label, action, target: &rec.id, before, after: rec.spec.for_audit() };
+        // The store checks the retention edge again under its budget lock (a concurrent
+        // edit or retirement may have moved what this check saw): its refusal names the field.
+        let field = |e: StoreError| match e {
+            StoreError::Refused(f) => BudgetError::Invalid(vec![f]),
+            e => BudgetError::Store(e),
+        };
         let put = async {
             if !updating {
-                return Ok(self.budget_store.create_budget(&rec, now).await?);
+                return self.budget_store.create_budget(&rec, now).await.map_err(field);
             }
-            let updated = self.budget_store.update_budget(&rec, now).await?;
+            let updated = self.budget_store.update_budget(&rec, now).await.map_err(field)?;
             updated.ok_or_else(|| BudgetError::NotFound(format!("no budget with id {:?}", rec.id)))
         };
         let saved = store::save_audited(&*self.audit_store, change, put).await;
@@ -313,7 +319,11 @@ impl Budgets {
         }
         let (from, granularity) = match spec.period {
             BudgetPeriod::Day => (start, Granularity::Hour),
-            BudgetPeriod::Total => (start.max(now - Duration::days(90)), Granularity::Day),
+            // On the hour, so the rollups can serve it once calls before it are retired.
+            BudgetPeriod::Total => {
+                let back = now - Duration::days(90);
+                (start.max(back.duration_trunc(Duration::hours(1)).unwrap_or(back)), Granularity::Day)
+            }
             _ => (start, Granularity::Day),
         };
         let to = end.min(now);

@@ -13,7 +13,7 @@
 
 use chrono::{Duration, NaiveDate};
 use domain::signals::signal::TaskDays;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use store::{SignalStore, StoreError};
@@ -60,27 +60,32 @@ impl DayCache {
         let settled_to = to.min(today - Duration::days(FRESH_DAYS));
         let mut out = TaskDays::default();
         if from <= settled_to {
-            let missing: Vec<NaiveDate> = {
+            let settled: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= settled_to).collect();
+            // What is kept now, taken as it is: a day that expires meanwhile still answers this read.
+            let mut have: BTreeMap<NaiveDate, Arc<TaskDays>> = {
                 let kept = self.lock();
-                from.iter_days()
-                    .take_while(|d| *d <= settled_to)
-                    .filter(|d| kept.get(&(key.to_string(), *d)).is_none_or(|(at, _)| at.elapsed() >= SETTLED_TTL))
+                settled
+                    .iter()
+                    .filter_map(|d| {
+                        let (at, rows) = kept.get(&(key.to_string(), *d))?;
+                        (at.elapsed() < SETTLED_TTL).then(|| (*d, rows.clone()))
+                    })
                     .collect()
             };
+            let missing: Vec<NaiveDate> = settled.iter().copied().filter(|d| !have.contains_key(d)).collect();
             if let (Some(lo), Some(hi)) = (missing.first(), missing.last()) {
                 let mut read = store.signal_task_days(key, *lo, *hi, None).await?.by_day();
                 let mut kept = self.lock();
                 kept.retain(|_, (at, _)| at.elapsed() < SETTLED_TTL);
                 let now = Instant::now();
                 for d in lo.iter_days().take_while(|d| d <= hi) {
-                    kept.insert((key.to_string(), d), (now, Arc::new(read.remove(&d).unwrap_or_default())));
+                    let rows = Arc::new(read.remove(&d).unwrap_or_default());
+                    kept.insert((key.to_string(), d), (now, rows.clone()));
+                    have.entry(d).or_insert(rows);
                 }
             }
-            let kept = self.lock();
-            for d in from.iter_days().take_while(|d| *d <= settled_to) {
-                if let Some((_, rows)) = kept.get(&(key.to_string(), d)) {
-                    out.append(rows, value);
-                }
+            for rows in have.values() {
+                out.append(rows, value);
             }
         }
         let fresh_from = from.max(settled_to + Duration::days(1));

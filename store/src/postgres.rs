@@ -94,8 +94,10 @@ impl PgStore {
             if !there {
                 continue;
             }
+            // Nothing writes to the month while its share is counted and it is dropped.
+            sqlx::query(&format!("lock table {} in access exclusive mode", m.name)).execute(&mut *tx).await?;
             let (from, to) = (crate::rollup::from_micros(m.from_us), crate::rollup::from_micros(m.to_us));
-            self.keep_retired_share(&mut tx, (Some(from), to), now).await?;
+            self.keep_retired_share(&mut tx, "events", (Some(from), to), now).await?;
             let calls: i64 =
                 sqlx::query_scalar(&format!("select count(*) from {}", m.name)).fetch_one(&mut *tx).await?;
             sqlx::query(&format!("drop table {}", m.name)).execute(&mut *tx).await?;

@@ -3,6 +3,16 @@
 //! counter reads the pre-call check makes. The `BudgetStore` methods in
 //! `budgets.rs` and ingest in `backend.rs` call these helpers.
 
+/// Where a budget's window sums are read from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Sums<'a> {
+    /// The hourly rollups (`rollup_hour`).
+    Rollups,
+    /// Calls: `events`, or on Postgres the temporary table of the rows a
+    /// retiring delete just removed (same columns).
+    Calls(&'a str),
+}
+
 /// Implements the budget counting helpers as an inherent `impl` of a backend.
 macro_rules! impl_budget_counting {
     ($ty:ty, $db:ty, $dialect:expr) => {
@@ -169,7 +179,12 @@ macro_rules! impl_budget_counting {
                         }
                     }
                     for (rollups, from, to) in parts.into_iter().filter(|p| p.1 < p.2) {
-                        for (split, spent, calls) in self.window_sums(tx, spec, rollups, (from, to)).await? {
+                        let source = if rollups {
+                            $crate::impls::counting::Sums::Rollups
+                        } else {
+                            $crate::impls::counting::Sums::Calls("events")
+                        };
+                        for (split, spent, calls) in self.window_sums(tx, spec, source, (from, to)).await? {
                             let s = sums.entry(split).or_default();
                             (s.0, s.1) = (s.0 + spent, s.1 + calls);
                         }
@@ -193,13 +208,14 @@ macro_rules! impl_budget_counting {
             }
 
             /// A budget's priced spend and calls per split value over `from..to`:
-            /// from the calls, or (`rollups`) from the hourly rollups, whose
-            /// tag sets keep every key such a budget scopes or splits by.
+            /// from calls (`events`, or rows just deleted from it), or from the
+            /// hourly rollups, whose tag sets keep every key such a budget
+            /// scopes or splits by.
             async fn window_sums(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
                 spec: &domain::budgets::budget::BudgetSpec,
-                rollups: bool,
+                source: $crate::impls::counting::Sums<'_>,
                 (from, to): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
             ) -> Result<Vec<(String, i64, i64)>, $crate::StoreError> {
                 use domain::budgets::budget::SplitBy;
@@ -208,18 +224,18 @@ macro_rules! impl_budget_counting {
                     Some(SplitBy::Task) => ("e.task_id", ""),
                     Some(SplitBy::Tag(_)) => ("s.value", " join tagset_tags s on s.tagset_id = e.tagset_id and s.key = ?"),
                 };
-                let (sums, table, range) = if rollups {
-                    (
+                let rollups = matches!(source, $crate::impls::counting::Sums::Rollups);
+                let (sums, table, range) = match source {
+                    $crate::impls::counting::Sums::Rollups => (
                         "cast(coalesce(sum(e.cost_nanos), 0) as bigint), cast(coalesce(sum(e.calls - e.unpriced_calls), 0) as bigint)",
                         "rollup_hour",
                         "e.bucket >= ? and e.bucket < ?",
-                    )
-                } else {
-                    (
+                    ),
+                    $crate::impls::counting::Sums::Calls(table) => (
                         "cast(coalesce(sum(e.cost_nanos), 0) as bigint), count(*)",
-                        "events",
+                        table,
                         "e.ts_us >= ? and e.ts_us < ? and e.cost_nanos is not null",
-                    )
+                    ),
                 };
                 let mut sql = format!("select {split_expr}, {sums} from {table} e{join} where {range}");
                 if spec.split_by == Some(SplitBy::Task) {
@@ -249,7 +265,8 @@ macro_rules! impl_budget_counting {
                 Ok(query.fetch_all(&mut **tx).await?)
             }
 
-            /// Keeps the share of the stored calls in `from..to` (`None`: from the
+            /// Keeps the share of the calls in `table` (`events`, or on Postgres
+            /// the rows a delete just removed) in `from..to` (`None`: from the
             /// start) in each budget counter a recount cannot take from the rollups
             /// (`domain::attribution::retention::kept_share_windows` at `now`),
             /// adding it to `budget_retired`. The caller deletes exactly those
@@ -259,6 +276,7 @@ macro_rules! impl_budget_counting {
             pub(crate) async fn keep_retired_share(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
+                table: &str,
                 (from, to): (Option<chrono::DateTime<chrono::Utc>>, chrono::DateTime<chrono::Utc>),
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), $crate::StoreError> {
@@ -275,8 +293,12 @@ macro_rules! impl_budget_counting {
                         if lo >= hi {
                             continue;
                         }
-                        let sums: Vec<_> =
-                            self.window_sums(tx, &spec, false, (lo, hi)).await?.into_iter().filter(|r| r.2 > 0).collect();
+                        let sums: Vec<_> = self
+                            .window_sums(tx, &spec, $crate::impls::counting::Sums::Calls(table), (lo, hi))
+                            .await?
+                            .into_iter()
+                            .filter(|r| r.2 > 0)
+                            .collect();
                         for chunk in sums.chunks(500) {
                             let mut qb = sqlx::QueryBuilder::<$db>::new(
                                 "insert into budget_retired (budget_id, split_value, period_start, spent_nanos, calls) ",
@@ -319,9 +341,38 @@ macro_rules! impl_budget_counting {
                 if sqlx::query_scalar::<_, i64>(&sql).bind(to).fetch_optional(&mut *tx).await?.is_none() {
                     return Ok(0);
                 }
-                self.keep_retired_share(&mut tx, (None, $crate::rollup::from_micros(to)), now).await?;
-                let sql = self.q("delete from events where ts_us < ?");
-                let n = sqlx::query(&sql).bind(to).execute(&mut *tx).await?.rows_affected();
+                let n = if $dialect == $crate::sql::Dialect::Postgres {
+                    // Other writers (a reprice, a late call) run beside this one: the share is
+                    // counted from exactly the rows the delete removed, as it removed them.
+                    // This connection's own table, made once (asking first: "if not exists" would
+                    // log a notice every batch).
+                    let made: bool = sqlx::query_scalar("select to_regclass('pg_temp.retiring') is not null")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if !made {
+                        sqlx::query(
+                            "create temp table retiring (ts_us bigint, cost_nanos bigint, task_id text, \
+                             tagset_id bigint) on commit delete rows",
+                        )
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    let n = sqlx::query(
+                        "with gone as (delete from events where ts_us < $1 \
+                         returning ts_us, cost_nanos, task_id, tagset_id) insert into retiring select * from gone",
+                    )
+                    .bind(to)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    self.keep_retired_share(&mut tx, "retiring", (None, $crate::rollup::from_micros(to)), now).await?;
+                    n
+                } else {
+                    // One writer: nothing changes between the share and the delete.
+                    self.keep_retired_share(&mut tx, "events", (None, $crate::rollup::from_micros(to)), now).await?;
+                    let sql = self.q("delete from events where ts_us < ?");
+                    sqlx::query(&sql).bind(to).execute(&mut *tx).await?.rows_affected()
+                };
                 tx.commit().await?;
                 Ok(n)
             }
@@ -409,6 +460,20 @@ macro_rules! impl_budget_counting {
                 let spec = serde_json::to_string(&rec.spec).map_err(|e| $crate::StoreError::Config(e.to_string()))?;
                 let mut tx = self.writer.begin().await?;
                 self.lock_budgets(&mut tx, true).await?;
+                // Under the lock: a budget counted anew (created, or its scope, split, period or
+                // zone changed) must not need calls before the retention edge; one that counts as
+                // before keeps its retired calls' share. The service checked this too, unlocked.
+                let sql = self.q("select spec from budgets where id = ?");
+                let old: Option<String> = sqlx::query_scalar(&sql).bind(&rec.id).fetch_optional(&mut *tx).await?;
+                let old = old.map(|o| parse_spec(&o)).transpose()?;
+                let counted_anew = old.as_ref().is_none_or(|o| !o.counts_like(&rec.spec));
+                let sql = self.q($crate::sql::RETENTION_EDGE_SELECT);
+                let edge: Option<i64> = sqlx::query_scalar(&sql).bind($crate::RETENTION_EDGE).fetch_optional(&mut *tx).await?;
+                if let Some(edge) = edge.map($crate::rollup::from_micros).filter(|_| counted_anew) {
+                    if let Some(e) = domain::attribution::retention::refuse_budget(&rec.spec, now, edge) {
+                        return Err($crate::StoreError::Refused(e));
+                    }
+                }
                 let stored = if create {
                     let sql = self.q(
                         "insert into budgets (id, spec, hard_cap, counted_from_us, created_by, created_us, updated_us) \
@@ -427,9 +492,7 @@ macro_rules! impl_budget_counting {
                     $crate::BudgetRecord { counted_from, created: now, updated: now, ..rec.clone() }
                 } else {
                     // The retired calls' kept share was counted for the old scope, split, period and zone.
-                    let sql = self.q("select spec from budgets where id = ?");
-                    let old: Option<String> = sqlx::query_scalar(&sql).bind(&rec.id).fetch_optional(&mut *tx).await?;
-                    if old.map(|o| parse_spec(&o)).transpose()?.is_some_and(|o| !o.counts_like(&rec.spec)) {
+                    if old.is_some() && counted_anew {
                         let sql = self.q("delete from budget_retired where budget_id = ?");
                         sqlx::query(&sql).bind(&rec.id).execute(&mut *tx).await?;
                     }

@@ -144,15 +144,21 @@ pub async fn retiring_calls_keeps_every_total_exact(s: Arc<dyn Store>) {
     let mut narrowed = each_user.clone();
     narrowed.spec.split_by = None;
     s.update_budget(&narrowed, now).await.unwrap();
-    s.update_budget(&each_user, now).await.unwrap();
-    let after_edge: i64 = batch
+    // Unsplit, the rollups recount it: every growth call of the two months, retired or not.
+    let growth: i64 = batch
         .iter()
-        .filter(|e| e.event.timestamp >= edge && e.event.tags.get("team") == Some("growth"))
+        .filter(|e| e.event.tags.get("team") == Some("growth"))
         .filter(|e| e.event.timestamp >= window::previous(BudgetPeriod::Month, Tz::UTC, now).start)
         .filter_map(|e| e.cost.map(|c| c.0))
         .sum();
     let recounted: i64 = counters(&s, "each-user", now).await.iter().map(|c| c.2).sum();
-    assert_eq!(recounted, after_edge, "the kept share went with the split it was counted for");
+    assert_eq!(recounted, growth);
+    // Split by user again it would need the retired calls, whose share went with the old
+    // split: the store refuses it under its budget lock, naming split_by.
+    match s.update_budget(&each_user, now).await {
+        Err(StoreError::Refused(e)) => assert_eq!(e.field, "split_by"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
 
     // What needs retired calls is refused, naming from.
     let refused = |r: Result<domain::attribution::report::SpendReport, StoreError>| match r {
@@ -227,6 +233,55 @@ async fn postgres_calls_move_into_month_partitions() {
     let new = crate::budget_cases::at("e", crate::cases::t("2029-05-05T05:05:05Z"), 7, tags(&[]));
     assert_eq!(s.insert_events(&[new]).await.unwrap().inserted.len(), 1);
     assert_eq!(s.count_events().await.unwrap(), 5);
+    drop(c);
+    guard.drop_database().await;
+}
+
+/// On Postgres a reprice runs beside retirement (both hold the budget lock
+/// shared): a call priced while its batch is being deleted keeps its share
+/// at the price it had when deleted, so the per-task recount is exact.
+#[tokio::test]
+async fn postgres_a_call_priced_while_it_retires_keeps_its_share() {
+    use sqlx::Connection;
+    let Some((url, guard)) = crate::harness::postgres_database("priced_while_retiring").await else { return };
+    let s = store::connect(&url).await.unwrap();
+    s.migrate().await.unwrap();
+    let now = Utc::now().duration_trunc(Duration::hours(1)).unwrap();
+    let old = now - Duration::days(30);
+    let mut calls = Vec::new();
+    for (id, cost) in [("priced", Some(1_000)), ("unpriced", None), ("kept", Some(4_000))] {
+        let when = if id == "kept" { now - Duration::days(1) } else { old };
+        let mut e = at(id, when, cost.unwrap_or(0), tags(&[("team", "core")]));
+        e.event.task_id = Some("the-task".into());
+        if cost.is_none() {
+            (e.cost, e.event.cost, e.source) = (None, None, domain::CostSource::Unpriced);
+        }
+        calls.push(e);
+    }
+    s.insert_events(&calls).await.unwrap();
+    let mut each_task = budget("each-task", tags(&[]), Some(SplitBy::Task), 1_000_000_000_000, &[], true);
+    each_task.spec.period = BudgetPeriod::Total;
+    s.create_budget(&each_task, now).await.unwrap();
+    s.raise_retention_edge(now - Duration::days(20)).await.unwrap();
+
+    // A reprice prices the unpriced call and holds its row while retirement starts.
+    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+    let mut reprice = c.begin().await.unwrap();
+    sqlx::query("update events set cost_nanos = 2000, cost_source = 'catalog' where id = 'unpriced'")
+        .execute(&mut *reprice)
+        .await
+        .unwrap();
+    let retiring = {
+        let s = s.clone();
+        tokio::spawn(async move { s.retire_calls(1_000, now).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    reprice.commit().await.unwrap();
+    let retired = retiring.await.unwrap().unwrap();
+    assert_eq!(retired, 2 + 2, "two calls and their ids");
+    s.recount_budgets(now).await.unwrap();
+    let counted = counters(&s, "each-task", now).await;
+    assert_eq!(counted, vec![(window::all_time().start.timestamp(), "the-task".to_string(), 7_000, 3)]);
     drop(c);
     guard.drop_database().await;
 }

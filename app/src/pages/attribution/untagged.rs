@@ -63,6 +63,8 @@ pub async fn get_untagged(period: String) -> Result<UntaggedData, ServerFnError>
         // coverage is over the time since the retention edge, and earlier days have none.
         let (missing, since) = store.spend_since_edge(&q).await.map_err(fail)?;
         let base = match since {
+            // The whole view is before the edge: nothing is left to measure this key by.
+            Some(edge) if edge >= to => domain::attribution::report::build_report(&all, vec![]),
             Some(edge) => store.spend(&SpendQuery { from: edge, ..all.clone() }).await.map_err(fail)?,
             None => total.clone(),
         };

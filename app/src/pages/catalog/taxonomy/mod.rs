@@ -56,7 +56,10 @@ pub async fn get_taxonomy() -> Result<TaxonomyData, ServerFnError> {
     let mut rules = Vec::new();
     for r in &tax.keys {
         let dimension = Dimension::parse(&r.key).map_err(ServerFnError::new)?;
-        let q = SpendQuery { group_by: vec![dimension], ..SpendQuery::new(now - chrono::Duration::days(90), now) };
+        // From an hour boundary, so the rollups serve it once older calls are retired.
+        let back = now - chrono::Duration::days(90);
+        let from = chrono::DurationRound::duration_trunc(back, chrono::Duration::hours(1)).unwrap_or(back);
+        let q = SpendQuery { group_by: vec![dimension], ..SpendQuery::new(from, now) };
         // The values seen since the retention edge, when a key the rollups do not keep reads each call.
         let (report, _) = store.spend_since_edge(&q).await.map_err(crate::server::errors::store_failed)?;
         let seen = report
