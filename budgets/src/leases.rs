@@ -176,9 +176,10 @@ impl Leases {
                 if fits {
                     l.used += estimate;
                 }
-                // Asked for: none live; or live and not empty, but half used or half way to its end.
+                // Asked for: none live; or live and big enough for this estimate, but used up, half
+                // used or half way to its end. One too small for it (near the cap) waits to expire.
                 let wanted = !live
-                    || (l.granted.0 > 0
+                    || (l.granted.0 >= estimate.0.max(1)
                         && (!fits || 2 * l.used.0 >= l.granted.0 || l.until.duration_since(at) < ttl / 2));
                 if wanted && !l.asked {
                     l.asked = true;

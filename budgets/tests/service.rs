@@ -182,3 +182,45 @@ async fn the_view_shows_spent_remaining_and_burn() {
     assert_eq!(v.burn.last().unwrap().spent, Nanos(4_000_000_000));
     assert_eq!(svc.views(Utc::now()).await.unwrap().len(), 1);
 }
+
+/// Leases are asked for beside the checks: a counter's first check is
+/// decided exactly and asks for one; the background task grants a tenth of
+/// the room, and later checks are admitted from it; a counter near its cap
+/// gets a slice too small for a call and is decided exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leases_are_granted_beside_the_checks() {
+    use budgets::leases::{Answer, Leases};
+    use store::CounterKey;
+    let (svc, store, _dir) = service().await;
+    let each_task = svc.save(&person(Role::Admin, &[]), None, &draft(&[], "task", "10"), Utc::now()).await.unwrap();
+    let budgets: Arc<dyn store::BudgetStore> = store.clone();
+    let start = window::window(BudgetPeriod::Month, Tz::UTC, Utc::now()).start;
+    let key =
+        |split: &str| CounterKey { budget_id: each_task.id.clone(), split_value: split.into(), period_start: start };
+    let (leases, gather) = (Leases::default(), budgets::gather::Gather::default());
+    let (limit, estimate) = (Nanos(10_000_000_000), Nanos(100_000_000)); // $10 cap, $0.10 calls
+    let keys = [(key("task-1"), limit)];
+    let first = leases.admit(&budgets, &gather, &keys, estimate, Utc::now()).await.unwrap();
+    assert!(matches!(first[0], Answer::Load(_)), "no lease yet: decided exactly");
+    // The grant arrives in the background: $1, a tenth of the $10 of room.
+    let mut admitted = 0;
+    for _ in 0..200 {
+        match leases.admit(&budgets, &gather, &keys, estimate, Utc::now()).await.unwrap()[0] {
+            Answer::Admitted => admitted += 1,
+            Answer::Load(_) if admitted == 0 => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
+            Answer::Load(_) => break,
+        }
+    }
+    assert!(admitted >= 10, "the lease admitted {admitted} checks");
+    assert!(leases.renewals.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+    // Renewals come from the room left: with $9.95 spent, a tenth of $0.05 is too small for a
+    // $0.10 call, so that counter is decided exactly (and refused by the caller) until it expires.
+    store.insert_events(&[call("near", 9_950_000_000, tags(&[]), Some("task-2"))]).await.unwrap();
+    let near = [(key("task-2"), limit)];
+    let mut loads = Vec::new();
+    for _ in 0..50 {
+        loads.push(leases.admit(&budgets, &gather, &near, estimate, Utc::now()).await.unwrap()[0]);
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    assert!(loads.iter().all(|a| matches!(a, Answer::Load(_))), "{loads:?}");
+}
