@@ -6,7 +6,9 @@
 //! store grown to `--store-events` with the demo generator through the ingest
 //! service; cold starts on the grown store; then ingest again, the spend
 //! query, the Explore page, the pre-call check and the signals report (what
-//! the signal sweep computes) at that size, and the server's resident memory. A table compares each figure with its target.
+//! the signal sweep computes) at that size, and the server's resident memory;
+//! on Postgres the scale-out phase; last, a retention pass beside an ingest
+//! round (`bench_retention`). A table compares each figure with its target.
 //! Run it from a release build (scripts/bench.sh does).
 
 use server::keys::{self, Scope};
@@ -70,6 +72,10 @@ pub struct BenchArgs {
     /// Spend queries and Explore pages timed.
     #[arg(long, default_value_t = 200)]
     query_runs: usize,
+    /// The retention window the last phase retires the grown store's 90
+    /// days of calls to, beside an ingest round (0 skips it).
+    #[arg(long, default_value_t = 30)]
+    retain_days: u32,
     /// Bursar processes on one Postgres for the scale-out phase (2 or more
     /// runs it: one process, then this many, sharing the load).
     #[arg(long, default_value_t = 1)]
@@ -350,6 +356,15 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
         let (figure, target, measured, met) =
             crate::tools::bench_check::against_exact(&config.database_url, &key, &args.check, &check).await?;
         rows.push(row(figure, target, measured, met));
+    }
+
+    if args.retain_days > 0 {
+        let mix = (args.events, args.batch, args.clients);
+        for (f, t, m, met) in
+            crate::tools::bench_retention::run(&config.database_url, &key, args.retain_days, mix, full_rate).await?
+        {
+            rows.push(row(f, t, m, met));
+        }
     }
 
     println!("\n| figure | target | measured | met |\n|---|---|---|---|");

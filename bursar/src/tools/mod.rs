@@ -10,6 +10,7 @@ pub mod bench_guards;
 pub mod bench_ingest;
 pub mod bench_proc;
 pub mod bench_queries;
+pub mod bench_retention;
 pub mod bench_scale;
 pub mod bench_stats;
 pub mod bench_sweep;
