@@ -188,8 +188,10 @@ macro_rules! impl_reservations {
 
             /// Postgres: the leases of the counters `which` (indexes into
             /// `keys`, in key order, no key twice) in three statements: their
-            /// `budget_spend` rows made if missing, locked in key order (the
-            /// lock a statement of its own, as in [`Self::locked_load`]), then
+            /// `budget_spend` rows made if missing, locked in key order (bytes,
+            /// `collate "C"`: the order Rust sorts keys in, which ingest and
+            /// reservations lock them in; the lock a statement of its own, as
+            /// in [`Self::locked_load`]), then
             /// one statement that reads each one's load with a fresh snapshot,
             /// grants each its slice and records the grants.
             #[allow(clippy::too_many_arguments, reason = "the lease's parts, all needed")]
@@ -220,7 +222,7 @@ macro_rules! impl_reservations {
                 let sql = self.q(&format!(
                     "select 1 from budget_spend b join (values {triples}) as k (bid, sv, ps) \
                      on b.budget_id = k.bid and b.split_value = k.sv and b.period_start = k.ps \
-                     order by b.budget_id, b.split_value, b.period_start for update of b"
+                     order by b.budget_id collate \"C\", b.split_value collate \"C\", b.period_start for update of b"
                 ));
                 let mut lock = sqlx::query(&sql);
                 for i in which {
