@@ -221,8 +221,8 @@ impl CapIndex {
                     .any(|(a, (cap, _))| matches!(a, Answer::Load(l) if refuses(cap.spec.amount, l.total(), extra)));
                 if refused {
                     for (a, key) in answers.iter().zip(&keys) {
-                        if *a == Answer::Admitted {
-                            self.leases.give_back(key, extra);
+                        if let Answer::Admitted(generation) = a {
+                            self.leases.give_back(key, extra, *generation);
                         }
                     }
                 }
@@ -230,7 +230,7 @@ impl CapIndex {
                 answers
                     .into_iter()
                     .map(|a| match a {
-                        Answer::Admitted => CapLoad::default(),
+                        Answer::Admitted(_) => CapLoad::default(),
                         Answer::Load(l) => l,
                     })
                     .collect()

@@ -28,8 +28,11 @@
 //! reservation, another lease) counts the live leases as load, so the
 //! estimates admitted from leases add up to at most the room they were
 //! granted from. A local lease ends no later than the database's record of
-//! it (both are timed from before the grant). What a cap can be passed by
-//! is then:
+//! it (both are timed from before the grant); what checks take from an old
+//! lease while its renewal is being granted is taken from the new one (the
+//! grant did not count it); and an estimate given back (another cap refused
+//! the call) goes back only to the lease it came from. What a cap can be
+//! passed by is then:
 //! - the calls admitted from a lease that are still in flight (not yet
 //!   reported) when that lease is renewed or expires: the renewal no longer
 //!   holds them, and the spend does not count them yet;
@@ -74,13 +77,16 @@ struct Local {
     until: Instant,
     /// A grant for it has been asked for and not yet made.
     asked: bool,
+    /// Which grant this is (0: none yet): an estimate is given back only to the lease it was taken from.
+    generation: u64,
 }
 
 /// How a counter answers one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answer {
-    /// Admitted from this process's lease (its estimate taken from the slice).
-    Admitted,
+    /// Admitted from this process's lease (its estimate taken from the slice
+    /// of this generation, to give back to it alone).
+    Admitted(u64),
     /// No lease covers it: decide from this load, exactly.
     Load(CapLoad),
 }
@@ -93,6 +99,10 @@ struct Shared {
     /// slice worth holding (the estimate of the check that asked).
     asked: Mutex<HashMap<CounterKey, (Nanos, Nanos)>>,
     wake: tokio::sync::Notify,
+    /// The last grant's generation.
+    generations: AtomicU64,
+    /// Held leases past which expired ones are swept out (doubling, so a sweep is rare).
+    sweep_at: std::sync::atomic::AtomicUsize,
 }
 
 /// This process's leases.
@@ -170,6 +180,7 @@ impl Leases {
                     used: Nanos(0),
                     until: at,
                     asked: false,
+                    generation: 0,
                 });
                 let live = l.until > at;
                 let fits = live && l.granted.0 > 0 && l.granted.0 - l.used.0 >= estimate.0;
@@ -185,10 +196,11 @@ impl Leases {
                     l.asked = true;
                     ask.push((key.clone(), (*limit, estimate)));
                 }
-                admitted.push(fits);
+                admitted.push(fits.then_some(l.generation));
             }
-            if held.len() > SWEEP_AT {
+            if held.len() > SWEEP_AT.max(self.shared.sweep_at.load(Ordering::Relaxed)) {
                 held.retain(|_, l| l.until > at || l.asked);
+                self.shared.sweep_at.store(2 * held.len(), Ordering::Relaxed);
             }
         }
         if !ask.is_empty() {
@@ -197,20 +209,24 @@ impl Leases {
             self.shared.wake.notify_one();
         }
         let exact: Vec<CounterKey> =
-            keys.iter().zip(&admitted).filter(|(_, a)| !**a).map(|((k, _), _)| k.clone()).collect();
+            keys.iter().zip(&admitted).filter(|(_, a)| a.is_none()).map(|((k, _), _)| k.clone()).collect();
         let mut loads = if exact.is_empty() { vec![] } else { gather.load(store, &exact, now).await? }.into_iter();
         let answers: Vec<Answer> = admitted
             .into_iter()
-            .map(|a| if a { Answer::Admitted } else { Answer::Load(loads.next().unwrap_or_default()) })
+            .map(|a| match a {
+                Some(generation) => Answer::Admitted(generation),
+                None => Answer::Load(loads.next().unwrap_or_default()),
+            })
             .collect();
-        let n = answers.iter().filter(|a| matches!(a, Answer::Admitted)).count() as u64;
+        let n = answers.iter().filter(|a| matches!(a, Answer::Admitted(_))).count() as u64;
         self.admitted.fetch_add(n, Ordering::Relaxed);
         Ok(answers)
     }
 
-    /// Gives back `estimate` taken from `key`'s lease (another cap refused the call).
-    pub fn give_back(&self, key: &CounterKey, estimate: Nanos) {
-        if let Some(l) = lock(&self.shared.held).get_mut(key) {
+    /// Gives back `estimate` taken from `key`'s lease of `generation`
+    /// (another cap refused the call); a lease renewed since keeps it taken.
+    pub fn give_back(&self, key: &CounterKey, estimate: Nanos, generation: u64) {
+        if let Some(l) = lock(&self.shared.held).get_mut(key).filter(|l| l.generation == generation) {
             l.used = Nanos((l.used.0 - estimate.0).max(0));
         }
     }
@@ -246,8 +262,12 @@ impl Leases {
 
 /// Grants `batch` in one store call and installs the leases, each ending
 /// here a lease lifetime after the moment before the grant was asked (so no
-/// later than the database's record of it). On failure the counters are no
-/// longer marked as asked, so the next check asks again.
+/// later than the database's record of it). What checks took from a
+/// counter's old lease while the grant was made is taken from the new one:
+/// the grant did not count it. Each slice must fit the largest estimate that
+/// asked in the batch, so every lease granted can admit the checks that asked
+/// for it (a smaller one would hold room no check could use). On failure the
+/// counters are no longer marked as asked, so the next check asks again.
 async fn grant(
     shared: &Shared,
     store: &dyn BudgetStore,
@@ -257,16 +277,26 @@ async fn grant(
 ) -> Result<(), store::StoreError> {
     let (started, clock) = (Instant::now(), Utc::now());
     let expires = clock + chrono::Duration::milliseconds(ttl.as_millis() as i64);
-    let min = batch.iter().map(|(_, (_, m))| *m).min().unwrap_or_default();
+    let min = batch.iter().map(|(_, (_, m))| *m).max().unwrap_or_default();
     let keys: Vec<(CounterKey, Nanos)> = batch.iter().map(|(k, (limit, _))| (k.clone(), *limit)).collect();
+    // What each old lease had used when the grant began (and which lease it was).
+    let before: Vec<Option<(u64, Nanos)>> = {
+        let held = lock(&shared.held);
+        keys.iter().map(|(k, _)| held.get(k).map(|l| (l.generation, l.used))).collect()
+    };
     let result = store.lease(holder, &keys, (SHARE, min), clock, expires).await;
     let mut held = lock(&shared.held);
     match result {
         Ok(granted) => {
-            for ((key, _), got) in keys.iter().zip(granted) {
+            for (((key, _), got), before) in keys.iter().zip(granted).zip(before) {
+                let generation = shared.generations.fetch_add(1, Ordering::Relaxed) + 1;
+                let carried = match (held.get(key), before) {
+                    (Some(l), Some((g, used))) if l.generation == g => Nanos((l.used.0 - used.0).max(0)),
+                    _ => Nanos(0),
+                };
                 held.insert(
                     key.clone(),
-                    Local { granted: got.granted, used: Nanos(0), until: started + ttl, asked: false },
+                    Local { granted: got.granted, used: carried, until: started + ttl, asked: false, generation },
                 );
             }
             Ok(())

@@ -206,7 +206,7 @@ async fn leases_are_granted_beside_the_checks() {
     let mut admitted = 0;
     for _ in 0..200 {
         match leases.admit(&budgets, &gather, &keys, estimate, Utc::now()).await.unwrap()[0] {
-            Answer::Admitted => admitted += 1,
+            Answer::Admitted(_) => admitted += 1,
             Answer::Load(_) if admitted == 0 => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
             Answer::Load(_) => break,
         }

@@ -171,9 +171,13 @@ macro_rules! impl_reservations {
                         }
                     }
                     // A key named twice gets the one grant.
+                    let mut first: std::collections::HashMap<&$crate::CounterKey, usize> = Default::default();
                     for i in 0..keys.len() {
-                        if let Some(j) = (0..i).find(|j| keys[*j].0 == keys[i].0) {
-                            out[i] = out[j].clone();
+                        match first.get(&keys[i].0) {
+                            Some(j) => out[i] = out[*j].clone(),
+                            None => {
+                                first.insert(&keys[i].0, i);
+                            }
                         }
                     }
                 } else {
@@ -187,13 +191,12 @@ macro_rules! impl_reservations {
             }
 
             /// Postgres: the leases of the counters `which` (indexes into
-            /// `keys`, in key order, no key twice) in three statements: their
-            /// `budget_spend` rows made if missing, locked in key order (bytes,
-            /// `collate "C"`: the order Rust sorts keys in, which ingest and
-            /// reservations lock them in; the lock a statement of its own, as
-            /// in [`Self::locked_load`]), then
-            /// one statement that reads each one's load with a fresh snapshot,
-            /// grants each its slice and records the grants.
+            /// `keys`, in key order, no key twice) in two statements: their
+            /// `budget_spend` rows made or locked one by one in key order (the
+            /// order ingest's upserts and reservations take them in), then,
+            /// a statement of its own as in [`Self::locked_load`] (a statement
+            /// that waited for a lock reads with its old snapshot), one that
+            /// reads each one's load, grants each its slice and records the grants.
             #[allow(clippy::too_many_arguments, reason = "the lease's parts, all needed")]
             async fn lease_set(
                 &self,
@@ -208,6 +211,9 @@ macro_rules! impl_reservations {
                 if which.is_empty() {
                     return Ok(vec![]);
                 }
+                // One statement makes each missing row and locks each existing one, row by row in
+                // key order (a row made here is held by this transaction from then on), so the
+                // order of every lock taken is the keys' order, as ingest and reservations take them.
                 let mut qb = sqlx::QueryBuilder::<$db>::new(
                     "insert into budget_spend (budget_id, split_value, period_start, spent_nanos, calls) ",
                 );
@@ -216,20 +222,10 @@ macro_rules! impl_reservations {
                     b.push_bind(k.budget_id.clone()).push_bind(k.split_value.clone()).push_bind(k.period_start.timestamp());
                     b.push("0, 0");
                 });
-                qb.push(" on conflict do nothing");
+                qb.push(
+                    " on conflict (budget_id, split_value, period_start) do update set calls = budget_spend.calls",
+                );
                 qb.build().execute(&mut **tx).await?;
-                let triples = vec!["(cast(? as text), cast(? as text), cast(? as bigint))"; which.len()].join(", ");
-                let sql = self.q(&format!(
-                    "select 1 from budget_spend b join (values {triples}) as k (bid, sv, ps) \
-                     on b.budget_id = k.bid and b.split_value = k.sv and b.period_start = k.ps \
-                     order by b.budget_id collate \"C\", b.split_value collate \"C\", b.period_start for update of b"
-                ));
-                let mut lock = sqlx::query(&sql);
-                for i in which {
-                    let k = &keys[*i].0;
-                    lock = lock.bind(k.budget_id.clone()).bind(k.split_value.clone()).bind(k.period_start.timestamp());
-                }
-                lock.execute(&mut **tx).await?;
                 let rows = vec!["(cast(? as bigint), cast(? as text), cast(? as text), cast(? as bigint), cast(? as bigint))"; which.len()]
                     .join(", ");
                 let sql = self.q(&format!(
