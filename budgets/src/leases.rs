@@ -18,7 +18,7 @@
 //! exactly from the database, as without leases, and asks for a lease; a
 //! check that finds its lease half spent or half way to expiry asks for a
 //! renewal and is still admitted. One background task per process grants
-//! what was asked, up to [`BATCH`] counters in one transaction of three
+//! what was asked, up to [`BATCH`] counters in one transaction of two
 //! statements, so a counter checked once a second (one task of thousands)
 //! costs a share of a batch, not a transaction per check. A counter no check
 //! touches is not renewed: its lease expires ([`DEFAULT_LEASE_MS`]).

@@ -162,7 +162,7 @@ macro_rules! impl_reservations {
                 order.sort_by(|a, b| keys[*a].0.cmp(&keys[*b].0));
                 let mut out = vec![$crate::Leased::default(); keys.len()];
                 if $dialect == $crate::sql::Dialect::Postgres {
-                    // The same grants, three statements for any number of counters.
+                    // The same grants, two statements for any number of counters.
                     order.dedup_by(|a, b| keys[*a].0 == keys[*b].0);
                     for chunk in order.chunks(1_000) {
                         let got = self.lease_set(&mut tx, holder, keys, chunk, (share, min), now_us, expires).await?;
