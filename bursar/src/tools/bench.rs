@@ -329,7 +329,7 @@ pub async fn run(args: BenchArgs, mut config: Config) -> anyhow::Result<()> {
             ),
             "bounded by the rows shown (<= 500 ms once settled days are kept, peak <= +16 MiB)",
             format!(
-                "first {:.1?}, then {:.1?} (89 days, settled days kept); resident {:.0} → peak {:.0} → {:.0} MiB",
+                "first {:.1?}, then {:.1?} (30 days, settled days kept); resident {:.0} → peak {:.0} → {:.0} MiB",
                 sweep.took, sweep.took_warm, sweep.rss_before, sweep.rss_peak, sweep.rss_after
             ),
             sweep.took_warm <= Duration::from_millis(500) && sweep.rss_peak - sweep.rss_before <= 16.0,

@@ -2,10 +2,11 @@
 //! signal-rule sweep (at start-up and every few minutes, when rules exist)
 //! compute for a tag key over 90 days. Each report is asked for once, for a
 //! key not asked before (so no cached copy answers), while the server's
-//! resident memory is sampled every 10 ms. Then the same key over 89 days:
-//! a report not cached either, whose settled days' task sums the first one
-//! left in memory (`signals::task_days`), as every later report and sweep
-//! within the hour finds them.
+//! resident memory is sampled every 10 ms. Then the same key over 30 days
+//! (the Signals page's other period): a report not cached either, whose
+//! settled days' task sums the first one left in memory
+//! (`signals::task_days`), as every later report and sweep within the hour
+//! finds them.
 
 use crate::tools::bench_proc::ServerProc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 pub struct Sweep {
     pub key: &'static str,
     pub took: Duration,
-    /// The 89-day report right after: only the last two days read afresh.
+    /// The 30-day report right after: only the last two days read afresh.
     pub took_warm: Duration,
     pub rss_before: f64,
     pub rss_peak: f64,
@@ -50,13 +51,13 @@ pub async fn run(server: &ServerProc, key: &str) -> anyhow::Result<Vec<Sweep>> {
         let took = report(&client, &server.base, key, tag, 90).await;
         done.store(true, Ordering::Relaxed);
         sampler.await?;
-        let (took, took_warm) = (took?, report(&client, &server.base, key, tag, 89).await?);
+        let (took, took_warm) = (took?, report(&client, &server.base, key, tag, 30).await?);
         tokio::time::sleep(Duration::from_secs(2)).await;
         let rss_after = server.memory_mib()?.0;
         let rss_peak = *peak.lock().unwrap_or_else(|e| e.into_inner());
         println!(
             "  signals report, {tag}, 90 days: {took:.1?}; resident {rss_before:.0} MiB before, peak {rss_peak:.0} MiB, \
-             {rss_after:.0} MiB 2 s after; 89 days right after: {took_warm:.1?}"
+             {rss_after:.0} MiB 2 s after; 30 days right after: {took_warm:.1?}"
         );
         out.push(Sweep { key: tag, took, took_warm, rss_before, rss_peak, rss_after });
     }
