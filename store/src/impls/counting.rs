@@ -379,9 +379,17 @@ macro_rules! impl_budget_counting {
 
             /// A transaction for retiring calls: on Postgres it holds the budget
             /// lock shared (no recount meanwhile) and the retire lock (one batch
-            /// at a time across processes); SQLite has one writer.
+            /// at a time across processes); on SQLite it holds the file's write
+            /// lock from its start.
             pub(crate) async fn retiring(&self) -> Result<sqlx::Transaction<'static, $db>, $crate::StoreError> {
-                let mut tx = self.writer.begin().await?;
+                // SQLite: take the write lock first (`begin immediate`), so a write from another
+                // process between this transaction's read and its delete makes it wait for the
+                // lock rather than fail at once as a stale snapshot.
+                let mut tx = if $dialect == $crate::sql::Dialect::Sqlite {
+                    self.writer.begin_with("begin immediate").await?
+                } else {
+                    self.writer.begin().await?
+                };
                 self.lock_budgets(&mut tx, false).await?;
                 if $dialect == $crate::sql::Dialect::Postgres {
                     sqlx::query("select pg_advisory_xact_lock($1)")
