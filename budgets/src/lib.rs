@@ -156,14 +156,6 @@ impl Budgets {
             None => None,
             Some(id) => Some(self.editable(actor, id).await?),
         };
-        // A budget that keeps what it counts keeps its retired calls' share too;
-        // a new or recounted one may need calls that are gone.
-        let counted_anew = existing.as_ref().is_none_or(|old| !old.spec.counts_like(&spec));
-        if let Some(edge) = self.event_store.retired_before().await?.filter(|_| counted_anew) {
-            if let Some(e) = domain::attribution::retention::refuse_budget(&spec, now, edge) {
-                return Err(BudgetError::Invalid(vec![e]));
-            }
-        }
         let (label, updating) = (actor.label(), existing.is_some());
         let before = existing.as_ref().and_then(|old| old.spec.for_audit());
         let rec = match existing {
@@ -179,8 +171,9 @@ impl Budgets {
         };
         let action = if updating { "budget.update" } else { "budget.create" };
         let change = Change { actor: &label, action, target: &rec.id, before, after: rec.spec.for_audit() };
-        // The store checks the retention edge again under its budget lock (a concurrent
-        // edit or retirement may have moved what this check saw): its refusal names the field.
+        // A budget counted anew (created, or what it counts changed) that would need calls
+        // before the retention edge is refused by the store, under its budget lock: the
+        // refusal names the field.
         let field = |e: StoreError| match e {
             StoreError::Refused(f) => BudgetError::Invalid(vec![f]),
             e => BudgetError::Store(e),

@@ -157,26 +157,20 @@ macro_rules! impl_budget_counting {
                 sqlx::query(&sql).bind(id).execute(&mut **tx).await?;
                 // Calls before the retention edge are gone: that part of a window comes from the
                 // hourly rollups when they can count it (domain::attribution::retention).
-                let sql = self.q($crate::sql::RETENTION_EDGE_SELECT);
-                let edge: Option<i64> = sqlx::query_scalar(&sql).bind($crate::RETENTION_EDGE).fetch_optional(&mut **tx).await?;
-                let edge = edge.map($crate::rollup::from_micros);
+                let edge = self.edge_in(tx).await?;
                 for w in windows {
                     let keeps_share = domain::attribution::retention::keeps_share(spec, w);
                     // (from the rollups?, from, to): the part before the edge, then the calls after it.
                     let split_at = edge.filter(|e| w.start < *e && !keeps_share).map_or(w.start, |e| e.min(w.end));
                     let parts = [(true, w.start, split_at), (false, split_at, w.end)];
-                    let mut sums: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+                    // Each part's (split value, spend, calls) rows, summed below.
+                    let mut rows: Vec<(String, i64, i64)> = Vec::new();
                     if keeps_share {
                         // The rollups cannot count this window: the retired calls' kept share does.
                         let sql = self.q(
                             "select split_value, spent_nanos, calls from budget_retired where budget_id = ? and period_start = ?",
                         );
-                        let kept: Vec<(String, i64, i64)> =
-                            sqlx::query_as(&sql).bind(id).bind(w.start.timestamp()).fetch_all(&mut **tx).await?;
-                        for (split, spent, calls) in kept {
-                            let s = sums.entry(split).or_default();
-                            (s.0, s.1) = (s.0 + spent, s.1 + calls);
-                        }
+                        rows.extend(sqlx::query_as(&sql).bind(id).bind(w.start.timestamp()).fetch_all(&mut **tx).await?);
                     }
                     for (rollups, from, to) in parts.into_iter().filter(|p| p.1 < p.2) {
                         let source = if rollups {
@@ -184,10 +178,12 @@ macro_rules! impl_budget_counting {
                         } else {
                             $crate::impls::counting::Sums::Calls("events")
                         };
-                        for (split, spent, calls) in self.window_sums(tx, spec, source, (from, to)).await? {
-                            let s = sums.entry(split).or_default();
-                            (s.0, s.1) = (s.0 + spent, s.1 + calls);
-                        }
+                        rows.extend(self.window_sums(tx, spec, source, (from, to)).await?);
+                    }
+                    let mut sums: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+                    for (split, spent, calls) in rows {
+                        let s = sums.entry(split).or_default();
+                        (s.0, s.1) = (s.0 + spent, s.1 + calls);
                     }
                     let rows: Vec<_> = sums.into_iter().filter(|r| r.1 .1 > 0).collect();
                     for chunk in rows.chunks(500) {
@@ -205,6 +201,17 @@ macro_rules! impl_budget_counting {
                     }
                 }
                 Ok(())
+            }
+
+            /// The retention edge as `tx` sees it (`None`: no call was ever retired).
+            async fn edge_in(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+            ) -> Result<Option<chrono::DateTime<chrono::Utc>>, $crate::StoreError> {
+                let sql = self.q($crate::sql::RETENTION_EDGE_SELECT);
+                let edge: Option<i64> =
+                    sqlx::query_scalar(&sql).bind($crate::RETENTION_EDGE).fetch_optional(&mut **tx).await?;
+                Ok(edge.map($crate::rollup::from_micros))
             }
 
             /// A budget's priced spend and calls per split value over `from..to`:
@@ -475,9 +482,7 @@ macro_rules! impl_budget_counting {
                 let old: Option<String> = sqlx::query_scalar(&sql).bind(&rec.id).fetch_optional(&mut *tx).await?;
                 let old = old.map(|o| parse_spec(&o)).transpose()?;
                 let counted_anew = old.as_ref().is_none_or(|o| !o.counts_like(&rec.spec));
-                let sql = self.q($crate::sql::RETENTION_EDGE_SELECT);
-                let edge: Option<i64> = sqlx::query_scalar(&sql).bind($crate::RETENTION_EDGE).fetch_optional(&mut *tx).await?;
-                if let Some(edge) = edge.map($crate::rollup::from_micros).filter(|_| counted_anew) {
+                if let Some(edge) = self.edge_in(&mut tx).await?.filter(|_| counted_anew) {
                     if let Some(e) = domain::attribution::retention::refuse_budget(&rec.spec, now, edge) {
                         return Err($crate::StoreError::Refused(e));
                     }
