@@ -8,6 +8,7 @@ pub mod attribution;
 pub mod budgets;
 pub mod costmodel;
 pub mod ingest;
+pub mod invoice;
 pub mod people;
 pub mod pricing;
 pub mod signals;

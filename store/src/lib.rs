@@ -26,6 +26,7 @@ mod sqlite;
 pub use areas::{
     accounts::AccountStore,
     audit::{save_audited, AuditStore, Change},
+    bills::{BillImportRecord, BillStore, NewBillImport},
     budgets::BudgetStore,
     catalog::CatalogStore,
     events::EventStore,
@@ -91,12 +92,20 @@ pub struct ApiKeyRecord {
 /// given only the area it uses. Implemented for every type that implements
 /// them all.
 pub trait Store:
-    EventStore + BudgetStore + CatalogStore + AccountStore + SignalStore + AuditStore + SettingsStore + 'static
+    EventStore + BudgetStore + CatalogStore + AccountStore + SignalStore + AuditStore + SettingsStore + BillStore + 'static
 {
 }
 
 impl<
-        T: EventStore + BudgetStore + CatalogStore + AccountStore + SignalStore + AuditStore + SettingsStore + 'static,
+        T: EventStore
+            + BudgetStore
+            + CatalogStore
+            + AccountStore
+            + SignalStore
+            + AuditStore
+            + SettingsStore
+            + BillStore
+            + 'static,
     > Store for T
 {
 }

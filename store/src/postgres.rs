@@ -4,6 +4,7 @@
 use crate::backend::impl_store;
 use crate::impls::accounts::impl_accounts_store;
 use crate::impls::audit::impl_audit_store;
+use crate::impls::bills::impl_bills_store;
 use crate::impls::budgets::impl_budgets_store;
 use crate::impls::catalog::impl_catalog_store;
 use crate::impls::counting::impl_budget_counting;
@@ -172,6 +173,7 @@ impl_accounts_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MI
 impl_signals_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
 impl_audit_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
 impl_settings_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
+impl_bills_store!(PgStore, Postgres, Dialect::Postgres, Backend::Postgres, MIGRATOR);
 impl_budget_counting!(PgStore, Postgres, Dialect::Postgres);
 impl_task_rollup!(PgStore, Postgres, Dialect::Postgres);
 impl_reservations!(PgStore, Postgres, Dialect::Postgres);

@@ -5,6 +5,7 @@
 use crate::backend::impl_store;
 use crate::impls::accounts::impl_accounts_store;
 use crate::impls::audit::impl_audit_store;
+use crate::impls::bills::impl_bills_store;
 use crate::impls::budgets::impl_budgets_store;
 use crate::impls::catalog::impl_catalog_store;
 use crate::impls::counting::impl_budget_counting;
@@ -220,6 +221,7 @@ impl_accounts_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGR
 impl_signals_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
 impl_audit_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
 impl_settings_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
+impl_bills_store!(SqliteStore, Sqlite, Dialect::Sqlite, Backend::Sqlite, MIGRATOR);
 impl_budget_counting!(SqliteStore, Sqlite, Dialect::Sqlite);
 impl_task_rollup!(SqliteStore, Sqlite, Dialect::Sqlite);
 impl_reservations!(SqliteStore, Sqlite, Dialect::Sqlite);

@@ -212,6 +212,19 @@ impl Catalog {
         pick.map(|i| &self.models[i])
     }
 
+    /// The model maker's entry for `model`, whatever cloud it was called
+    /// through: the first spelling from [`crate::pricing::model_id::candidates`]
+    /// that names an entry of a provider that is not a cloud route. So
+    /// `us.anthropic.claude-sonnet-4-5-20250929-v1:0` and
+    /// `claude-sonnet-4-5@20250929` both find Anthropic's `claude-sonnet-4-5`.
+    pub fn find_maker(&self, model: &str) -> Option<&ModelPrice> {
+        use crate::pricing::model_id::{candidates, ROUTES};
+        candidates(model).iter().find_map(|n| {
+            let mut found = self.names.get(n).into_iter().flatten().chain(self.aliases.get(n).into_iter().flatten());
+            found.find(|&&i| !ROUTES.contains(&self.models[i].provider.as_str())).map(|&i| &self.models[i])
+        })
+    }
+
     /// The rates in force for `model` at `at`, if the catalog has any.
     pub fn version_at(&self, model: &str, at: DateTime<Utc>) -> Option<&PriceVersion> {
         version_in(self.find(model)?, at)

@@ -117,6 +117,40 @@ pub trait EventStore: Send + Sync {
         }
     }
 
+    /// Recorded spend per provider, model and UTC day over the days
+    /// `[from, to)`: the spend API's own sums (`group_by=provider,model`,
+    /// `granularity=day`), which reconcile sets against a bill. A call
+    /// without a provider is booked to `unknown`.
+    ///
+    /// Errors: as [`Self::spend`].
+    async fn spend_by_model_day(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<domain::invoice::AttributedPart>, StoreError> {
+        let at = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
+        let q = SpendQuery {
+            group_by: vec![domain::Dimension::Provider, domain::Dimension::Model],
+            granularity: Some(domain::Granularity::Day),
+            ..SpendQuery::new(at(from), at(to))
+        };
+        let report = self.spend(&q).await?;
+        let mut out = Vec::new();
+        for g in report.groups {
+            let provider = g.values.first().cloned().flatten().unwrap_or_else(|| "unknown".into());
+            let model = g.values.get(1).cloned().flatten().unwrap_or_default();
+            for p in g.series.unwrap_or_default().into_iter().filter(|p| p.totals.calls > 0 || p.totals.cost.0 != 0) {
+                out.push(domain::invoice::AttributedPart {
+                    day: p.start.date_naive(),
+                    provider: provider.clone(),
+                    model: model.clone(),
+                    totals: p.totals,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Answers a spend query from raw events alone: slow, and the reference
     /// the rollups are checked against.
     async fn spend_from_events(&self, q: &SpendQuery) -> Result<SpendReport, StoreError> {

@@ -7,6 +7,7 @@ use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 use store::{ApiKeyRecord, Store};
 
+pub use crate::bill_cases::*;
 pub use crate::budget_cases::*;
 pub use crate::catalog_cases::*;
 pub use crate::plan_cases::*;

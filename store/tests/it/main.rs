@@ -5,6 +5,7 @@
 //! database. Where Postgres is unreachable the Postgres cases print SKIPPED,
 //! unless `CI` or `BURSAR_REQUIRE_POSTGRES` is set, when they fail.
 
+mod bill_cases;
 mod budget_cases;
 mod cases;
 mod catalog_cases;
@@ -74,4 +75,6 @@ conformance!(
     leases_share_the_room_a_cap_has_left,
     hot_queries_use_indexes,
     the_plan_check_sees_a_full_scan,
+    bills_restate_a_feeds_days_and_never_double,
+    reconcile_sets_bills_against_stored_calls_exactly,
 );

@@ -1,0 +1,141 @@
+//! Reading OpenAI's Costs API answers (`GET /v1/organization/costs`,
+//! API reference "Costs") into bill lines.
+//!
+//! Shape: a page `{"object": "page", "data": [bucket], "has_more", "next_page"}`;
+//! a bucket `{"start_time", "end_time", "results": [result]}` with times in
+//! Unix seconds (daily buckets, `bucket_width=1d`); a result
+//! `{"amount": {"value": number, "currency": "usd"}, "line_item", "project_id"}`.
+//! `amount.value` is in the currency's main unit (dollars, not cents), as a
+//! JSON number. It is read through its shortest round-trip decimal spelling
+//! (`0.06` stays 0.06), never through binary arithmetic. With
+//! `group_by=line_item` a line item reads `"<model>, <class>"`, e.g.
+//! `"gpt-4o-2024-08-06, input"` or `"gpt-4o-mini-2024-07-18, cached input"`.
+//!
+//! A file holds one page or a JSON array of pages (the pages a poll fetched,
+//! saved in order).
+
+use super::bill::{currency_code, parse_amount, BillLine, Imported, SkippedRow, TokenClass};
+use crate::ingest::event::FieldError;
+use crate::pricing::money::Nanos;
+use chrono::DateTime;
+use serde::Deserialize;
+
+/// The feed OpenAI's lines restate.
+pub const FEED: &str = "openai:openai";
+
+/// One page of the Costs API.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Page {
+    pub data: Vec<Bucket>,
+    #[serde(default)]
+    pub has_more: bool,
+    #[serde(default)]
+    pub next_page: Option<String>,
+}
+
+/// One time bucket.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Bucket {
+    pub start_time: i64,
+    #[serde(default)]
+    pub results: Vec<CostResult>,
+}
+
+/// One grouped cost of a bucket.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CostResult {
+    pub amount: Option<Amount>,
+    #[serde(default)]
+    pub line_item: Option<String>,
+    #[serde(default)]
+    pub project_id: Option<String>,
+}
+
+/// An amount: `value` in main units, `currency` lower-case ISO 4217.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Amount {
+    pub value: serde_json::Number,
+    pub currency: String,
+}
+
+/// Parses a saved file: one page or an array of pages.
+///
+/// Errors (naming `body`): not JSON of that shape, with serde's line and column.
+pub fn pages(text: &[u8]) -> Result<Vec<Page>, FieldError> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum File {
+        Many(Vec<Page>),
+        One(Page),
+    }
+    let file: File = serde_json::from_slice(text).map_err(|e| FieldError {
+        field: "body".into(),
+        reason: format!("not an OpenAI costs page (an object with data: [bucket]) or an array of them: {e}"),
+    })?;
+    Ok(match file {
+        File::Many(p) => p,
+        File::One(p) => vec![p],
+    })
+}
+
+/// The model and class a line item names: `"gpt-4o, cached input"` →
+/// (`gpt-4o`, cache read). A line item without a comma is all model.
+pub fn split_line_item(item: &str) -> (Option<String>, Option<TokenClass>) {
+    match item.rsplit_once(',') {
+        Some((model, class)) => (Some(model.trim().to_string()).filter(|m| !m.is_empty()), TokenClass::in_text(class)),
+        None => (Some(item.trim().to_string()).filter(|m| !m.is_empty()), None),
+    }
+}
+
+/// Turns pages into bill lines; every bucket's day is covered, empty or not.
+pub fn read_pages(pages: &[Page]) -> Imported {
+    let mut out = Imported::default();
+    out.feeds.insert(FEED.into());
+    let mut row = 0;
+    for bucket in pages.iter().flat_map(|p| &p.data) {
+        let Some(day) = DateTime::from_timestamp(bucket.start_time, 0).map(|d| d.date_naive()) else {
+            out.skipped
+                .push(SkippedRow { row: row + 1, reason: format!("start_time {} is out of range", bucket.start_time) });
+            continue;
+        };
+        out.days.insert(day);
+        for r in &bucket.results {
+            row += 1;
+            let Some(amount) = &r.amount else {
+                out.skipped.push(SkippedRow { row, reason: "the result has no amount".into() });
+                continue;
+            };
+            let value = amount.value.to_string();
+            let Some(billed) = parse_amount(&value).and_then(|d| Nanos::from_usd(d).ok()) else {
+                out.skipped.push(SkippedRow { row, reason: format!("amount.value {value} is not an amount") });
+                continue;
+            };
+            let Some(currency) = currency_code(&amount.currency) else {
+                out.skipped
+                    .push(SkippedRow { row, reason: format!("amount.currency {:?} is not ISO 4217", amount.currency) });
+                continue;
+            };
+            let item = r.line_item.clone().unwrap_or_default();
+            let (model, token_class) = split_line_item(&item);
+            let line = BillLine {
+                day,
+                provider: "openai".into(),
+                billed,
+                currency,
+                model,
+                token_class,
+                service_tier: None,
+                account: r.project_id.clone(),
+                description: item,
+                tokens: None,
+            };
+            out.lines.push((FEED.into(), line));
+        }
+    }
+    out
+}
+
+/// Reads a saved file (see [`pages`]).
+pub fn read(text: &[u8]) -> Result<Imported, FieldError> {
+    Ok(read_pages(&pages(text)?))
+}
