@@ -44,7 +44,7 @@ const I: Option<&str> = Some("ingest");
 const A: Option<&str> = Some("admin");
 
 /// Every endpoint, in the README's order.
-pub const ENDPOINTS: [Endpoint; 45] = [
+pub const ENDPOINTS: [Endpoint; 51] = [
     ep("get", "/api/v1/health", None, "Liveness (kept for older probes; see /healthz)"),
     b(ep("post", "/api/v1/events", I, "Ingest a batch of LLM call events"), "{\"events\": [event, …]} (at most 5,000)"),
     q(
@@ -100,6 +100,33 @@ pub const ENDPOINTS: [Endpoint; 45] = [
     ),
     ep("get", "/api/v1/prices/unpriced", R, "Stored calls without a price, by model"),
     b(ep("post", "/api/v1/prices/reprice", A, "Reprice unpriced calls"), "{\"models\": [name, …]}"),
+    b(
+        q(
+            ep(
+                "post",
+                "/api/v1/bills/import",
+                A,
+                "Import a bill: a FOCUS CSV, OpenAI costs pages or an Anthropic cost report",
+            ),
+            &[("source", "focus, openai or anthropic")],
+        ),
+        "the file (at most 64 MB); re-importing a period replaces its lines",
+    ),
+    q(ep("get", "/api/v1/bills/imports", A, "Bill import and connector runs, newest first"), &[("limit", "1-500")]),
+    ep("get", "/api/v1/bills/rules", R, "Mapping rules for bill lines"),
+    b(
+        ep("post", "/api/v1/bills/rules", A, "Add a mapping rule for bill lines"),
+        "{\"pattern\", \"source\"?, \"provider\"?, \"model\"?, \"token_class\"?}",
+    ),
+    ep("delete", "/api/v1/bills/rules/{id}", A, "Delete a mapping rule"),
+    q(
+        ep("get", "/api/v1/reconcile", R, "Billed against attributed, with the gap, coverage, drift and findings"),
+        &[
+            ("from", "YYYY-MM-DD (default: this month's first)"),
+            ("to", "YYYY-MM-DD, included (default: today)"),
+            ("group_by", "provider[,model][,day]"),
+        ],
+    ),
     q(
         ep("get", "/api/v1/audit", A, "The audit log"),
         &[

@@ -8,6 +8,7 @@
 //! moves (checked every second by [`CatalogService::refresh`], and at once after
 //! a change made through this process).
 
+pub mod invoice;
 pub mod jobs;
 pub mod otlp_mapping;
 pub mod pricing;

@@ -37,6 +37,8 @@ pub struct AppState {
     pub api_keys: Arc<crate::http::api::key_cache::KeyCache>,
     /// Posts alerts to webhooks (HTTPS with the system's roots or `SSL_CERT_FILE`).
     pub webhooks: Arc<budgets::webhook::Sender>,
+    /// Imported bills, mapping rules and reconcile.
+    pub invoices: Arc<catalog::invoice::Invoices>,
 }
 
 impl AppState {
@@ -70,6 +72,7 @@ impl AppState {
         );
         ingest.set_retention(config.retain_calls_days);
         Ok(AppState {
+            invoices: catalog::invoice::Invoices::new(store.clone(), catalog_service.clone()),
             webhooks: Arc::new(webhooks),
             leptos_options,
             budgets,

@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP surface: the real router over a fresh SQLite
 //! store, driven in-process.
 
+mod api_bills;
 mod api_budgets;
 mod api_catalog;
 mod api_events;

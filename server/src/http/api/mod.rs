@@ -16,6 +16,7 @@ pub(crate) mod params;
 
 mod alerts;
 mod audit;
+mod bills;
 pub mod budgets;
 mod check;
 mod events;
@@ -58,6 +59,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(taxonomy::router())
         .merge(otlp_mapping::router())
         .merge(prices::router())
+        .merge(bills::router())
         .merge(jobs::router())
         .merge(audit::router())
         .merge(signals::router())

@@ -1,0 +1,135 @@
+//! Bills through the API: the three sources imported from fixtures written
+//! from their documentation, re-imports restating rather than doubling,
+//! clear 400s, mapping rules, and reconcile against calls ingested through
+//! the real path, exact, on SQLite and Postgres.
+
+use crate::helpers::{event, TestApp};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{json, Value};
+
+const OPENAI: &[u8] = include_bytes!("../../../domain/tests/fixtures/bills/openai_costs.json");
+const ANTHROPIC: &[u8] = include_bytes!("../../../domain/tests/fixtures/bills/anthropic_cost_report.json");
+const AWS: &[u8] = include_bytes!("../../../domain/tests/fixtures/bills/focus_aws_1_2.csv");
+
+async fn import(app: &TestApp, source: &str, body: &[u8]) -> (StatusCode, Value) {
+    let req = Request::post(format!("/api/v1/bills/import?source={source}"))
+        .header("authorization", format!("Bearer {}", app.admin_key))
+        .body(Body::from(body.to_vec()))
+        .unwrap();
+    let (status, _, body) = app.send(req).await;
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+fn call(id: &str, at: &str, model: &str, provider: &str, input: i64, output: i64) -> Value {
+    let mut e = event(id);
+    let o = e.as_object_mut().unwrap();
+    o.insert("timestamp".into(), json!(at));
+    o.insert("model".into(), json!(model));
+    o.insert("provider".into(), json!(provider));
+    o.insert("input_tokens".into(), json!(input));
+    o.insert("output_tokens".into(), json!(output));
+    o.remove("cache_read_tokens");
+    o.remove("cost");
+    e
+}
+
+async fn bills_import_restate_and_reconcile(app: TestApp) {
+    let (status, a) = import(&app, "openai", OPENAI).await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!((a["rows"].as_u64(), a["days"].as_u64()), (Some(6), Some(3)));
+    assert_eq!(a["totals"], json!([{"currency": "USD", "billed": "8.506845679"}]));
+    assert_eq!(a["first_day"], "2026-11-01");
+    let unmatched: Vec<&str> =
+        a["unmatched"].as_array().unwrap().iter().map(|u| u["description"].as_str().unwrap()).collect();
+    assert_eq!(unmatched, vec!["web search tool calls"], "kept, counted, and named");
+    let (status, _) = import(&app, "openai", OPENAI).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, a) = import(&app, "anthropic", ANTHROPIC).await;
+    assert_eq!((status, a["totals"][0]["billed"].as_str()), (StatusCode::OK, Some("7.6495")), "cents, divided by 100");
+    let (status, a) = import(&app, "focus", AWS).await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!((a["rows"].as_u64(), a["skipped_count"].as_u64()), (Some(3), Some(1)));
+    assert_eq!(a["skipped"][0]["row"], 6);
+    assert_eq!(a["providers"], json!(["bedrock"]));
+
+    // Bad input: a clear 400 naming the field.
+    let (status, e) = import(&app, "aws", AWS).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(e.to_string().contains("source"), "{e}");
+    let (status, e) = import(&app, "focus", b"not,a,focus\n1,2,3\n").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(e.to_string().contains("BilledCost"), "{e}");
+    let (status, e) = import(&app, "anthropic", OPENAI).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an OpenAI file is not a cost report: {e}");
+
+    // Calls on the 1st, through the ingest path, priced from the catalog.
+    let calls = json!([
+        call("b1", "2026-11-01T10:00:00Z", "gpt-4o-2024-08-06", "openai", 1_000_000, 100_000),
+        call("b2", "2026-11-01T11:00:00Z", "claude-sonnet-4-5-20250929", "anthropic", 150_000, 20_000),
+        call("b3", "2026-11-01T12:00:00Z", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", "bedrock", 100_000, 100_000),
+    ]);
+    let (status, body) = app.post_events(calls).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, r) =
+        app.get("/api/v1/reconcile?from=2026-11-01&to=2026-11-03&group_by=provider,model", Some(&app.read_key)).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    // Billed: 8.506845679 + 7.6495 + Bedrock 0.33 + 1.5 + 0.75. Attributed: 3.50 + 0.75 + Bedrock us.* 0.33 + 1.65.
+    let t = &r["totals"][0];
+    assert_eq!((t["billed"].as_str(), t["attributed"].as_str()), (Some("18.736345679"), Some("6.23")));
+    assert_eq!(t["gap"], "12.506345679");
+    let group = |p: &str, m: &str| {
+        r["groups"].as_array().unwrap().iter().find(|g| g["provider"] == p && g["model"] == m).cloned().unwrap()
+    };
+    let bedrock = group("bedrock", "claude-sonnet-4-5");
+    assert_eq!((bedrock["billed"].as_str(), bedrock["attributed"].as_str()), (Some("1.83"), Some("1.98")));
+    assert_eq!(bedrock["price_drift"], json!({"billed": "1.83", "at_list": "1.83", "drift": "0.00", "lines": 2}));
+    let (status, spend) = app.get("/api/v1/spend?from=2026-11-01&to=2026-11-03", Some(&app.read_key)).await;
+    assert_eq!(
+        (status, spend["total"]["cost"].as_str()),
+        (StatusCode::OK, Some("6.23")),
+        "reconcile's attributed is the spend API's"
+    );
+
+    // A mapping rule reads the Titan line; it now names a model the catalog lacks.
+    let rule = json!({"source": "focus", "pattern": "TitanEmbedTextV2", "model": "amazon.titan-embed-text-v2:0", "token_class": "input"});
+    let (status, saved) = app.json("POST", "/api/v1/bills/rules", &app.admin_key, rule).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let (_, r) = app.get("/api/v1/reconcile?from=2026-11-01&to=2026-11-03", Some(&app.read_key)).await;
+    let titan = r["unmatched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["description"].as_str().unwrap().contains("Titan"))
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (titan["billed"].as_str(), titan["reason"].as_str()),
+        (Some("0.75"), Some("the model is not in the catalog"))
+    );
+    let (status, e) = app.json("POST", "/api/v1/bills/rules", &app.admin_key, json!({"pattern": " "})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(e.to_string().contains("pattern"), "{e}");
+    let id = saved["id"].as_i64().unwrap();
+    let (status, _) = app.json("DELETE", &format!("/api/v1/bills/rules/{id}"), &app.admin_key, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.json("DELETE", &format!("/api/v1/bills/rules/{id}"), &app.admin_key, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, runs) = app.get("/api/v1/bills/imports", Some(&app.admin_key)).await;
+    assert_eq!((status, runs["imports"].as_array().unwrap().len()), (StatusCode::OK, 4));
+    let (status, e) = app.get("/api/v1/reconcile?group_by=team", Some(&app.read_key)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(e.to_string().contains("group_by"), "{e}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn bills_import_restate_and_reconcile_on_sqlite() {
+    bills_import_restate_and_reconcile(TestApp::new().await).await;
+}
+
+#[tokio::test]
+async fn bills_import_restate_and_reconcile_on_postgres() {
+    let Some(app) = TestApp::postgres("bills_api").await else { return };
+    bills_import_restate_and_reconcile(app).await;
+}
