@@ -148,6 +148,29 @@ impl Sender {
         }
     }
 
+    /// Reads `url` with `headers` through the same guarded client (a
+    /// connector polling a provider's cost API): the status and at most
+    /// `max` bytes of the answer.
+    ///
+    /// Errors: the policy's refusal, a transport error in words
+    /// ([`describe`], without the URL), or an answer longer than `max`.
+    pub async fn get(&self, url: &str, headers: &[(&str, &str)], max: usize) -> Result<(u16, Vec<u8>), String> {
+        let url = self.policy.check(url)?;
+        let mut req = self.client.get(url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let mut resp = req.send().await.map_err(|e| describe(&e))?;
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e))? {
+            if body.len() + chunk.len() > max {
+                return Err(format!("the answer is longer than {max} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((resp.status().as_u16(), body))
+    }
+
     /// **Send test alert**: checks `url` is an absolute http(s) URL (the reason
     /// in words if not) and posts a sample alert to it now.
     pub async fn send_test(&self, url: &str, link: Option<&str>) -> Result<Outcome, String> {

@@ -220,6 +220,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(server::jobs::housekeeping::run(store.clone()));
     tokio::spawn(server::jobs::retention::run(store.clone(), retain_days));
     server::jobs::alerts::spawn(&state);
+    server::jobs::bills::spawn(&state);
     state.catalog_service.spawn_refresh();
     match state.catalog_service.interrupt_stale_jobs().await {
         Ok(n) if n > 0 => tracing::warn!(jobs = n, "background jobs whose process stopped are marked interrupted"),

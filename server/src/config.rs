@@ -61,6 +61,9 @@ pub struct Config {
     /// `BURSAR_OTLP_TASK_ATTRIBUTE` (e.g. `gen_ai.conversation.id`): where OTLP
     /// spans' tags and task ids come from, beyond the defaults.
     pub otlp_mapping: domain::ingest::otlp::Mapping,
+    /// The bill connectors (`BURSAR_OPENAI_ADMIN_KEY`, `BURSAR_ANTHROPIC_ADMIN_KEY`, …;
+    /// see `crate::config_bills`).
+    pub bills: crate::config_bills::BillConnectors,
 }
 
 impl Config {
@@ -90,6 +93,7 @@ impl std::fmt::Debug for Config {
             .field("reservation_ttl", &self.reservation_ttl)
             .field("cap_lease", &self.cap_lease)
             .field("otlp_mapping", &self.otlp_mapping)
+            .field("bills", &self.bills)
             .finish()
     }
 }
@@ -191,7 +195,6 @@ impl Config {
         };
         Ok(Config {
             database_url,
-            webhook_policy,
             client_ip_header,
             session_max: chrono::Duration::days(num("BURSAR_SESSION_MAX_DAYS", 7, 1)? as i64),
             max_body_bytes: num("BURSAR_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024)? as usize,
@@ -226,6 +229,8 @@ impl Config {
                 }
             },
             otlp_mapping: otlp_mapping(get("BURSAR_OTLP_TAGS"), get("BURSAR_OTLP_TASK_ATTRIBUTE"))?,
+            bills: crate::config_bills::read(&get, &webhook_policy)?,
+            webhook_policy,
         })
     }
 }

@@ -6,6 +6,7 @@
 #![recursion_limit = "512"]
 
 pub mod config;
+pub mod config_bills;
 pub mod http;
 pub mod jobs;
 pub mod keys;

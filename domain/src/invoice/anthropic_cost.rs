@@ -141,6 +141,26 @@ pub fn read_reports(reports: &[Report]) -> Imported {
     out
 }
 
+/// Most daily buckets one page may hold (the API's `limit` ceiling for `1d`).
+pub const PAGE_LIMIT: u32 = 31;
+
+/// The path and query of one request for the days `[from, to)`: daily
+/// buckets grouped by workspace and description (which adds model, token
+/// type and service tier), `page` the previous answer's `next_page`.
+pub fn request_path(from: chrono::NaiveDate, to: chrono::NaiveDate, page: Option<&str>) -> String {
+    let at = |d: chrono::NaiveDate| d.format("%Y-%m-%dT00:00:00Z").to_string();
+    let mut p = format!(
+        "/v1/organizations/cost_report?starting_at={}&ending_at={}&bucket_width=1d&group_by%5B%5D=workspace_id&group_by%5B%5D=description&limit={PAGE_LIMIT}",
+        at(from),
+        at(to)
+    );
+    if let Some(page) = page {
+        p.push_str("&page=");
+        p.push_str(&url::form_urlencoded::byte_serialize(page.as_bytes()).collect::<String>());
+    }
+    p
+}
+
 /// Reads a saved file (see [`reports`]).
 pub fn read(text: &[u8]) -> Result<Imported, FieldError> {
     Ok(read_reports(&reports(text)?))

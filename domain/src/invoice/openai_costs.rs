@@ -135,6 +135,26 @@ pub fn read_pages(pages: &[Page]) -> Imported {
     out
 }
 
+/// Most daily buckets one page may hold (the API's `limit` ceiling).
+pub const PAGE_LIMIT: u32 = 180;
+
+/// The path and query of one request for the days `[from, to)`: daily
+/// buckets grouped by line item and project, `page` the previous answer's
+/// `next_page`. Times are Unix seconds (API reference, "Costs").
+pub fn request_path(from: chrono::NaiveDate, to: chrono::NaiveDate, page: Option<&str>) -> String {
+    let unix = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
+    let mut p = format!(
+        "/v1/organization/costs?start_time={}&end_time={}&bucket_width=1d&group_by=line_item&group_by=project_id&limit={PAGE_LIMIT}",
+        unix(from),
+        unix(to)
+    );
+    if let Some(page) = page {
+        p.push_str("&page=");
+        p.push_str(&url::form_urlencoded::byte_serialize(page.as_bytes()).collect::<String>());
+    }
+    p
+}
+
 /// Reads a saved file (see [`pages`]).
 pub fn read(text: &[u8]) -> Result<Imported, FieldError> {
     Ok(read_pages(&pages(text)?))

@@ -65,10 +65,15 @@ impl TestApp {
 
     /// [`TestApp::postgres`], with webhooks allowed to reach this machine.
     pub async fn postgres_local(case: &str) -> Option<TestApp> {
+        TestApp::postgres_with(case, allow_local_webhooks).await
+    }
+
+    /// [`TestApp::postgres`], with settings changed by `edit`.
+    pub async fn postgres_with(case: &str, edit: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let (admin, name, url) = fresh_postgres_database(case).await?;
         let mut config = Config::from_lookup(|_| None).unwrap();
         config.database_url = url;
-        allow_local_webhooks(&mut config);
+        edit(&mut config);
         let mut app = TestApp::on_config(config, tempfile::tempdir().unwrap()).await;
         app.pg_database = Some((admin, name));
         Some(app)

@@ -10,6 +10,7 @@ mod api_otlp;
 mod api_signals;
 mod api_spend;
 mod auth;
+mod bill_connectors;
 mod demo_caps;
 mod explore;
 mod exports;

@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex};
 use tokio_rustls::rustls;
 
 /// A CA, and a server certificate for 127.0.0.1 and localhost signed by it.
-struct Pki {
-    ca_pem: String,
-    server: rustls::ServerConfig,
+pub struct Pki {
+    pub ca_pem: String,
+    pub server: rustls::ServerConfig,
 }
 
-fn pki() -> Pki {
+pub fn pki() -> Pki {
     use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -79,7 +79,7 @@ async fn https_receiver(config: rustls::ServerConfig) -> (String, Arc<Mutex<Vec<
 
 /// Runs `f` with `SSL_CERT_FILE` naming a file that holds `pem` (the tests
 /// run one at a time, so no other thread reads the variable meanwhile).
-async fn trusting<T>(pem: &str, f: impl std::future::Future<Output = T>) -> T {
+pub async fn trusting<T>(pem: &str, f: impl std::future::Future<Output = T>) -> T {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ca.pem");
     std::fs::write(&file, pem).unwrap();
