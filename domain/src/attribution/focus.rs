@@ -87,8 +87,9 @@ pub fn header() -> String {
     COLUMNS.join(",") + "\n"
 }
 
-/// Shares `total` among weights in proportion, exactly (largest remainder).
-fn apportion(total: i64, weights: &[Decimal]) -> Vec<i64> {
+/// Shares `total` among weights in proportion, exactly (largest remainder);
+/// all of it to the first when every weight is zero.
+pub fn apportion(total: i64, weights: &[Decimal]) -> Vec<i64> {
     let sum: Decimal = weights.iter().sum();
     if weights.is_empty() {
         return Vec::new();

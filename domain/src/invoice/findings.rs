@@ -1,94 +1,157 @@
 //! What explains a gap between a bill and the recorded calls, read off a
 //! ledger grouped by provider and model (over the whole range, USD lines).
 //!
-//! Each finding names an amount of the gap (billed − attributed):
+//! Each finding names an amount of the gap (billed − attributed), compared
+//! class by class (a class's attributed amount is the recorded cost's share,
+//! see `super::reconcile::ClassSums`):
 //! - **uninstrumented**: a model billed with no recorded call on the
 //!   provider-days the bill covers (a batch job nobody instrumented);
+//! - **unpriced**: a model billed whose calls are stored without a price;
 //! - **missing_token_class**: a class the bill charges for a model whose
-//!   calls never report tokens of that class (an instrumentation dropping
-//!   cache writes, say);
-//! - **price_difference**: every class billed for the provider's models
-//!   stands in one ratio to its tokens at list price, within half a percent
-//!   (plus five cents a class, for rounding), and that ratio is not 1: a
-//!   negotiated discount or markup, or a stale catalog price;
+//!   calls never report tokens of that class;
+//! - **under_reported_token_class**: a class billed at more than 5% above
+//!   the provider's typical ratio of billed to attributed (the median over
+//!   its models' classes), so its calls report too few tokens of it (an
+//!   instrumentation dropping cache writes, say); the amount is what the
+//!   typical ratio does not account for;
+//! - **price_difference**: the provider's other classes all stand within
+//!   half a percent (plus five cents, for rounding) of that typical ratio,
+//!   and it is not 1: a negotiated discount or markup, or a stale catalog price;
 //! - **unmatched**: lines no model could be read from (add a mapping rule).
 //!
 //! What the findings do not explain is reported as the unexplained rest.
 
 use super::bill::TokenClass;
-use super::reconcile::Ledger;
+use super::reconcile::{Ledger, Sums};
 use super::report::{money, Finding};
 use crate::pricing::money::Nanos;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
-/// Relative tolerance of a uniform price ratio.
+/// Relative tolerance of a uniform price ratio (0.5%).
 const TOLERANCE: Decimal = Decimal::from_parts(5, 0, 0, false, 3);
+/// How far above the typical ratio a class must bill to be under-reported (5%).
+const OUTLIER: Decimal = Decimal::from_parts(5, 0, 0, false, 2);
+/// Five cents, in nano-dollars: rounding a class's lines may move it this much.
+const SLACK_NANOS: i64 = 50_000_000;
+
+/// One class of one model: billed against attributed.
+struct Pair<'a> {
+    model: &'a String,
+    class: TokenClass,
+    billed: Nanos,
+    attributed: Nanos,
+}
 
 /// The findings of a ledger grouped by provider and model.
 pub fn findings(by_model: &Ledger) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut providers: BTreeMap<&str, Vec<(Option<&String>, &super::reconcile::Sums)>> = BTreeMap::new();
+    let mut providers: BTreeMap<&str, Vec<(Option<&String>, &Sums)>> = BTreeMap::new();
     for (k, s) in by_model.groups.iter().filter(|(k, _)| k.currency == "USD") {
         providers.entry(k.provider.as_str()).or_default().push((k.model.as_ref().filter(|m| !m.is_empty()), s));
     }
     for (provider, models) in providers {
-        let mut pairs: Vec<(Nanos, Nanos)> = Vec::new();
+        let mut pairs: Vec<Pair> = Vec::new();
         for (model, s) in &models {
             let Some(model) = model else {
                 if s.unmatched.0 != 0 {
-                    out.push(finding("unmatched", provider, None, None, s.unmatched, format!(
+                    let text = format!(
                         "{} billed by {provider} on lines no model could be read from: add a mapping rule on the Prices page",
                         money(s.unmatched)
-                    )));
+                    );
+                    out.push(finding("unmatched", provider, None, None, s.unmatched, text));
                 }
                 continue;
             };
             if s.billed.0 > 0 && s.attributed.0 == 0 {
-                out.push(finding("uninstrumented", provider, Some(model), None, s.billed, format!(
-                    "{} billed for {model} with no recorded call: usage nobody instrumented (a batch job, a script, another key)",
-                    money(s.billed)
-                )));
+                let (kind, why) = if s.calls > 0 {
+                    ("unpriced", "its calls are stored without a price: add one on the Prices page and reprice them")
+                } else {
+                    (
+                        "uninstrumented",
+                        "no call was recorded: usage nobody instrumented (a batch job, a script, another key)",
+                    )
+                };
+                out.push(finding(
+                    kind,
+                    provider,
+                    Some(model),
+                    None,
+                    s.billed,
+                    format!("{} billed for {model}, but {why}", money(s.billed)),
+                ));
                 continue;
             }
             for (class, c) in &s.classes {
                 if c.billed.0 > 0 && c.tokens == 0 && s.attributed.0 > 0 {
-                    out.push(finding("missing_token_class", provider, Some(model), Some(*class), c.billed, format!(
+                    let text = format!(
                         "{} billed for {model} {} tokens, but its calls report none: the instrumentation drops that token class",
                         money(c.billed),
-                        class.as_str().replace('_', " ")
-                    )));
-                } else if c.billed.0 > 0 && c.tokens_at_list.0 > 0 {
-                    pairs.push((c.billed, c.tokens_at_list));
+                        words(*class)
+                    );
+                    out.push(finding("missing_token_class", provider, Some(model), Some(*class), c.billed, text));
+                } else if c.billed.0 > 0 && c.attributed.0 > 0 {
+                    pairs.push(Pair { model, class: *class, billed: c.billed, attributed: c.attributed });
                 }
             }
         }
-        if let Some(f) = uniform_ratio(provider, &pairs) {
-            out.push(f);
-        }
+        out.extend(ratios(provider, &pairs));
     }
     out
 }
 
-fn uniform_ratio(provider: &str, pairs: &[(Nanos, Nanos)]) -> Option<Finding> {
-    let billed: i64 = pairs.iter().map(|p| p.0 .0).sum();
-    let list: i64 = pairs.iter().map(|p| p.1 .0).sum();
-    if pairs.len() < 2 || list == 0 {
-        return None;
+fn ratio(p: &Pair) -> Decimal {
+    Decimal::from(p.billed.0) / Decimal::from(p.attributed.0)
+}
+
+/// Under-reported classes, then a uniform price difference over the rest.
+fn ratios(provider: &str, pairs: &[Pair]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if pairs.len() < 2 {
+        return out;
     }
-    let ratio = Decimal::from(billed) / Decimal::from(list);
-    let slack = |a: i64| Decimal::from(a) * TOLERANCE + Decimal::from(50_000_000);
-    let uniform = pairs.iter().all(|(b, l)| (Decimal::from(b.0) - ratio * Decimal::from(l.0)).abs() <= slack(l.0));
-    if !uniform || (ratio - Decimal::ONE).abs() <= TOLERANCE {
-        return None;
+    let mut sorted: Vec<Decimal> = pairs.iter().map(ratio).collect();
+    sorted.sort();
+    let typical = sorted[(sorted.len() - 1) / 2];
+    let expected = |p: &Pair| typical * Decimal::from(p.attributed.0);
+    let mut rest = Vec::new();
+    for p in pairs {
+        let excess = Decimal::from(p.billed.0) - expected(p);
+        if excess > expected(p) * OUTLIER + Decimal::from(SLACK_NANOS) {
+            let amount = Nanos(i64::try_from(excess.round()).unwrap_or(i64::MAX));
+            let text = format!(
+                "{} more billed for {} {} tokens than its calls account for ({}× the provider's typical ratio): \
+                 the instrumentation under-reports that token class",
+                money(amount),
+                p.model,
+                words(p.class),
+                (ratio(p) / typical).round_dp(2)
+            );
+            out.push(finding("under_reported_token_class", provider, Some(p.model), Some(p.class), amount, text));
+        } else {
+            rest.push(p);
+        }
     }
-    let pct = (ratio * Decimal::from(100)).round_dp(2);
-    let amount = Nanos(billed - list);
-    let what = if ratio < Decimal::ONE { "a negotiated discount" } else { "a markup" };
-    Some(finding("price_difference", provider, None, None, amount, format!(
-        "{provider} billed {pct}% of list price on every class of every model ({} in all): {what}, or a stale catalog price",
-        money(amount)
-    )))
+    let uniform = rest.iter().all(|p| {
+        (Decimal::from(p.billed.0) - expected(p)).abs()
+            <= Decimal::from(p.attributed.0) * TOLERANCE + Decimal::from(SLACK_NANOS)
+    });
+    let (billed, attributed): (i64, i64) = rest.iter().fold((0, 0), |(b, a), p| (b + p.billed.0, a + p.attributed.0));
+    if rest.len() >= 2 && uniform && (typical - Decimal::ONE).abs() > TOLERANCE {
+        let amount = Nanos(billed - attributed);
+        let what = if typical < Decimal::ONE { "a negotiated discount" } else { "a markup" };
+        let pct = (typical * Decimal::from(100)).round_dp(2);
+        let text = format!(
+            "{provider} billed {pct}% of the recorded cost on every class of every model ({} in all): {what}, or a stale catalog price",
+            money(amount)
+        );
+        out.push(finding("price_difference", provider, None, None, amount, text));
+    }
+    out
+}
+
+fn words(c: TokenClass) -> String {
+    c.as_str().replace('_', " ")
 }
 
 fn finding(

@@ -102,8 +102,11 @@ pub struct ClassSums {
     pub billed: Nanos,
     /// The recorded calls' tokens of this class.
     pub tokens: i64,
-    /// Those tokens × the catalog's list rate on their day.
-    pub tokens_at_list: Nanos,
+    /// The recorded cost's share for this class: each day and model's cost
+    /// shared among its classes in proportion to their tokens at list price
+    /// (by tokens when the catalog has no price), exactly, as the FOCUS
+    /// export shares it (`crate::attribution::focus::apportion`).
+    pub attributed: Nanos,
 }
 
 /// The sums of one group.
@@ -231,14 +234,27 @@ pub fn ledger(
             (TokenClass::CacheWrite, u.cache_write_tokens),
             (TokenClass::Output, u.output_tokens),
         ];
+        let used: Vec<(TokenClass, i64)> = tokens.into_iter().filter(|(_, n)| *n > 0).collect();
+        let list: Vec<Decimal> = used
+            .iter()
+            .map(|(c, n)| {
+                at_list(catalog, &a.provider, &a.model, a.day, *c, *n).map_or(Decimal::ZERO, |l| Decimal::from(l.0))
+            })
+            .collect();
+        let weights: Vec<Decimal> = if list.iter().any(|l| !l.is_zero()) {
+            list
+        } else {
+            used.iter().map(|(_, n)| Decimal::from(*n)).collect()
+        };
+        let shares = crate::attribution::focus::apportion(u.cost.0, &weights);
         for s in [g, t] {
             s.attributed += u.cost;
             s.calls += u.calls;
             if q.by_model {
-                for (class, n) in tokens.iter().filter(|(_, n)| *n > 0) {
+                for ((class, n), share) in used.iter().zip(&shares) {
                     let c = s.classes.entry(*class).or_default();
                     c.tokens += n;
-                    c.tokens_at_list += at_list(catalog, &a.provider, &a.model, a.day, *class, *n).unwrap_or_default();
+                    c.attributed += Nanos(*share);
                 }
             }
         }

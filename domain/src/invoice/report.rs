@@ -33,8 +33,9 @@ pub struct ClassRow {
     #[serde(with = "usd_str")]
     pub billed: Nanos,
     pub tokens: i64,
+    /// The recorded cost's share for this class (`super::reconcile::ClassSums::attributed`).
     #[serde(with = "usd_str")]
-    pub tokens_at_list: Nanos,
+    pub attributed: Nanos,
 }
 
 /// One group (or a currency's total): billed against attributed.
@@ -77,7 +78,8 @@ pub struct Unmatched {
 /// One explanation of part of a gap (see `super::findings`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
-    /// `uninstrumented`, `price_difference`, `missing_token_class` or `unmatched`.
+    /// `uninstrumented`, `unpriced`, `price_difference`, `missing_token_class`,
+    /// `under_reported_token_class` or `unmatched` (see `super::findings`).
     pub kind: String,
     pub provider: String,
     pub model: Option<String>,
@@ -121,7 +123,7 @@ fn row(key: Option<&GroupKey>, currency: &str, s: &Sums) -> Row {
             class: c.as_str().into(),
             billed: v.billed,
             tokens: v.tokens,
-            tokens_at_list: v.tokens_at_list,
+            attributed: v.attributed,
         })
         .collect();
     classes.sort_by_key(|c| c.class.clone());

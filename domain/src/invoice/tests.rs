@@ -216,3 +216,34 @@ fn reconcile_parameters_name_the_field() {
     let e = ReconcileQuery::from_params(&p(&[("from", "2026-11-20")]), day(17)).unwrap_err();
     assert_eq!(e.field, "from");
 }
+
+#[test]
+fn a_class_billed_above_the_typical_ratio_is_under_reported_and_unpriced_calls_are_named() {
+    use TokenClass::*;
+    let bills = vec![
+        bill("anthropic", "claude-sonnet-4-5", Input, "3.00", 1),
+        bill("anthropic", "claude-sonnet-4-5", Output, "15.00", 1),
+        bill("anthropic", "claude-sonnet-4-5", CacheWrite, "7.50", 1),
+        bill("anthropic", "claude-haiku-4-5", Input, "1.00", 1),
+        bill("anthropic", "claude-haiku-4-5", Output, "5.00", 1),
+        bill("openai", "ft:gpt-4.1-mini:acme:onboarding-v3", Input, "2.00", 1),
+    ];
+    let mut sonnet = spent("anthropic", "claude-sonnet-4-5", 1, "21.75", 2_000_000, 1_000_000);
+    sonnet.totals.cache_write_tokens = 1_000_000;
+    let mut ft = spent("openai", "ft:gpt-4.1-mini:acme:onboarding-v3", 1, "0", 5_000, 100);
+    ft.totals.unpriced_calls = 10;
+    let calls = vec![sonnet, spent("anthropic", "claude-haiku-4-5", 1, "6.00", 1_000_000, 1_000_000), ft];
+    let q = ReconcileQuery { from: day(1), to: day(2), by_model: true, by_day: false };
+    let l = ledger(&q, &bills, &calls, &[], &catalog());
+    let r = report::reconciliation(&q, &l, findings::findings(&l));
+    let kinds: Vec<(&str, Option<&str>, Nanos)> =
+        r.findings.iter().map(|f| (f.kind.as_str(), f.token_class.as_deref(), f.amount)).collect();
+    assert_eq!(
+        kinds,
+        vec![("under_reported_token_class", Some("cache_write"), usd("3.75")), ("unpriced", None, usd("2.00"))]
+    );
+    assert_eq!(r.unexplained, Some(Nanos::ZERO));
+    let s = r.groups.iter().find(|g| g.model.as_deref() == Some("claude-sonnet-4-5")).unwrap();
+    let shares: Vec<(&str, Nanos)> = s.classes.iter().map(|c| (c.class.as_str(), c.attributed)).collect();
+    assert_eq!(shares, vec![("cache_write", usd("3.75")), ("input", usd("3.00")), ("output", usd("15.00"))]);
+}
