@@ -355,10 +355,11 @@ pub async fn load(state: &AppState, days: u32, seed: u64, scale: f64) -> anyhow:
     let rules_made = Utc::now() - Duration::days(BUDGETS_DAYS_AGO.min(days));
     let (rules, signal_alerts) = crate::tools::demo_signals::setup(state, rules_made).await?;
     let stopped = stopped.summary();
+    let bills = if days > 40 { crate::tools::demo_bills::import(state, today).await? } else { String::new() };
     Ok(format!(
         "demo organisation: {sent} events over {days} days sent through ingest, {accepted} new \
          ({} already stored), {unpriced} unpriced (a fine-tuned model with no list price); {budgets} budgets; \
-         {rules} signal rules, which fired {signal_alerts} alerts{stopped}",
+         {rules} signal rules, which fired {signal_alerts} alerts{stopped}{bills}",
         sent - accepted
     ))
 }

@@ -16,6 +16,7 @@ pub mod bench_stats;
 pub mod bench_sweep;
 pub mod demo;
 pub mod demo_agents;
+pub mod demo_bills;
 pub mod demo_budgets;
 pub mod demo_signals;
 pub mod demo_taxonomy;

@@ -35,6 +35,43 @@ async fn runaway_stops_at_its_cap(app: &TestApp) {
     let (_, alerts) = app.get("/api/v1/alerts?kind=cap&status=all&limit=1000", Some(&key)).await;
     let fired: Vec<&Value> = alerts.as_array().unwrap().iter().filter(|a| a["split_value"] == RUNAWAY).collect();
     assert_eq!(fired.len(), 1, "the cap alert fired once: {alerts}");
+    reconcile_explains_the_demos_bills(app).await;
+}
+
+/// The demo's bills for last month: Reconcile finds the uninstrumented batch
+/// job, Google's 7% discount and the dropped Sonnet cache writes (and the
+/// unpriced fine-tune), and explains the whole gap.
+async fn reconcile_explains_the_demos_bills(app: &TestApp) {
+    let today = chrono::Utc::now().date_naive();
+    let first = chrono::Datelike::with_day(&today, 1).unwrap();
+    let from = chrono::Datelike::with_day(&(first - chrono::Duration::days(1)), 1).unwrap();
+    let last = first - chrono::Duration::days(1);
+    let path = format!("/api/v1/reconcile?from={from}&to={last}&group_by=provider,model");
+    let (status, r) = app.get(&path, Some(&app.read_key)).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let found: Vec<(String, String, Option<String>, Option<String>)> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().map(String::from);
+            (s("kind").unwrap(), s("provider").unwrap(), s("model"), s("token_class"))
+        })
+        .collect();
+    let has = |kind: &str, provider: &str, model: Option<&str>, class: Option<&str>| {
+        found.contains(&(kind.into(), provider.into(), model.map(String::from), class.map(String::from)))
+    };
+    assert!(has("uninstrumented", "openai", Some("gpt-4.1-nano"), None), "{found:?}");
+    assert!(has("price_difference", "google", None, None), "{found:?}");
+    assert!(
+        has("under_reported_token_class", "anthropic", Some("claude-sonnet-4-5"), Some("cache_write")),
+        "{found:?}"
+    );
+    assert!(has("unpriced", "openai", Some("ft:gpt-4.1-mini:acme:onboarding-v3"), None), "{found:?}");
+    assert_eq!(found.len(), 4, "nothing else: {found:?}");
+    let google = r["findings"].as_array().unwrap().iter().find(|f| f["kind"] == "price_difference").unwrap();
+    assert!(google["text"].as_str().unwrap().contains("93.00%"), "{google}");
+    assert_eq!(r["unexplained"], "0.00", "the findings explain the whole gap: {}", r["totals"]);
 }
 
 #[tokio::test]
