@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{ParamSegment, StaticSegment};
-use pages::{attribution, budgets, catalog, people, signals};
+use pages::{attribution, budgets, catalog, invoice, people, signals};
 
 /// The HTML document every page is rendered into.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                             <A href="/" exact=true>"Overview"</A>
                             <A href="/explore">"Explore"</A>
                             <A href="/untagged">"Untagged"</A>
+                            <A href="/reconcile">"Reconcile"</A>
                             <A href="/budgets">"Budgets"</A>
                             <A href="/alerts">"Alerts"</A>
                             <A href="/signals">"Signals"</A>
@@ -94,6 +95,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("explore") view=attribution::explore::ExplorePage/>
                         <Route path=(StaticSegment("tasks"), ParamSegment("id")) view=attribution::tasks::TaskPage/>
                         <Route path=StaticSegment("untagged") view=attribution::untagged::UntaggedPage/>
+                        <Route path=StaticSegment("reconcile") view=invoice::reconcile::ReconcilePage/>
                         <Route path=StaticSegment("budgets") view=budgets::standing::BudgetsPage/>
                         <Route path=(StaticSegment("budgets"), StaticSegment("new")) view=budgets::budget_form::NewBudgetPage/>
                         <Route path=(StaticSegment("budgets"), ParamSegment("id")) view=budgets::standing::BudgetPage/>

@@ -98,6 +98,67 @@ pub fn BreakdownBars(report: SpendReport, id: &'static str, label: &'static str)
     }
 }
 
+/// Two daily series side by side (billed and attributed, say): bars, not
+/// stacked. Dollars are `f64` only to be drawn.
+#[component]
+pub fn PairChart(
+    id: &'static str,
+    label: &'static str,
+    labels: Vec<String>,
+    first: (&'static str, Vec<f64>),
+    second: (&'static str, Vec<f64>),
+) -> impl IntoView {
+    let node = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            draw_pair_when_attached(el, labels.clone(), first.clone(), second.clone(), 0);
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (labels, first, second);
+    view! {
+        <div node_ref=node id=id data-testid=id class="chart" data-chart="pending" role="img" aria-label=label></div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn draw_pair_when_attached(
+    el: leptos::web_sys::HtmlDivElement,
+    labels: Vec<String>,
+    first: (&'static str, Vec<f64>),
+    second: (&'static str, Vec<f64>),
+    tries: u32,
+) {
+    use charming::component::{Axis, Grid, Legend};
+    use charming::element::{AxisLabel, AxisType, Tooltip, Trigger};
+    use charming::series::Bar;
+    use charming::{Chart, WasmRenderer};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    if !el.is_connected() {
+        if tries < 120 {
+            request_animation_frame(move || draw_pair_when_attached(el, labels, first, second, tries + 1));
+        }
+        return;
+    }
+    echarts_dispose(&el);
+    let id = format!("pair-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    el.set_id(&id);
+    let round = |v: &[f64]| v.iter().map(|x| (x * 100.0).round() / 100.0).collect::<Vec<f64>>();
+    let chart = Chart::new()
+        .color(vec!["#f59e0b", "#4f46e5"])
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .legend(Legend::new().bottom(0))
+        .grid(Grid::new().left(8).right(8).top(16).bottom(40).contain_label(true))
+        .x_axis(Axis::new().type_(AxisType::Category).data(labels))
+        .y_axis(Axis::new().type_(AxisType::Value).axis_label(AxisLabel::new().formatter("${value}")))
+        .series(Bar::new().name(first.0).data(round(&first.1)))
+        .series(Bar::new().name(second.0).data(round(&second.1)));
+    let ok = WasmRenderer::new_opt(None, None).render(&id, &chart).is_ok();
+    let _ = el.set_attribute("data-chart", if ok { "drawn" } else { "failed" });
+}
+
 #[cfg(feature = "hydrate")]
 fn draw_bars_when_attached(el: leptos::web_sys::HtmlDivElement, labels: Vec<String>, values: Vec<f64>, tries: u32) {
     use charming::component::{Axis, Grid};

@@ -6,5 +6,6 @@ pub mod api;
 pub mod attribution;
 pub mod budgets;
 pub mod catalog;
+pub mod invoice;
 pub mod people;
 pub mod signals;

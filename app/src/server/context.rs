@@ -55,3 +55,9 @@ pub async fn budgets(
 pub fn signals() -> Result<std::sync::Arc<signals::Signals>, ServerFnError> {
     use_context::<std::sync::Arc<signals::Signals>>().ok_or_else(|| ServerFnError::new("signals are not configured"))
 }
+
+/// The invoice service (bills, mapping rules, reconcile) the server provides.
+pub fn invoices() -> Result<std::sync::Arc<catalog::invoice::Invoices>, ServerFnError> {
+    use_context::<std::sync::Arc<catalog::invoice::Invoices>>()
+        .ok_or_else(|| ServerFnError::new("bills are not configured"))
+}

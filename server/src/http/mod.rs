@@ -20,6 +20,7 @@ pub fn router(state: AppState) -> Router {
     let budgets = state.budgets.clone();
     let catalog_service = state.catalog_service.clone();
     let signals = state.signals.clone();
+    let invoices = state.invoices.clone();
     let webhooks = state.webhooks.clone();
     let options = state.leptos_options.clone();
     let policy = accounts::SessionPolicy { absolute: state.config.session_max };
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
                 provide_context(budgets.clone());
                 provide_context(catalog_service.clone());
                 provide_context(signals.clone());
+                provide_context(invoices.clone());
                 provide_context(webhooks.clone());
                 provide_context(policy);
             },

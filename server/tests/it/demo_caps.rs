@@ -72,6 +72,24 @@ async fn reconcile_explains_the_demos_bills(app: &TestApp) {
     let google = r["findings"].as_array().unwrap().iter().find(|f| f["kind"] == "price_difference").unwrap();
     assert!(google["text"].as_str().unwrap().contains("93.00%"), "{google}");
     assert_eq!(r["unexplained"], "0.00", "the findings explain the whole gap: {}", r["totals"]);
+
+    // The Reconcile page's data: the same findings for finance; the runs for admins only.
+    let viewer = app.sign_in_as("viewer").await;
+    let (status, body) = app.server_fn("/api/reconcile", "month=", Some(&viewer)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["findings"], r["findings"]);
+    assert_eq!(page["month"], from.format("%Y-%m").to_string());
+    assert_eq!(page["runs"].as_array().unwrap().len(), 0, "finance does not see the runs");
+    let admin = app.sign_in_as("admin").await;
+    let (_, body) = app.server_fn("/api/reconcile", "month=", Some(&admin)).await;
+    let page: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["runs"].as_array().unwrap().len(), 3, "{}", page["runs"]);
+    let (status, _, html) =
+        app.send(TestApp::browser("GET", "/reconcile", Some(&viewer)).body(axum::body::Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("reconcile-findings") && html.contains("uninstrumented"), "the page renders its findings");
 }
 
 #[tokio::test]

@@ -1,0 +1,147 @@
+//! The Reconcile page's data: a month's reconciliation by provider, by day
+//! and by provider, model and day (for the biggest gaps), and, for admins,
+//! the latest import and connector runs.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use domain::invoice::report::{Finding, Row, Unmatched};
+use domain::Nanos;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One import or connector run, as the page lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRow {
+    pub source: String,
+    pub trigger: String,
+    pub actor: String,
+    pub started: chrono::DateTime<chrono::Utc>,
+    pub ok: bool,
+    pub lines: i64,
+    /// The days it covered, or the error.
+    pub detail: String,
+}
+
+/// One day's billed and attributed (USD lines only).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Day {
+    pub day: NaiveDate,
+    pub billed: Nanos,
+    pub attributed: Nanos,
+}
+
+/// Everything the page shows for one month.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReconcileData {
+    /// `2026-11`.
+    pub month: String,
+    pub label: String,
+    pub prev: String,
+    pub next: Option<String>,
+    pub totals: Vec<Row>,
+    pub providers: Vec<Row>,
+    pub days: Vec<Day>,
+    /// The provider, model and day groups with the largest gaps (either way), at most 10.
+    pub top_gaps: Vec<Row>,
+    pub findings: Vec<Finding>,
+    pub unexplained: Option<Nanos>,
+    pub unbilled: Nanos,
+    pub unmatched: Vec<Unmatched>,
+    /// Admins only; empty for others.
+    pub runs: Vec<RunRow>,
+    pub is_admin: bool,
+}
+
+/// The first day of `month` (`YYYY-MM`), else of last month.
+pub fn month_start(month: &str, today: NaiveDate) -> NaiveDate {
+    NaiveDate::parse_from_str(&format!("{}-01", month.trim()), "%Y-%m-%d").unwrap_or_else(|_| {
+        let first = today.with_day(1).unwrap_or(today);
+        (first - Duration::days(1)).with_day(1).unwrap_or(first)
+    })
+}
+
+/// The first day of the month after `first`.
+pub fn next_month(first: NaiveDate) -> NaiveDate {
+    (first + Duration::days(32)).with_day(1).unwrap_or(first)
+}
+
+/// Reads one month's reconciliation (`YYYY-MM`; default last month).
+#[server(endpoint = "reconcile")]
+pub async fn get_reconcile(month: String) -> Result<ReconcileData, ServerFnError> {
+    use domain::invoice::ReconcileQuery;
+    use domain::people::users::Role;
+    let (person, _) = crate::server::context::require(Role::Viewer).await?;
+    let invoices = crate::server::context::invoices()?;
+    let today = chrono::Utc::now().date_naive();
+    let from = month_start(&month, today);
+    let to = next_month(from);
+    let fail = |e: store::Refusal| crate::server::errors::refused(e);
+    let q = |by_model: bool, by_day: bool| ReconcileQuery { from, to, by_model, by_day };
+    let by_provider = invoices.reconcile(&q(false, false)).await.map_err(fail)?;
+    let by_day = invoices.reconcile(&q(false, true)).await.map_err(fail)?;
+    let detail = invoices.reconcile(&q(true, true)).await.map_err(fail)?;
+    let mut days: Vec<Day> = Vec::new();
+    for g in by_day.groups.iter().filter(|g| g.currency == "USD") {
+        let Some(day) = g.day else { continue };
+        match days.iter_mut().find(|d| d.day == day) {
+            Some(d) => {
+                d.billed += g.billed;
+                d.attributed += g.attributed;
+            }
+            None => days.push(Day { day, billed: g.billed, attributed: g.attributed }),
+        }
+    }
+    days.sort_by_key(|d| d.day);
+    let mut top_gaps: Vec<Row> = detail.groups.into_iter().filter(|g| g.gap.0 != 0).collect();
+    top_gaps.sort_by_key(|g| std::cmp::Reverse(g.gap.0.abs()));
+    top_gaps.truncate(10);
+    let is_admin = person.role >= Role::Admin;
+    let runs = if is_admin {
+        invoices
+            .runs(10)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(|r| {
+                let detail = if r.run.ok {
+                    match (r.run.first_day, r.run.last_day) {
+                        (Some(a), Some(b)) => format!("{a} to {b}"),
+                        _ => "no days".into(),
+                    }
+                } else {
+                    serde_json::from_str::<serde_json::Value>(&r.run.detail)
+                        .ok()
+                        .and_then(|v| v["error"].as_str().map(String::from))
+                        .unwrap_or_else(|| "failed".into())
+                };
+                RunRow {
+                    source: r.run.source.as_str().into(),
+                    trigger: r.run.trigger,
+                    actor: r.run.actor,
+                    started: r.run.started,
+                    ok: r.run.ok,
+                    lines: r.run.lines,
+                    detail,
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let next = next_month(from);
+    Ok(ReconcileData {
+        month: from.format("%Y-%m").to_string(),
+        label: from.format("%B %Y").to_string(),
+        prev: (from - Duration::days(1)).format("%Y-%m").to_string(),
+        next: (next <= today).then(|| next.format("%Y-%m").to_string()),
+        totals: by_provider.totals,
+        providers: by_provider.groups,
+        days,
+        top_gaps,
+        findings: by_provider.findings,
+        unexplained: by_provider.unexplained,
+        unbilled: by_provider.unbilled,
+        unmatched: by_provider.unmatched.into_iter().take(20).collect(),
+        runs,
+        is_admin,
+    })
+}
