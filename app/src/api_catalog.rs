@@ -44,7 +44,7 @@ const I: Option<&str> = Some("ingest");
 const A: Option<&str> = Some("admin");
 
 /// Every endpoint, in the README's order.
-pub const ENDPOINTS: [Endpoint; 51] = [
+pub const ENDPOINTS: [Endpoint; 53] = [
     ep("get", "/api/v1/health", None, "Liveness (kept for older probes; see /healthz)"),
     b(ep("post", "/api/v1/events", I, "Ingest a batch of LLM call events"), "{\"events\": [event, …]} (at most 5,000)"),
     q(
@@ -55,6 +55,7 @@ pub const ENDPOINTS: [Endpoint; 51] = [
             ("group_by", "comma list of up to 3 tag keys, model, provider"),
             ("granularity", "hour, day, week or month"),
             ("filter", "repeatable key:value (key: selects calls without the tag)"),
+            ("basis", "recorded (default) or invoice: adds each provider-day's bill gap where a true-up is set"),
         ],
     ),
     b(ep("post", "/api/v1/check", I, "Pre-call check against hard caps"), "{tags, task_id, model, estimated_cost}"),
@@ -119,6 +120,11 @@ pub const ENDPOINTS: [Endpoint; 51] = [
         "{\"pattern\", \"source\"?, \"provider\"?, \"model\"?, \"token_class\"?}",
     ),
     ep("delete", "/api/v1/bills/rules/{id}", A, "Delete a mapping rule"),
+    ep("get", "/api/v1/bills/true-ups", R, "How each provider-month's bill gap is shown on the invoice basis"),
+    b(
+        ep("put", "/api/v1/bills/true-ups", A, "Set how a provider-month's bill gap is shown (audited)"),
+        "{\"provider\", \"month\": \"YYYY-MM\", \"mode\": \"uninstrumented\" | \"allocated\" | null}",
+    ),
     q(
         ep("get", "/api/v1/reconcile", R, "Billed against attributed, with the gap, coverage, drift and findings"),
         &[

@@ -55,3 +55,16 @@ create table bill_rules (
     created_by text not null,
     created_us bigint not null
 );
+
+-- True-up (issue 19): per provider and month, how the gap between the bill
+-- and the recorded calls is shown on the invoice basis. Changes are audited.
+create table bill_true_ups (
+    provider text not null,
+    -- UTC midnight of the month's first day, in microseconds since 1970.
+    month_us bigint not null,
+    -- uninstrumented or allocated.
+    mode text not null,
+    set_by text not null,
+    set_us bigint not null,
+    constraint bill_true_ups_pk primary key (provider, month_us)
+);

@@ -14,6 +14,7 @@ pub mod matching;
 pub mod openai_costs;
 pub mod reconcile;
 pub mod report;
+pub mod true_up;
 
 pub use bill::{BillLine, BillSource, Imported, SkippedRow, TokenClass};
 pub use matching::MappingRule;

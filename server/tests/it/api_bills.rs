@@ -133,3 +133,125 @@ async fn bills_import_restate_and_reconcile_on_postgres() {
     let Some(app) = TestApp::postgres("bills_api").await else { return };
     bills_import_restate_and_reconcile(app).await;
 }
+
+fn tagged(id: &str, at: &str, team: &str, input: i64) -> Value {
+    let mut e = call(id, at, "gpt-4o-mini", "openai", input, 0);
+    e["tags"] = json!({"team": team, "workflow": "w"});
+    e
+}
+
+/// Day 1: platform $0.15, support $0.45; day 2: platform $0.15 (no bill).
+/// OpenAI bills day 1 $0.60 for them and $1.00 for a batch job nobody
+/// instrumented: a $1.00 gap, shown by the true-up chosen for the month.
+async fn true_up_shows_the_gap_on_the_invoice_basis(app: TestApp) {
+    let calls = json!([
+        tagged("t1", "2026-11-01T09:00:00Z", "platform", 1_000_000),
+        tagged("t2", "2026-11-01T10:00:00Z", "support", 3_000_000),
+        tagged("t3", "2026-11-02T10:00:00Z", "platform", 1_000_000),
+    ]);
+    assert_eq!(app.post_events(calls).await.0, StatusCode::OK);
+    let t = day_start(1);
+    let page = json!({"object": "page", "has_more": false, "next_page": null, "data": [{"object": "bucket", "start_time": t, "end_time": t + 86_400,
+        "results": [{"object": "organization.costs.result", "amount": {"value": 0.6, "currency": "usd"}, "line_item": "gpt-4o-mini, input", "project_id": null},
+                    {"object": "organization.costs.result", "amount": {"value": 1.0, "currency": "usd"}, "line_item": "gpt-4.1-nano, input", "project_id": "proj_batch"}]}]});
+    assert_eq!(import(&app, "openai", page.to_string().as_bytes()).await.0, StatusCode::OK);
+    let spend = |q: &'static str| {
+        let app = &app;
+        async move {
+            let (status, r) =
+                app.get(&format!("/api/v1/spend?from=2026-11-01&to=2026-11-02&{q}"), Some(&app.read_key)).await;
+            assert_eq!(status, StatusCode::OK, "{q}: {r}");
+            r
+        }
+    };
+    let costs = |r: &Value| -> Vec<(String, String)> {
+        r["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| (g["values"][0].as_str().unwrap_or("-").to_string(), g["cost"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    assert_eq!(
+        spend("group_by=team&basis=invoice").await["total"]["cost"],
+        "0.75",
+        "no true-up set: the recorded basis"
+    );
+    let set = |mode: Value| {
+        let app = &app;
+        async move {
+            app.json(
+                "PUT",
+                "/api/v1/bills/true-ups",
+                &app.admin_key,
+                json!({"provider": "openai", "month": "2026-11", "mode": mode}),
+            )
+            .await
+        }
+    };
+    assert_eq!(set(json!("allocated")).await.0, StatusCode::OK);
+    let r = spend("group_by=team&basis=invoice").await;
+    assert_eq!(r["total"]["cost"], "1.75", "recorded $0.75 + the $1.00 gap");
+    assert_eq!(
+        costs(&r),
+        vec![("support".into(), "1.20".into()), ("platform".into(), "0.55".into())],
+        "the gap shared 1:3 by day 1's spend"
+    );
+    let r = spend("group_by=team&basis=invoice&filter=team:platform").await;
+    assert_eq!(r["total"]["cost"], "0.55", "a filtered view gets its share of the whole organisation's allocation");
+    let r = spend("granularity=day&basis=invoice").await;
+    let days: Vec<&str> = r["series"].as_array().unwrap().iter().map(|p| p["cost"].as_str().unwrap()).collect();
+    assert_eq!(days, vec!["1.60", "0.15"], "day 1 sums to the bill");
+    assert_eq!(spend("group_by=team").await["total"]["cost"], "0.75", "the recorded basis is untouched");
+    assert_eq!(set(json!("uninstrumented")).await.0, StatusCode::OK);
+    let r = spend("group_by=team&basis=invoice").await;
+    assert_eq!(
+        costs(&r),
+        vec![
+            ("(uninstrumented)".into(), "1.00".into()),
+            ("support".into(), "0.45".into()),
+            ("platform".into(), "0.30".into())
+        ]
+    );
+    let (status, e) = app
+        .get("/api/v1/spend?from=2026-11-01&to=2026-11-02&granularity=hour&basis=invoice", Some(&app.read_key))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(e.to_string().contains("granularity"), "{e}");
+    let (status, e) = app.get("/api/v1/spend?basis=bill", Some(&app.read_key)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(e.to_string().contains("basis"), "{e}");
+    let (status, e) = set(json!("half")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(e.to_string().contains("mode"), "{e}");
+    let (status, _) = app
+        .json(
+            "PUT",
+            "/api/v1/bills/true-ups",
+            &app.read_key,
+            json!({"provider": "openai", "month": "2026-11", "mode": null}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a read key cannot choose");
+    let (status, body) = set(Value::Null).await;
+    assert_eq!((status, body["true_ups"].as_array().unwrap().len()), (StatusCode::OK, 0));
+    assert_eq!(spend("group_by=team&basis=invoice").await["total"]["cost"], "0.75");
+    let (_, audit) = app.get("/api/v1/audit", Some(&app.admin_key)).await;
+    assert_eq!(audit.to_string().matches("true_up.set").count(), 3, "every choice is audited");
+    app.finish().await;
+}
+
+fn day_start(d: u32) -> i64 {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp()
+}
+
+#[tokio::test]
+async fn true_up_on_sqlite() {
+    true_up_shows_the_gap_on_the_invoice_basis(TestApp::new().await).await;
+}
+
+#[tokio::test]
+async fn true_up_on_postgres() {
+    let Some(app) = TestApp::postgres("true_up").await else { return };
+    true_up_shows_the_gap_on_the_invoice_basis(app).await;
+}

@@ -4,6 +4,7 @@
 use crate::*;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::invoice::true_up::TrueUp;
 use domain::invoice::{BillLine, BillPart, BillSource, MappingRule};
 
 /// An import or connector run to record.
@@ -64,4 +65,17 @@ pub trait BillStore: Send + Sync {
 
     /// Deletes a rule; whether it existed.
     async fn delete_bill_rule(&self, id: i64) -> Result<bool, StoreError>;
+
+    /// Every true-up choice, by provider and month.
+    async fn true_ups(&self) -> Result<Vec<TrueUp>, StoreError>;
+
+    /// Sets (`Some`) or clears (`None`) the choice for a provider and month.
+    async fn set_true_up(
+        &self,
+        provider: &str,
+        month: NaiveDate,
+        mode: Option<domain::invoice::true_up::Mode>,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 }

@@ -218,6 +218,56 @@ macro_rules! impl_bills_store {
                 let sql = self.q("delete from bill_rules where id = ?");
                 Ok(sqlx::query(&sql).bind(id).execute(&self.writer).await?.rows_affected() > 0)
             }
+
+            async fn true_ups(&self) -> Result<Vec<domain::invoice::true_up::TrueUp>, $crate::StoreError> {
+                let rows: Vec<(String, i64, String)> =
+                    sqlx::query_as("select provider, month_us, mode from bill_true_ups order by month_us, provider")
+                        .fetch_all(&self.reader)
+                        .await?;
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|(provider, month, mode)| {
+                        Some(domain::invoice::true_up::TrueUp {
+                            provider,
+                            month: $crate::rollup::from_micros(month).date_naive(),
+                            mode: domain::invoice::true_up::Mode::parse(&mode).ok()?,
+                        })
+                    })
+                    .collect())
+            }
+
+            async fn set_true_up(
+                &self,
+                provider: &str,
+                month: chrono::NaiveDate,
+                mode: Option<domain::invoice::true_up::Mode>,
+                by: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::StoreError> {
+                let month_us = $crate::rollup::micros(month.and_time(chrono::NaiveTime::MIN).and_utc());
+                match mode {
+                    Some(mode) => {
+                        let sql = self.q(
+                            "insert into bill_true_ups (provider, month_us, mode, set_by, set_us) values (?, ?, ?, ?, ?) \
+                             on conflict (provider, month_us) do update set mode = excluded.mode, set_by = excluded.set_by, \
+                             set_us = excluded.set_us",
+                        );
+                        sqlx::query(&sql)
+                            .bind(provider)
+                            .bind(month_us)
+                            .bind(mode.as_str())
+                            .bind(by)
+                            .bind($crate::rollup::micros(at))
+                            .execute(&self.writer)
+                            .await?;
+                    }
+                    None => {
+                        let sql = self.q("delete from bill_true_ups where provider = ? and month_us = ?");
+                        sqlx::query(&sql).bind(provider).bind(month_us).execute(&self.writer).await?;
+                    }
+                }
+                Ok(())
+            }
         }
     };
 }

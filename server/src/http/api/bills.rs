@@ -100,6 +100,32 @@ pub async fn get_reconcile(
     Ok(Json(state.invoices.reconcile(&q).await?))
 }
 
+/// Every true-up choice: `{"true_ups": [{provider, month, mode}]}`.
+pub async fn get_true_ups(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "true_ups": state.invoices.true_ups().await? })))
+}
+
+/// Sets how a provider-month's gap is shown:
+/// `{"provider": "openai", "month": "2026-11", "mode": "allocated" | "uninstrumented" | null}`.
+pub async fn put_true_up(
+    State(state): State<AppState>,
+    ApiKey(key): ApiKey,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let v = json_body(&body)?;
+    let provider =
+        v.get("provider").and_then(Value::as_str).ok_or_else(|| invalid("provider", "required: a provider name"))?;
+    let month = v.get("month").and_then(Value::as_str).ok_or_else(|| invalid("month", "required: YYYY-MM"))?;
+    let month = domain::invoice::true_up::parse_month(month).map_err(ApiError::Invalid)?;
+    let mode = match v.get("mode") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(m)) => Some(domain::invoice::true_up::Mode::parse(m).map_err(ApiError::Invalid)?),
+        Some(_) => return Err(invalid("mode", "must be uninstrumented, allocated or null")),
+    };
+    state.invoices.set_true_up(&format!("key:{}", key.name), provider, month, mode).await?;
+    Ok(Json(json!({ "true_ups": state.invoices.true_ups().await? })))
+}
+
 /// This resource's routes (the scope each needs is in the endpoint table).
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -107,5 +133,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/bills/imports", get(get_imports))
         .route("/api/v1/bills/rules", get(get_rules).post(add_rule))
         .route("/api/v1/bills/rules/{id}", delete(delete_rule))
+        .route("/api/v1/bills/true-ups", get(get_true_ups).put(put_true_up))
         .route("/api/v1/reconcile", get(get_reconcile))
 }

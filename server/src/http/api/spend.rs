@@ -1,4 +1,5 @@
-//! `GET /api/v1/spend`: spend totals and groups over a range (scope `read`).
+//! `GET /api/v1/spend`: spend totals and groups over a range (scope `read`),
+//! on the recorded basis or, with `basis=invoice`, the invoice's (true-up).
 
 use super::error::ApiError;
 use crate::state::AppState;
@@ -15,7 +16,11 @@ pub async fn get_spend(
     let Query(params) =
         params.map_err(|e| ApiError::Invalid(FieldError { field: "query".into(), reason: e.body_text() }))?;
     let q = SpendQuery::from_params(&params, chrono::Utc::now()).map_err(ApiError::Invalid)?;
-    Ok(Json(state.store.spend(&q).await?))
+    let basis = params.iter().rev().find(|(k, _)| k == "basis").map(|(_, v)| v.as_str());
+    match domain::invoice::true_up::Basis::parse(basis).map_err(ApiError::Invalid)? {
+        domain::invoice::true_up::Basis::Recorded => Ok(Json(state.store.spend(&q).await?)),
+        domain::invoice::true_up::Basis::Invoice => Ok(Json(state.invoices.spend(&q).await?)),
+    }
 }
 
 /// This resource's routes (the scope each needs is in the endpoint table).

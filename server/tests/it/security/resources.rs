@@ -346,3 +346,19 @@ async fn failed_sign_ins_are_counted_atomically_and_per_address() {
     assert!(accounts::prune_login_failures(&app.store, later).await.unwrap() >= 1);
     assert_eq!(app.store.count_login_failures(email, later - chrono::Duration::days(1)).await.unwrap(), 0);
 }
+
+/// A bill upload is bounded (64 MB, admins only): one byte more is 413
+/// before anything is parsed or stored.
+#[tokio::test]
+async fn a_bill_upload_is_bounded() {
+    let app = TestApp::new().await;
+    let limit = catalog::invoice::MAX_BILL_BYTES;
+    let req = Request::post("/api/v1/bills/import?source=focus")
+        .header("authorization", format!("Bearer {}", app.admin_key))
+        .body(Body::from(vec![b'a'; limit + 1]))
+        .unwrap();
+    let (status, _, _) = app.send(req).await;
+    assert_eq!(status, axum::http::StatusCode::PAYLOAD_TOO_LARGE);
+    let (_, runs) = app.get("/api/v1/bills/imports", Some(&app.admin_key)).await;
+    assert_eq!(runs["imports"].as_array().unwrap().len(), 0, "nothing was recorded");
+}

@@ -150,3 +150,22 @@ fn the_allow_list_setting_is_read_and_checked() {
     let internal = server::Config::from_lookup(|k| (k == "BURSAR_ALERT_WEBHOOK").then(|| "http://127.0.0.1:9/".into()));
     assert_eq!(internal.err().unwrap().var, "BURSAR_ALERT_WEBHOOK");
 }
+
+/// A bill connector's base URL is the operator's, but it still may not
+/// point inside (the cloud metadata service, loopback) or go without TLS:
+/// start-up refuses it, naming the variable.
+#[test]
+fn connector_base_urls_stay_outside_and_use_tls() {
+    let cfg = |url: &'static str| {
+        server::Config::from_lookup(move |k| match k {
+            "BURSAR_ANTHROPIC_ADMIN_KEY" => Some("sk-ant-admin-x".into()),
+            "BURSAR_ANTHROPIC_BASE_URL" => Some(url.into()),
+            _ => None,
+        })
+    };
+    for url in ["https://169.254.169.254", "https://127.0.0.1:5432", "https://localhost", "http://api.anthropic.com"] {
+        let e = cfg(url).unwrap_err();
+        assert_eq!(e.var, "BURSAR_ANTHROPIC_BASE_URL", "{url}: {e}");
+    }
+    assert!(cfg("https://api.anthropic.com").is_ok());
+}

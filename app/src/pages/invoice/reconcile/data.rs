@@ -40,7 +40,7 @@ pub struct ReconcileData {
     pub totals: Vec<Row>,
     pub providers: Vec<Row>,
     pub days: Vec<Day>,
-    /// The provider, model and day groups with the largest gaps (either way), at most 10.
+    /// The provider, model and day groups with the largest gaps (either way), at most 10, two per model.
     pub top_gaps: Vec<Row>,
     pub findings: Vec<Finding>,
     pub unexplained: Option<Nanos>,
@@ -91,9 +91,16 @@ pub async fn get_reconcile(month: String) -> Result<ReconcileData, ServerFnError
         }
     }
     days.sort_by_key(|d| d.day);
-    let mut top_gaps: Vec<Row> = detail.groups.into_iter().filter(|g| g.gap.0 != 0).collect();
-    top_gaps.sort_by_key(|g| std::cmp::Reverse(g.gap.0.abs()));
-    top_gaps.truncate(10);
+    let mut all: Vec<Row> = detail.groups.into_iter().filter(|g| g.gap.0 != 0).collect();
+    all.sort_by_key(|g| std::cmp::Reverse(g.gap.0.abs()));
+    // At most two days of one model, so one steady gap does not fill the table.
+    let mut top_gaps: Vec<Row> = Vec::new();
+    for g in all {
+        let same = top_gaps.iter().filter(|t| t.provider == g.provider && t.model == g.model).count();
+        if same < 2 && top_gaps.len() < 10 {
+            top_gaps.push(g);
+        }
+    }
     let is_admin = person.role >= Role::Admin;
     let runs = if is_admin {
         invoices

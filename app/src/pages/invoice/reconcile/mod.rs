@@ -101,12 +101,14 @@ fn ReconcileBody(data: ReconcileData) -> impl IntoView {
         .iter()
         .map(|f| {
             view! {
-                <tr data-kind=f.kind.clone()>
-                    <td><span class=format!("badge {}", badge(&f.kind))>{f.kind.replace('_', " ")}</span></td>
-                    <td class="name">{f.provider.clone()}</td>
-                    <td>{f.text.clone()}</td>
-                    <td class=gap_class(f.amount)>{format::usd(f.amount)}</td>
-                </tr>
+                <li data-kind=f.kind.clone()>
+                    <div class="finding-head">
+                        <span class=format!("badge {}", badge(&f.kind))>{f.kind.replace('_', " ")}</span>
+                        <strong>{f.provider.clone()}</strong>
+                        <span class=gap_class(f.amount)>{format::usd(f.amount)}</span>
+                    </div>
+                    <p>{f.text.clone()}</p>
+                </li>
             }
         })
         .collect_view();
@@ -168,10 +170,7 @@ fn ReconcileBody(data: ReconcileData) -> impl IntoView {
         </section>
         <section class="card">
             <div class="card-head"><h2>"What explains the gap"</h2></div>
-            <table class="table" data-testid="reconcile-findings">
-                <thead><tr><th>"Finding"</th><th>"Provider"</th><th>"What it means"</th><th class="num">"Amount"</th></tr></thead>
-                <tbody>{findings}</tbody>
-            </table>
+            <ul class="findings" data-testid="reconcile-findings">{findings}</ul>
         </section>
         <section class="card">
             <div class="card-head"><h2>"Biggest gaps by day and model"</h2></div>
