@@ -146,7 +146,11 @@ pub const ENDPOINTS: [Endpoint; 53] = [
     p(
         q(
             ep("get", "/api/v1/export/focus.csv", R, "FOCUS 1.2 export, streamed"),
-            &[("from", "YYYY-MM-DD (UTC, included)"), ("to", "YYYY-MM-DD (UTC, included)")],
+            &[
+                ("from", "YYYY-MM-DD (UTC, included)"),
+                ("to", "YYYY-MM-DD (UTC, included)"),
+                ("basis", "recorded (default) or invoice: adds true-up rows (ChargeCategory Adjustment)"),
+            ],
         ),
         "text/csv",
     ),

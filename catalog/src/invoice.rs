@@ -284,6 +284,20 @@ impl Invoices {
         store::save_audited(&*self.audit, change, put).await
     }
 
+    /// Each provider-day's gap in `[from, to)` on the provider-months a
+    /// true-up is set for (see `domain::invoice::true_up::day_gaps`).
+    pub async fn day_gaps(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<true_up::DayGap>, CatalogError> {
+        let true_ups = self.bills.true_ups().await?;
+        if true_ups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rq = ReconcileQuery { from, to, by_model: false, by_day: true };
+        let (catalog, rules) = (self.gov.catalog(), self.bills.bill_rules().await?);
+        let bills = self.bills.bill_parts(from, to).await?;
+        let spent = self.events.spend_by_model_day(from, to).await?;
+        Ok(true_up::day_gaps(&invoice::reconcile::ledger(&rq, &bills, &spent, &rules, &catalog), &true_ups))
+    }
+
     /// A spend report on the invoice basis: the recorded report, plus each
     /// provider-day's gap where a true-up is set, allocated or as its own
     /// group (see `domain::invoice::true_up`).
@@ -297,17 +311,9 @@ impl Invoices {
             ));
         }
         let recorded = self.events.spend(q).await?;
-        let true_ups = self.bills.true_ups().await?;
-        if true_ups.is_empty() {
-            return Ok(recorded);
-        }
         let from = q.from.date_naive();
         let to = (q.to - chrono::Duration::microseconds(1)).date_naive() + chrono::Duration::days(1);
-        let rq = ReconcileQuery { from, to, by_model: false, by_day: true };
-        let (catalog, rules) = (self.gov.catalog(), self.bills.bill_rules().await?);
-        let bills = self.bills.bill_parts(from, to).await?;
-        let spent = self.events.spend_by_model_day(from, to).await?;
-        let gaps = true_up::day_gaps(&invoice::reconcile::ledger(&rq, &bills, &spent, &rules, &catalog), &true_ups);
+        let gaps = self.day_gaps(from, to).await?;
         if gaps.is_empty() {
             return Ok(recorded);
         }

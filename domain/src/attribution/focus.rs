@@ -200,6 +200,66 @@ pub fn lines(s: &DaySum, rates: Option<&Rates>, tags: &TagSet, account: &Account
     out
 }
 
+/// A true-up row (`ChargeCategory` `Adjustment`): `amount` of a provider's
+/// bill gap on `day`, allocated to `tags` or, with no tags and
+/// `allocated` false, shown as uninstrumented usage. Its `BilledCost` and
+/// `EffectiveCost` are the amount; it has no list price or tokens, so the
+/// recorded calls' rows stay as they were and the file's `BilledCost` sums
+/// to the spend API's invoice basis.
+pub fn true_up_line(
+    day: NaiveDate,
+    provider: &str,
+    amount: Nanos,
+    tags: &TagSet,
+    allocated: bool,
+    account: &Account,
+) -> String {
+    let month = NaiveDate::from_ymd_opt(day.year(), day.month(), 1).unwrap_or(day);
+    let next_month = (month + chrono::Duration::days(32)).with_day(1).unwrap_or(day);
+    let ts = |d: NaiveDate| format!("{d}T00:00:00Z");
+    let team = tags.get("team").unwrap_or("").to_string();
+    let what = if allocated { "allocated by recorded spend" } else { "usage with no recorded call (uninstrumented)" };
+    let fields: [String; 36] = [
+        usd(amount.to_usd()),
+        usd(amount.to_usd()),
+        "0".into(),
+        usd(amount.to_usd()),
+        "USD".into(),
+        ts(month),
+        ts(next_month),
+        ts(day),
+        ts(day + chrono::Duration::days(1)),
+        "Adjustment".into(),
+        String::new(),
+        format!("Invoice true-up: {provider} bill gap, {what}"),
+        "Usage-Based".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        provider.into(),
+        provider.into(),
+        provider.into(),
+        "AI and Machine Learning".into(),
+        "Generative AI".into(),
+        format!("{provider} LLM API"),
+        account.id.clone(),
+        account.name.clone(),
+        team.clone(),
+        team,
+        format!("{provider}/true-up"),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        tags.canonical(),
+    ];
+    crate::attribution::csv_cell::row(&fields)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

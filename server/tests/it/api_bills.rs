@@ -203,6 +203,29 @@ async fn true_up_shows_the_gap_on_the_invoice_basis(app: TestApp) {
     let days: Vec<&str> = r["series"].as_array().unwrap().iter().map(|p| p["cost"].as_str().unwrap()).collect();
     assert_eq!(days, vec!["1.60", "0.15"], "day 1 sums to the bill");
     assert_eq!(spend("group_by=team").await["total"]["cost"], "0.75", "the recorded basis is untouched");
+    // FOCUS on the invoice basis: the recorded rows as they were, plus Adjustment rows; BilledCost sums to the spend API's.
+    let focus = |basis: &'static str| {
+        let app = &app;
+        async move {
+            let req = axum::http::Request::get(format!(
+                "/api/v1/export/focus.csv?from=2026-11-01&to=2026-11-02&basis={basis}"
+            ))
+            .header("authorization", format!("Bearer {}", app.read_key))
+            .body(Body::empty())
+            .unwrap();
+            let (status, _, body) = app.send(req).await;
+            assert_eq!(status, StatusCode::OK);
+            let text = String::from_utf8(body).unwrap();
+            let billed: rust_decimal::Decimal = text
+                .lines()
+                .skip(1)
+                .map(|l| l.split(',').next().unwrap().parse::<rust_decimal::Decimal>().unwrap())
+                .sum();
+            (billed.normalize().to_string(), text.lines().filter(|l| l.contains(",Adjustment,")).count())
+        }
+    };
+    assert_eq!(focus("invoice").await, ("1.75".to_string(), 2), "the gap shared between two tag sets");
+    assert_eq!(focus("recorded").await, ("0.75".to_string(), 0));
     assert_eq!(set(json!("uninstrumented")).await.0, StatusCode::OK);
     let r = spend("group_by=team&basis=invoice").await;
     assert_eq!(

@@ -1,6 +1,7 @@
 //! FOCUS 1.2 export: `GET /api/v1/export/focus.csv?from=&to=` (scope `read`)
 //! and `GET /focus.csv?from=&to=` for a signed-in person (the Explore
-//! button). Dates are UTC days, both included. The file is streamed a day at
+//! button). Dates are UTC days, both included; `basis=invoice` adds the
+//! true-up rows (`ChargeCategory` `Adjustment`, see `domain::invoice::true_up`). The file is streamed a day at
 //! a time, so a year of data never sits in memory; see `domain::attribution::focus` for
 //! the columns and how costs are split.
 
@@ -15,6 +16,7 @@ use axum::routing::get;
 use axum::Router;
 use chrono::NaiveDate;
 use domain::attribution::focus::Account;
+use domain::invoice::true_up::{Basis, DayGap, Mode};
 use std::collections::HashMap;
 use tower_sessions::Session;
 
@@ -42,13 +44,53 @@ pub fn range(params: &HashMap<String, String>) -> Result<(NaiveDate, NaiveDate),
     Ok((from, to))
 }
 
-/// The streamed file.
-fn stream(state: AppState, from: NaiveDate, to: NaiveDate) -> Response {
+/// The true-up rows of one day: each gap allocated to the day's tag sets by
+/// their recorded spend at its provider (exactly), or as uninstrumented.
+fn true_up_lines(
+    day: NaiveDate,
+    gaps: &[DayGap],
+    rows: &[(i64, domain::attribution::focus::DaySum)],
+    tagsets: &HashMap<i64, domain::TagSet>,
+    account: &Account,
+) -> String {
+    use domain::attribution::focus::{apportion, true_up_line};
+    let empty = domain::TagSet::new();
+    let mut out = String::new();
+    for g in gaps.iter().filter(|g| g.day == day) {
+        let mut spend: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+        for (tagset, sum) in rows.iter().filter(|(_, s)| s.provider == g.provider) {
+            *spend.entry(*tagset).or_default() += sum.cost.0;
+        }
+        spend.retain(|_, c| *c > 0);
+        if g.mode == Mode::Uninstrumented || spend.is_empty() {
+            out.push_str(&true_up_line(day, &g.provider, g.gap, &empty, false, account));
+            continue;
+        }
+        let weights: Vec<rust_decimal::Decimal> = spend.values().map(|c| rust_decimal::Decimal::from(*c)).collect();
+        for ((tagset, _), share) in spend.iter().zip(apportion(g.gap.0, &weights)) {
+            if share != 0 {
+                out.push_str(&true_up_line(
+                    day,
+                    &g.provider,
+                    domain::Nanos(share),
+                    tagsets.get(tagset).unwrap_or(&empty),
+                    true,
+                    account,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The streamed file; `gaps` (the invoice basis) adds true-up rows.
+fn stream(state: AppState, from: NaiveDate, to: NaiveDate, gaps: Vec<DayGap>) -> Response {
     let account = Account { id: "bursar".into(), name: "Bursar".into() };
     let days = domain::signals::signal::dates(from, to).collect::<Vec<_>>();
     let init = (state, days.into_iter(), HashMap::<i64, domain::TagSet>::new(), true);
     let body = futures_util::stream::unfold(init, move |(state, mut days, tagsets, first)| {
         let account = account.clone();
+        let gaps = gaps.clone();
         async move {
             if first {
                 return Some((
@@ -89,6 +131,7 @@ fn stream(state: AppState, from: NaiveDate, to: NaiveDate) -> Response {
                     &account,
                 ));
             }
+            chunk.push_str(&true_up_lines(day, &gaps, &rows, &tagsets, &account));
             Some((Ok(Bytes::from(chunk)), (state, days, tagsets, false)))
         }
     });
@@ -109,7 +152,21 @@ pub async fn api_focus(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let (from, to) = range(&params)?;
-    Ok(stream(state, from, to))
+    let gaps = gaps(&state, &params, from, to).await?;
+    Ok(stream(state, from, to, gaps))
+}
+
+/// The true-up gaps when `basis=invoice` (none on the recorded basis).
+async fn gaps(
+    state: &AppState,
+    params: &HashMap<String, String>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<DayGap>, ApiError> {
+    match Basis::parse(params.get("basis").map(String::as_str)).map_err(ApiError::Invalid)? {
+        Basis::Recorded => Ok(Vec::new()),
+        Basis::Invoice => Ok(state.invoices.day_gaps(from, to + chrono::Duration::days(1)).await?),
+    }
 }
 
 /// `GET /focus.csv` for a signed-in person.
@@ -121,8 +178,12 @@ pub async fn page_focus(
     if accounts::current_person(&state.store, &session).await.is_none() {
         return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
     }
-    match range(&params) {
-        Ok((from, to)) => stream(state, from, to),
+    let (from, to) = match range(&params) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    match gaps(&state, &params, from, to).await {
+        Ok(gaps) => stream(state, from, to, gaps),
         Err(e) => e.into_response(),
     }
 }
