@@ -29,7 +29,7 @@ fn needs_tasks(c: &Condition) -> bool {
         | Condition::Below { signal, .. }
         | Condition::Rise { signal, .. }
         | Condition::Fall { signal, .. } => task_signal(signal),
-        Condition::Anomaly(_) => false,
+        Condition::Anomaly(_) | Condition::CoverageBelow { .. } | Condition::GapAbove { .. } => false,
     }
 }
 
@@ -93,7 +93,9 @@ impl Signals {
     /// already recorded for the same rule, value and window is not recorded
     /// again, so any number of processes may run this). Returns how many alerts are new.
     pub async fn evaluate(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        let rules = self.rules().await?;
+        // Bill coverage and gap rules are judged by the invoice service.
+        let rules: Vec<SignalRuleRecord> =
+            self.rules().await?.into_iter().filter(|r| !r.spec.condition.reads_bills()).collect();
         if rules.is_empty() {
             return Ok(0);
         }
@@ -179,10 +181,15 @@ pub fn parse_condition(
             min_amount: domain::budgets::draft::parse_amount(min_amount)
                 .map_err(|r| SigError::field("min_amount", r))?,
         }),
+        "coverage_below" => Condition::CoverageBelow { percent: number("percent", amount)?, window_days: window()? },
+        "gap_above" => Condition::GapAbove {
+            amount: domain::budgets::draft::parse_amount(amount).map_err(|r| SigError::field("amount", r))?,
+            window_days: window()?,
+        },
         other => {
             return Err(SigError::field(
                 "condition",
-                format!("must be above, below, rise, fall or anomaly (got {other:?})"),
+                format!("must be above, below, rise, fall, anomaly, coverage_below or gap_above (got {other:?})"),
             ))
         }
     })

@@ -15,6 +15,7 @@ pub mod openai_costs;
 pub mod reconcile;
 pub mod report;
 pub mod true_up;
+pub mod watch;
 
 pub use bill::{BillLine, BillSource, Imported, SkippedRow, TokenClass};
 pub use matching::MappingRule;

@@ -48,6 +48,21 @@ pub enum Condition {
     },
     /// The day's spend is anomalous (see [`crate::signals::anomaly`]).
     Anomaly(AnomalyParams),
+    /// A provider's coverage of its bill (attributed ÷ billed) over the last
+    /// `window_days` is below `percent`: uninstrumented spend is growing.
+    /// Scoped by `provider`; judged from imported bills (`crate::invoice::watch`).
+    CoverageBelow {
+        #[serde(with = "rust_decimal::serde::str")]
+        percent: Decimal,
+        window_days: u32,
+    },
+    /// A provider's gap (billed − attributed) over the last `window_days` is
+    /// above `amount` (USD). Scoped by `provider`; judged from imported bills.
+    GapAbove {
+        #[serde(with = "crate::pricing::money::usd_str")]
+        amount: Nanos,
+        window_days: u32,
+    },
 }
 
 impl Condition {
@@ -57,7 +72,9 @@ impl Condition {
             Condition::Above { window_days, .. }
             | Condition::Below { window_days, .. }
             | Condition::Rise { window_days, .. }
-            | Condition::Fall { window_days, .. } => *window_days,
+            | Condition::Fall { window_days, .. }
+            | Condition::CoverageBelow { window_days, .. }
+            | Condition::GapAbove { window_days, .. } => *window_days,
             Condition::Anomaly(_) => 1,
         }
     }
@@ -91,7 +108,18 @@ impl Condition {
                 p.sensitivity.normalize(),
                 usd_display(p.min_amount)
             ),
+            Condition::CoverageBelow { percent, window_days } => {
+                format!("bill coverage below {}% over {}", percent.normalize(), days(*window_days))
+            }
+            Condition::GapAbove { amount, window_days } => {
+                format!("bill gap above {} over {}", usd_display(*amount), days(*window_days))
+            }
         }
+    }
+
+    /// Whether the condition is judged from imported bills (scoped by provider).
+    pub fn reads_bills(&self) -> bool {
+        matches!(self, Condition::CoverageBelow { .. } | Condition::GapAbove { .. })
     }
 
     /// The alert kind it fires: `anomaly` or `signal`.
@@ -161,6 +189,22 @@ impl RuleSpec {
                     err("condition.window_days", "must be from 1 to 28 days".into());
                 }
             }
+            Condition::CoverageBelow { percent, window_days } => {
+                if *percent <= Decimal::ZERO || *percent > Decimal::from(1_000) {
+                    err("condition.percent", "must be above 0 and at most 1000".into());
+                }
+                if !window_ok(*window_days) {
+                    err("condition.window_days", "must be from 1 to 28 days".into());
+                }
+            }
+            Condition::GapAbove { amount, window_days } => {
+                if amount.0 < 0 {
+                    err("condition.amount", "must not be negative".into());
+                }
+                if !window_ok(*window_days) {
+                    err("condition.window_days", "must be from 1 to 28 days".into());
+                }
+            }
             Condition::Anomaly(p) => {
                 if p.sensitivity <= Decimal::ZERO || p.sensitivity > Decimal::from(20) {
                     err("condition.sensitivity", "must be above 0 and at most 20".into());
@@ -169,6 +213,9 @@ impl RuleSpec {
                     err("condition.min_amount", "must not be negative".into());
                 }
             }
+        }
+        if self.condition.reads_bills() && self.key != "provider" {
+            err("key", "a bill coverage or gap rule is scoped by provider: set the key to provider".into());
         }
         if !(0..=1_000_000).contains(&self.min_calls) {
             err("min_calls", "must be from 0 to 1,000,000".into());
@@ -216,6 +263,8 @@ fn holds(spec: &RuleSpec, daily: &Daily, value: &Option<String>, day: NaiveDate)
     let this = daily.window(value, from, day);
     let enough = |calls: i64| calls >= spec.min_calls.max(1);
     match &spec.condition {
+        // Judged from bills, by `crate::invoice::watch`.
+        Condition::CoverageBelow { .. } | Condition::GapAbove { .. } => None,
         Condition::Above { signal, threshold, .. } | Condition::Below { signal, threshold, .. } => {
             if !enough(this.calls) {
                 return None;

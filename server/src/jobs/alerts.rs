@@ -45,6 +45,14 @@ pub async fn judge_signals(state: &AppState) {
         }
         Err(e) => tracing::warn!(error = %e, "judging signal rules failed"),
     }
+    match state.invoices.judge_rules(Utc::now()).await {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(alerts = n, "bill coverage and gap rules fired alerts");
+            state.alerts_fired.notify_one();
+        }
+        Err(e) => tracing::warn!(error = %e, "judging bill rules failed"),
+    }
 }
 
 async fn deliver_forever(state: AppState) {

@@ -278,3 +278,71 @@ async fn true_up_on_postgres() {
     let Some(app) = TestApp::postgres("true_up").await else { return };
     true_up_shows_the_gap_on_the_invoice_basis(app).await;
 }
+
+/// Bill signal rules: OpenAI's calls explain $0.60 of each of the last two
+/// days' $1.60 bills; "coverage below 90%" fires once (37.5%), "gap above
+/// $1.50 over 7 days" fires on the second day, when the gap reaches $2.00.
+async fn bill_rules_fire_once(app: TestApp) {
+    let today = chrono::Utc::now().date_naive();
+    let days = [today - chrono::Duration::days(2), today - chrono::Duration::days(1)];
+    let mut calls = Vec::new();
+    let mut buckets = Vec::new();
+    for (i, d) in days.iter().enumerate() {
+        calls.push(tagged(&format!("w{i}"), &format!("{d}T10:00:00Z"), "platform", 4_000_000));
+        let t = d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp();
+        buckets.push(json!({"object": "bucket", "start_time": t, "end_time": t + 86_400, "results": [
+            {"object": "organization.costs.result", "amount": {"value": 0.6, "currency": "usd"}, "line_item": "gpt-4o-mini, input", "project_id": null},
+            {"object": "organization.costs.result", "amount": {"value": 1.0, "currency": "usd"}, "line_item": "gpt-4.1-nano, input", "project_id": null}]}));
+    }
+    assert_eq!(app.post_events(json!(calls)).await.0, StatusCode::OK);
+    let page = json!({"object": "page", "data": buckets, "has_more": false, "next_page": null});
+    assert_eq!(import(&app, "openai", page.to_string().as_bytes()).await.0, StatusCode::OK);
+    let rule = |name: &str, value: Value, condition: Value| json!({"name": name, "key": "provider", "value": value, "condition": condition});
+    let post = |body: Value| {
+        let app = &app;
+        async move { app.json("POST", "/api/v1/signals/rules", &app.admin_key, body).await }
+    };
+    let (status, e) = post(
+        json!({"name": "x", "key": "team", "condition": {"type": "coverage_below", "percent": "90", "window_days": 7}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(e.to_string().contains("key"), "{e}");
+    let (status, body) = post(rule(
+        "OpenAI coverage",
+        json!("openai"),
+        json!({"type": "coverage_below", "percent": "90", "window_days": 7}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) =
+        post(rule("Any provider's gap", Value::Null, json!({"type": "gap_above", "amount": "1.50", "window_days": 7})))
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(app.state.invoices.judge_rules(chrono::Utc::now()).await.unwrap(), 2);
+    assert_eq!(app.state.invoices.judge_rules(chrono::Utc::now()).await.unwrap(), 0, "a lasting breach alerts once");
+    let (_, alerts) = app.get("/api/v1/alerts?kind=signal&status=all", Some(&app.read_key)).await;
+    let messages: Vec<&str> = alerts.as_array().unwrap().iter().map(|a| a["message"].as_str().unwrap()).collect();
+    assert!(messages.iter().any(|m| m.starts_with("openai: the calls explain 37.5% of the bill")), "{messages:?}");
+    assert!(
+        messages.iter().any(|m| m.starts_with("openai: the bill exceeds the recorded calls by $2.00")),
+        "{messages:?}"
+    );
+    assert_eq!(
+        app.state.signals.evaluate(chrono::Utc::now()).await.unwrap(),
+        0,
+        "the signals service leaves bill rules alone"
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn bill_rules_on_sqlite() {
+    bill_rules_fire_once(TestApp::new().await).await;
+}
+
+#[tokio::test]
+async fn bill_rules_on_postgres() {
+    let Some(app) = TestApp::postgres("bill_rules").await else { return };
+    bill_rules_fire_once(app).await;
+}

@@ -352,6 +352,8 @@ fn RulesCard(
                                 <option value="rise">"rises by % against the window before"</option>
                                 <option value="fall">"falls by % against the window before"</option>
                                 <option value="anomaly">"daily spend is anomalous"</option>
+                                <option value="coverage_below">"bill coverage below % (key provider)"</option>
+                                <option value="gap_above">"bill gap above $ (key provider)"</option>
                             </select>
                         </label>
                         <label>"Signal" <select name="signal">{signal_options}</select></label>
