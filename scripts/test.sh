@@ -65,6 +65,8 @@ if ! "$BIN" demo --days 30 --scale 0.25 >"$E2E_DIR/demo.log" 2>&1; then
 fi
 KEY="$("$BIN" keys create --name e2e --scopes read,ingest 2>"$E2E_DIR/keys.log" | tail -n 1)" || { cat "$E2E_DIR/keys.log" >&2; exit 1; }
 export BURSAR_E2E_KEY="$KEY"
+ADMIN_KEY="$("$BIN" keys create --name e2e-admin --scopes admin 2>>"$E2E_DIR/keys.log" | tail -n 1)" || { cat "$E2E_DIR/keys.log" >&2; exit 1; }
+export BURSAR_E2E_ADMIN_KEY="$ADMIN_KEY"
 export BURSAR_E2E_EMAIL="e2e-admin@example.com"
 export BURSAR_E2E_PASSWORD="e2e-password-$RANDOM$RANDOM"
 echo "$BURSAR_E2E_PASSWORD" | "$BIN" users create --email "$BURSAR_E2E_EMAIL" --role admin --password-stdin >>"$E2E_DIR/keys.log" 2>&1 \

@@ -29,6 +29,8 @@ pub struct ExploreState {
     pub desc: bool,
     /// Page of the calls list, from 0.
     pub page: u32,
+    /// `recorded` (the calls) or `invoice` (with the bills' true-up; see `domain::invoice::true_up`).
+    pub basis: String,
 }
 
 impl Default for ExploreState {
@@ -44,6 +46,7 @@ impl Default for ExploreState {
             sort: "cost".into(),
             desc: true,
             page: 0,
+            basis: "recorded".into(),
         }
     }
 }
@@ -84,6 +87,7 @@ impl ExploreState {
             sort: get("sort").filter(|s| SORTS.contains(&s.as_str())).unwrap_or(d.sort),
             desc: get("dir").as_deref() != Some("asc"),
             page: get("p").and_then(|p| p.parse().ok()).unwrap_or(0).min(10_000),
+            basis: if get("basis").as_deref() == Some("invoice") { "invoice".into() } else { d.basis },
             by,
         }
     }
@@ -111,6 +115,9 @@ impl ExploreState {
         }
         if self.page > 0 {
             parts.push(("p", self.page.to_string()));
+        }
+        if self.basis == "invoice" {
+            parts.push(("basis", self.basis.clone()));
         }
         parts.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&")
     }

@@ -6,7 +6,7 @@ import { test, expect, Page } from '@playwright/test';
 import { signIn } from './helpers';
 
 const PAGES = [
-  '/', '/explore', '/explore?by=model', '/untagged', '/budgets', '/budgets/new', '/alerts', '/signals',
+  '/', '/explore', '/explore?by=model', '/untagged', '/reconcile', '/budgets', '/budgets/new', '/alerts', '/signals',
   '/model', '/keys', '/users', '/taxonomy', '/prices', '/audit', '/developers', '/account',
 ];
 

@@ -5,7 +5,7 @@ import { test, expect } from '@playwright/test';
 import { signIn } from './helpers';
 
 const PAGES = [
-  '/', '/explore', '/untagged', '/budgets', '/budgets/new', '/alerts', '/signals', '/model',
+  '/', '/explore', '/untagged', '/reconcile', '/budgets', '/budgets/new', '/alerts', '/signals', '/model',
   '/keys', '/users', '/taxonomy', '/prices', '/audit', '/developers', '/account',
 ];
 

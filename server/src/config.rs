@@ -229,7 +229,8 @@ impl Config {
                 }
             },
             otlp_mapping: otlp_mapping(get("BURSAR_OTLP_TAGS"), get("BURSAR_OTLP_TASK_ATTRIBUTE"))?,
-            bills: crate::config_bills::read(&get, &webhook_policy)?,
+            bills: crate::config_bills::read(&get, &webhook_policy)
+                .map_err(|r| ConfigError { var: r.var, reason: r.reason })?,
             webhook_policy,
         })
     }

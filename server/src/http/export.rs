@@ -17,7 +17,7 @@ pub async fn explore_csv(
         return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
     }
     let view = ExploreState::from_params(&params);
-    match app::pages::attribution::explore::load(&state.store, view).await {
+    match app::pages::attribution::explore::load(&state.store, &state.invoices, view).await {
         Ok(data) => {
             let body = app::explore_state::csv(&data.dims, &data.rows);
             let name = format!("bursar-{}-{}.csv", data.dims.join("-"), data.from.format("%Y%m%d"));

@@ -67,7 +67,9 @@ pub async fn bills_restate_a_feeds_days_and_never_double(s: Arc<dyn Store>) {
         tokens: None,
     };
     let feed = invoice::openai_costs::FEED.to_string();
-    s.replace_bill_lines(&[feed.clone()], &[day(1)], &[(feed, line)], &run(BillSource::OpenAi, 1)).await.unwrap();
+    s.replace_bill_lines(std::slice::from_ref(&feed), &[day(1)], &[(feed.clone(), line)], &run(BillSource::OpenAi, 1))
+        .await
+        .unwrap();
     assert_eq!(billed(&s).await.0, usd("1.00").0 + usd("3.00").0 + usd("7.6495").0);
     assert_eq!(s.bill_parts(day(2), day(3)).await.unwrap().len(), 0, "to is exclusive and the 2nd is empty");
     let runs = s.bill_imports(10).await.unwrap();

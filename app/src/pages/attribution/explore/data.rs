@@ -42,22 +42,39 @@ pub struct ExploreData {
 #[cfg(feature = "ssr")]
 pub async fn load(
     store: &std::sync::Arc<dyn store::Store>,
+    invoices: &catalog::invoice::Invoices,
     state: ExploreState,
 ) -> Result<ExploreData, store::StoreError> {
+    // On the invoice basis a view adds the bills' true-up gaps (the calls listed stay the calls).
+    let spend = |q: domain::SpendQuery| {
+        let invoice = state.basis == "invoice";
+        async move {
+            if !invoice {
+                return store.spend(&q).await;
+            }
+            invoices.spend(&q).await.map_err(|r| match r {
+                store::Refusal::Store(e) => e,
+                store::Refusal::Invalid(mut f) if !f.is_empty() => store::StoreError::Refused(f.remove(0)),
+                other => {
+                    store::StoreError::Refused(domain::FieldError { field: "basis".into(), reason: other.to_string() })
+                }
+            })
+        }
+    };
     let range = domain::budgets::period::resolve(&state.period, state.from.as_deref(), state.to.as_deref(), Utc::now());
     let (mut from, to) = (range.from, range.to);
     let (pfrom, pto) = range.previous();
     let retired_before = store.retired_before().await?;
     // A view that needs calls from before the retention edge starts at the edge instead, and says so.
-    let (current, starts_at_edge) = match store.spend(&state.query(from, to, true)).await {
+    let (current, starts_at_edge) = match spend(state.query(from, to, true)).await {
         Err(store::StoreError::Refused(_)) if retired_before.is_some_and(|e| from < e && e < to) => {
             from = retired_before.unwrap_or(from);
-            (store.spend(&state.query(from, to, true)).await?, true)
+            (spend(state.query(from, to, true)).await?, true)
         }
         other => (other?, false),
     };
     let previous_q = state.query(pfrom, pto, false);
-    let (previous, previous_retired) = match store.spend(&previous_q).await {
+    let (previous, previous_retired) = match spend(previous_q.clone()).await {
         Err(store::StoreError::Refused(_)) => (domain::attribution::report::build_report(&previous_q, vec![]), true),
         other => (other?, false),
     };
@@ -101,8 +118,9 @@ pub async fn load(
 #[server(endpoint = "explore")]
 pub async fn get_explore(query: String) -> Result<ExploreData, ServerFnError> {
     let (_, store) = crate::server::context::require(domain::people::users::Role::Viewer).await?;
+    let invoices = crate::server::context::invoices()?;
     let params: Vec<(String, String)> = parse_query(&query);
-    load(&store, ExploreState::from_params(&params)).await.map_err(|e| match e {
+    load(&store, &invoices, ExploreState::from_params(&params)).await.map_err(|e| match e {
         // A view that needs retired calls: the sentence says which and what to do.
         store::StoreError::Refused(reason) => ServerFnError::new(reason.reason),
         e => {

@@ -113,13 +113,22 @@ fn ExploreBody(data: ExploreData) -> impl IntoView {
         }
         .into_any()
     });
+    let invoice = s.basis == "invoice";
+    let bases = [("recorded", "Recorded"), ("invoice", "Invoice basis")]
+        .map(|(b, label)| {
+            let to = ExploreState { basis: b.to_string(), page: 0, ..s.clone() };
+            view! { <a href=href(&to) class:active=s.basis == b data-basis=b title="Invoice basis adds each provider's bill gap where an admin set a true-up (Reconcile)">{label}</a> }
+        })
+        .collect_view();
     view! {
         <div class="period-row">
             <nav class="picker" aria-label="Period">{periods}</nav>
+            <nav class="picker" aria-label="Basis">{bases}</nav>
             <CustomRange action="/explore" from=s.from.clone() to=s.to.clone() active=s.period == "custom">
                 {keep_filters.into_iter().map(|f| view! { <input type="hidden" name="f" value=f/> }).collect_view()}
                 <input type="hidden" name="by" value=keep_by/>
                 {keep_then.map(|t| view! { <input type="hidden" name="then" value=t/> })}
+                {invoice.then(|| view! { <input type="hidden" name="basis" value="invoice"/> })}
             </CustomRange>
         </div>
         {retired}
@@ -128,6 +137,7 @@ fn ExploreBody(data: ExploreData) -> impl IntoView {
             {s.from.clone().map(|f| view! { <input type="hidden" name="from" value=f/> })}
             {s.to.clone().map(|t| view! { <input type="hidden" name="to" value=t/> })}
             {s.filters.iter().map(|f| view! { <input type="hidden" name="f" value=f.clone()/> }).collect_view()}
+            {invoice.then(|| view! { <input type="hidden" name="basis" value="invoice"/> })}
             <label>"Group by" <select name="by" data-testid="group-by">{options(&s.by, false)}</select></label>
             <label>"then by" <select name="then">{options(s.then.as_deref().unwrap_or(""), true)}</select></label>
             <label>

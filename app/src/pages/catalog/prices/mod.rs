@@ -6,6 +6,7 @@
 use chrono::Utc;
 use leptos::prelude::*;
 
+pub mod bill_rules;
 mod data;
 pub mod names;
 pub use data::*;
@@ -73,6 +74,7 @@ pub fn PricesPage() -> impl IntoView {
             </section>
         </div>
         <names::ModelNamesForm action=names/>
+        <bill_rules::BillRules/>
         <section class="card form-card">
             <div class="card-head"><h2>"Import LiteLLM's catalog"</h2></div>
             <p class="subtle">

@@ -48,6 +48,8 @@ pub struct ReconcileData {
     pub unmatched: Vec<Unmatched>,
     /// Admins only; empty for others.
     pub runs: Vec<RunRow>,
+    /// This month's true-up per provider: `uninstrumented` or `allocated`.
+    pub true_ups: Vec<(String, String)>,
     pub is_admin: bool,
 }
 
@@ -135,7 +137,16 @@ pub async fn get_reconcile(month: String) -> Result<ReconcileData, ServerFnError
         Vec::new()
     };
     let next = next_month(from);
+    let true_ups = invoices
+        .true_ups()
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .filter(|t| t.month == from)
+        .map(|t| (t.provider, t.mode.as_str().to_string()))
+        .collect();
     Ok(ReconcileData {
+        true_ups,
         month: from.format("%Y-%m").to_string(),
         label: from.format("%B %Y").to_string(),
         prev: (from - Duration::days(1)).format("%Y-%m").to_string(),
@@ -151,4 +162,21 @@ pub async fn get_reconcile(month: String) -> Result<ReconcileData, ServerFnError
         runs,
         is_admin,
     })
+}
+
+/// Sets how a provider's gap shows on the invoice basis for a month (`mode`
+/// empty clears it). Admins only; audited.
+#[server(endpoint = "set_true_up")]
+pub async fn set_true_up(provider: String, month: String, mode: String) -> Result<(), ServerFnError> {
+    use domain::invoice::true_up::{parse_month, Mode};
+    let (me, _) = crate::server::context::require(domain::people::users::Role::Admin).await?;
+    let month = parse_month(&month).map_err(|e| ServerFnError::new(e.to_string()))?;
+    let mode = match mode.trim() {
+        "" => None,
+        m => Some(Mode::parse(m).map_err(|e| ServerFnError::new(e.to_string()))?),
+    };
+    crate::server::context::invoices()?
+        .set_true_up(&me.email, &provider, month, mode)
+        .await
+        .map_err(crate::server::errors::refused)
 }

@@ -19,12 +19,13 @@ pub use data::*;
 pub fn ReconcilePage() -> impl IntoView {
     let query = use_query_map();
     let month = move || query.read().get("month").unwrap_or_default();
-    let data = Resource::new(month, get_reconcile);
+    let set = ServerAction::<SetTrueUp>::new();
+    let data = Resource::new(move || (month(), set.version().get()), |(m, _)| get_reconcile(m));
     view! {
         <crate::components::feedback::Loaded
             data=data
             loading="Reconciling…"
-            body=move |d| view! { <ReconcileBody data=d/> }.into_any()
+            body=move |d| view! { <ReconcileBody data=d set=set/> }.into_any()
         />
     }
 }
@@ -60,8 +61,37 @@ fn coverage_cell(r: &Row) -> impl IntoView {
     }
 }
 
+/// How a provider's gap shows on the invoice basis: a form for admins, words for others.
+fn true_up_cell(data: &ReconcileData, provider: &str, set: ServerAction<SetTrueUp>) -> AnyView {
+    let mode = data.true_ups.iter().find(|(p, _)| p == provider).map(|(_, m)| m.clone()).unwrap_or_default();
+    if !data.is_admin {
+        let text = if mode.is_empty() { "as recorded".to_string() } else { mode };
+        return view! { <td class="subtle">{text}</td> }.into_any();
+    }
+    let (provider, month, testid) = (provider.to_string(), data.month.clone(), format!("true-up-{provider}"));
+    let options = [("", "as recorded"), ("uninstrumented", "as uninstrumented"), ("allocated", "allocated to tags")]
+        .map(|(value, label)| {
+            let selected = mode == value;
+            view! { <option value=value selected=selected>{label}</option> }
+        })
+        .collect_view();
+    view! {
+        <td>
+            <ActionForm action=set attr:class="inline-form" attr:data-testid=testid>
+                <input type="hidden" name="provider" value=provider/>
+                <input type="hidden" name="month" value=month/>
+                <select name="mode" aria-label="How the gap shows on the invoice basis">
+                    {options}
+                </select>
+                <button type="submit" class="btn">"Set"</button>
+            </ActionForm>
+        </td>
+    }
+    .into_any()
+}
+
 #[component]
-fn ReconcileBody(data: ReconcileData) -> impl IntoView {
+fn ReconcileBody(data: ReconcileData, set: ServerAction<SetTrueUp>) -> impl IntoView {
     let usd = data.totals.iter().find(|t| t.currency == "USD").cloned();
     let others: Vec<Row> = data.totals.iter().filter(|t| t.currency != "USD").cloned().collect();
     let headline = match &usd {
@@ -92,6 +122,7 @@ fn ReconcileBody(data: ReconcileData) -> impl IntoView {
                     <td class="num">{format::usd(r.attributed)}</td>
                     <td class=gap_class(r.gap)>{format::usd(r.gap)}</td>
                     {coverage_cell(r)}
+                    {true_up_cell(&data, r.provider.as_deref().unwrap_or_default(), set)}
                 </tr>
             }
         })
@@ -158,7 +189,7 @@ fn ReconcileBody(data: ReconcileData) -> impl IntoView {
                 <span class="subtle">"Recorded spend with no bill imported: " {format::usd(data.unbilled)}</span></div>
             <table class="table" data-testid="reconcile-providers">
                 <thead><tr><th>"Provider"</th><th>"Currency"</th><th class="num">"Billed"</th><th class="num">"Attributed"</th>
-                    <th class="num">"Gap"</th><th>"Coverage"</th></tr></thead>
+                    <th class="num">"Gap"</th><th>"Coverage"</th><th title="How the gap shows on the invoice basis (Explore, the spend API, FOCUS)">"Invoice basis"</th></tr></thead>
                 <tbody>{providers}</tbody>
             </table>
             {(!others.is_empty()).then(|| view! { <p class="subtle">"Bills in other currencies are shown in their own; recorded costs are USD, so they meet only USD lines."</p> })}

@@ -1,14 +1,15 @@
 //! The invoice service: bills imported from a file or a connector's poll,
 //! admins' mapping rules, and reconcile (billed against attributed). Shared
-//! by the REST API, the Reconcile page and the connectors' job.
+//! by the REST API, the Reconcile page and the connectors' job. The
+//! invoice basis (true-up) is in [`basis`], signal rules on bills in [`watch`].
+
+mod basis;
+mod watch;
 
 use crate::{json, CatalogError, CatalogService};
 use chrono::{NaiveDate, Utc};
-use domain::attribution::report::{SpendReport, SpendRow};
-use domain::invoice::true_up::{self, Mode, TrueUp};
 use domain::invoice::{self, BillSource, Imported, MappingRule, ReconcileQuery, Reconciliation};
 use domain::pricing::money::{usd_str, Nanos};
-use domain::{Dimension, Granularity, SpendQuery};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -262,182 +263,5 @@ impl Invoices {
         let put = async { self.bills.delete_bill_rule(id).await.map_err(CatalogError::from) };
         store::save_audited(&*self.audit, change, put).await?;
         Ok(())
-    }
-
-    /// Every true-up choice.
-    pub async fn true_ups(&self) -> Result<Vec<TrueUp>, CatalogError> {
-        Ok(self.bills.true_ups().await?)
-    }
-
-    /// Sets how a provider-month's gap is shown (`None` clears it). Audited.
-    ///
-    /// Errors: `provider` empty or longer than 64 characters.
-    pub async fn set_true_up(
-        &self,
-        actor: &str,
-        provider: &str,
-        month: NaiveDate,
-        mode: Option<Mode>,
-    ) -> Result<(), CatalogError> {
-        let provider = domain::pricing::model_id::canonical_provider(provider);
-        if provider.is_empty() || provider.len() > 64 {
-            return Err(CatalogError::field("provider", "must be a provider name of at most 64 characters"));
-        }
-        let before = self.bills.true_ups().await?.into_iter().find(|t| t.provider == provider && t.month == month);
-        let after = mode.map(|mode| TrueUp { provider: provider.clone(), month, mode });
-        let target = format!("{provider} {}", month.format("%Y-%m"));
-        let change =
-            Change { actor, action: "true_up.set", target: &target, before: json(&before), after: json(&after) };
-        let put = async {
-            self.bills.set_true_up(&provider, month, mode, actor, Utc::now()).await.map_err(CatalogError::from)
-        };
-        store::save_audited(&*self.audit, change, put).await
-    }
-
-    /// Each provider-day's gap in `[from, to)` on the provider-months a
-    /// true-up is set for (see `domain::invoice::true_up::day_gaps`).
-    pub async fn day_gaps(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<true_up::DayGap>, CatalogError> {
-        let true_ups = self.bills.true_ups().await?;
-        if true_ups.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rq = ReconcileQuery { from, to, by_model: false, by_day: true };
-        let (catalog, rules) = (self.gov.catalog(), self.bills.bill_rules().await?);
-        let bills = self.bills.bill_parts(from, to).await?;
-        let spent = self.events.spend_by_model_day(from, to).await?;
-        Ok(true_up::day_gaps(&invoice::reconcile::ledger(&rq, &bills, &spent, &rules, &catalog), &true_ups))
-    }
-
-    /// A spend report on the invoice basis: the recorded report, plus each
-    /// provider-day's gap where a true-up is set, allocated or as its own
-    /// group (see `domain::invoice::true_up`).
-    ///
-    /// Errors: `granularity` when it is `hour` (gaps are daily); the store's.
-    pub async fn spend(&self, q: &SpendQuery) -> Result<SpendReport, CatalogError> {
-        if q.granularity == Some(Granularity::Hour) {
-            return Err(CatalogError::field(
-                "granularity",
-                "the invoice basis is counted by day: use day, week or month",
-            ));
-        }
-        let recorded = self.events.spend(q).await?;
-        let from = q.from.date_naive();
-        let to = (q.to - chrono::Duration::microseconds(1)).date_naive() + chrono::Duration::days(1);
-        let gaps = self.day_gaps(from, to).await?;
-        if gaps.is_empty() {
-            return Ok(recorded);
-        }
-        // Every group's spend per provider-day, by the view's dimensions and those it filters by.
-        let mut dims: Vec<Dimension> = q.group_by.clone();
-        for d in q.filters.iter().map(|f| &f.dimension).chain(std::iter::once(&Dimension::Provider)) {
-            if !dims.contains(d) {
-                dims.push(d.clone());
-            }
-        }
-        let at = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
-        let alloc_q = SpendQuery {
-            group_by: dims.clone(),
-            granularity: Some(Granularity::Day),
-            ..SpendQuery::new(at(from), at(to))
-        };
-        let provider_at = dims.iter().position(|d| *d == Dimension::Provider).unwrap_or(0);
-        let mut spend = Vec::new();
-        for g in self.events.spend(&alloc_q).await?.groups {
-            let provider = g.values.get(provider_at).cloned().flatten().unwrap_or_else(|| "unknown".into());
-            for p in g.series.unwrap_or_default() {
-                spend.push(true_up::GroupDay {
-                    values: g.values.clone(),
-                    provider: provider.clone(),
-                    day: p.start.date_naive(),
-                    cost: p.totals.cost,
-                });
-            }
-        }
-        let keep = |values: &[Option<String>]| {
-            q.filters
-                .iter()
-                .all(|f| dims.iter().position(|d| *d == f.dimension).is_some_and(|i| f.values.contains(&values[i])))
-        };
-        let in_range = |t: chrono::DateTime<Utc>| q.from <= t && t < q.to;
-        let names: Vec<String> = dims.iter().map(|d| d.name().to_string()).collect();
-        let added = true_up::rows(&names, &gaps, &spend, &keep, &in_range);
-        let mut rows: Vec<SpendRow> = Vec::new();
-        for g in &recorded.groups {
-            match &g.series {
-                Some(points) => rows.extend(points.iter().map(|p| SpendRow {
-                    bucket: Some(p.start),
-                    key: g.values.clone(),
-                    totals: p.totals,
-                })),
-                None => rows.push(SpendRow { bucket: None, key: g.values.clone(), totals: g.totals }),
-            }
-        }
-        let width = q.group_by.len();
-        rows.extend(added.into_iter().map(|mut r| {
-            r.key.truncate(width);
-            r
-        }));
-        Ok(domain::attribution::report::build_report(q, rows))
-    }
-
-    /// Judges the signal rules on bills (bill coverage below N%, gap above
-    /// $X; `domain::invoice::watch`) for each day from the later of the day
-    /// before a rule was made (where a breach already under way fires) and
-    /// 35 days ago through today, and records what fired in the alert history (once per
-    /// rule, provider and window, whichever process judges). Returns how many
-    /// alerts are new.
-    pub async fn judge_rules(&self, now: chrono::DateTime<Utc>) -> Result<usize, CatalogError> {
-        let rules: Vec<_> = self
-            .signal_rules
-            .list_signal_rules()
-            .await?
-            .into_iter()
-            .filter(|r| r.spec.condition.reads_bills())
-            .collect();
-        if rules.is_empty() {
-            return Ok(0);
-        }
-        let today = now.date_naive();
-        let first = today - chrono::Duration::days(35);
-        let from = first - chrono::Duration::days(28);
-        let q = ReconcileQuery { from, to: today + chrono::Duration::days(1), by_model: false, by_day: true };
-        let (catalog, rules_map) = (self.gov.catalog(), self.bills.bill_rules().await?);
-        let bills = self.bills.bill_parts(q.from, q.to).await?;
-        if bills.is_empty() {
-            return Ok(0);
-        }
-        let spent = self.events.spend_by_model_day(q.from, q.to).await?;
-        let daily = invoice::watch::daily(&invoice::reconcile::ledger(&q, &bills, &spent, &rules_map, &catalog));
-        let mut fired = 0;
-        for r in &rules {
-            let made = r.created.date_naive() - chrono::Duration::days(1);
-            let start = first.max(made);
-            for day in domain::signals::signal::dates(start, today) {
-                for f in invoice::watch::evaluate(&r.spec, &daily, day, day == made) {
-                    let at = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
-                    let alert = store::NewAlert {
-                        budget_id: r.id.clone(),
-                        budget_name: r.spec.name.clone(),
-                        split_value: f.value.clone(),
-                        window: domain::budgets::window::Window {
-                            start: at(f.from),
-                            end: at(f.to + chrono::Duration::days(1)),
-                        },
-                        kind: r.spec.condition.kind(),
-                        threshold: 0,
-                        spent: f.spend,
-                        limit: f.limit,
-                        forecast: None,
-                        webhook: r.spec.webhook.clone(),
-                        fired: now,
-                        message: Some(f.message.clone()),
-                    };
-                    if self.alerts.fire_alert(&alert).await?.is_some() {
-                        fired += 1;
-                    }
-                }
-            }
-        }
-        Ok(fired)
     }
 }
