@@ -82,6 +82,17 @@ fn usd(d: Decimal) -> String {
     d.round_dp(9).normalize().to_string()
 }
 
+/// The billing period (the UTC month) a day falls in: its first day and the next month's.
+fn billing_period(day: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let month = NaiveDate::from_ymd_opt(day.year(), day.month(), 1).unwrap_or(day);
+    let next = if day.month() == 12 {
+        NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(day.year(), day.month() + 1, 1)
+    };
+    (month, next.unwrap_or(day))
+}
+
 /// The header line.
 pub fn header() -> String {
     COLUMNS.join(",") + "\n"
@@ -142,13 +153,7 @@ pub fn lines(s: &DaySum, rates: Option<&Rates>, tags: &TagSet, account: &Account
         used.iter().map(|(_, t, _)| Decimal::from(*t)).collect()
     };
     let effective = apportion(s.cost.0, &weights);
-    let month = NaiveDate::from_ymd_opt(s.day.year(), s.day.month(), 1).unwrap_or(s.day);
-    let next_month = if s.day.month() == 12 {
-        NaiveDate::from_ymd_opt(s.day.year() + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(s.day.year(), s.day.month() + 1, 1)
-    }
-    .unwrap_or(s.day);
+    let (month, next_month) = billing_period(s.day);
     let ts = |d: NaiveDate| format!("{d}T00:00:00Z");
     let team = tags.get("team").unwrap_or("").to_string();
     let tags_json = tags.canonical();
@@ -214,8 +219,7 @@ pub fn true_up_line(
     allocated: bool,
     account: &Account,
 ) -> String {
-    let month = NaiveDate::from_ymd_opt(day.year(), day.month(), 1).unwrap_or(day);
-    let next_month = (month + chrono::Duration::days(32)).with_day(1).unwrap_or(day);
+    let (month, next_month) = billing_period(day);
     let ts = |d: NaiveDate| format!("{d}T00:00:00Z");
     let team = tags.get("team").unwrap_or("").to_string();
     let what = if allocated { "allocated by recorded spend" } else { "usage with no recorded call (uninstrumented)" };

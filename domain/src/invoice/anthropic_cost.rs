@@ -15,7 +15,7 @@
 //! `output_tokens` → output. Web search and code execution costs have no
 //! class.
 
-use super::bill::{currency_code, parse_amount, BillLine, Imported, SkippedRow, TokenClass};
+use super::bill::{api_pages, currency_code, parse_amount, ApiPage, BillLine, Imported, SkippedRow, TokenClass};
 use crate::ingest::event::FieldError;
 use crate::pricing::money::Nanos;
 use chrono::DateTime;
@@ -26,14 +26,7 @@ use serde::Deserialize;
 pub const FEED: &str = "anthropic:anthropic";
 
 /// One page of the cost report.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Report {
-    pub data: Vec<Bucket>,
-    #[serde(default)]
-    pub has_more: bool,
-    #[serde(default)]
-    pub next_page: Option<String>,
-}
+pub type Report = ApiPage<Bucket>;
 
 /// One time bucket.
 #[derive(Clone, Debug, Deserialize)]
@@ -77,20 +70,7 @@ pub fn class_of(token_type: &str) -> Option<TokenClass> {
 ///
 /// Errors (naming `body`): not JSON of that shape, with serde's line and column.
 pub fn reports(text: &[u8]) -> Result<Vec<Report>, FieldError> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum File {
-        Many(Vec<Report>),
-        One(Report),
-    }
-    let file: File = serde_json::from_slice(text).map_err(|e| FieldError {
-        field: "body".into(),
-        reason: format!("not an Anthropic cost report (an object with data: [bucket]) or an array of them: {e}"),
-    })?;
-    Ok(match file {
-        File::Many(p) => p,
-        File::One(p) => vec![p],
-    })
+    api_pages(text, "an Anthropic cost report")
 }
 
 /// Turns pages into bill lines; every bucket's day is covered, empty or not.

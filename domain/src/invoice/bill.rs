@@ -6,6 +6,7 @@ use crate::ingest::event::FieldError;
 use crate::pricing::money::Nanos;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::str::FromStr;
@@ -152,4 +153,38 @@ pub fn parse_amount(s: &str) -> Option<Decimal> {
 pub fn currency_code(s: &str) -> Option<String> {
     let s = s.trim();
     (s.len() == 3 && s.bytes().all(|b| b.is_ascii_alphabetic())).then(|| s.to_ascii_uppercase())
+}
+
+/// One page of a provider's cost API (OpenAI's Costs API and Anthropic's
+/// cost report page alike): its time buckets, whether more follow, and the
+/// cursor of the next page.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ApiPage<B> {
+    pub data: Vec<B>,
+    #[serde(default)]
+    pub has_more: bool,
+    #[serde(default)]
+    pub next_page: Option<String>,
+}
+
+/// Parses a saved file of API pages: one page, or a JSON array of them (the
+/// pages a poll fetched, in order).
+///
+/// Errors (naming `body`): not JSON of that shape, saying what was expected
+/// (`what`) with serde's line and column.
+pub fn api_pages<B: DeserializeOwned>(text: &[u8], what: &str) -> Result<Vec<ApiPage<B>>, FieldError> {
+    #[derive(Deserialize)]
+    #[serde(untagged, bound(deserialize = "B: DeserializeOwned"))]
+    enum File<B> {
+        Many(Vec<ApiPage<B>>),
+        One(ApiPage<B>),
+    }
+    let file: File<B> = serde_json::from_slice(text).map_err(|e| FieldError {
+        field: "body".into(),
+        reason: format!("not {what} (an object with data: [bucket]) or an array of them: {e}"),
+    })?;
+    Ok(match file {
+        File::Many(p) => p,
+        File::One(p) => vec![p],
+    })
 }

@@ -14,7 +14,7 @@
 //! A file holds one page or a JSON array of pages (the pages a poll fetched,
 //! saved in order).
 
-use super::bill::{currency_code, parse_amount, BillLine, Imported, SkippedRow, TokenClass};
+use super::bill::{api_pages, currency_code, parse_amount, ApiPage, BillLine, Imported, SkippedRow, TokenClass};
 use crate::ingest::event::FieldError;
 use crate::pricing::money::Nanos;
 use chrono::DateTime;
@@ -24,14 +24,7 @@ use serde::Deserialize;
 pub const FEED: &str = "openai:openai";
 
 /// One page of the Costs API.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Page {
-    pub data: Vec<Bucket>,
-    #[serde(default)]
-    pub has_more: bool,
-    #[serde(default)]
-    pub next_page: Option<String>,
-}
+pub type Page = ApiPage<Bucket>;
 
 /// One time bucket.
 #[derive(Clone, Debug, Deserialize)]
@@ -62,20 +55,7 @@ pub struct Amount {
 ///
 /// Errors (naming `body`): not JSON of that shape, with serde's line and column.
 pub fn pages(text: &[u8]) -> Result<Vec<Page>, FieldError> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum File {
-        Many(Vec<Page>),
-        One(Page),
-    }
-    let file: File = serde_json::from_slice(text).map_err(|e| FieldError {
-        field: "body".into(),
-        reason: format!("not an OpenAI costs page (an object with data: [bucket]) or an array of them: {e}"),
-    })?;
-    Ok(match file {
-        File::Many(p) => p,
-        File::One(p) => vec![p],
-    })
+    api_pages(text, "an OpenAI costs page")
 }
 
 /// The model and class a line item names: `"gpt-4o, cached input"` →
