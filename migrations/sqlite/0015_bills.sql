@@ -21,10 +21,14 @@ create table bill_lines (
     account text,
     description text not null,
     tokens bigint,
+    -- FOCUS BillingPeriodStart (its first day, microseconds): a FOCUS file
+    -- restates its feed by billing period; API polls restate by day.
+    period_us bigint,
     import_id bigint not null
 );
 create index bill_lines_by_feed_day on bill_lines (feed, day_us);
 create index bill_lines_by_day on bill_lines (day_us);
+create index bill_lines_by_feed_period on bill_lines (feed, period_us);
 
 -- Every import and connector run: what it read, or why it failed.
 create table bill_imports (

@@ -59,12 +59,19 @@ impl Invoices {
     /// provider-day's gap where a true-up is set, allocated or as its own
     /// group (see `domain::invoice::true_up`).
     ///
-    /// Errors: `granularity` when it is `hour` (gaps are daily); the store's.
+    /// Errors: `granularity` when it is `hour` (gaps are daily); `from` when
+    /// the range is longer than `domain::invoice::reconcile::MAX_DAYS`; the store's.
     pub async fn spend(&self, q: &SpendQuery) -> Result<SpendReport, CatalogError> {
         if q.granularity == Some(Granularity::Hour) {
             return Err(CatalogError::field(
                 "granularity",
                 "the invoice basis is counted by day: use day, week or month",
+            ));
+        }
+        if q.to - q.from > chrono::Duration::days(invoice::reconcile::MAX_DAYS) {
+            return Err(CatalogError::field(
+                "from",
+                format!("the invoice basis covers at most {} days", invoice::reconcile::MAX_DAYS),
             ));
         }
         let recorded = self.events.spend(q).await?;

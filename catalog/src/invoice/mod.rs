@@ -47,8 +47,11 @@ pub struct ImportAnswer {
     pub source: BillSource,
     /// Bill lines stored.
     pub rows: usize,
-    /// The UTC days the file covers (their earlier lines of the same feed were replaced).
+    /// The UTC days the file covers: an API poll's days (their earlier lines
+    /// of the feed were replaced), and every day a line is charged on.
     pub days: usize,
+    /// The billing periods a FOCUS file restated (their first days).
+    pub periods: Vec<NaiveDate>,
     pub first_day: Option<NaiveDate>,
     pub last_day: Option<NaiveDate>,
     pub providers: Vec<String>,
@@ -114,7 +117,8 @@ impl Invoices {
         started: chrono::DateTime<Utc>,
     ) -> Result<ImportAnswer, CatalogError> {
         let mut answer = self.describe(source, &read).await?;
-        let (first, last) = (read.days.first().copied(), read.days.last().copied());
+        let covered = covered_days(&read);
+        let (first, last) = (covered.first().copied(), covered.last().copied());
         let run = NewBillImport {
             source,
             trigger: trigger.into(),
@@ -129,7 +133,8 @@ impl Invoices {
         };
         let feeds: Vec<String> = read.feeds.iter().cloned().collect();
         let days: Vec<NaiveDate> = read.days.iter().copied().collect();
-        answer.import_id = self.bills.replace_bill_lines(&feeds, &days, &read.lines, &run).await?;
+        let periods: Vec<NaiveDate> = read.periods.iter().copied().collect();
+        answer.import_id = self.bills.replace_bill_lines(&feeds, &days, &periods, &read.lines, &run).await?;
         Ok(answer)
     }
 
@@ -163,9 +168,11 @@ impl Invoices {
         let mut totals: BTreeMap<String, Nanos> = BTreeMap::new();
         let mut providers: Vec<String> = Vec::new();
         let mut unmatched = Vec::new();
+        let covered = covered_days(read);
+        let mut matcher = invoice::matching::Matcher::default();
         for (_, l) in &read.lines {
             *totals.entry(l.currency.clone()).or_default() += l.billed;
-            let m = invoice::matching::match_line(source, l, &rules, &catalog);
+            let m = matcher.get(source, l, &rules, &catalog);
             if !providers.contains(&m.provider) {
                 providers.push(m.provider.clone());
             }
@@ -192,9 +199,10 @@ impl Invoices {
             import_id: 0,
             source,
             rows: read.lines.len(),
-            days: read.days.len(),
-            first_day: read.days.first().copied(),
-            last_day: read.days.last().copied(),
+            days: covered.len(),
+            first_day: covered.first().copied(),
+            last_day: covered.last().copied(),
+            periods: read.periods.iter().copied().collect(),
             providers,
             totals: totals.into_iter().map(|(currency, billed)| CurrencyTotal { currency, billed }).collect(),
             unmatched_count: unmatched.len(),
@@ -264,4 +272,11 @@ impl Invoices {
         store::save_audited(&*self.audit, change, put).await?;
         Ok(())
     }
+}
+
+/// The days an import covers: an API poll's days and every line's day.
+fn covered_days(read: &Imported) -> Vec<NaiveDate> {
+    let mut days: std::collections::BTreeSet<NaiveDate> = read.days.clone();
+    days.extend(read.lines.iter().map(|(_, l)| l.day));
+    days.into_iter().collect()
 }

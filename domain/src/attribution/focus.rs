@@ -110,7 +110,14 @@ pub fn apportion(total: i64, weights: &[Decimal]) -> Vec<i64> {
         out[0] = total;
         return out;
     }
-    let exact: Vec<Decimal> = weights.iter().map(|w| Decimal::from(total) * w / sum).collect();
+    // total × w / sum, exactly while it fits; past Decimal's range (a gap of
+    // $300k shared by spend of $300k, in nano-dollars) the fraction first.
+    let exact: Vec<Decimal> = weights
+        .iter()
+        .map(|w| {
+            Decimal::from(total).checked_mul(*w).map(|p| p / sum).unwrap_or_else(|| Decimal::from(total) * (*w / sum))
+        })
+        .collect();
     let mut out: Vec<i64> = exact.iter().map(|e| i64::try_from(e.floor()).unwrap_or(0)).collect();
     let mut left = total - out.iter().sum::<i64>();
     let mut order: Vec<usize> = (0..weights.len()).collect();

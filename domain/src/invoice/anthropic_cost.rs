@@ -15,7 +15,9 @@
 //! `output_tokens` → output. Web search and code execution costs have no
 //! class.
 
-use super::bill::{api_pages, currency_code, parse_amount, ApiPage, BillLine, Imported, SkippedRow, TokenClass};
+use super::bill::{
+    api_pages, currency_code, last_per_day, parse_amount, ApiPage, BillLine, Imported, SkippedRow, TokenClass,
+};
 use crate::ingest::event::FieldError;
 use crate::pricing::money::Nanos;
 use chrono::DateTime;
@@ -73,20 +75,24 @@ pub fn reports(text: &[u8]) -> Result<Vec<Report>, FieldError> {
     api_pages(text, "an Anthropic cost report")
 }
 
-/// Turns pages into bill lines; every bucket's day is covered, empty or not.
+/// Turns pages into bill lines; every bucket's day is covered, empty or not,
+/// and a day two buckets share (overlapping saved polls) counts once, as the
+/// later one says.
 pub fn read_reports(reports: &[Report]) -> Imported {
     let mut out = Imported::default();
     out.feeds.insert(FEED.into());
+    let mut dated = Vec::new();
+    for (i, bucket) in reports.iter().flat_map(|p| &p.data).enumerate() {
+        match DateTime::parse_from_rfc3339(&bucket.starting_at) {
+            Ok(start) => dated.push((start.naive_utc().date(), bucket)),
+            Err(_) => out.skipped.push(SkippedRow {
+                row: i + 1,
+                reason: format!("bucket {}: starting_at {:?} is not RFC 3339", i + 1, bucket.starting_at),
+            }),
+        }
+    }
     let mut row = 0;
-    for bucket in reports.iter().flat_map(|p| &p.data) {
-        let Ok(start) = DateTime::parse_from_rfc3339(&bucket.starting_at) else {
-            out.skipped.push(SkippedRow {
-                row: row + 1,
-                reason: format!("starting_at {:?} is not RFC 3339", bucket.starting_at),
-            });
-            continue;
-        };
-        let day = start.naive_utc().date();
+    for (day, bucket) in last_per_day(dated.into_iter()) {
         out.days.insert(day);
         for r in &bucket.results {
             row += 1;
@@ -114,6 +120,7 @@ pub fn read_reports(reports: &[Report]) -> Imported {
                 account: r.workspace_id.clone(),
                 description,
                 tokens: None,
+                period: None,
             };
             out.lines.push((FEED.into(), line));
         }

@@ -120,6 +120,11 @@ pub struct BillLine {
     pub description: String,
     /// Tokens, where the source counts them (FOCUS `ConsumedQuantity` in a token unit).
     pub tokens: Option<i64>,
+    /// The billing period (its first day) the line was invoiced in, where the
+    /// source says (FOCUS `BillingPeriodStart`): a correction of an earlier
+    /// month arrives in a later period's file, dated on the day it corrects.
+    #[serde(default)]
+    pub period: Option<NaiveDate>,
 }
 
 /// A source row an import could not read or left out, and why. `row` counts
@@ -130,18 +135,29 @@ pub struct SkippedRow {
     pub reason: String,
 }
 
-/// What one file held: its lines, every UTC day it covers (a restated day
-/// with no lines left is covered too, so its old lines go), the feed it
-/// restates, and the rows left out.
+/// What one file held: its lines, what it restates, and the rows left out.
+///
+/// A file restates its feeds: an API poll the UTC days it covers (a day with
+/// no lines left is covered too, so its old lines go), a FOCUS file the
+/// billing periods it covers (every row's `BillingPeriodStart`, AI or not,
+/// so a period whose AI rows all went is cleared too).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Imported {
-    /// `source:issuer`: re-importing a feed's days replaces its lines for
-    /// those days and nothing else (an Azure file does not restate AWS's).
+    /// `source:issuer` (`focus:issuer:billing account` for FOCUS): re-importing
+    /// a feed replaces its lines on those days or periods and nothing else
+    /// (an Azure file does not restate AWS's, nor one payer account another's).
     pub feeds: BTreeSet<String>,
     pub lines: Vec<(String, BillLine)>,
+    /// The days it restates (API sources).
     pub days: BTreeSet<NaiveDate>,
+    /// The billing periods it restates (FOCUS), by first day.
+    pub periods: BTreeSet<NaiveDate>,
     pub skipped: Vec<SkippedRow>,
 }
+
+/// Most lines one file may hold (a month of a large organisation's AI rows
+/// is far fewer; a whole cloud's export should be filtered to them first).
+pub const MAX_LINES: usize = 1_000_000;
 
 /// Reads an amount written as a decimal (`"0.06"`, `"-1.5"`, `"1.2E-5"`).
 pub fn parse_amount(s: &str) -> Option<Decimal> {
@@ -173,18 +189,23 @@ pub struct ApiPage<B> {
 /// Errors (naming `body`): not JSON of that shape, saying what was expected
 /// (`what`) with serde's line and column.
 pub fn api_pages<B: DeserializeOwned>(text: &[u8], what: &str) -> Result<Vec<ApiPage<B>>, FieldError> {
-    #[derive(Deserialize)]
-    #[serde(untagged, bound(deserialize = "B: DeserializeOwned"))]
-    enum File<B> {
-        Many(Vec<ApiPage<B>>),
-        One(ApiPage<B>),
-    }
-    let file: File<B> = serde_json::from_slice(text).map_err(|e| FieldError {
+    let err = |e: serde_json::Error| FieldError {
         field: "body".into(),
         reason: format!("not {what} (an object with data: [bucket]) or an array of them: {e}"),
-    })?;
-    Ok(match file {
-        File::Many(p) => p,
-        File::One(p) => vec![p],
-    })
+    };
+    // The first byte says which shape, so the file is read once, without a buffered copy.
+    match text.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => serde_json::from_slice(text).map_err(err),
+        _ => serde_json::from_slice(text).map(|p| vec![p]).map_err(err),
+    }
+}
+
+/// The last bucket each day has, in day order: a file of several saved
+/// polls whose days overlap counts each day once, as the latest poll says.
+pub fn last_per_day<B>(buckets: impl Iterator<Item = (NaiveDate, B)>) -> Vec<(NaiveDate, B)> {
+    let mut by_day: std::collections::BTreeMap<NaiveDate, B> = std::collections::BTreeMap::new();
+    for (d, b) in buckets {
+        by_day.insert(d, b);
+    }
+    by_day.into_iter().collect()
 }

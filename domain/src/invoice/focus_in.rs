@@ -2,6 +2,11 @@
 //! Exports, Azure Cost Management and Google Cloud write them) into bill
 //! lines: its AI rows only.
 //!
+//! A file restates its feed (issuer and `BillingAccountId`) for each billing
+//! period (`BillingPeriodStart`) any of its rows names: a correction of an
+//! earlier month arrives in a later period, dated on the day it corrects,
+//! and re-importing a period never touches another's lines.
+//!
 //! Columns read (FOCUS spec, "Columns"): `ChargePeriodStart` (the UTC day),
 //! `BilledCost` and `BillingCurrency` (what was billed), `ServiceCategory`
 //! (`AI and Machine Learning` selects the rows), `ChargeCategory` (`Tax` is
@@ -14,11 +19,11 @@
 //! description: `ServiceName`, `ChargeDescription` and the providers' own
 //! documented columns `x_UsageType` (AWS) and `x_SkuMeterName` (Azure).
 
-use super::bill::{currency_code, parse_amount, BillLine, Imported, SkippedRow, TokenClass};
+use super::bill::{currency_code, parse_amount, BillLine, Imported, SkippedRow, TokenClass, MAX_LINES};
 use crate::ingest::event::FieldError;
 use crate::pricing::model_id::canonical_provider;
 use crate::pricing::money::Nanos;
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
 /// The `ServiceCategory` value of AI rows (FOCUS 1.0+ allowed values).
@@ -110,6 +115,17 @@ pub fn read(text: &[u8]) -> Result<Imported, FieldError> {
         let row = i + 1;
         let rec = rec.map_err(|e| body(format!("row {row}: {e}")))?;
         let get = |name: &str| col(name).and_then(|c| rec.get(c)).unwrap_or("").trim();
+        let provider_name =
+            if get("ServiceProviderName").is_empty() { get("ProviderName") } else { get("ServiceProviderName") };
+        let issuer = if get("InvoiceIssuerName").is_empty() { provider_name } else { get("InvoiceIssuerName") };
+        let feed = format!("focus:{}:{}", issuer.to_lowercase(), get("BillingAccountId"));
+        // Every row's billing period is restated, AI or not, so a period whose AI rows went is cleared.
+        let period =
+            day_of(get("BillingPeriodStart")).or_else(|| day_of(get("ChargePeriodStart"))).and_then(|d| d.with_day(1));
+        if let Some(p) = period {
+            out.periods.insert(p);
+            out.feeds.insert(feed.clone());
+        }
         if get("ServiceCategory") != AI_CATEGORY || get("ChargeCategory").eq_ignore_ascii_case("tax") {
             continue;
         }
@@ -126,10 +142,6 @@ pub fn read(text: &[u8]) -> Result<Imported, FieldError> {
             skip(format!("BillingCurrency {:?} is not an ISO 4217 code", get("BillingCurrency")));
             continue;
         };
-        let provider_name =
-            if get("ServiceProviderName").is_empty() { get("ProviderName") } else { get("ServiceProviderName") };
-        let issuer = if get("InvoiceIssuerName").is_empty() { provider_name } else { get("InvoiceIssuerName") };
-        let feed = format!("focus:{}", issuer.to_lowercase());
         let mut description: Vec<&str> = describing.iter().filter_map(|&c| rec.get(c)).map(str::trim).collect();
         description.retain(|d| !d.is_empty());
         let description = description.join(" | ");
@@ -144,8 +156,11 @@ pub fn read(text: &[u8]) -> Result<Imported, FieldError> {
             account: Some(get("SubAccountId").to_string()).filter(|a| !a.is_empty()),
             tokens: tokens_of(get("ConsumedQuantity"), get("ConsumedUnit")),
             description,
+            period,
         };
-        out.days.insert(day);
+        if out.lines.len() == MAX_LINES {
+            return Err(body(format!("a file may hold at most {MAX_LINES} AI rows; split it by billing period")));
+        }
         out.feeds.insert(feed.clone());
         out.lines.push((feed, line));
     }

@@ -155,3 +155,21 @@ pub fn match_line(source: BillSource, line: &BillLine, rules: &[MappingRule], ca
         rule: rule.map(|r| r.id),
     }
 }
+
+/// The fields a line is matched by.
+type LineShape = (BillSource, String, Option<String>, String, Option<TokenClass>);
+
+/// Matches lines, once per distinct shape (source, description, model,
+/// provider and class): a catalog scan per line would make a big bill slow.
+#[derive(Default)]
+pub struct Matcher {
+    seen: std::collections::HashMap<LineShape, Matched>,
+}
+
+impl Matcher {
+    /// [`match_line`], remembered.
+    pub fn get(&mut self, source: BillSource, line: &BillLine, rules: &[MappingRule], catalog: &Catalog) -> Matched {
+        let key = (source, line.description.clone(), line.model.clone(), line.provider.clone(), line.token_class);
+        self.seen.entry(key).or_insert_with(|| match_line(source, line, rules, catalog)).clone()
+    }
+}

@@ -14,7 +14,9 @@
 //! A file holds one page or a JSON array of pages (the pages a poll fetched,
 //! saved in order).
 
-use super::bill::{api_pages, currency_code, parse_amount, ApiPage, BillLine, Imported, SkippedRow, TokenClass};
+use super::bill::{
+    api_pages, currency_code, last_per_day, parse_amount, ApiPage, BillLine, Imported, SkippedRow, TokenClass,
+};
 use crate::ingest::event::FieldError;
 use crate::pricing::money::Nanos;
 use chrono::DateTime;
@@ -67,17 +69,24 @@ pub fn split_line_item(item: &str) -> (Option<String>, Option<TokenClass>) {
     }
 }
 
-/// Turns pages into bill lines; every bucket's day is covered, empty or not.
+/// Turns pages into bill lines; every bucket's day is covered, empty or not,
+/// and a day two buckets share (overlapping saved polls) counts once, as the
+/// later one says.
 pub fn read_pages(pages: &[Page]) -> Imported {
     let mut out = Imported::default();
     out.feeds.insert(FEED.into());
+    let mut dated = Vec::new();
+    for (i, bucket) in pages.iter().flat_map(|p| &p.data).enumerate() {
+        match DateTime::from_timestamp(bucket.start_time, 0) {
+            Some(d) => dated.push((d.date_naive(), bucket)),
+            None => out.skipped.push(SkippedRow {
+                row: i + 1,
+                reason: format!("bucket {}: start_time {} is out of range", i + 1, bucket.start_time),
+            }),
+        }
+    }
     let mut row = 0;
-    for bucket in pages.iter().flat_map(|p| &p.data) {
-        let Some(day) = DateTime::from_timestamp(bucket.start_time, 0).map(|d| d.date_naive()) else {
-            out.skipped
-                .push(SkippedRow { row: row + 1, reason: format!("start_time {} is out of range", bucket.start_time) });
-            continue;
-        };
+    for (day, bucket) in last_per_day(dated.into_iter()) {
         out.days.insert(day);
         for r in &bucket.results {
             row += 1;
@@ -108,6 +117,7 @@ pub fn read_pages(pages: &[Page]) -> Imported {
                 account: r.project_id.clone(),
                 description: item,
                 tokens: None,
+                period: None,
             };
             out.lines.push((FEED.into(), line));
         }

@@ -15,7 +15,7 @@
 //!   list rate for their class on their day, beside what was billed for them.
 
 use super::bill::{BillLine, BillSource, TokenClass};
-use super::matching::{match_line, model_key, MappingRule, Matched};
+use super::matching::{model_key, MappingRule};
 use crate::attribution::report::Totals;
 use crate::ingest::event::FieldError;
 use crate::pricing::money::Nanos;
@@ -172,7 +172,7 @@ pub fn ledger(
     catalog: &Catalog,
 ) -> Ledger {
     let mut out = Ledger::default();
-    let mut matched: HashMap<(BillSource, String, Option<String>, String), Matched> = HashMap::new();
+    let mut matcher = super::matching::Matcher::default();
     // (provider, day) → the currency its USD lines make it meet recorded spend in.
     let mut covered: HashMap<(String, NaiveDate), bool> = HashMap::new();
     let key_of = |provider: &str, currency: &str, model: Option<String>, day: NaiveDate| GroupKey {
@@ -183,10 +183,7 @@ pub fn ledger(
     };
     for b in bills.iter().filter(|b| b.line.day >= q.from && b.line.day < q.to) {
         let l = &b.line;
-        let m = matched
-            .entry((b.source, l.description.clone(), l.model.clone(), l.provider.clone()))
-            .or_insert_with(|| match_line(b.source, l, rules, catalog))
-            .clone();
+        let m = matcher.get(b.source, l, rules, catalog);
         *covered.entry((m.provider.clone(), l.day)).or_default() |= l.currency == "USD";
         let g = out.groups.entry(key_of(&m.provider, &l.currency, m.model.clone(), l.day)).or_default();
         let t = out.totals.entry(l.currency.clone()).or_default();
@@ -195,7 +192,7 @@ pub fn ledger(
             if m.model.is_none() || !m.known {
                 s.unmatched += l.billed;
             }
-            if let (Some(model), Some(class), Some(tokens)) = (&m.model, l.token_class.or(m.token_class), l.tokens) {
+            if let (Some(model), Some(class), Some(tokens)) = (&m.model, m.token_class, l.tokens) {
                 if let Some(list) = at_list(catalog, &m.provider, model, l.day, class, tokens) {
                     s.drift_billed += l.billed;
                     s.drift_at_list += list;

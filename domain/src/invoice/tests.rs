@@ -63,7 +63,12 @@ fn anthropic_amounts_are_cents() {
 fn focus_keeps_ai_usage_rows_and_says_why_it_skips() {
     let got = read(BillSource::Focus, include_bytes!("../../tests/fixtures/bills/focus_aws_1_2.csv")).unwrap();
     assert_eq!(got.lines.len(), 3, "compute and tax rows are left out");
-    assert_eq!(got.feeds.iter().collect::<Vec<_>>(), vec!["focus:aws"]);
+    assert_eq!(
+        got.feeds.iter().collect::<Vec<_>>(),
+        vec!["focus:aws:111122223333"],
+        "the issuer and the billing account"
+    );
+    assert_eq!(got.periods.iter().copied().collect::<Vec<_>>(), vec![day(1)], "the billing period, named by every row");
     let (input, output) = (&got.lines[0].1, &got.lines[1].1);
     assert_eq!(
         (input.provider.as_str(), input.tokens, input.token_class),
@@ -82,7 +87,12 @@ fn focus_1_3_reads_service_provider_and_utc_days() {
     let l = &got.lines[0].1;
     assert_eq!(l.day, NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(), "00:00 at +01:00 is 23:00 UTC the day before");
     assert_eq!((l.provider.as_str(), l.currency.as_str(), l.tokens), ("azure", "EUR", Some(10_000)));
-    assert_eq!(got.lines[0].0, "focus:microsoft");
+    assert_eq!(got.lines[0].0, "focus:microsoft:");
+    assert_eq!(
+        got.periods.iter().copied().collect::<Vec<_>>(),
+        vec![NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()],
+        "without BillingPeriodStart, the charge's month"
+    );
     let m = matching::match_line(BillSource::Focus, l, &[], &catalog());
     assert_eq!((m.model.as_deref(), m.token_class), (Some("gpt-4o-mini"), Some(TokenClass::Input)));
 }
@@ -138,6 +148,7 @@ fn bill(provider: &str, model: &str, class: TokenClass, amount: &str, d: u32) ->
             account: None,
             description: format!("{model}, {}", class.as_str()),
             tokens: None,
+            period: None,
         },
     }
 }
@@ -246,4 +257,42 @@ fn a_class_billed_above_the_typical_ratio_is_under_reported_and_unpriced_calls_a
     let s = r.groups.iter().find(|g| g.model.as_deref() == Some("claude-sonnet-4-5")).unwrap();
     let shares: Vec<(&str, Nanos)> = s.classes.iter().map(|c| (c.class.as_str(), c.attributed)).collect();
     assert_eq!(shares, vec![("cache_write", usd("3.75")), ("input", usd("3.00")), ("output", usd("15.00"))]);
+}
+
+#[test]
+fn overlapping_saved_polls_count_a_day_once_as_the_later_says() {
+    let page = |value: &str| {
+        format!(
+            r#"{{"object": "page", "has_more": false, "next_page": null, "data": [{{"object": "bucket", "start_time": 1793491200,
+            "end_time": 1793577600, "results": [{{"object": "organization.costs.result", "amount": {{"value": {value}, "currency": "usd"}},
+            "line_item": "gpt-4o, input", "project_id": null}}]}}]}}"#
+        )
+    };
+    let file = format!("[{}, {}]", page("1.0"), page("1.5"));
+    let got = read(BillSource::OpenAi, file.as_bytes()).unwrap();
+    assert_eq!(got.lines.len(), 1, "the 1st appears in both polls");
+    assert_eq!(got.lines[0].1.billed, usd("1.5"));
+}
+
+#[test]
+fn a_correction_in_a_later_period_keeps_its_day_and_its_own_period() {
+    let csv = "BilledCost,BillingCurrency,ChargePeriodStart,ChargeCategory,ChargeClass,ChargeDescription,ProviderName,ServiceCategory,ServiceName,BillingAccountId,BillingPeriodStart\n\
+               -5,USD,2026-11-15T00:00:00Z,Usage,Correction,Claude Sonnet 4.5 input tokens,AWS,AI and Machine Learning,Amazon Bedrock,1,2026-12-01T00:00:00Z\n\
+               7,USD,2026-12-02T00:00:00Z,Usage,,EC2,AWS,Compute,Amazon EC2,1,2026-12-01T00:00:00Z\n";
+    let got = read(BillSource::Focus, csv.as_bytes()).unwrap();
+    assert_eq!(got.lines.len(), 1);
+    assert_eq!((got.lines[0].1.day, got.lines[0].1.billed), (day(15), Nanos(-5_000_000_000)));
+    assert_eq!(got.lines[0].1.period, Some(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()));
+    assert_eq!(got.periods.len(), 1, "December is restated; November's own lines are not touched");
+}
+
+#[test]
+fn sharing_a_large_gap_by_large_spend_does_not_overflow() {
+    // $300,000 shared by two groups of $300,000 each, in nano-dollars: the product passes Decimal's range.
+    let gap = 300_000_000_000_000i64;
+    let shares = crate::attribution::focus::apportion(
+        gap,
+        &[rust_decimal::Decimal::from(gap), rust_decimal::Decimal::from(gap)],
+    );
+    assert_eq!(shares, vec![gap / 2, gap / 2]);
 }

@@ -36,13 +36,16 @@ pub struct BillImportRecord {
 #[async_trait]
 pub trait BillStore: Send + Sync {
     /// In one transaction: deletes the lines of every feed in `feeds` on
-    /// every day in `days`, inserts `lines` (each with its feed), and records
-    /// `run`. Re-importing a period therefore restates it and never doubles
-    /// it. Returns the run's id.
+    /// every day in `days` and in every billing period in `periods`, inserts
+    /// `lines` (each with its feed), and records `run`. Re-importing a period
+    /// therefore restates it and never doubles it, even when two processes
+    /// import the same feed at once (on Postgres each feed's lock is taken
+    /// first, in order; SQLite has one writer). Returns the run's id.
     async fn replace_bill_lines(
         &self,
         feeds: &[String],
         days: &[NaiveDate],
+        periods: &[NaiveDate],
         lines: &[(String, BillLine)],
         run: &NewBillImport,
     ) -> Result<i64, StoreError>;

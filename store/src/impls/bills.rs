@@ -38,6 +38,7 @@ macro_rules! impl_bills_store {
                 &self,
                 feeds: &[String],
                 days: &[chrono::NaiveDate],
+                periods: &[chrono::NaiveDate],
                 lines: &[(String, domain::invoice::BillLine)],
                 run: &$crate::NewBillImport,
             ) -> Result<i64, $crate::StoreError> {
@@ -48,23 +49,34 @@ macro_rules! impl_bills_store {
                 } else {
                     self.writer.begin().await?
                 };
+                // Postgres: one import of a feed at a time across processes, its
+                // delete and insert seen whole by the next (feeds locked in order).
+                let mut sorted: Vec<&String> = feeds.iter().collect();
+                sorted.sort();
+                if $dialect == $crate::sql::Dialect::Postgres {
+                    for feed in &sorted {
+                        sqlx::query("select pg_advisory_xact_lock(hashtext($1))").bind(format!("bill_feed:{feed}")).execute(&mut *tx).await?;
+                    }
+                }
                 let id = self.insert_bill_import(&mut tx, run).await?;
-                for feed in feeds {
-                    for chunk in days.chunks(500) {
-                        let mut qb = sqlx::QueryBuilder::<$db>::new("delete from bill_lines where feed = ");
-                        qb.push_bind(feed.clone()).push(" and day_us in (");
-                        let mut sep = qb.separated(", ");
-                        for d in chunk {
-                            sep.push_bind(day_us(*d));
+                for feed in sorted {
+                    for (column, list) in [("day_us", days), ("period_us", periods)] {
+                        for chunk in list.chunks(500) {
+                            let mut qb = sqlx::QueryBuilder::<$db>::new("delete from bill_lines where feed = ");
+                            qb.push_bind(feed.clone()).push(format!(" and {column} in ("));
+                            let mut sep = qb.separated(", ");
+                            for d in chunk {
+                                sep.push_bind(day_us(*d));
+                            }
+                            qb.push(")");
+                            qb.build().execute(&mut *tx).await?;
                         }
-                        qb.push(")");
-                        qb.build().execute(&mut *tx).await?;
                     }
                 }
                 for chunk in lines.chunks(500) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "insert into bill_lines (feed, source, day_us, provider, billed_nanos, currency, model, token_class, \
-                         service_tier, account, description, tokens, import_id) ",
+                         service_tier, account, description, tokens, period_us, import_id) ",
                     );
                     qb.push_values(chunk, |mut b, (feed, l)| {
                         b.push_bind(feed.clone())
@@ -79,6 +91,7 @@ macro_rules! impl_bills_store {
                             .push_bind(l.account.clone())
                             .push_bind(l.description.clone())
                             .push_bind(l.tokens)
+                            .push_bind(l.period.map(day_us))
                             .push_bind(id);
                     });
                     qb.build().execute(&mut *tx).await?;
@@ -167,6 +180,7 @@ macro_rules! impl_bills_store {
                                 account,
                                 description,
                                 tokens,
+                                period: None,
                             },
                         })
                     })

@@ -35,7 +35,8 @@ async fn import(s: &Arc<dyn Store>, source: BillSource, text: &[u8]) -> i64 {
     let got = invoice::read(source, text).unwrap();
     let feeds: Vec<String> = got.feeds.iter().cloned().collect();
     let days: Vec<NaiveDate> = got.days.iter().copied().collect();
-    s.replace_bill_lines(&feeds, &days, &got.lines, &run(source, got.lines.len())).await.unwrap()
+    let periods: Vec<NaiveDate> = got.periods.iter().copied().collect();
+    s.replace_bill_lines(&feeds, &days, &periods, &got.lines, &run(source, got.lines.len())).await.unwrap()
 }
 
 async fn billed(s: &Arc<dyn Store>) -> (i64, usize) {
@@ -47,9 +48,27 @@ const OPENAI: &[u8] = include_bytes!("../../../domain/tests/fixtures/bills/opena
 const ANTHROPIC: &[u8] = include_bytes!("../../../domain/tests/fixtures/bills/anthropic_cost_report.json");
 
 pub async fn bills_restate_a_feeds_days_and_never_double(s: Arc<dyn Store>) {
+    // Two processes importing a feed nobody imported before, at once (two connector polls at start-up):
+    // each transaction's delete finds nothing, so only the feed's lock keeps both sets from landing.
+    let racers: Vec<_> = (0..8)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { import(&s, BillSource::Anthropic, ANTHROPIC).await })
+        })
+        .collect();
+    for r in racers {
+        r.await.unwrap();
+    }
+    assert_eq!(billed(&s).await, (usd("7.6495").0, 5), "one set of lines, not eight");
+    let feed = invoice::anthropic_cost::FEED.to_string();
+    let days: Vec<NaiveDate> = (1..=30).map(day).collect();
+    s.replace_bill_lines(std::slice::from_ref(&feed), &days, &[], &[], &run(BillSource::Anthropic, 0)).await.unwrap();
+    assert_eq!(billed(&s).await, (0, 0), "a poll that finds nothing clears the days it covers");
     import(&s, BillSource::OpenAi, OPENAI).await;
     assert_eq!(billed(&s).await, (usd("8.506845679").0, 6));
-    import(&s, BillSource::OpenAi, OPENAI).await;
+    // Two processes importing the same feed at once (two connector polls): still never doubled.
+    let (a, b) = tokio::join!(import(&s, BillSource::OpenAi, OPENAI), import(&s, BillSource::OpenAi, OPENAI));
+    assert_ne!(a, b);
     assert_eq!(billed(&s).await, (usd("8.506845679").0, 6), "importing twice restates, never doubles");
     import(&s, BillSource::Anthropic, ANTHROPIC).await;
     assert_eq!(billed(&s).await.0, usd("8.506845679").0 + usd("7.6495").0);
@@ -65,15 +84,22 @@ pub async fn bills_restate_a_feeds_days_and_never_double(s: Arc<dyn Store>) {
         account: None,
         description: "gpt-4o-2024-08-06, input".into(),
         tokens: None,
+        period: None,
     };
     let feed = invoice::openai_costs::FEED.to_string();
-    s.replace_bill_lines(std::slice::from_ref(&feed), &[day(1)], &[(feed.clone(), line)], &run(BillSource::OpenAi, 1))
-        .await
-        .unwrap();
+    s.replace_bill_lines(
+        std::slice::from_ref(&feed),
+        &[day(1)],
+        &[],
+        &[(feed.clone(), line)],
+        &run(BillSource::OpenAi, 1),
+    )
+    .await
+    .unwrap();
     assert_eq!(billed(&s).await.0, usd("1.00").0 + usd("3.00").0 + usd("7.6495").0);
     assert_eq!(s.bill_parts(day(2), day(3)).await.unwrap().len(), 0, "to is exclusive and the 2nd is empty");
     let runs = s.bill_imports(10).await.unwrap();
-    assert_eq!(runs.len(), 4);
+    assert_eq!(runs.len(), 10);
     assert_eq!(runs[0].run.lines, 1, "newest first");
     let failed =
         NewBillImport { ok: false, lines: 0, detail: "{\"error\":\"401\"}".into(), ..run(BillSource::Anthropic, 0) };
@@ -98,6 +124,31 @@ pub async fn bills_restate_a_feeds_days_and_never_double(s: Arc<dyn Store>) {
     assert_eq!(rules[1].source, None);
     assert!(s.delete_bill_rule(a).await.unwrap());
     assert!(!s.delete_bill_rule(a).await.unwrap());
+}
+
+const AWS: &[u8] = include_bytes!("../../../domain/tests/fixtures/bills/focus_aws_1_2.csv");
+
+pub async fn focus_files_restate_their_billing_period(s: Arc<dyn Store>) {
+    import(&s, BillSource::Focus, AWS).await;
+    let november = |s: &Arc<dyn Store>| {
+        let s = s.clone();
+        async move { s.bill_parts(day(1), day(30)).await.unwrap().iter().map(|p| p.line.billed.0).sum::<i64>() }
+    };
+    assert_eq!(november(&s).await, usd("2.58").0, "0.33 + 1.5 + 0.75");
+    // December's file corrects November 15th by -$0.50: November's own lines stay.
+    let december = "BilledCost,BillingCurrency,ChargePeriodStart,ChargeCategory,ChargeClass,ChargeDescription,InvoiceIssuerName,ProviderName,ServiceCategory,ServiceName,BillingAccountId,BillingPeriodStart\n\
+        -0.5,USD,2026-11-15T00:00:00Z,Usage,Correction,Claude Sonnet 4.5 input tokens,AWS,AWS,AI and Machine Learning,Amazon Bedrock,111122223333,2026-12-01T00:00:00Z\n";
+    import(&s, BillSource::Focus, december.as_bytes()).await;
+    assert_eq!(november(&s).await, usd("2.08").0);
+    import(&s, BillSource::Focus, december.as_bytes()).await;
+    assert_eq!(november(&s).await, usd("2.08").0, "re-importing December restates December only");
+    import(&s, BillSource::Focus, AWS).await;
+    assert_eq!(november(&s).await, usd("2.08").0, "re-importing November keeps December's correction");
+    // Another payer account's file, same issuer, same period: nothing of the first is touched.
+    let other =
+        String::from_utf8(AWS.to_vec()).unwrap().replace(",111122223333,2026-11-01", ",999988887777,2026-11-01");
+    import(&s, BillSource::Focus, other.as_bytes()).await;
+    assert_eq!(november(&s).await, usd("2.08").0 + usd("2.58").0);
 }
 
 pub async fn reconcile_sets_bills_against_stored_calls_exactly(s: Arc<dyn Store>) {

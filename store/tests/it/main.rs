@@ -76,5 +76,6 @@ conformance!(
     hot_queries_use_indexes,
     the_plan_check_sees_a_full_scan,
     bills_restate_a_feeds_days_and_never_double,
+    focus_files_restate_their_billing_period,
     reconcile_sets_bills_against_stored_calls_exactly,
 );
