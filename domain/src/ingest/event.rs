@@ -343,7 +343,26 @@ fn cost(o: &Map<String, Value>) -> Result<Option<Nanos>, FieldError> {
     if d > Decimal::from(MAX_COST_USD) {
         return Err(FieldError::new("cost", format!("must be at most {MAX_COST_USD} USD for one call (got {raw:?})")));
     }
+    cost_currency(o)?;
     Nanos::from_usd(d).map(Some).map_err(|_| FieldError::new("cost", format!("is out of range (got {raw:?})")))
+}
+
+/// A caller's `cost_currency`: absent or `USD` (any case). Another currency
+/// is refused, never taken as USD (LiteLLM #35829 books euros as dollars);
+/// costs are recorded in USD until conversion by dated rates exists.
+fn cost_currency(o: &Map<String, Value>) -> Result<(), FieldError> {
+    let Some(raw) = optional_str(o, "cost_currency")? else { return Ok(()) };
+    let code = raw.trim().to_ascii_uppercase();
+    if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(FieldError::new("cost_currency", format!("must be an ISO 4217 code such as USD (got {raw:?})")));
+    }
+    if code != "USD" {
+        return Err(FieldError::new(
+            "cost_currency",
+            format!("costs in {code} are not converted: send the cost in USD, or leave it out for the catalog's price"),
+        ));
+    }
+    Ok(())
 }
 
 fn tags(o: &Map<String, Value>) -> Result<TagSet, FieldError> {

@@ -80,3 +80,18 @@ fn one_bad_event_does_not_spoil_the_rest() {
     assert!(items[0].is_ok());
     assert!(items[1].is_err());
 }
+
+#[test]
+fn a_cost_in_another_currency_is_refused_never_taken_as_usd() {
+    let with = |currency: serde_json::Value| {
+        serde_json::json!({"id": "c1", "timestamp": "2026-11-28T09:30:00Z", "model": "gpt-4o", "input_tokens": 10,
+            "output_tokens": 1, "cost": "10.00", "cost_currency": currency})
+    };
+    let e = parse_event(&with(serde_json::json!("EUR"))).unwrap_err();
+    assert_eq!(e.field, "cost_currency");
+    assert!(e.reason.starts_with("costs in EUR are not converted"), "{}", e.reason);
+    assert_eq!(parse_event(&with(serde_json::json!("dollars"))).unwrap_err().field, "cost_currency");
+    assert_eq!(parse_event(&with(serde_json::json!(840))).unwrap_err().field, "cost_currency");
+    let ok = parse_event(&with(serde_json::json!("usd"))).unwrap();
+    assert_eq!(ok.cost, Some(crate::Nanos(10_000_000_000)));
+}
