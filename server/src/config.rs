@@ -124,13 +124,7 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// A variable that is set but unusable.
-#[derive(Debug, thiserror::Error)]
-#[error("{var}: {reason}")]
-pub struct ConfigError {
-    pub var: &'static str,
-    pub reason: String,
-}
+pub use crate::config_error::ConfigError;
 
 impl Config {
     /// Reads the process environment.
@@ -229,8 +223,7 @@ impl Config {
                 }
             },
             otlp_mapping: otlp_mapping(get("BURSAR_OTLP_TAGS"), get("BURSAR_OTLP_TASK_ATTRIBUTE"))?,
-            bills: crate::config_bills::read(&get, &webhook_policy)
-                .map_err(|r| ConfigError { var: r.var, reason: r.reason })?,
+            bills: crate::config_bills::read(&get, &webhook_policy)?,
             webhook_policy,
         })
     }

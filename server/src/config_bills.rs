@@ -11,6 +11,7 @@
 //! A base URL must be `https://` and pass the outbound policy
 //! (`BURSAR_WEBHOOK_ALLOWED_HOSTS` for an internal proxy).
 
+use crate::config_error::ConfigError;
 use domain::budgets::webhook_target::Policy;
 use domain::invoice::BillSource;
 use std::time::Duration;
@@ -55,15 +56,8 @@ pub struct BillConnectors {
     pub lookback_days: u32,
 }
 
-/// A setting's variable and why its value is refused.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Refused {
-    pub var: &'static str,
-    pub reason: String,
-}
-
 /// Reads the connectors' variables through `get`; errors name the variable.
-pub fn read(get: &dyn Fn(&str) -> Option<String>, policy: &Policy) -> Result<BillConnectors, Refused> {
+pub fn read(get: &dyn Fn(&str) -> Option<String>, policy: &Policy) -> Result<BillConnectors, ConfigError> {
     let mut connectors = Vec::new();
     let sources = [
         (BillSource::OpenAi, "BURSAR_OPENAI_ADMIN_KEY", "BURSAR_OPENAI_BASE_URL", "https://api.openai.com"),
@@ -74,17 +68,17 @@ pub fn read(get: &dyn Fn(&str) -> Option<String>, policy: &Policy) -> Result<Bil
         let base = get(url_var).map(|u| u.trim().trim_end_matches('/').to_string()).filter(|u| !u.is_empty());
         let base_url = base.unwrap_or_else(|| default.to_string());
         if !base_url.starts_with("https://") {
-            return Err(Refused { var: url_var, reason: format!("must be an https:// URL (got {base_url:?})") });
+            return Err(ConfigError { var: url_var, reason: format!("must be an https:// URL (got {base_url:?})") });
         }
-        policy.check(&base_url).map_err(|reason| Refused { var: url_var, reason })?;
+        policy.check(&base_url).map_err(|reason| ConfigError { var: url_var, reason })?;
         connectors.push(BillConnector { source, base_url, key: AdminKey(key) });
     }
-    let num = |var: &'static str, default: u64, max: u64| -> Result<u64, Refused> {
+    let num = |var: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
         match get(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
             None => Ok(default),
             Some(v) => match v.parse::<u64>() {
                 Ok(n) if (1..=max).contains(&n) => Ok(n),
-                _ => Err(Refused { var, reason: format!("must be a whole number from 1 to {max} (got {v:?})") }),
+                _ => Err(ConfigError { var, reason: format!("must be a whole number from 1 to {max} (got {v:?})") }),
             },
         }
     };

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod config_bills;
+pub mod config_error;
 pub mod http;
 pub mod jobs;
 pub mod keys;

@@ -5,10 +5,9 @@ use crate::{new_id, SigError, Signals};
 use chrono::{DateTime, Duration, Utc};
 use domain::signals::signal::Signal;
 use domain::signals::signal_rule::{evaluate, Condition, RuleSpec};
-use store::{save_audited, Change, NewAlert, SignalRuleRecord, StoreError};
+use store::{save_audited, Change, SignalRuleRecord, StoreError};
 
-/// Days back a rule is judged (from the later of this and the day before it was made).
-pub const LOOKBACK_DAYS: i64 = 35;
+pub use domain::signals::signal_rule::LOOKBACK_DAYS;
 
 /// Whether a condition reads per-task sums.
 fn needs_tasks(c: &Condition) -> bool {
@@ -119,24 +118,7 @@ impl Signals {
                 let start = first.max(r.created.date_naive() - Duration::days(1));
                 for day in domain::signals::signal::dates(start, today) {
                     for f in evaluate(&r.spec, &daily, day) {
-                        let at = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-                        let alert = NewAlert {
-                            budget_id: r.id.clone(),
-                            budget_name: r.spec.name.clone(),
-                            split_value: f.value.clone(),
-                            window: domain::budgets::window::Window {
-                                start: at(f.from),
-                                end: at(f.to + Duration::days(1)),
-                            },
-                            kind: r.spec.condition.kind(),
-                            threshold: 0,
-                            spent: f.spend,
-                            limit: domain::Nanos::ZERO,
-                            forecast: None,
-                            webhook: r.spec.webhook.clone(),
-                            fired: now,
-                            message: Some(f.message.clone()),
-                        };
+                        let alert = r.alert(&f, domain::Nanos::ZERO, now);
                         if self.budget_store.fire_alert(&alert).await?.is_some() {
                             fired += 1;
                         }

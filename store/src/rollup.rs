@@ -101,6 +101,11 @@ pub fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
+/// A UTC day's midnight in microseconds since 1970 (how bills store days).
+pub fn day_micros(d: chrono::NaiveDate) -> i64 {
+    micros(d.and_time(chrono::NaiveTime::MIN).and_utc())
+}
+
 /// The instant `us` microseconds after the epoch.
 pub fn from_micros(us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us).unwrap_or_default()

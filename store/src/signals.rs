@@ -15,6 +15,33 @@ pub struct SignalRuleRecord {
     pub updated: DateTime<Utc>,
 }
 
+impl SignalRuleRecord {
+    /// The alert this rule records when it fires: its window the firing's
+    /// days (UTC), its spend the firing's, its limit `limit`.
+    pub fn alert(
+        &self,
+        f: &domain::signals::signal_rule::Firing,
+        limit: domain::Nanos,
+        now: DateTime<Utc>,
+    ) -> crate::NewAlert {
+        let at = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
+        crate::NewAlert {
+            budget_id: self.id.clone(),
+            budget_name: self.spec.name.clone(),
+            split_value: f.value.clone(),
+            window: domain::budgets::window::Window { start: at(f.from), end: at(f.to + chrono::Duration::days(1)) },
+            kind: self.spec.condition.kind(),
+            threshold: 0,
+            spent: f.spend,
+            limit,
+            forecast: None,
+            webhook: self.spec.webhook.clone(),
+            fired: now,
+            message: Some(f.message.clone()),
+        }
+    }
+}
+
 /// A saved cost-model scenario.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioRecord {

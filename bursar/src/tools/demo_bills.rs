@@ -13,6 +13,7 @@
 //!   bills at its fine-tuned rates ($0.80 and $3.20 per 1M tokens).
 
 use chrono::{Datelike, Duration, NaiveDate};
+use domain::attribution::shares::{class_shares, ClassShare};
 use domain::invoice::{AttributedPart, BillSource, TokenClass};
 use domain::pricing::money::usd_string;
 use domain::{Catalog, Nanos};
@@ -26,34 +27,11 @@ const GOOGLE_RATE: Decimal = Decimal::from_parts(93, 0, 0, false, 2);
 /// Anthropic bills this many times the Sonnet cache writes the calls report.
 const SONNET_WRITES: Decimal = Decimal::from_parts(25, 0, 0, false, 1);
 
-/// A day and model's recorded cost shared among its token classes.
-fn classes(p: &AttributedPart, catalog: &Catalog) -> Vec<(TokenClass, i64, Nanos)> {
-    let u = &p.totals;
-    let used: Vec<(TokenClass, i64)> = [
-        (TokenClass::Input, u.input_tokens - u.cache_read_tokens - u.cache_write_tokens),
-        (TokenClass::CacheRead, u.cache_read_tokens),
-        (TokenClass::CacheWrite, u.cache_write_tokens),
-        (TokenClass::Output, u.output_tokens),
-    ]
-    .into_iter()
-    .filter(|(_, n)| *n > 0)
-    .collect();
+/// A day and model's recorded cost shared among its token classes, as reconcile shares it.
+fn classes(p: &AttributedPart, catalog: &Catalog) -> Vec<ClassShare> {
     let at = p.day.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();
-    let rates = catalog.version_for(Some(&p.provider), &p.model, at).map(|v| v.rates.clone());
-    let weights: Vec<Decimal> = used
-        .iter()
-        .map(|(c, n)| {
-            let r = rates.as_ref().map_or(Decimal::ONE, |r| match c {
-                TokenClass::Input => r.input,
-                TokenClass::CacheRead => r.cache_read,
-                TokenClass::CacheWrite => r.cache_write,
-                TokenClass::Output => r.output,
-            });
-            Decimal::from(*n) * r
-        })
-        .collect();
-    let shares = domain::attribution::focus::apportion(u.cost.0, &weights);
-    used.into_iter().zip(shares).map(|((c, n), s)| (c, n, Nanos(s))).collect()
+    let rates = catalog.version_for(Some(&p.provider), &p.model, at).map(|v| &v.rates);
+    class_shares(&p.totals.usage(), rates, p.totals.cost)
 }
 
 fn nanos(d: Decimal) -> Nanos {
@@ -77,7 +55,7 @@ fn openai_pages(parts: &[AttributedPart], catalog: &Catalog, days: &[NaiveDate])
                 results.push(item(&p.model, "output", per(p.totals.output_tokens, "3.20"), Some("proj_growth")));
                 continue;
             }
-            for (class, _, share) in classes(p, catalog) {
+            for ClassShare { class, share, .. } in classes(p, catalog) {
                 let word = match class {
                     TokenClass::CacheRead => "cached input",
                     TokenClass::Output => "output",
@@ -92,16 +70,7 @@ fn openai_pages(parts: &[AttributedPart], catalog: &Catalog, days: &[NaiveDate])
         let start = d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp();
         buckets.push(json!({"object": "bucket", "start_time": start, "end_time": start + 86_400, "results": results}));
     }
-    let chunks: Vec<Vec<Value>> = buckets.chunks(7).map(<[Value]>::to_vec).collect();
-    let pages: Vec<Value> = chunks
-        .iter()
-        .enumerate()
-        .map(|(i, data)| {
-            let more = i + 1 < chunks.len();
-            json!({"object": "page", "data": data, "has_more": more, "next_page": more.then(|| format!("page_demo_{}", i + 1))})
-        })
-        .collect();
-    serde_json::to_vec_pretty(&pages).unwrap_or_default()
+    paged(buckets, Some("page"))
 }
 
 /// Anthropic's cost report: amounts in cents, grouped by description.
@@ -111,7 +80,7 @@ fn anthropic_report(parts: &[AttributedPart], catalog: &Catalog, days: &[NaiveDa
     for d in days {
         let mut results = Vec::new();
         for p in parts.iter().filter(|p| p.provider == "anthropic" && p.day == *d) {
-            for (class, _, share) in classes(p, catalog) {
+            for ClassShare { class, share, .. } in classes(p, catalog) {
                 let (token_type, word) = match class {
                     TokenClass::Input => ("uncached_input_tokens", "Input Tokens"),
                     TokenClass::CacheRead => ("cache_read_input_tokens", "Cache Read"),
@@ -130,13 +99,24 @@ fn anthropic_report(parts: &[AttributedPart], catalog: &Catalog, days: &[NaiveDa
         }
         buckets.push(json!({"starting_at": format!("{d}T00:00:00Z"), "ending_at": format!("{}T00:00:00Z", *d + Duration::days(1)), "results": results}));
     }
-    let chunks: Vec<Vec<Value>> = buckets.chunks(7).map(<[Value]>::to_vec).collect();
+    paged(buckets, None)
+}
+
+/// Saved API pages of seven daily buckets each (the APIs' default `limit`),
+/// chained by `next_page`; `object` is OpenAI's page marker.
+fn paged(buckets: Vec<Value>, object: Option<&str>) -> Vec<u8> {
+    let chunks: Vec<&[Value]> = buckets.chunks(7).collect();
     let pages: Vec<Value> = chunks
         .iter()
         .enumerate()
         .map(|(i, data)| {
             let more = i + 1 < chunks.len();
-            json!({"data": data, "has_more": more, "next_page": more.then(|| format!("page_demo_{}", i + 1))})
+            let mut page =
+                json!({"data": data, "has_more": more, "next_page": more.then(|| format!("page_demo_{}", i + 1))});
+            if let Some(o) = object {
+                page["object"] = json!(o);
+            }
+            page
         })
         .collect();
     serde_json::to_vec_pretty(&pages).unwrap_or_default()
@@ -178,7 +158,7 @@ fn google_focus(parts: &[AttributedPart], catalog: &Catalog) -> anyhow::Result<V
         "SubAccountId",
     ])?;
     for p in parts.iter().filter(|p| p.provider == "google") {
-        for (class, tokens, share) in classes(p, catalog) {
+        for ClassShare { class, tokens, share, .. } in classes(p, catalog) {
             let word = match class {
                 TokenClass::CacheRead => "cached input tokens",
                 TokenClass::Output => "output tokens",

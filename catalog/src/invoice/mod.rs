@@ -216,18 +216,37 @@ impl Invoices {
     /// with the findings that explain the gap (read by provider and model
     /// over the whole range, whatever `q` groups by).
     pub async fn reconcile(&self, q: &ReconcileQuery) -> Result<Reconciliation, CatalogError> {
+        let mut views = self.reconcile_views(q.from, q.to, &[(q.by_model, q.by_day)]).await?;
+        Ok(views.remove(0))
+    }
+
+    /// The days `[from, to)` reconciled once per shape `(by_model, by_day)`,
+    /// from one read of the bills and the recorded spend, with the findings
+    /// worked out once.
+    pub async fn reconcile_views(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        shapes: &[(bool, bool)],
+    ) -> Result<Vec<Reconciliation>, CatalogError> {
         let catalog = self.gov.catalog();
         let rules = self.bills.bill_rules().await?;
-        let bills = self.bills.bill_parts(q.from, q.to).await?;
-        let spent = self.events.spend_by_model_day(q.from, q.to).await?;
-        let ledger = invoice::reconcile::ledger(q, &bills, &spent, &rules, &catalog);
-        let by_model = ReconcileQuery { by_model: true, by_day: false, ..q.clone() };
-        let findings = if q.by_model && !q.by_day {
-            invoice::findings::findings(&ledger)
-        } else {
-            invoice::findings::findings(&invoice::reconcile::ledger(&by_model, &bills, &spent, &rules, &catalog))
+        let bills = self.bills.bill_parts(from, to).await?;
+        let spent = self.events.spend_by_model_day(from, to).await?;
+        let ledger = |by_model, by_day| {
+            let q = ReconcileQuery { from, to, by_model, by_day };
+            let l = invoice::reconcile::ledger(&q, &bills, &spent, &rules, &catalog);
+            (q, l)
         };
-        Ok(invoice::report::reconciliation(q, &ledger, findings))
+        let (_, by_model) = ledger(true, false);
+        let findings = invoice::findings::findings(&by_model);
+        Ok(shapes
+            .iter()
+            .map(|&(m, d)| {
+                let (q, l) = ledger(m, d);
+                invoice::report::reconciliation(&q, &l, findings.clone())
+            })
+            .collect())
     }
 
     /// The latest import and connector runs, newest first.

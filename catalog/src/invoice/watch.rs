@@ -3,14 +3,14 @@
 
 use super::Invoices;
 use crate::CatalogError;
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use domain::invoice::{self, ReconcileQuery};
 
 impl Invoices {
     /// Judges the signal rules on bills (bill coverage below N%, gap above
     /// $X; `domain::invoice::watch`) for each day from the later of the day
     /// before a rule was made (where a breach already under way fires) and
-    /// 35 days ago through today, and records what fired in the alert history (once per
+    /// `LOOKBACK_DAYS` ago through today, and records what fired in the alert history (once per
     /// rule, provider and window, whichever process judges). Returns how many
     /// alerts are new.
     pub async fn judge_rules(&self, now: chrono::DateTime<Utc>) -> Result<usize, CatalogError> {
@@ -25,7 +25,7 @@ impl Invoices {
             return Ok(0);
         }
         let today = now.date_naive();
-        let first = today - chrono::Duration::days(35);
+        let first = today - chrono::Duration::days(domain::signals::signal_rule::LOOKBACK_DAYS);
         let from = first - chrono::Duration::days(28);
         let q = ReconcileQuery { from, to: today + chrono::Duration::days(1), by_model: false, by_day: true };
         let (catalog, rules_map) = (self.gov.catalog(), self.bills.bill_rules().await?);
@@ -41,24 +41,7 @@ impl Invoices {
             let start = first.max(made);
             for day in domain::signals::signal::dates(start, today) {
                 for f in invoice::watch::evaluate(&r.spec, &daily, day, day == made) {
-                    let at = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
-                    let alert = store::NewAlert {
-                        budget_id: r.id.clone(),
-                        budget_name: r.spec.name.clone(),
-                        split_value: f.value.clone(),
-                        window: domain::budgets::window::Window {
-                            start: at(f.from),
-                            end: at(f.to + chrono::Duration::days(1)),
-                        },
-                        kind: r.spec.condition.kind(),
-                        threshold: 0,
-                        spent: f.spend,
-                        limit: f.limit,
-                        forecast: None,
-                        webhook: r.spec.webhook.clone(),
-                        fired: now,
-                        message: Some(f.message.clone()),
-                    };
+                    let alert = r.alert(&f, f.limit, now);
                     if self.alerts.fire_alert(&alert).await?.is_some() {
                         fired += 1;
                     }

@@ -11,6 +11,8 @@
 //! and the file reconciles with the spend API. They differ from `ListCost`
 //! when a caller sent its own cost, e.g. a negotiated discount.
 
+use crate::attribution::shares::class_shares;
+use crate::ingest::usage::Usage;
 use crate::pricing::catalog::Rates;
 use crate::pricing::money::Nanos;
 use crate::TagSet;
@@ -98,81 +100,43 @@ pub fn header() -> String {
     COLUMNS.join(",") + "\n"
 }
 
-/// Shares `total` among weights in proportion, exactly (largest remainder);
-/// all of it to the first when every weight is zero.
-pub fn apportion(total: i64, weights: &[Decimal]) -> Vec<i64> {
-    let sum: Decimal = weights.iter().sum();
-    if weights.is_empty() {
-        return Vec::new();
-    }
-    if sum.is_zero() {
-        let mut out = vec![0; weights.len()];
-        out[0] = total;
-        return out;
-    }
-    // total × w / sum, exactly while it fits; past Decimal's range (a gap of
-    // $300k shared by spend of $300k, in nano-dollars) the fraction first.
-    let exact: Vec<Decimal> = weights
-        .iter()
-        .map(|w| {
-            Decimal::from(total).checked_mul(*w).map(|p| p / sum).unwrap_or_else(|| Decimal::from(total) * (*w / sum))
-        })
-        .collect();
-    let mut out: Vec<i64> = exact.iter().map(|e| i64::try_from(e.floor()).unwrap_or(0)).collect();
-    let mut left = total - out.iter().sum::<i64>();
-    let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
-    for i in order.into_iter().cycle() {
-        if left <= 0 {
-            break;
-        }
-        out[i] += 1;
-        left -= 1;
-    }
-    out
-}
-
 /// The CSV lines for one day sum: one per token class with tokens.
 pub fn lines(s: &DaySum, rates: Option<&Rates>, tags: &TagSet, account: &Account) -> String {
-    let classes = [
-        ("input", s.input_tokens - s.cache_read_tokens - s.cache_write_tokens, rates.map(|r| r.input)),
-        ("cache_read", s.cache_read_tokens, rates.map(|r| r.cache_read)),
-        ("cache_write", s.cache_write_tokens, rates.map(|r| r.cache_write)),
-        ("output", s.output_tokens, rates.map(|r| r.output)),
-    ];
+    let usage = Usage {
+        input_tokens: s.input_tokens,
+        output_tokens: s.output_tokens,
+        cache_read_tokens: s.cache_read_tokens,
+        cache_write_tokens: s.cache_write_tokens,
+        reasoning_tokens: 0,
+    };
+    // (class, tokens, rate per 1M, list cost, effective cost)
+    let mut used: Vec<(&str, i64, Option<Decimal>, Decimal, Nanos)> = class_shares(&usage, rates, s.cost)
+        .into_iter()
+        .map(|c| (c.class.as_str(), c.tokens, rates.map(|r| c.class.rate(r)), c.list, c.share))
+        .collect();
     // A day whose calls carry a cost but no tokens (a caller-priced call with
     // zero counts, an image or embedding billed per request) still gets a row,
     // so BilledCost sums to what the spend API reports.
-    let no_tokens = [("request", 0, None)];
-    let mut used: Vec<_> = classes.iter().filter(|(_, t, _)| *t > 0).collect();
     if used.is_empty() {
         if s.cost.0 == 0 {
             return String::new();
         }
-        used = no_tokens.iter().collect();
+        used.push(("request", 0, None, Decimal::ZERO, s.cost));
     }
     let million = Decimal::from(1_000_000);
-    let list: Vec<Decimal> =
-        used.iter().map(|(_, t, r)| r.map(|r| Decimal::from(*t) * r / million).unwrap_or_default()).collect();
-    let weights: Vec<Decimal> = if list.iter().any(|l| !l.is_zero()) {
-        list.clone()
-    } else {
-        used.iter().map(|(_, t, _)| Decimal::from(*t)).collect()
-    };
-    let effective = apportion(s.cost.0, &weights);
     let (month, next_month) = billing_period(s.day);
     let ts = |d: NaiveDate| format!("{d}T00:00:00Z");
     let team = tags.get("team").unwrap_or("").to_string();
     let tags_json = tags.canonical();
     let provider = if s.provider.is_empty() { "unknown".to_string() } else { s.provider.clone() };
     let mut out = String::new();
-    for (i, (class, tokens, rate)) in used.iter().enumerate() {
-        let eff = Nanos(effective[i]).to_usd();
-        let quantity = Decimal::from(*tokens) / million;
+    for (class, tokens, rate, list, effective) in used {
+        let eff = effective.to_usd();
+        let quantity = Decimal::from(tokens) / million;
         let fields: [String; 36] = [
             usd(eff),
             usd(eff),
-            usd(list[i]),
+            usd(list),
             usd(eff),
             "USD".into(),
             ts(month),

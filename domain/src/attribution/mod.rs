@@ -6,6 +6,7 @@ pub mod query;
 pub mod report;
 #[cfg(feature = "tz")]
 pub mod retention;
+pub mod shares;
 pub mod tags;
 pub mod taxonomy;
 pub mod time;

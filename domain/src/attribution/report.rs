@@ -25,6 +25,17 @@ pub struct Totals {
 }
 
 impl Totals {
+    /// The token counts as one call's usage would carry them.
+    pub fn usage(&self) -> crate::ingest::usage::Usage {
+        crate::ingest::usage::Usage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            cache_read_tokens: self.cache_read_tokens,
+            cache_write_tokens: self.cache_write_tokens,
+            reasoning_tokens: self.reasoning_tokens,
+        }
+    }
+
     /// Adds another set of sums to this one.
     pub fn add(&mut self, o: &Totals) {
         self.cost += o.cost;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::fmt;
+
 use std::str::FromStr;
 
 /// Longest event id accepted.
@@ -48,25 +48,7 @@ pub struct Event {
     pub usage_note: Option<String>,
 }
 
-/// What is wrong with one field of one event, e.g. `input_tokens: must be a
-/// non-negative integer`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldError {
-    pub field: String,
-    pub reason: String,
-}
-
-impl FieldError {
-    fn new(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
-        FieldError { field: field.into(), reason: reason.into() }
-    }
-}
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.reason)
-    }
-}
+pub use super::field_error::FieldError;
 
 /// Why a whole request body was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -352,17 +334,14 @@ fn cost(o: &Map<String, Value>) -> Result<Option<Nanos>, FieldError> {
 /// costs are recorded in USD until conversion by dated rates exists.
 fn cost_currency(o: &Map<String, Value>) -> Result<(), FieldError> {
     let Some(raw) = optional_str(o, "cost_currency")? else { return Ok(()) };
-    let code = raw.trim().to_ascii_uppercase();
-    if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return Err(FieldError::new("cost_currency", format!("must be an ISO 4217 code such as USD (got {raw:?})")));
-    }
-    if code != "USD" {
-        return Err(FieldError::new(
-            "cost_currency",
-            format!("costs in {code} are not converted: send the cost in USD, or leave it out for the catalog's price"),
-        ));
-    }
-    Ok(())
+    let reason = match crate::pricing::money::currency_code(raw).as_deref() {
+        Some("USD") => return Ok(()),
+        Some(code) => {
+            format!("costs in {code} are not converted: send the cost in USD, or leave it out for the catalog's price")
+        }
+        None => format!("must be an ISO 4217 code such as USD (got {raw:?})"),
+    };
+    Err(FieldError::new("cost_currency", reason))
 }
 
 fn tags(o: &Map<String, Value>) -> Result<TagSet, FieldError> {

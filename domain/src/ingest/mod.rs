@@ -2,6 +2,7 @@
 
 pub mod conventions;
 pub mod event;
+pub mod field_error;
 pub mod key_limits;
 pub mod otlp;
 pub mod request_size;

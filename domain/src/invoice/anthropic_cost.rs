@@ -15,11 +15,9 @@
 //! `output_tokens` → output. Web search and code execution costs have no
 //! class.
 
-use super::bill::{
-    api_pages, currency_code, last_per_day, parse_amount, ApiPage, BillLine, Imported, SkippedRow, TokenClass,
-};
+use super::bill::{api_pages, last_per_day, parse_amount, ApiPage, BillLine, Imported, SkippedRow, TokenClass};
 use crate::ingest::event::FieldError;
-use crate::pricing::money::Nanos;
+use crate::pricing::money::{currency_code, Nanos};
 use chrono::DateTime;
 use rust_decimal::Decimal;
 use serde::Deserialize;

@@ -71,6 +71,16 @@ impl TokenClass {
         }
     }
 
+    /// This class's rate in a price version's rates (USD per 1M tokens).
+    pub fn rate(self, r: &crate::pricing::catalog::Rates) -> Decimal {
+        match self {
+            TokenClass::Input => r.input,
+            TokenClass::CacheRead => r.cache_read,
+            TokenClass::CacheWrite => r.cache_write,
+            TokenClass::Output => r.output,
+        }
+    }
+
     /// Reads [`TokenClass::as_str`]'s spelling.
     pub fn parse(s: &str) -> Option<TokenClass> {
         TokenClass::ALL.into_iter().find(|c| c.as_str() == s.trim())
@@ -163,12 +173,6 @@ pub const MAX_LINES: usize = 1_000_000;
 pub fn parse_amount(s: &str) -> Option<Decimal> {
     let s = s.trim();
     Decimal::from_str(s).ok().or_else(|| Decimal::from_scientific(s).ok())
-}
-
-/// An ISO 4217 code as bills write it (`usd`, `USD`): three letters, upper-cased.
-pub fn currency_code(s: &str) -> Option<String> {
-    let s = s.trim();
-    (s.len() == 3 && s.bytes().all(|b| b.is_ascii_alphabetic())).then(|| s.to_ascii_uppercase())
 }
 
 /// One page of a provider's cost API (OpenAI's Costs API and Anthropic's

@@ -19,17 +19,15 @@
 //! description: `ServiceName`, `ChargeDescription` and the providers' own
 //! documented columns `x_UsageType` (AWS) and `x_SkuMeterName` (Azure).
 
-use super::bill::{currency_code, parse_amount, BillLine, Imported, SkippedRow, TokenClass, MAX_LINES};
+use super::bill::{parse_amount, BillLine, Imported, SkippedRow, TokenClass, MAX_LINES};
 use crate::ingest::event::FieldError;
 use crate::pricing::model_id::canonical_provider;
-use crate::pricing::money::Nanos;
+use crate::pricing::money::{currency_code, Nanos};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
 /// The `ServiceCategory` value of AI rows (FOCUS 1.0+ allowed values).
 pub const AI_CATEGORY: &str = "AI and Machine Learning";
-/// Most skipped rows an answer lists (the count is always whole).
-pub const MAX_LISTED: usize = 100;
 /// Columns that must be present.
 const REQUIRED: [&str; 5] = ["BilledCost", "BillingCurrency", "ChargePeriodStart", "ServiceCategory", "ServiceName"];
 /// Columns whose text describes the line, in the order they are joined.
@@ -82,7 +80,6 @@ fn day_of(s: &str) -> Option<NaiveDate> {
         .map(|d| d.naive_utc().date())
         .ok()
         .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").ok().map(|d| d.date()))
-        .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok().map(|d| d.date()))
         .or_else(|| {
             NaiveDateTime::parse_from_str(s.trim_end_matches(" UTC"), "%Y-%m-%d %H:%M:%S").ok().map(|d| d.date())
         })

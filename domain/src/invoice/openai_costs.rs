@@ -14,11 +14,9 @@
 //! A file holds one page or a JSON array of pages (the pages a poll fetched,
 //! saved in order).
 
-use super::bill::{
-    api_pages, currency_code, last_per_day, parse_amount, ApiPage, BillLine, Imported, SkippedRow, TokenClass,
-};
+use super::bill::{api_pages, last_per_day, parse_amount, ApiPage, BillLine, Imported, SkippedRow, TokenClass};
 use crate::ingest::event::FieldError;
-use crate::pricing::money::Nanos;
+use crate::pricing::money::{currency_code, Nanos};
 use chrono::DateTime;
 use serde::Deserialize;
 

@@ -17,10 +17,12 @@
 use super::bill::{BillLine, BillSource, TokenClass};
 use super::matching::{model_key, MappingRule};
 use crate::attribution::report::Totals;
+use crate::attribution::shares::class_shares;
 use crate::ingest::event::FieldError;
+use crate::pricing::catalog::Rates;
 use crate::pricing::money::Nanos;
 use crate::pricing::Catalog;
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -78,8 +80,6 @@ impl ReconcileQuery {
     }
 }
 
-use chrono::Datelike;
-
 /// One bill line as the store sums it, with its source.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BillPart {
@@ -105,7 +105,7 @@ pub struct ClassSums {
     /// The recorded cost's share for this class: each day and model's cost
     /// shared among its classes in proportion to their tokens at list price
     /// (by tokens when the catalog has no price), exactly, as the FOCUS
-    /// export shares it (`crate::attribution::focus::apportion`).
+    /// export shares it (`crate::attribution::shares::apportion`).
     pub attributed: Nanos,
 }
 
@@ -144,6 +144,13 @@ pub struct Ledger {
     pub unmatched_lines: BTreeMap<(String, String, String), (Nanos, String)>,
 }
 
+/// The catalog's rates for `model` through `provider` on `day`.
+fn rates_on<'a>(catalog: &'a Catalog, provider: &str, model: &str, day: NaiveDate) -> Option<&'a Rates> {
+    let at = day.and_hms_opt(12, 0, 0)?.and_utc();
+    catalog.version_for(Some(provider), model, at).map(|v| &v.rates)
+}
+
+/// `tokens` of `class` at the catalog's list rate on `day`.
 fn at_list(
     catalog: &Catalog,
     provider: &str,
@@ -152,14 +159,7 @@ fn at_list(
     class: TokenClass,
     tokens: i64,
 ) -> Option<Nanos> {
-    let at = day.and_hms_opt(12, 0, 0)?.and_utc();
-    let v = catalog.version_for(Some(provider), model, at)?;
-    let rate = match class {
-        TokenClass::Input => v.rates.input,
-        TokenClass::CacheRead => v.rates.cache_read,
-        TokenClass::CacheWrite => v.rates.cache_write,
-        TokenClass::Output => v.rates.output,
-    };
+    let rate = class.rate(rates_on(catalog, provider, model, day)?);
     Nanos::from_usd(Decimal::from(tokens) * rate / Decimal::from(1_000_000)).ok()
 }
 
@@ -225,33 +225,15 @@ pub fn ledger(
         let g = out.groups.entry(key_of(&a.provider, "USD", Some(model.clone()), a.day)).or_default();
         let t = out.totals.entry("USD".into()).or_default();
         let u = &a.totals;
-        let tokens = [
-            (TokenClass::Input, u.input_tokens - u.cache_read_tokens - u.cache_write_tokens),
-            (TokenClass::CacheRead, u.cache_read_tokens),
-            (TokenClass::CacheWrite, u.cache_write_tokens),
-            (TokenClass::Output, u.output_tokens),
-        ];
-        let used: Vec<(TokenClass, i64)> = tokens.into_iter().filter(|(_, n)| *n > 0).collect();
-        let list: Vec<Decimal> = used
-            .iter()
-            .map(|(c, n)| {
-                at_list(catalog, &a.provider, &a.model, a.day, *c, *n).map_or(Decimal::ZERO, |l| Decimal::from(l.0))
-            })
-            .collect();
-        let weights: Vec<Decimal> = if list.iter().any(|l| !l.is_zero()) {
-            list
-        } else {
-            used.iter().map(|(_, n)| Decimal::from(*n)).collect()
-        };
-        let shares = crate::attribution::focus::apportion(u.cost.0, &weights);
+        let shares = class_shares(&u.usage(), rates_on(catalog, &a.provider, &a.model, a.day), u.cost);
         for s in [g, t] {
             s.attributed += u.cost;
             s.calls += u.calls;
             if q.by_model {
-                for ((class, n), share) in used.iter().zip(&shares) {
-                    let c = s.classes.entry(*class).or_default();
-                    c.tokens += n;
-                    c.attributed += Nanos(*share);
+                for share in &shares {
+                    let c = s.classes.entry(share.class).or_default();
+                    c.tokens += share.tokens;
+                    c.attributed += share.share;
                 }
             }
         }

@@ -6,7 +6,7 @@
 //! with 6 places.
 
 use super::reconcile::{GroupKey, Ledger, ReconcileQuery, Sums};
-use crate::pricing::money::{opt_usd_str, usd_str, usd_string, Nanos};
+use crate::pricing::money::{opt_usd_str, usd_str, Nanos};
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -185,9 +185,4 @@ pub fn reconciliation(q: &ReconcileQuery, ledger: &Ledger, findings: Vec<Finding
 /// `$1,234.56`-style text of an amount, for findings' sentences.
 pub(crate) fn money(n: Nanos) -> String {
     crate::pricing::money::usd_display(n)
-}
-
-/// The plain decimal string of an amount.
-pub fn amount(n: Nanos) -> String {
-    usd_string(n)
 }

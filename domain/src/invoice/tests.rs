@@ -290,7 +290,7 @@ fn a_correction_in_a_later_period_keeps_its_day_and_its_own_period() {
 fn sharing_a_large_gap_by_large_spend_does_not_overflow() {
     // $300,000 shared by two groups of $300,000 each, in nano-dollars: the product passes Decimal's range.
     let gap = 300_000_000_000_000i64;
-    let shares = crate::attribution::focus::apportion(
+    let shares = crate::attribution::shares::apportion(
         gap,
         &[rust_decimal::Decimal::from(gap), rust_decimal::Decimal::from(gap)],
     );

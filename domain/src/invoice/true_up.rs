@@ -19,8 +19,8 @@
 //!   filtered by a tag or model leaves it out.
 
 use super::reconcile::Ledger;
-use crate::attribution::focus::apportion;
 use crate::attribution::report::{SpendRow, Totals};
+use crate::attribution::shares::apportion;
 use crate::ingest::event::FieldError;
 use crate::pricing::money::Nanos;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};

@@ -67,6 +67,13 @@ pub fn usd_string(n: Nanos) -> String {
     }
 }
 
+/// An ISO 4217 currency code as bills and callers write it (`usd`, `USD`):
+/// three letters, upper-cased; `None` for anything else.
+pub fn currency_code(s: &str) -> Option<String> {
+    let s = s.trim();
+    (s.len() == 3 && s.bytes().all(|b| b.is_ascii_alphabetic())).then(|| s.to_ascii_uppercase())
+}
+
 /// Digits with a comma every three from the right: `1234567` → `1,234,567`.
 pub fn group_digits(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);

@@ -14,6 +14,9 @@ use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+/// Days back a rule is judged (from the later of this and the day before it was made).
+pub const LOOKBACK_DAYS: i64 = 35;
+
 /// When a rule fires.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

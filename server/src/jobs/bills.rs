@@ -8,7 +8,7 @@
 //! outbound policy, no redirects, bounded answers). Several processes may
 //! poll; a poll restates, so the result is the same.
 
-use crate::config_bills::{BillConnector, BillConnectors};
+use crate::config_bills::BillConnector;
 use crate::state::AppState;
 use chrono::{Duration, NaiveDate, Utc};
 use domain::invoice::{anthropic_cost, openai_costs, BillSource, Imported};
@@ -119,9 +119,4 @@ async fn fetch(state: &AppState, c: &BillConnector, from: NaiveDate, to: NaiveDa
         BillSource::OpenAi => openai_costs::read_pages(&openai),
         _ => anthropic_cost::read_reports(&anthropic),
     })
-}
-
-/// The connectors that are configured, for pages.
-pub fn configured(settings: &BillConnectors) -> Vec<(BillSource, String)> {
-    settings.connectors.iter().map(|c| (c.source, c.base_url.clone())).collect()
 }

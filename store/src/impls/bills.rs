@@ -11,7 +11,7 @@ macro_rules! impl_bills_store {
                 tx: &mut sqlx::Transaction<'static, $db>,
                 run: &$crate::NewBillImport,
             ) -> Result<i64, $crate::StoreError> {
-                let day = |d: Option<chrono::NaiveDate>| d.map(|d| $crate::rollup::micros(d.and_time(chrono::NaiveTime::MIN).and_utc()));
+                let day = |d: Option<chrono::NaiveDate>| d.map($crate::rollup::day_micros);
                 let sql = self.q(
                     "insert into bill_imports (source, trigger, actor, started_us, finished_us, ok, lines, first_day_us, \
                      last_day_us, detail) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id",
@@ -42,7 +42,6 @@ macro_rules! impl_bills_store {
                 lines: &[(String, domain::invoice::BillLine)],
                 run: &$crate::NewBillImport,
             ) -> Result<i64, $crate::StoreError> {
-                let day_us = |d: chrono::NaiveDate| $crate::rollup::micros(d.and_time(chrono::NaiveTime::MIN).and_utc());
                 // SQLite: hold the write lock from the start (another process may import too).
                 let mut tx = if $dialect == $crate::sql::Dialect::Sqlite {
                     self.writer.begin_with("begin immediate").await?
@@ -66,7 +65,7 @@ macro_rules! impl_bills_store {
                             qb.push_bind(feed.clone()).push(format!(" and {column} in ("));
                             let mut sep = qb.separated(", ");
                             for d in chunk {
-                                sep.push_bind(day_us(*d));
+                                sep.push_bind($crate::rollup::day_micros(*d));
                             }
                             qb.push(")");
                             qb.build().execute(&mut *tx).await?;
@@ -81,7 +80,7 @@ macro_rules! impl_bills_store {
                     qb.push_values(chunk, |mut b, (feed, l)| {
                         b.push_bind(feed.clone())
                             .push_bind(run.source.as_str())
-                            .push_bind(day_us(l.day))
+                            .push_bind($crate::rollup::day_micros(l.day))
                             .push_bind(l.provider.clone())
                             .push_bind(l.billed.0)
                             .push_bind(l.currency.clone())
@@ -91,7 +90,7 @@ macro_rules! impl_bills_store {
                             .push_bind(l.account.clone())
                             .push_bind(l.description.clone())
                             .push_bind(l.tokens)
-                            .push_bind(l.period.map(day_us))
+                            .push_bind(l.period.map($crate::rollup::day_micros))
                             .push_bind(id);
                     });
                     qb.build().execute(&mut *tx).await?;
@@ -142,7 +141,6 @@ macro_rules! impl_bills_store {
                 from: chrono::NaiveDate,
                 to: chrono::NaiveDate,
             ) -> Result<Vec<domain::invoice::BillPart>, $crate::StoreError> {
-                let day_us = |d: chrono::NaiveDate| $crate::rollup::micros(d.and_time(chrono::NaiveTime::MIN).and_utc());
                 let sql = self.q(
                     "select source, day_us, provider, currency, model, token_class, service_tier, account, description, \
                      cast(sum(billed_nanos) as bigint), cast(sum(tokens) as bigint) \
@@ -163,7 +161,7 @@ macro_rules! impl_bills_store {
                     i64,
                     Option<i64>,
                 );
-                let rows: Vec<Row> = sqlx::query_as(&sql).bind(day_us(from)).bind(day_us(to)).fetch_all(&self.reader).await?;
+                let rows: Vec<Row> = sqlx::query_as(&sql).bind($crate::rollup::day_micros(from)).bind($crate::rollup::day_micros(to)).fetch_all(&self.reader).await?;
                 Ok(rows
                     .into_iter()
                     .filter_map(|(source, day, provider, currency, model, class, tier, account, description, billed, tokens)| {
@@ -258,7 +256,7 @@ macro_rules! impl_bills_store {
                 by: &str,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), $crate::StoreError> {
-                let month_us = $crate::rollup::micros(month.and_time(chrono::NaiveTime::MIN).and_utc());
+                let month_us = $crate::rollup::day_micros(month);
                 match mode {
                     Some(mode) => {
                         let sql = self.q(

@@ -16,7 +16,7 @@ use axum::routing::get;
 use axum::Router;
 use chrono::NaiveDate;
 use domain::attribution::focus::Account;
-use domain::invoice::true_up::{Basis, DayGap, Mode};
+use domain::invoice::true_up::{Basis, DayGap};
 use std::collections::HashMap;
 use tower_sessions::Session;
 
@@ -44,8 +44,9 @@ pub fn range(params: &HashMap<String, String>) -> Result<(NaiveDate, NaiveDate),
     Ok((from, to))
 }
 
-/// The true-up rows of one day: each gap allocated to the day's tag sets by
-/// their recorded spend at its provider (exactly), or as uninstrumented.
+/// The true-up rows of one day: each gap shared among the day's tag sets by
+/// their recorded spend at its provider, by the one allocation rule
+/// (`domain::invoice::true_up::rows`), or as uninstrumented.
 fn true_up_lines(
     day: NaiveDate,
     gaps: &[DayGap],
@@ -53,32 +54,40 @@ fn true_up_lines(
     tagsets: &HashMap<i64, domain::TagSet>,
     account: &Account,
 ) -> String {
-    use domain::attribution::focus::{apportion, true_up_line};
+    use domain::invoice::true_up::{rows as true_up_rows, GroupDay, UNINSTRUMENTED};
+    let gaps: Vec<DayGap> = gaps.iter().filter(|g| g.day == day).cloned().collect();
+    if gaps.is_empty() {
+        return String::new();
+    }
+    // The day's spend by provider and tag set, as the allocation's groups.
+    let mut spend: std::collections::BTreeMap<(String, i64), i64> = std::collections::BTreeMap::new();
+    for (tagset, sum) in rows {
+        *spend.entry((sum.provider.clone(), *tagset)).or_default() += sum.cost.0;
+    }
+    let groups: Vec<GroupDay> = spend
+        .into_iter()
+        .map(|((provider, tagset), cost)| GroupDay {
+            values: vec![Some(provider.clone()), Some(tagset.to_string())],
+            provider,
+            day,
+            cost: domain::Nanos(cost),
+        })
+        .collect();
+    let dims = ["provider".to_string(), "tagset".to_string()];
     let empty = domain::TagSet::new();
     let mut out = String::new();
-    for g in gaps.iter().filter(|g| g.day == day) {
-        let mut spend: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
-        for (tagset, sum) in rows.iter().filter(|(_, s)| s.provider == g.provider) {
-            *spend.entry(*tagset).or_default() += sum.cost.0;
-        }
-        spend.retain(|_, c| *c > 0);
-        if g.mode == Mode::Uninstrumented || spend.is_empty() {
-            out.push_str(&true_up_line(day, &g.provider, g.gap, &empty, false, account));
-            continue;
-        }
-        let weights: Vec<rust_decimal::Decimal> = spend.values().map(|c| rust_decimal::Decimal::from(*c)).collect();
-        for ((tagset, _), share) in spend.iter().zip(apportion(g.gap.0, &weights)) {
-            if share != 0 {
-                out.push_str(&true_up_line(
-                    day,
-                    &g.provider,
-                    domain::Nanos(share),
-                    tagsets.get(tagset).unwrap_or(&empty),
-                    true,
-                    account,
-                ));
-            }
-        }
+    for r in true_up_rows(&dims, &gaps, &groups, &|_| true, &|_| true) {
+        let (provider, set) = (r.key[0].clone().unwrap_or_default(), r.key[1].clone().unwrap_or_default());
+        let allocated = set != UNINSTRUMENTED;
+        let tags = set.parse::<i64>().ok().and_then(|id| tagsets.get(&id)).unwrap_or(&empty);
+        out.push_str(&domain::attribution::focus::true_up_line(
+            day,
+            &provider,
+            r.totals.cost,
+            tags,
+            allocated,
+            account,
+        ));
     }
     out
 }

@@ -55,21 +55,20 @@ pub struct ReconcileData {
 
 /// The first day of `month` (`YYYY-MM`), else of last month.
 pub fn month_start(month: &str, today: NaiveDate) -> NaiveDate {
-    NaiveDate::parse_from_str(&format!("{}-01", month.trim()), "%Y-%m-%d").unwrap_or_else(|_| {
+    domain::invoice::true_up::parse_month(month).unwrap_or_else(|_| {
         let first = today.with_day(1).unwrap_or(today);
-        (first - Duration::days(1)).with_day(1).unwrap_or(first)
+        first.checked_sub_months(chrono::Months::new(1)).unwrap_or(first)
     })
 }
 
 /// The first day of the month after `first`.
 pub fn next_month(first: NaiveDate) -> NaiveDate {
-    (first + Duration::days(32)).with_day(1).unwrap_or(first)
+    first.checked_add_months(chrono::Months::new(1)).unwrap_or(first)
 }
 
 /// Reads one month's reconciliation (`YYYY-MM`; default last month).
 #[server(endpoint = "reconcile")]
 pub async fn get_reconcile(month: String) -> Result<ReconcileData, ServerFnError> {
-    use domain::invoice::ReconcileQuery;
     use domain::people::users::Role;
     let (person, _) = crate::server::context::require(Role::Viewer).await?;
     let invoices = crate::server::context::invoices()?;
@@ -77,10 +76,12 @@ pub async fn get_reconcile(month: String) -> Result<ReconcileData, ServerFnError
     let from = month_start(&month, today);
     let to = next_month(from);
     let fail = |e: store::Refusal| crate::server::errors::refused(e);
-    let q = |by_model: bool, by_day: bool| ReconcileQuery { from, to, by_model, by_day };
-    let by_provider = invoices.reconcile(&q(false, false)).await.map_err(fail)?;
-    let by_day = invoices.reconcile(&q(false, true)).await.map_err(fail)?;
-    let detail = invoices.reconcile(&q(true, true)).await.map_err(fail)?;
+    let mut views =
+        invoices.reconcile_views(from, to, &[(false, false), (false, true), (true, true)]).await.map_err(fail)?;
+    let (detail, by_day, by_provider) = (views.pop(), views.pop(), views.pop());
+    let (Some(by_provider), Some(by_day), Some(detail)) = (by_provider, by_day, detail) else {
+        return Err(ServerFnError::new("Reconcile answered fewer views than asked."));
+    };
     let mut days: Vec<Day> = Vec::new();
     for g in by_day.groups.iter().filter(|g| g.currency == "USD") {
         let Some(day) = g.day else { continue };
